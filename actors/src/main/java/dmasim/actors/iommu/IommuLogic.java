@@ -1,0 +1,517 @@
+package dmasim.actors.iommu;
+
+import dmasim.actors.model.Decision;
+import dmasim.actors.model.Names;
+import dmasim.actors.state.FlushQueue;
+import dmasim.actors.state.Iotlb;
+import dmasim.actors.state.IovaAllocator;
+import dmasim.actors.state.PageTable;
+import dmasim.protocol.DeviceCommand;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.DeviceReply;
+import dmasim.protocol.Direction;
+import dmasim.protocol.DmaAttrs;
+import dmasim.protocol.DmaSegment;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Errno;
+import dmasim.protocol.Iova;
+import dmasim.protocol.IommuCommand;
+import dmasim.protocol.IommuEvent;
+import dmasim.protocol.IommuEvent.ApiReturned;
+import dmasim.protocol.IommuEvent.Continuation;
+import dmasim.protocol.IommuReply;
+import dmasim.protocol.Message;
+import dmasim.protocol.Prot;
+import dmasim.protocol.Segment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The decisions of an IommuUnit: given its state and one envelope, which events happen and which
+ * envelopes go out. Pure: reads the state, never changes it (the actor persists the events and
+ * the state folds them). Semantics follow drivers/iommu/dma-iommu.c, iova.c and iommu.c as
+ * summarised in shared/domain/DMA-IOMMU.md section 2; kernel functions are named where modelled.
+ */
+public final class IommuLogic {
+  private final IommuState s;
+  private final IommuSettings cfg;
+  private final Envelope env;
+  private final Decision d = new Decision();
+  private final String caller;
+  private long nextId;
+
+  private IommuLogic(IommuState state, Envelope env) {
+    this.s = state;
+    this.cfg = state.settings;
+    this.env = env;
+    this.caller = env.sender();
+    this.nextId = state.nextInvalidation;
+  }
+
+  /** Decides what handling {@code env} does to an IOMMU in {@code state}. */
+  public static Decision decide(IommuState state, Envelope env) {
+    return new IommuLogic(state, env).handle(env.message());
+  }
+
+  private Decision handle(Message m) {
+    if (m instanceof IommuCommand.TryAlloc c) onTryAlloc(c);
+    else if (m instanceof IommuCommand.Link c) onLink(c);
+    else if (m instanceof IommuCommand.Sync c) onSync(c);
+    else if (m instanceof IommuCommand.Unlink c) onUnlink(c);
+    else if (m instanceof IommuCommand.Destroy c) onDestroy(c);
+    else if (m instanceof IommuCommand.Free c) onFree(c.dev(), c.state(), c.addr(), "free");
+    else if (m instanceof IommuCommand.MapPhys c) onMapPhys(c);
+    else if (m instanceof IommuCommand.UnmapPhys c) onUnmap(c.dev(), c.handle(), "unmap_phys", c.addr(), c.addr(), c.size(), c.dir(), 1);
+    else if (m instanceof IommuCommand.MapSg c) onMapSg(c);
+    else if (m instanceof IommuCommand.UnmapSg c) onUnmapSg(c);
+    else if (m instanceof IommuCommand.SyncSingle c) onSync(c.dev(), c.handle(), "sync_single", c.addr(), c.size(), c.dir(), c.forCpu(), 1);
+    else if (m instanceof IommuCommand.SyncSg c) onSyncSg(c);
+    else if (m instanceof IommuCommand.Translate c) onTranslate(c);
+    else if (m instanceof IommuCommand.InvalidationDone c) onInvalidationDone(c.id());
+    else if (m instanceof IommuCommand.FlushQueueTimeout) onFlushTimeout();
+    else if (m instanceof DeviceReply.AtcInvalidated c) onAtcInvalidated(c.id());
+    else throw new IllegalArgumentException("IommuUnit cannot handle " + m.getClass().getName());
+    return d;
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private String owner(String object) {
+    return caller + "/" + object;
+  }
+
+  private long pad(long addr) {
+    return addr & (cfg.granule() - 1);
+  }
+
+  private long pagesFor(long bytes) {
+    return (bytes + cfg.granule() - 1) >>> cfg.granuleShift();
+  }
+
+  private void reply(String call, String object, int errno, long value) {
+    d.send(caller, new IommuReply.Returned(call, object, errno, value, List.of()));
+  }
+
+  /**
+   * iommu_dma_alloc_iova: below 4 GiB first while the device's pci_32bit_workaround holds, then the
+   * full DMA mask. Returns the base pfn or -1; emits the allocation or the failure.
+   */
+  private long allocIova(DeviceId dev, String owner, String api, long size, long pad) {
+    long pages = IovaAllocator.roundedSize(pagesFor(size + pad));
+    IommuSettings.DeviceSpec spec = cfg.devices().get(dev);
+    if (spec == null) throw new IllegalArgumentException("device " + dev + " is not attached to " + Names.IOMMU);
+    long limit = spec.dmaMaskBits() >= 64 ? Long.MAX_VALUE : (1L << spec.dmaMaskBits()) >>> cfg.granuleShift();
+    long dma32 = (1L << 32) >>> cfg.granuleShift();
+    long base = -1;
+    if (!s.dac.contains(dev) && limit > dma32) {
+      base = s.allocator.find(pages, dma32);
+      if (base < 0) d.emit(new IommuEvent.IovaAllocFailed(dev, owner, api, size, "32-bit space exhausted, using the full DMA mask"));
+    }
+    if (base < 0) base = s.allocator.find(pages, limit);
+    if (base < 0) {
+      d.emit(new IommuEvent.IovaAllocFailed(dev, owner, api, size, "IOVA space exhausted"));
+      return -1;
+    }
+    long addr = (base << cfg.granuleShift()) + pad;
+    d.emit(new IommuEvent.IovaAllocated(dev, owner, api, base, pages, size, new Iova(addr)));
+    return base;
+  }
+
+  private static Continuation reply(String replyTo, String call, DeviceId dev, String owner, String api, Iova addr, long iovaPfn,
+      long pages, long size, Direction dir, int nents, long freeBase, long freePages, List<Long> tables) {
+    return new Continuation("reply", replyTo, call, dev, owner, api, addr, iovaPfn, pages, size, dir, nents, freeBase, freePages,
+        tables, false, -1, null, null);
+  }
+
+  private static Continuation fqFlush(boolean allRings, int queue, Continuation waiting) {
+    return new Continuation("fq-flush", null, null, null, null, null, null, 0, 0, 0, null, 0, -1, 0, List.of(), allRings, queue,
+        null, waiting);
+  }
+
+  /** Posts the invalidation sequence for a range ({@code pages} 0 = whole domain): IOTLB then ATC (or the configured wrong order). */
+  private void invalidate(long startPfn, long pages, Continuation then) {
+    String scope = pages == 0 ? "all" : "range";
+    if (cfg.atsDevices().isEmpty()) {
+      post(scope, startPfn, pages, then);
+    } else if (cfg.atcFirst()) {
+      post("atc", startPfn, pages, next(scope, then));
+    } else {
+      post(scope, startPfn, pages, next("atc", then));
+    }
+  }
+
+  private static Continuation next(String scope, Continuation then) {
+    return new Continuation("next", null, null, null, null, null, null, 0, 0, 0, null, 0, -1, 0, List.of(), false, -1, scope, then);
+  }
+
+  private void post(String scope, long startPfn, long pages, Continuation then) {
+    long id = nextId++;
+    if (scope.equals("atc")) {
+      List<DeviceId> ats = cfg.atsDevices();
+      d.emit(new IommuEvent.InvalidationPosted(id, scope, startPfn, pages, ats.size(), then));
+      for (DeviceId dev : ats) d.send(Names.device(dev), new DeviceCommand.InvalidateAtc(id, startPfn, pages));
+    } else {
+      d.emit(new IommuEvent.InvalidationPosted(id, scope, startPfn, pages, 1, then));
+      // The invalidation queue completes the command after its latency, as a separate envelope,
+      // so device transactions can interleave between the PTE clear and the completion.
+      d.send(Names.IOMMU, new IommuCommand.InvalidationDone(id), cfg.invalidationLatency());
+    }
+  }
+
+  /** Flush-on-map inside a classic map call (iommu_map -> iotlb_sync_map): completes before the call returns. */
+  private boolean syncMapInline(long startPfn, long pages) {
+    if (!cfg.cachingMode()) return false;
+    long id = nextId++;
+    d.emit(new IommuEvent.InvalidationPosted(id, "range", startPfn, pages, 1, null));
+    d.emit(new IommuEvent.InvalidationCompleted(id, "range", startPfn, pages, countCached(startPfn, pages)));
+    return true;
+  }
+
+  private int countCached(long startPfn, long pages) {
+    int n = 0;
+    if (pages == 0) return s.iotlb.size();
+    for (long p = startPfn; p < startPfn + pages; p++) if (s.iotlb.lookup(p) != Iotlb.MISS) n++;
+    return n;
+  }
+
+  // ---- two-step IOVA API ---------------------------------------------------------------------
+
+  /** dma_iova_try_alloc: false on size 0 or bit 63 (WARN) or exhaustion; no page-table change. */
+  private void onTryAlloc(IommuCommand.TryAlloc c) {
+    String owner = owner(c.state());
+    if (c.size() <= 0) {
+      d.emit(new IommuEvent.IovaAllocFailed(c.dev(), owner, "try_alloc", c.size(), "size is 0 or has bit 63 set (WARN)"));
+      reply("try_alloc", c.state(), Errno.OK, 0);
+      return;
+    }
+    long pad = pad(c.phys().addr());
+    long base = allocIova(c.dev(), owner, "try_alloc", c.size(), pad);
+    reply("try_alloc", c.state(), Errno.OK, base < 0 ? 0 : (base << cfg.granuleShift()) + pad);
+  }
+
+  /** dma_iova_link -> __dma_iova_link -> iommu_map_nosync: PTEs written, no iotlb_sync_map. */
+  private void onLink(IommuCommand.Link c) {
+    String owner = owner(c.state());
+    long pad = pad(c.phys().addr());
+    int err = Errno.OK;
+    String why = null;
+    long iova = c.addr().addr() + c.offset() - pad;
+    long pages = pagesFor(c.size() + pad);
+    long iovaPfn = iova >>> cfg.granuleShift();
+    if (pad != 0 && c.offset() != 0) {
+      err = Errno.EIO;
+      why = "unaligned phys with offset > 0 (WARN_ON in dma_iova_link)";
+    } else if (c.size() <= 0) {
+      err = Errno.EINVAL;
+      why = "zero-length link (iommu_map of 0 bytes)";
+    } else if (pad(iova) != 0) {
+      err = Errno.EINVAL;
+      why = "IOVA not aligned to the granule (iommu_map_nosync: unaligned)";
+    } else if (s.pageTable.anyPresent(iovaPfn, pages)) {
+      err = Errno.EEXIST;
+      why = "PTE already present in [" + iovaPfn + "+" + pages + ")";
+    }
+    if (err != Errno.OK) {
+      d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), err, why));
+      reply("link", c.state(), err, 0);
+      return;
+    }
+    long allocBase = s.allocator.baseContaining(iovaPfn);
+    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO));
+    long physPfn = (c.phys().addr() - pad) >>> cfg.granuleShift();
+    d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "link", allocBase, c.offset(), c.size(), iovaPfn, physPfn, pages, prot, c.dir()));
+    reply("link", c.state(), Errno.OK, 0);
+  }
+
+  /** dma_iova_sync -> iommu_sync_map: a range invalidation when the IOMMU needs flush-on-map, else nothing. */
+  private void onSync(IommuCommand.Sync c) {
+    long a = c.addr().addr() + c.offset();
+    long pad = pad(a);
+    long pfn = (a - pad) >>> cfg.granuleShift();
+    long pages = pagesFor(c.size() + pad);
+    if (!cfg.cachingMode()) {
+      d.emit(new IommuEvent.RangeSynced(c.dev(), owner(c.state()), "sync", pfn, pages, false, Errno.OK));
+      reply("sync", c.state(), Errno.OK, 0);
+      return;
+    }
+    invalidate(pfn, pages, reply(caller, "sync", c.dev(), owner(c.state()), "sync", c.addr(), pfn, pages, c.size(), null, 0, -1, 0,
+        List.of()));
+  }
+
+  /** dma_iova_unlink: PTEs cleared, then always a synchronous iommu_iotlb_sync; the IOVA stays allocated. */
+  private void onUnlink(IommuCommand.Unlink c) {
+    long a = c.addr().addr() + c.offset();
+    long pad = pad(a);
+    long pfn = (a - pad) >>> cfg.granuleShift();
+    long pages = pagesFor(c.size() + pad);
+    String owner = owner(c.state());
+    long allocBase = s.allocator.baseContaining(pfn);
+    d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", allocBase, c.offset(), c.size(), pfn, pages,
+        s.pageTable.countPresent(pfn, pages)));
+    List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
+    invalidate(pfn, pages, reply(caller, "unlink", c.dev(), owner, "unlink", c.addr(), pfn, pages, c.size(), c.dir(), 1, -1, 0,
+        tables));
+  }
+
+  /** dma_iova_destroy: unlink [0, mapped_len) and free the IOVA, through the flush queue in a DMA-FQ domain. */
+  private void onDestroy(IommuCommand.Destroy c) {
+    if (c.mappedLen() == 0) {
+      onFree(c.dev(), c.state(), c.addr(), "destroy");
+      return;
+    }
+    long pad = pad(c.addr().addr());
+    long pfn = (c.addr().addr() - pad) >>> cfg.granuleShift();
+    long pages = pagesFor(c.mappedLen() + pad);
+    unmapAndFree(c.dev(), owner(c.state()), c.state(), "destroy", c.addr(), pfn, pages, c.mappedLen(), c.dir(), 1);
+  }
+
+  /** Shared tail of destroy/unmap_phys/unmap_sg (__iommu_dma_unmap): clear, then strict flush + free or queue_iova. */
+  private void unmapAndFree(DeviceId dev, String owner, String object, String api, Iova addr, long pfn, long pages, long size,
+      Direction dir, int nents) {
+    long base = s.allocator.baseContaining(pfn);
+    long allocPages = base < 0 ? 0 : s.allocator.pagesAt(base);
+    d.emit(new IommuEvent.PtesCleared(dev, owner, api, base, 0, size, pfn, pages, s.pageTable.countPresent(pfn, pages)));
+    List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
+    Continuation done = reply(caller, api, dev, owner, api, addr, pfn, pages, size, dir, nents, base, allocPages, tables);
+    if (cfg.lazy() && base >= 0) queueIova(Names.cpuIndex(caller), done);
+    else invalidate(pfn, pages, done);
+  }
+
+  /** dma_iova_free: the IOVA goes straight back to the allocator (free_iova_fast); PTEs are not touched. */
+  private void onFree(DeviceId dev, String object, Iova addr, String api) {
+    long pfn = addr.addr() >>> cfg.granuleShift();
+    long base = s.allocator.baseContaining(pfn);
+    String owner = owner(object);
+    if (base >= 0) d.emit(new IommuEvent.IovaFreed(dev, owner, base, s.allocator.pagesAt(base), "free"));
+    long pages = base < 0 ? 0 : s.allocator.pagesAt(base);
+    d.emit(new ApiReturned(dev, owner, api, addr, base < 0 ? pfn : base, pages, 0, null, 0, false,
+        base < 0 ? Errno.EINVAL : Errno.OK));
+    reply(api, object, Errno.OK, 0);
+  }
+
+  // ---- flush queue (queue_iova, fq_flush_iotlb, fq_flush_timeout) ----------------------------
+
+  private void queueIova(int cpu, Continuation done) {
+    int q = cfg.mode() == IommuSettings.Mode.LAZY_SINGLE ? 0 : cpu % s.rings.size();
+    FlushQueue ring = s.rings.get(q);
+    List<FlushQueue.Entry> freeable = ring.freeable(s.finishCnt);
+    freeEntries(q, freeable, s.finishCnt);
+    if (ring.length() - freeable.size() >= ring.capacity()) {
+      // Ring still full: fq_flush_iotlb() synchronously under the ring lock, the caller waits.
+      d.emit(new IommuEvent.FlushStarted(s.startCnt + 1, "full"));
+      invalidate(0, 0, fqFlush(false, q, done));
+      return;
+    }
+    append(q, done, s.startCnt, s.timerOn);
+  }
+
+  private void append(int q, Continuation done, long counter, boolean timerOn) {
+    d.emit(new IommuEvent.FlushQueued(q, done.owner(), done.freeBasePfn(), done.freePages(), counter, done.tables()));
+    if (!timerOn) {
+      d.emit(new IommuEvent.FlushTimerArmed(env.deliveredAt() + cfg.fqTimeout()));
+      d.send(Names.IOMMU, new IommuCommand.FlushQueueTimeout(), cfg.fqTimeout());
+    }
+    finishCall(done, true);
+  }
+
+  private void freeEntries(int q, List<FlushQueue.Entry> entries, long finishCnt) {
+    for (FlushQueue.Entry e : entries) {
+      d.emit(new IommuEvent.FlushQueueEntryFreed(q, e.owner(), e.basePfn(), e.pages(), e.counter(), finishCnt));
+      if (!e.tables().isEmpty()) d.emit(new IommuEvent.PageTablesFreed(e.tables(), "flush-queue finish_cnt " + finishCnt));
+      d.emit(new IommuEvent.IovaFreed(null, e.owner(), e.basePfn(), e.pages(), "flush-queue"));
+    }
+  }
+
+  /** fq_flush_timeout: clear fq_timer_on, one flush_iotlb_all, then free covered entries of every ring. */
+  private void onFlushTimeout() {
+    d.emit(new IommuEvent.FlushTimerFired());
+    d.emit(new IommuEvent.FlushStarted(s.startCnt + 1, "timer"));
+    invalidate(0, 0, fqFlush(true, -1, null));
+  }
+
+  // ---- invalidation queue completion ---------------------------------------------------------
+
+  private void onInvalidationDone(long id) {
+    IommuState.Pending p = s.pending.get(id);
+    if (p == null) return; // lost in a reset: the command never completes
+    int dropped = countCached(p.startPfn(), p.scope().equals("all") ? 0 : p.pages());
+    d.emit(new IommuEvent.InvalidationCompleted(id, p.scope(), p.startPfn(), p.pages(), dropped));
+    complete(p, p.then());
+  }
+
+  private void onAtcInvalidated(long id) {
+    IommuState.Pending p = s.pending.get(id);
+    if (p == null) return;
+    d.emit(new IommuEvent.AtcInvalidationAcked(id, Names.deviceOf(caller)));
+    if (p.acksLeft() > 1) return;
+    d.emit(new IommuEvent.InvalidationCompleted(id, "atc", p.startPfn(), p.pages(), 0));
+    complete(p, p.then());
+  }
+
+  private void complete(IommuState.Pending p, Continuation then) {
+    if (then == null) return;
+    switch (then.kind()) {
+      case "next" -> post(then.nextScope(), p.startPfn(), p.pages(), then.next());
+      case "reply" -> finishCall(then, false);
+      case "fq-flush" -> finishFlush(then);
+      default -> throw new IllegalStateException("unknown continuation " + then.kind());
+    }
+  }
+
+  /** The call that waited returns: free what it may free now, record the return, answer the caller. */
+  private void finishCall(Continuation c, boolean deferred) {
+    if (!deferred) {
+      if (!c.tables().isEmpty()) d.emit(new IommuEvent.PageTablesFreed(c.tables(), "invalidation"));
+      if (c.freeBasePfn() >= 0) d.emit(new IommuEvent.IovaFreed(c.dev(), c.owner(), c.freeBasePfn(), c.freePages(), "strict"));
+    }
+    if (c.api().equals("sync")) {
+      d.emit(new IommuEvent.RangeSynced(c.dev(), c.owner(), "sync", c.iovaPfn(), c.pages(), true, Errno.OK));
+    } else {
+      d.emit(new ApiReturned(c.dev(), c.owner(), c.api(), c.addr(), c.iovaPfn(), c.pages(), c.size(), c.dir(), c.nents(), deferred,
+          Errno.OK));
+    }
+    String object = c.owner().substring(c.owner().indexOf('/') + 1);
+    d.send(c.replyTo(), new IommuReply.Returned(c.call(), object, Errno.OK, 0, List.of()));
+  }
+
+  /** fq_flush_iotlb completed: finish_cnt++, free what it covers, then append the entry that waited for room. */
+  private void finishFlush(Continuation c) {
+    long finish = s.finishCnt + 1;
+    d.emit(new IommuEvent.FlushFinished(finish));
+    for (int q = 0; q < s.rings.size(); q++) {
+      if (c.allRings() || q == c.queue()) freeEntries(q, s.rings.get(q).freeable(finish), finish);
+    }
+    Continuation waiting = c.next();
+    if (waiting != null) {
+      FlushQueue ring = s.rings.get(c.queue());
+      if (ring.length() - ring.freeable(finish).size() >= ring.capacity()) {
+        d.emit(new IommuEvent.FlushStarted(s.startCnt + 1, "full"));
+        invalidate(0, 0, c);
+      } else {
+        append(c.queue(), waiting, s.startCnt, s.timerOn);
+      }
+    }
+  }
+
+  // ---- classic API: dma_map_phys / dma_map_sg and their unmaps and syncs ---------------------
+
+  /** iommu_dma_map_phys -> __iommu_dma_map: alloc IOVA, iommu_map (map + sync_map); DMA_MAPPING_ERROR on failure. */
+  private void onMapPhys(IommuCommand.MapPhys c) {
+    String owner = owner(c.handle());
+    long pad = pad(c.phys().addr());
+    long base = allocIova(c.dev(), owner, "map_phys", c.size(), pad);
+    if (base < 0) {
+      d.emit(new ApiReturned(c.dev(), owner, "map_phys", Iova.MAPPING_ERROR, 0, 0, c.size(), c.dir(), 1, false, Errno.ENOMEM));
+      reply("map_phys", c.handle(), Errno.ENOMEM, Iova.MAPPING_ERROR.addr());
+      return;
+    }
+    long pages = pagesFor(c.size() + pad);
+    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO));
+    d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "map_phys", base, 0, c.size(), base, (c.phys().addr() - pad) >>> cfg.granuleShift(),
+        pages, prot, c.dir()));
+    if (syncMapInline(base, pages)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "map_phys", base, pages, true, Errno.OK));
+    Iova addr = new Iova((base << cfg.granuleShift()) + pad);
+    d.emit(new ApiReturned(c.dev(), owner, "map_phys", addr, base, pages, c.size(), c.dir(), 1, false, Errno.OK));
+    reply("map_phys", c.handle(), Errno.OK, addr.addr());
+  }
+
+  /** iommu_dma_map_sg: one IOVA allocation for all segments laid out granule-aligned, one sync at the end. */
+  private void onMapSg(IommuCommand.MapSg c) {
+    String owner = owner(c.sg());
+    long total = 0;
+    for (Segment seg : c.segments()) total += pagesFor(seg.length() + pad(seg.phys().addr())) << cfg.granuleShift();
+    long base = allocIova(c.dev(), owner, "map_sg", total, 0);
+    if (base < 0) {
+      d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, total, c.dir(), c.segments().size(), false,
+          Errno.ENOMEM));
+      reply("map_sg", c.sg(), Errno.ENOMEM, 0);
+      return;
+    }
+    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO));
+    List<DmaSegment> out = new ArrayList<>();
+    long pfn = base;
+    long offset = 0;
+    for (Segment seg : c.segments()) {
+      long pad = pad(seg.phys().addr());
+      long pages = pagesFor(seg.length() + pad);
+      d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "map_sg", base, offset, seg.length(), pfn,
+          (seg.phys().addr() - pad) >>> cfg.granuleShift(), pages, prot, c.dir()));
+      out.add(new DmaSegment(new Iova((pfn << cfg.granuleShift()) + pad), seg.length()));
+      pfn += pages;
+      offset += pages << cfg.granuleShift();
+    }
+    if (syncMapInline(base, pfn - base)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "map_sg", base, pfn - base, true, Errno.OK));
+    d.emit(new ApiReturned(c.dev(), owner, "map_sg", out.get(0).addr(), base, pfn - base, total, c.dir(), c.segments().size(), false,
+        Errno.OK));
+    d.send(caller, new IommuReply.Returned("map_sg", c.sg(), Errno.OK, out.size(), out));
+  }
+
+  /** iommu_dma_unmap_phys: WARN_ON(!iova_to_phys) and return; else __iommu_dma_unmap. */
+  private void onUnmap(DeviceId dev, String object, String api, Iova first, Iova addr, long size, Direction dir, int nents) {
+    String owner = owner(object);
+    if (addr.isError() || s.pageTable.lookup(addr.addr() >>> cfg.granuleShift()) < 0) {
+      d.emit(new ApiReturned(dev, owner, api, first, addr.isError() ? 0 : addr.addr() >>> cfg.granuleShift(), 0, size, dir, nents,
+          false, Errno.EINVAL));
+      reply(api, object, Errno.EINVAL, 0);
+      return;
+    }
+    long pad = pad(addr.addr());
+    long pfn = (addr.addr() - pad) >>> cfg.granuleShift();
+    unmapAndFree(dev, owner, object, api, first, pfn, pagesFor(size + pad), size, dir, nents);
+  }
+
+  /** iommu_dma_unmap_sg: unmap the span from the first to the last segment in one __iommu_dma_unmap. */
+  private void onUnmapSg(IommuCommand.UnmapSg c) {
+    if (c.mapped().isEmpty()) {
+      onUnmap(c.dev(), c.sg(), "unmap_sg", Iova.MAPPING_ERROR, Iova.MAPPING_ERROR, 0, c.dir(), c.nents());
+      return;
+    }
+    DmaSegment first = c.mapped().get(0);
+    DmaSegment last = c.mapped().get(c.mapped().size() - 1);
+    long start = first.addr().addr() - pad(first.addr().addr());
+    long span = last.addr().addr() + last.length() - start;
+    onUnmap(c.dev(), c.sg(), "unmap_sg", first.addr(), new Iova(start), span, c.dir(), c.nents());
+  }
+
+  private void onSync(DeviceId dev, String object, String api, Iova addr, long size, Direction dir, boolean forCpu, int nents) {
+    boolean mapped = !addr.isError() && s.pageTable.lookup(addr.addr() >>> cfg.granuleShift()) >= 0;
+    d.emit(new IommuEvent.SyncPerformed(dev, owner(object), api, addr, size, dir, forCpu, nents, mapped));
+    reply(api, object, Errno.OK, 0);
+  }
+
+  private void onSyncSg(IommuCommand.SyncSg c) {
+    long total = c.mapped().stream().mapToLong(DmaSegment::length).sum();
+    Iova first = c.mapped().isEmpty() ? Iova.MAPPING_ERROR : c.mapped().get(0).addr();
+    onSync(c.dev(), c.sg(), "sync_sg", first, total, c.dir(), c.forCpu(), c.nents());
+  }
+
+  // ---- translation ---------------------------------------------------------------------------
+
+  /** A device transaction or ATS translation request: IOTLB, else page-table walk (and fill). */
+  private void onTranslate(IommuCommand.Translate c) {
+    long pfn = c.iova().addr() >>> cfg.granuleShift();
+    long entry = s.iotlb.lookup(pfn);
+    String via = "iotlb";
+    if (entry == Iotlb.MISS) {
+      via = "walk";
+      entry = s.pageTable.lookup(pfn);
+      if (entry >= 0 || cfg.cachingMode()) fill(pfn, entry);
+    }
+    String fault = null;
+    if (entry == Iotlb.NOT_PRESENT) fault = "cached not-present IOTLB entry (caching mode)";
+    else if (entry < 0) fault = "not present";
+    else if (!c.atsRequest() && !PageTable.protOf(entry).allows(c.write())) fault = c.write() ? "write to read-only mapping" : "read of write-only mapping";
+    long phys = entry >= 0 ? PageTable.physOf(entry) : 0;
+    Prot prot = entry >= 0 ? PageTable.protOf(entry) : new Prot(0);
+    if (fault != null) d.emit(new IommuEvent.DmaFaulted(c.dev(), c.tag(), c.iova(), c.write(), fault, c.stray()));
+    else if (!c.atsRequest()) d.emit(new IommuEvent.DmaAccessed(c.dev(), c.tag(), c.iova(), phys, c.write(), via, c.stray()));
+    d.send(caller, new IommuReply.Translated(c.tag(), c.iova(), c.write(), c.stray(), fault == null, phys, prot, fault));
+  }
+
+  private void fill(long pfn, long entry) {
+    long victim = s.iotlb.victimFor(pfn);
+    if (victim >= 0) d.emit(new IommuEvent.IotlbEvicted(victim));
+    boolean present = entry >= 0;
+    d.emit(new IommuEvent.IotlbFilled(pfn, present ? PageTable.physOf(entry) : 0, present ? PageTable.protOf(entry) : new Prot(0), present));
+  }
+}

@@ -1,0 +1,118 @@
+package dmasim.actors.iommu;
+
+import dmasim.protocol.DeviceId;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * How one IOMMU unit and its DMA domain are configured. Read once at the edge (scenario or
+ * config) and passed down. Times are virtual nanoseconds.
+ *
+ * @param mode strict (DMA domain), lazy (DMA-FQ with per-CPU queues) or lazy-single (one large
+ *     queue, the shadow_on_flush variant)
+ * @param granuleShift log2 of the IOVA granule (12 = 4 KiB)
+ * @param apertureEndPfn first IOVA pfn beyond the aperture
+ * @param reserved reserved IOVA ranges as {pfn, pages} pairs (reserve_iova)
+ * @param iotlbCapacity IOTLB entries
+ * @param cachingMode IOTLB caches not-present entries (Intel caching mode, AMD NpCache): map needs a flush
+ * @param fqSize entries per flush-queue ring (a power of two; size - 1 usable)
+ * @param fqTimeout flush-queue timer, virtual ns
+ * @param invalidationLatency time from posting an invalidation command to its completion
+ * @param atcFirst the (wrong) order ATC-then-IOTLB instead of IOTLB-then-ATC (I10)
+ * @param cpus CPU queues (one flush-queue ring each in lazy mode)
+ * @param devices the devices behind this IOMMU with their DMA mask bits and ATS flag
+ */
+public record IommuSettings(
+    Mode mode,
+    int granuleShift,
+    long apertureEndPfn,
+    List<long[]> reserved,
+    int iotlbCapacity,
+    boolean cachingMode,
+    int fqSize,
+    long fqTimeout,
+    long invalidationLatency,
+    boolean atcFirst,
+    int cpus,
+    Map<DeviceId, DeviceSpec> devices) {
+
+  /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
+  public enum Mode {
+    STRICT,
+    LAZY,
+    LAZY_SINGLE
+  }
+
+  /** A device as the IOMMU sees it. */
+  public record DeviceSpec(int dmaMaskBits, boolean ats) {
+    public DeviceSpec {
+      if (dmaMaskBits < 24 || dmaMaskBits > 64) throw new IllegalArgumentException("dma mask bits out of range: " + dmaMaskBits);
+    }
+  }
+
+  /** IOVA_DEFAULT_FQ_SIZE / IOVA_DEFAULT_FQ_TIMEOUT (dma-iommu.c). */
+  public static final int DEFAULT_FQ_SIZE = 256;
+  public static final long DEFAULT_FQ_TIMEOUT = 10_000_000L;
+  /** IOVA_SINGLE_FQ_SIZE / IOVA_SINGLE_FQ_TIMEOUT (dma-iommu.c, shadow_on_flush). */
+  public static final int SINGLE_FQ_SIZE = 32768;
+  public static final long SINGLE_FQ_TIMEOUT = 1_000_000_000L;
+
+  public IommuSettings {
+    if (granuleShift < 12 || granuleShift > 16) throw new IllegalArgumentException("granule must be 4-64 KiB");
+    if (iotlbCapacity < 1) throw new IllegalArgumentException("iotlb capacity must be positive");
+    if (Integer.bitCount(fqSize) != 1) throw new IllegalArgumentException("fq size must be a power of two: " + fqSize);
+    if (fqTimeout <= 0 || invalidationLatency < 0) throw new IllegalArgumentException("bad flush-queue timing");
+    if (cpus < 1) throw new IllegalArgumentException("at least one CPU");
+    reserved = List.copyOf(reserved);
+    devices = new TreeMap<>(devices);
+  }
+
+  /** Sensible defaults: 48-bit aperture, 4 KiB granule, 64-entry IOTLB, 1 µs invalidations. */
+  public static IommuSettings defaults(Mode mode, int cpus, Map<DeviceId, DeviceSpec> devices) {
+    boolean single = mode == Mode.LAZY_SINGLE;
+    return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
+        single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices);
+  }
+
+  public IommuSettings withCachingMode(boolean on) {
+    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, on, fqSize, fqTimeout,
+        invalidationLatency, atcFirst, cpus, devices);
+  }
+
+  public IommuSettings withAperture(long endPfn, List<long[]> reservedRanges) {
+    return new IommuSettings(mode, granuleShift, endPfn, reservedRanges, iotlbCapacity, cachingMode, fqSize, fqTimeout,
+        invalidationLatency, atcFirst, cpus, devices);
+  }
+
+  public IommuSettings withIotlbCapacity(int entries) {
+    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, entries, cachingMode, fqSize, fqTimeout,
+        invalidationLatency, atcFirst, cpus, devices);
+  }
+
+  public IommuSettings withFlushQueue(int size, long timeout) {
+    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, size, timeout,
+        invalidationLatency, atcFirst, cpus, devices);
+  }
+
+  public IommuSettings withAtcFirst(boolean wrongOrder) {
+    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
+        invalidationLatency, wrongOrder, cpus, devices);
+  }
+
+  public boolean lazy() {
+    return mode != Mode.STRICT;
+  }
+
+  public long granule() {
+    return 1L << granuleShift;
+  }
+
+  public int flushQueues() {
+    return mode == Mode.LAZY_SINGLE ? 1 : cpus;
+  }
+
+  public List<DeviceId> atsDevices() {
+    return devices.entrySet().stream().filter(e -> e.getValue().ats()).map(Map.Entry::getKey).toList();
+  }
+}

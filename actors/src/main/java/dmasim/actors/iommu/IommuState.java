@@ -1,0 +1,135 @@
+package dmasim.actors.iommu;
+
+import dmasim.actors.state.FlushQueue;
+import dmasim.actors.state.Iotlb;
+import dmasim.actors.state.IovaAllocator;
+import dmasim.actors.state.PageTable;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuEvent;
+import dmasim.protocol.IommuEvent.Continuation;
+import dmasim.protocol.JournalEvent;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Everything an IommuUnit owns, folded from its events. Persisted (lives in RAM, survives a reset):
+ * the IOVA allocator with each allocation's owner, the I/O page table, the flush-queue rings and
+ * their counters, the timer flag, the per-device 32-bit workaround. Volatile (hardware, lost on
+ * reset): the IOTLB and the invalidation queue with what waits on it.
+ *
+ * <p>Invariants: I1 (allocator), I4 (finish <= start), I5 (rings). Mutated only by {@link #apply}.
+ */
+public final class IommuState {
+  /** An invalidation command in the hardware queue. */
+  public record Pending(long id, String scope, long startPfn, long pages, int acksLeft, Continuation then) {}
+
+  final IommuSettings settings;
+  final IovaAllocator allocator;
+  final PageTable pageTable = new PageTable();
+  final TreeMap<Long, String> owners = new TreeMap<>(); // allocation base pfn -> owner
+  final List<FlushQueue> rings = new ArrayList<>();
+  final Set<DeviceId> dac = new HashSet<>(); // devices whose pci_32bit_workaround was cleared
+  long startCnt;
+  long finishCnt;
+  boolean timerOn;
+  long nextInvalidation = 1;
+  // volatile
+  Iotlb iotlb;
+  final TreeMap<Long, Pending> pending = new TreeMap<>();
+
+  public IommuState(IommuSettings settings) {
+    this.settings = settings;
+    this.allocator = new IovaAllocator(1, settings.apertureEndPfn());
+    for (long[] r : settings.reserved()) allocator.reserve(r[0], r[1]);
+    for (int i = 0; i < settings.flushQueues(); i++) rings.add(new FlushQueue(settings.fqSize()));
+    this.iotlb = new Iotlb(settings.iotlbCapacity());
+  }
+
+  public IommuSettings settings() {
+    return settings;
+  }
+
+  public PageTable pageTable() {
+    return pageTable;
+  }
+
+  public IovaAllocator allocator() {
+    return allocator;
+  }
+
+  public Iotlb iotlb() {
+    return iotlb;
+  }
+
+  public List<FlushQueue> rings() {
+    return rings;
+  }
+
+  public long startCnt() {
+    return startCnt;
+  }
+
+  public long finishCnt() {
+    return finishCnt;
+  }
+
+  public int pendingInvalidations() {
+    return pending.size();
+  }
+
+  /** A reset (or a restart of the actor) loses what the hardware held: the IOTLB and the invalidation queue. */
+  public IommuState lostVolatileState() {
+    iotlb = new Iotlb(settings.iotlbCapacity());
+    pending.clear();
+    return this;
+  }
+
+  public IommuState apply(Event event) {
+    if (event instanceof JournalEvent) return this;
+    IommuEvent e = (IommuEvent) event;
+    if (e instanceof IommuEvent.IovaAllocated a) {
+      allocator.insert(a.basePfn(), a.pages());
+      owners.put(a.basePfn(), a.owner());
+    } else if (e instanceof IommuEvent.IovaAllocFailed f) {
+      if (f.reason().startsWith("32-bit")) dac.add(f.dev());
+    } else if (e instanceof IommuEvent.IovaFreed f) {
+      allocator.remove(f.basePfn());
+      owners.remove(f.basePfn());
+    } else if (e instanceof IommuEvent.RangeLinked l) {
+      pageTable.map(l.iovaPfn(), l.physPfn(), l.pages(), l.prot());
+    } else if (e instanceof IommuEvent.PtesCleared c) {
+      pageTable.clear(c.iovaPfn(), c.pages());
+    } else if (e instanceof IommuEvent.IotlbFilled f) {
+      iotlb.fill(f.iovaPfn(), f.present() ? (f.physPfn() << 8) | f.prot().bits() : Iotlb.NOT_PRESENT);
+    } else if (e instanceof IommuEvent.IotlbEvicted v) {
+      iotlb.evict(v.iovaPfn());
+    } else if (e instanceof IommuEvent.InvalidationPosted p) {
+      pending.put(p.id(), new Pending(p.id(), p.scope(), p.startPfn(), p.pages(), p.acks(), p.then()));
+      nextInvalidation = Math.max(nextInvalidation, p.id() + 1);
+    } else if (e instanceof IommuEvent.AtcInvalidationAcked a) {
+      Pending p = pending.get(a.id());
+      if (p != null) pending.put(a.id(), new Pending(p.id(), p.scope(), p.startPfn(), p.pages(), p.acksLeft() - 1, p.then()));
+    } else if (e instanceof IommuEvent.InvalidationCompleted c) {
+      pending.remove(c.id());
+      if (!c.scope().equals("atc")) iotlb.invalidate(c.startPfn(), c.scope().equals("all") ? 0 : c.pages());
+    } else if (e instanceof IommuEvent.FlushQueued q) {
+      rings.get(q.queue()).append(new FlushQueue.Entry(q.owner(), q.basePfn(), q.pages(), q.counter(), q.freedTables()));
+    } else if (e instanceof IommuEvent.FlushQueueEntryFreed f) {
+      rings.get(f.queue()).removeHead(f.basePfn());
+    } else if (e instanceof IommuEvent.FlushStarted s) {
+      startCnt = s.startCnt();
+    } else if (e instanceof IommuEvent.FlushFinished f) {
+      finishCnt = f.finishCnt();
+    } else if (e instanceof IommuEvent.FlushTimerArmed) {
+      timerOn = true;
+    } else if (e instanceof IommuEvent.FlushTimerFired) {
+      timerOn = false;
+    }
+    // RangeSynced, ApiReturned, SyncPerformed, PageTablesFreed, DmaAccessed, DmaFaulted, MapFailed: facts only.
+    return this;
+  }
+}

@@ -1,0 +1,50 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
+
+/** Facts of a CpuQueue running its driver program. */
+@JsonSubTypes({
+  @JsonSubTypes.Type(CpuEvent.ProgramStarted.class),
+  @JsonSubTypes.Type(CpuEvent.CallIssued.class),
+  @JsonSubTypes.Type(CpuEvent.ReplyReceived.class),
+  @JsonSubTypes.Type(CpuEvent.BufferTouched.class),
+  @JsonSubTypes.Type(CpuEvent.MappingChecked.class),
+  @JsonSubTypes.Type(CpuEvent.Jumped.class),
+  @JsonSubTypes.Type(CpuEvent.RequestCompleted.class),
+  @JsonSubTypes.Type(CpuEvent.DriverUnbound.class),
+  @JsonSubTypes.Type(CpuEvent.ProgramEnded.class)
+})
+public sealed interface CpuEvent extends Event {
+
+  /** The program began. */
+  record ProgramStarted(String program) implements CpuEvent {}
+
+  /** Instruction {@code pc} sent {@code call} about {@code object} to {@code to} and now waits for the answer. */
+  record CallIssued(int pc, String call, String object, String to) implements CpuEvent {}
+
+  /** The answer to the pending call arrived. */
+  record ReplyReceived(int pc, Message reply) implements CpuEvent {}
+
+  /** The CPU wrote ({@code write}) or read buffer {@code buffer} with pages {@code pfns}. */
+  record BufferTouched(String buffer, List<Long> pfns, boolean write, int nextPc) implements CpuEvent {
+    public BufferTouched {
+      pfns = List.copyOf(pfns);
+    }
+  }
+
+  /** dma_mapping_error(dev, addr) was called on {@code handle}. */
+  record MappingChecked(DeviceId dev, String handle, Iova addr, boolean error, int nextPc) implements CpuEvent {}
+
+  /** Local control flow: the program counter moved to {@code pc}; {@code counter} (if named) now holds {@code value}. */
+  record Jumped(int pc, String counter, long value) implements CpuEvent {}
+
+  /** A request (one pass of the program's loop) completed. */
+  record RequestCompleted(long request, int nextPc) implements CpuEvent {}
+
+  /** Driver unbind for {@code dev} (BUS_NOTIFY_UNBOUND_DRIVER): every mapping must be gone. */
+  record DriverUnbound(DeviceId dev, int nextPc) implements CpuEvent {}
+
+  /** The program ran to its end. */
+  record ProgramEnded(long requests) implements CpuEvent {}
+}

@@ -1,0 +1,17 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Identifies one modelled cpu. */
+public record CpuId(@JsonValue int value) {
+  @JsonCreator
+  public CpuId {
+    if (value < 0) throw new IllegalArgumentException("negative cpu id " + value);
+  }
+
+  @Override
+  public String toString() {
+    return "cpu" + value;
+  }
+}

@@ -1,0 +1,47 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
+
+/** Facts of a Device: descriptors, ATC contents, accesses through the ATC, resets. */
+@JsonSubTypes({
+  @JsonSubTypes.Type(DeviceEvent.DescriptorAccepted.class),
+  @JsonSubTypes.Type(DeviceEvent.PageTransferred.class),
+  @JsonSubTypes.Type(DeviceEvent.DescriptorCompleted.class),
+  @JsonSubTypes.Type(DeviceEvent.AtcFilled.class),
+  @JsonSubTypes.Type(DeviceEvent.AtcInvalidated.class),
+  @JsonSubTypes.Type(DeviceEvent.AtcAccessed.class),
+  @JsonSubTypes.Type(DeviceEvent.LateAccessScheduled.class),
+  @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class)
+})
+public sealed interface DeviceEvent extends Event {
+
+  /** A descriptor from {@code cpu} entered the device's queue. */
+  record DescriptorAccepted(long tag, String cpu, List<DmaSegment> segments, boolean write) implements DeviceEvent {
+    public DescriptorAccepted {
+      segments = List.copyOf(segments);
+    }
+  }
+
+  /** Page {@code index} of descriptor {@code tag} finished ({@code ok} false on a fault). */
+  record PageTransferred(long tag, int index, boolean ok) implements DeviceEvent {}
+
+  /** Descriptor {@code tag} completed with {@code faults} faulted pages. */
+  record DescriptorCompleted(long tag, int faults) implements DeviceEvent {}
+
+  /** The ATC cached a translation. */
+  record AtcFilled(long iovaPfn, long physPfn, Prot prot) implements DeviceEvent {}
+
+  /** The ATC dropped {@code dropped} entries for invalidation {@code id}. */
+  record AtcInvalidated(long id, long startPfn, long pages, int dropped) implements DeviceEvent {}
+
+  /** A transaction used a translation cached in the ATC (no IOMMU involvement). */
+  record AtcAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)
+      implements DeviceEvent, DmaAccess {}
+
+  /** The device will access {@code iova} again {@code delay} ns after completing {@code tag}. */
+  record LateAccessScheduled(long tag, Iova iova, boolean write, long delay) implements DeviceEvent {}
+
+  /** Reset: in-flight descriptors and the ATC were lost. */
+  record DeviceWasReset(int droppedDescriptors, int droppedAtcEntries) implements DeviceEvent {}
+}

@@ -1,0 +1,17 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Identifies one modelled device. */
+public record DeviceId(@JsonValue int value) {
+  @JsonCreator
+  public DeviceId {
+    if (value < 0) throw new IllegalArgumentException("negative device id " + value);
+  }
+
+  @Override
+  public String toString() {
+    return "device" + value;
+  }
+}

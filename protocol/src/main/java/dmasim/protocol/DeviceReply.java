@@ -1,0 +1,14 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+
+/** What a Device answers: completions to the submitting CPU queue, ATC invalidation completions to the IOMMU. */
+@JsonSubTypes({@JsonSubTypes.Type(DeviceReply.Completed.class), @JsonSubTypes.Type(DeviceReply.AtcInvalidated.class)})
+public sealed interface DeviceReply extends Message {
+
+  /** Descriptor {@code tag} finished; {@code faults} counts pages whose translation faulted. */
+  record Completed(long tag, int faults) implements DeviceReply {}
+
+  /** The ATS invalidation {@code id} completed on the device. */
+  record AtcInvalidated(long id) implements DeviceReply {}
+}

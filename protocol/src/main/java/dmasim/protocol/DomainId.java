@@ -1,0 +1,17 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Identifies one modelled domain. */
+public record DomainId(@JsonValue int value) {
+  @JsonCreator
+  public DomainId {
+    if (value < 0) throw new IllegalArgumentException("negative domain id " + value);
+  }
+
+  @Override
+  public String toString() {
+    return "domain" + value;
+  }
+}

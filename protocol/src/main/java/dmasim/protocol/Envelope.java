@@ -1,0 +1,38 @@
+package dmasim.protocol;
+
+/**
+ * One message in flight between two model actors, with everything the scheduler, replay and the
+ * monitors need: identity, receiver, virtual send time, the earliest virtual delivery time, the
+ * envelope being handled when it was sent (causal parent; null for harness envelopes) and, once
+ * delivered, the virtual delivery time.
+ */
+public record Envelope(
+    EnvelopeId id,
+    String receiver,
+    Message message,
+    long sentAt,
+    long notBefore,
+    EnvelopeId cause,
+    long deliveredAt)
+    implements CborSerializable {
+
+  public static final long NOT_DELIVERED = -1;
+
+  public Envelope {
+    if (id == null || receiver == null || message == null) throw new IllegalArgumentException("incomplete envelope");
+    if (notBefore < sentAt) throw new IllegalArgumentException("delivery before send: " + notBefore + " < " + sentAt);
+  }
+
+  public String sender() {
+    return id.sender();
+  }
+
+  public Envelope deliveredAt(long now) {
+    return new Envelope(id, receiver, message, sentAt, notBefore, cause, now);
+  }
+
+  @Override
+  public String toString() {
+    return id + "->" + receiver + " " + message.getClass().getSimpleName() + "@" + notBefore;
+  }
+}

@@ -1,0 +1,93 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
+
+/**
+ * What the IommuUnit (with the dma-iommu glue, IOVA allocator and flush queues it owns) is asked to
+ * do: the DMA API calls of a CPU queue, and translation requests of a device. {@code state},
+ * {@code handle} and {@code sg} name the caller's object so monitors can follow its lifetime.
+ */
+@JsonSubTypes({
+  @JsonSubTypes.Type(IommuCommand.TryAlloc.class),
+  @JsonSubTypes.Type(IommuCommand.Link.class),
+  @JsonSubTypes.Type(IommuCommand.Sync.class),
+  @JsonSubTypes.Type(IommuCommand.Unlink.class),
+  @JsonSubTypes.Type(IommuCommand.Destroy.class),
+  @JsonSubTypes.Type(IommuCommand.Free.class),
+  @JsonSubTypes.Type(IommuCommand.MapPhys.class),
+  @JsonSubTypes.Type(IommuCommand.UnmapPhys.class),
+  @JsonSubTypes.Type(IommuCommand.MapSg.class),
+  @JsonSubTypes.Type(IommuCommand.UnmapSg.class),
+  @JsonSubTypes.Type(IommuCommand.SyncSingle.class),
+  @JsonSubTypes.Type(IommuCommand.SyncSg.class),
+  @JsonSubTypes.Type(IommuCommand.Translate.class),
+  @JsonSubTypes.Type(IommuCommand.InvalidationDone.class),
+  @JsonSubTypes.Type(IommuCommand.FlushQueueTimeout.class)
+})
+public sealed interface IommuCommand extends Message {
+
+  /** dma_iova_try_alloc(dev, state, phys, size). */
+  record TryAlloc(DeviceId dev, String state, Phys phys, long size) implements IommuCommand {}
+
+  /** dma_iova_link(dev, state, phys, offset, size, dir, attrs); {@code addr}/{@code stateSize} are the state's fields. */
+  record Link(DeviceId dev, String state, Iova addr, long stateSize, long offset, Phys phys, long size, Direction dir, DmaAttrs attrs)
+      implements IommuCommand {}
+
+  /** dma_iova_sync(dev, state, offset, size). */
+  record Sync(DeviceId dev, String state, Iova addr, long offset, long size) implements IommuCommand {}
+
+  /** dma_iova_unlink(dev, state, offset, size, dir, attrs). */
+  record Unlink(DeviceId dev, String state, Iova addr, long offset, long size, Direction dir, DmaAttrs attrs)
+      implements IommuCommand {}
+
+  /** dma_iova_destroy(dev, state, mapped_len, dir, attrs). */
+  record Destroy(DeviceId dev, String state, Iova addr, long stateSize, long mappedLen, Direction dir, DmaAttrs attrs)
+      implements IommuCommand {}
+
+  /** dma_iova_free(dev, state). */
+  record Free(DeviceId dev, String state, Iova addr, long stateSize) implements IommuCommand {}
+
+  /** dma_map_phys(dev, phys, size, dir, attrs) on the IOMMU path. */
+  record MapPhys(DeviceId dev, String handle, Phys phys, long size, Direction dir, DmaAttrs attrs) implements IommuCommand {}
+
+  /** dma_unmap_phys(dev, addr, size, dir, attrs). */
+  record UnmapPhys(DeviceId dev, String handle, Iova addr, long size, Direction dir, DmaAttrs attrs) implements IommuCommand {}
+
+  /** dma_map_sg(dev, sgl, nents, dir, attrs). */
+  record MapSg(DeviceId dev, String sg, List<Segment> segments, Direction dir, DmaAttrs attrs) implements IommuCommand {
+    public MapSg {
+      segments = List.copyOf(segments);
+    }
+  }
+
+  /** dma_unmap_sg(dev, sgl, nents, dir, attrs): {@code mapped} is what the sg's dma fields hold. */
+  record UnmapSg(DeviceId dev, String sg, List<DmaSegment> mapped, int nents, Direction dir, DmaAttrs attrs) implements IommuCommand {
+    public UnmapSg {
+      mapped = List.copyOf(mapped);
+    }
+  }
+
+  /** dma_sync_single_for_cpu / _for_device. */
+  record SyncSingle(DeviceId dev, String handle, Iova addr, long size, Direction dir, boolean forCpu) implements IommuCommand {}
+
+  /** dma_sync_sg_for_cpu / _for_device. */
+  record SyncSg(DeviceId dev, String sg, List<DmaSegment> mapped, int nents, Direction dir, boolean forCpu) implements IommuCommand {
+    public SyncSg {
+      mapped = List.copyOf(mapped);
+    }
+  }
+
+  /**
+   * A device transaction at {@code iova}: translated and performed by the IOMMU, or with
+   * {@code atsRequest} only translated for the device's ATC. {@code stray} marks an access that
+   * belongs to no live descriptor (a late or malicious access).
+   */
+  record Translate(DeviceId dev, long tag, Iova iova, boolean write, boolean stray, boolean atsRequest) implements IommuCommand {}
+
+  /** The invalidation queue finished command {@code id} (the hardware's completion, after its latency). */
+  record InvalidationDone(long id) implements IommuCommand {}
+
+  /** The flush-queue timer fired (fq_flush_timeout). */
+  record FlushQueueTimeout() implements IommuCommand {}
+}

@@ -1,0 +1,141 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
+
+/**
+ * Facts of the IommuUnit: allocator, I/O page table, IOTLB, invalidation queue, flush queues and
+ * the device transactions it translated. {@code owner} is "cpuN/object" (the caller's state,
+ * handle or sg name); pfns are IOVA page numbers in the domain's granule.
+ */
+@JsonSubTypes({
+  @JsonSubTypes.Type(IommuEvent.IovaAllocated.class),
+  @JsonSubTypes.Type(IommuEvent.IovaAllocFailed.class),
+  @JsonSubTypes.Type(IommuEvent.IovaFreed.class),
+  @JsonSubTypes.Type(IommuEvent.RangeLinked.class),
+  @JsonSubTypes.Type(IommuEvent.MapFailed.class),
+  @JsonSubTypes.Type(IommuEvent.RangeSynced.class),
+  @JsonSubTypes.Type(IommuEvent.PtesCleared.class),
+  @JsonSubTypes.Type(IommuEvent.ApiReturned.class),
+  @JsonSubTypes.Type(IommuEvent.SyncPerformed.class),
+  @JsonSubTypes.Type(IommuEvent.IotlbFilled.class),
+  @JsonSubTypes.Type(IommuEvent.IotlbEvicted.class),
+  @JsonSubTypes.Type(IommuEvent.InvalidationPosted.class),
+  @JsonSubTypes.Type(IommuEvent.InvalidationCompleted.class),
+  @JsonSubTypes.Type(IommuEvent.AtcInvalidationAcked.class),
+  @JsonSubTypes.Type(IommuEvent.FlushQueued.class),
+  @JsonSubTypes.Type(IommuEvent.FlushStarted.class),
+  @JsonSubTypes.Type(IommuEvent.FlushFinished.class),
+  @JsonSubTypes.Type(IommuEvent.FlushQueueEntryFreed.class),
+  @JsonSubTypes.Type(IommuEvent.FlushTimerArmed.class),
+  @JsonSubTypes.Type(IommuEvent.FlushTimerFired.class),
+  @JsonSubTypes.Type(IommuEvent.PageTablesFreed.class),
+  @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
+  @JsonSubTypes.Type(IommuEvent.DmaFaulted.class)
+})
+public sealed interface IommuEvent extends Event {
+
+  /** IOVA space [basePfn, basePfn+pages) was allocated; {@code addr} is what the caller got (base + pad(phys)). */
+  record IovaAllocated(DeviceId dev, String owner, String api, long basePfn, long pages, long size, Iova addr) implements IommuEvent {}
+
+  /** An IOVA allocation failed (try_alloc returned false, or a map returned DMA_MAPPING_ERROR). */
+  record IovaAllocFailed(DeviceId dev, String owner, String api, long size, String reason) implements IommuEvent {}
+
+  /** IOVA space went back to the allocator; {@code path} is "free", "strict" or "flush-queue". */
+  record IovaFreed(DeviceId dev, String owner, long basePfn, long pages, String path) implements IommuEvent {}
+
+  /** PTEs were written for [iovaPfn, iovaPfn+pages) -> [physPfn, ...) by {@code api} ("link", "map_phys", "map_sg"). */
+  record RangeLinked(
+      DeviceId dev, String owner, String api, long allocBasePfn, long offset, long size,
+      long iovaPfn, long physPfn, long pages, Prot prot, Direction dir) implements IommuEvent {}
+
+  /** A link or map call failed with {@code errno}; {@code reason} says why in kernel terms. */
+  record MapFailed(DeviceId dev, String owner, String api, long offset, long size, int errno, String reason) implements IommuEvent {}
+
+  /** iommu_sync_map over the range: {@code flushedIotlb} when the IOMMU needs flush-on-map (caching mode). */
+  record RangeSynced(DeviceId dev, String owner, String api, long iovaPfn, long pages, boolean flushedIotlb, int errno) implements IommuEvent {}
+
+  /** PTEs of [iovaPfn, iovaPfn+pages) were cleared ({@code cleared} were present). */
+  record PtesCleared(DeviceId dev, String owner, String api, long allocBasePfn, long offset, long size, long iovaPfn, long pages, long cleared)
+      implements IommuEvent {}
+
+  /**
+   * An unmap-type call returned to its caller ("unlink", "destroy", "free", "unmap_phys", "unmap_sg")
+   * over [iovaPfn, iovaPfn+pages); {@code deferred} when the IOTLB flush was left to the flush queue.
+   */
+  record ApiReturned(DeviceId dev, String owner, String api, Iova addr, long iovaPfn, long pages, long size, Direction dir,
+      int nents, boolean deferred, int errno) implements IommuEvent {}
+
+  /** A dma_sync_* call on the classic API, resolved through the page table. */
+  record SyncPerformed(DeviceId dev, String owner, String api, Iova addr, long size, Direction dir, boolean forCpu, int nents, boolean mapped)
+      implements IommuEvent {}
+
+  /** A translation was cached in the IOTLB; {@code present} false is a cached not-present entry (caching mode). */
+  record IotlbFilled(long iovaPfn, long physPfn, Prot prot, boolean present) implements IommuEvent {}
+
+  /** An IOTLB entry was evicted for capacity. */
+  record IotlbEvicted(long iovaPfn) implements IommuEvent {}
+
+  /**
+   * An invalidation command was posted: scope "range", "all" or "atc"; {@code acks} completions are
+   * awaited (one per ATS device for "atc"); {@code then} is what the IOMMU does once it completes.
+   */
+  record InvalidationPosted(long id, String scope, long startPfn, long pages, int acks, Continuation then) implements IommuEvent {}
+
+  /** One ATS device acknowledged ATC invalidation {@code id}. */
+  record AtcInvalidationAcked(long id, DeviceId dev) implements IommuEvent {}
+
+  /**
+   * What completes once an invalidation sequence finishes. {@code kind}: "reply" (answer the caller,
+   * then free IOVA and page tables when {@code freeBasePfn} >= 0), "fq-flush" (finish_cnt++, free
+   * covered flush-queue entries, then append the caller's waiting entry when {@code replyTo} is set),
+   * "next" (post the next stage: {@code nextScope}).
+   */
+  record Continuation(
+      String kind, String replyTo, String call, DeviceId dev, String owner, String api, Iova addr, long iovaPfn, long pages,
+      long size, Direction dir, int nents, long freeBasePfn, long freePages, List<Long> tables, boolean allRings, int queue,
+      String nextScope, Continuation next) {
+    public Continuation {
+      tables = List.copyOf(tables);
+    }
+  }
+
+  /** The invalidation command completed; {@code dropped} IOTLB entries were removed. */
+  record InvalidationCompleted(long id, String scope, long startPfn, long pages, int dropped) implements IommuEvent {}
+
+  /** dma_iova_destroy / unmap in lazy mode queued the IOVA in flush queue {@code queue} with {@code counter} = fq_flush_start_cnt. */
+  record FlushQueued(int queue, String owner, long basePfn, long pages, long counter, List<Long> freedTables) implements IommuEvent {
+    public FlushQueued {
+      freedTables = List.copyOf(freedTables);
+    }
+  }
+
+  /** fq_flush_iotlb: fq_flush_start_cnt became {@code startCnt}; {@code reason} "timer" or "full". */
+  record FlushStarted(long startCnt, String reason) implements IommuEvent {}
+
+  /** fq_flush_iotlb: fq_flush_finish_cnt became {@code finishCnt}. */
+  record FlushFinished(long finishCnt) implements IommuEvent {}
+
+  /** A flush-queue entry was freed because its counter < finish_cnt. */
+  record FlushQueueEntryFreed(int queue, String owner, long basePfn, long pages, long counter, long finishCnt) implements IommuEvent {}
+
+  /** The flush-queue timer was armed for virtual time {@code deadline}. */
+  record FlushTimerArmed(long deadline) implements IommuEvent {}
+
+  /** The flush-queue timer fired. */
+  record FlushTimerFired() implements IommuEvent {}
+
+  /** Page-table pages (leaf tables by index) went back to the page allocator after invalidation {@code coveredBy}. */
+  record PageTablesFreed(List<Long> tables, String coveredBy) implements IommuEvent {
+    public PageTablesFreed {
+      tables = List.copyOf(tables);
+    }
+  }
+
+  /** A device transaction was translated and performed (via "iotlb" hit or page-table "walk"). */
+  record DmaAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)
+      implements IommuEvent, DmaAccess {}
+
+  /** A device transaction faulted (not present, cached not-present, or prot). */
+  record DmaFaulted(DeviceId dev, long tag, Iova iova, boolean write, String reason, boolean stray) implements IommuEvent {}
+}

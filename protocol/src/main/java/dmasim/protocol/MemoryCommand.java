@@ -1,0 +1,23 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
+
+/** Page allocation requests to the Memory actor (the page allocator). */
+@JsonSubTypes({@JsonSubTypes.Type(MemoryCommand.AllocPages.class), @JsonSubTypes.Type(MemoryCommand.FreePages.class)})
+public sealed interface MemoryCommand extends Message {
+
+  /** Allocate {@code count} physical pages for {@code owner} (a buffer name). */
+  record AllocPages(String owner, int count) implements MemoryCommand {
+    public AllocPages {
+      if (count <= 0) throw new IllegalArgumentException("page count must be positive: " + count);
+    }
+  }
+
+  /** Free pages previously allocated. */
+  record FreePages(String owner, List<Long> pfns) implements MemoryCommand {
+    public FreePages {
+      pfns = List.copyOf(pfns);
+    }
+  }
+}

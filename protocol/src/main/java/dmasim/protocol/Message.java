@@ -1,0 +1,17 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/** Any message carried in an envelope: the union of the per-component families. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+@JsonSubTypes({
+  @JsonSubTypes.Type(IommuCommand.class),
+  @JsonSubTypes.Type(IommuReply.class),
+  @JsonSubTypes.Type(DeviceCommand.class),
+  @JsonSubTypes.Type(DeviceReply.class),
+  @JsonSubTypes.Type(CpuCommand.class),
+  @JsonSubTypes.Type(MemoryCommand.class),
+  @JsonSubTypes.Type(MemoryReply.class)
+})
+public interface Message extends CborSerializable {}
