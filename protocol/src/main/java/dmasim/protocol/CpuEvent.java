@@ -9,6 +9,7 @@ import java.util.List;
   @JsonSubTypes.Type(CpuEvent.CallIssued.class),
   @JsonSubTypes.Type(CpuEvent.ReplyReceived.class),
   @JsonSubTypes.Type(CpuEvent.BufferTouched.class),
+  @JsonSubTypes.Type(CpuEvent.DescriptorSubmitted.class),
   @JsonSubTypes.Type(CpuEvent.MappingChecked.class),
   @JsonSubTypes.Type(CpuEvent.Jumped.class),
   @JsonSubTypes.Type(CpuEvent.RequestCompleted.class),
@@ -30,6 +31,13 @@ public sealed interface CpuEvent extends Event {
   record BufferTouched(String buffer, List<Long> pfns, boolean write, int nextPc) implements CpuEvent {
     public BufferTouched {
       pfns = List.copyOf(pfns);
+    }
+  }
+
+  /** Instruction {@code pc} handed descriptor {@code tag} over {@code segments} to {@code device}. */
+  record DescriptorSubmitted(int pc, String device, long tag, List<DmaSegment> segments, boolean write) implements CpuEvent {
+    public DescriptorSubmitted {
+      segments = List.copyOf(segments);
     }
   }
 

@@ -23,7 +23,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuCommand.SyncSg.class),
   @JsonSubTypes.Type(IommuCommand.Translate.class),
   @JsonSubTypes.Type(IommuCommand.InvalidationDone.class),
-  @JsonSubTypes.Type(IommuCommand.FlushQueueTimeout.class)
+  @JsonSubTypes.Type(IommuCommand.FlushQueueTimeout.class),
+  @JsonSubTypes.Type(IommuCommand.TearDown.class)
 })
 public sealed interface IommuCommand extends Message {
 
@@ -90,4 +91,7 @@ public sealed interface IommuCommand extends Message {
 
   /** The flush-queue timer fired (fq_flush_timeout). */
   record FlushQueueTimeout() implements IommuCommand {}
+
+  /** Tear the DMA domain down (device removal / group release: iommu_dma_free_fq). */
+  record TearDown() implements IommuCommand {}
 }

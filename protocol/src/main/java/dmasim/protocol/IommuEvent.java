@@ -30,6 +30,7 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.FlushTimerArmed.class),
   @JsonSubTypes.Type(IommuEvent.FlushTimerFired.class),
   @JsonSubTypes.Type(IommuEvent.PageTablesFreed.class),
+  @JsonSubTypes.Type(IommuEvent.DomainTornDown.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
   @JsonSubTypes.Type(IommuEvent.DmaFaulted.class)
 })
@@ -131,6 +132,12 @@ public sealed interface IommuEvent extends Event {
       tables = List.copyOf(tables);
     }
   }
+
+  /**
+   * The DMA domain was torn down (iommu_dma_free_fq): the timer was deleted synchronously
+   * ({@code timerDeletedSync}) and {@code droppedEntries} queued IOVAs were dropped with the domain.
+   */
+  record DomainTornDown(boolean timerDeletedSync, int droppedEntries) implements IommuEvent {}
 
   /** A device transaction was translated and performed (via "iotlb" hit or page-table "walk"). */
   record DmaAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)

@@ -18,4 +18,7 @@ public interface Wire {
 
   /** Reports that {@code envelope} was handled and {@code events} were persisted for it. */
   void handled(Envelope envelope, List<? extends Event> events);
+
+  /** Reports that handling {@code envelope} failed inside the model (a model bug or an impossible program): the run cannot go on. */
+  void crashed(Envelope envelope, String actor, String reason);
 }

@@ -69,6 +69,7 @@ public final class IommuLogic {
     else if (m instanceof IommuCommand.Translate c) onTranslate(c);
     else if (m instanceof IommuCommand.InvalidationDone c) onInvalidationDone(c.id());
     else if (m instanceof IommuCommand.FlushQueueTimeout) onFlushTimeout();
+    else if (m instanceof IommuCommand.TearDown) onTearDown();
     else if (m instanceof DeviceReply.AtcInvalidated c) onAtcInvalidated(c.id());
     else throw new IllegalArgumentException("IommuUnit cannot handle " + m.getClass().getName());
     return d;
@@ -324,9 +325,16 @@ public final class IommuLogic {
 
   /** fq_flush_timeout: clear fq_timer_on, one flush_iotlb_all, then free covered entries of every ring. */
   private void onFlushTimeout() {
+    if (s.tornDown) return; // timer_delete_sync in iommu_dma_free_fq: the callback never runs after teardown
     d.emit(new IommuEvent.FlushTimerFired());
     d.emit(new IommuEvent.FlushStarted(s.startCnt + 1, "timer"));
     invalidate(0, 0, fqFlush(true, -1, null));
+  }
+
+  /** iommu_dma_free_fq: timer_delete_sync, queued page lists freed, IOVAs dropped with the iova_domain. No final flush. */
+  private void onTearDown() {
+    int queued = s.rings.stream().mapToInt(FlushQueue::length).sum();
+    d.emit(new IommuEvent.DomainTornDown(true, queued));
   }
 
   // ---- invalidation queue completion ---------------------------------------------------------

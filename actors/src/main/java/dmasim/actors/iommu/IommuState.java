@@ -36,6 +36,7 @@ public final class IommuState {
   long startCnt;
   long finishCnt;
   boolean timerOn;
+  boolean tornDown;
   long nextInvalidation = 1;
   // volatile
   Iotlb iotlb;
@@ -128,6 +129,8 @@ public final class IommuState {
       timerOn = true;
     } else if (e instanceof IommuEvent.FlushTimerFired) {
       timerOn = false;
+    } else if (e instanceof IommuEvent.DomainTornDown) {
+      tornDown = true;
     }
     // RangeSynced, ApiReturned, SyncPerformed, PageTablesFreed, DmaAccessed, DmaFaulted, MapFailed: facts only.
     return this;

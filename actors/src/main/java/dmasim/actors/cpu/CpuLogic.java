@@ -1,0 +1,238 @@
+package dmasim.actors.cpu;
+
+import dmasim.actors.model.Decision;
+import dmasim.actors.model.Names;
+import dmasim.protocol.CpuCommand;
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceCommand;
+import dmasim.protocol.DeviceReply;
+import dmasim.protocol.DmaAttrs;
+import dmasim.protocol.DmaSegment;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Event;
+import dmasim.protocol.Iova;
+import dmasim.protocol.IommuCommand;
+import dmasim.protocol.IommuReply;
+import dmasim.protocol.MemoryCommand;
+import dmasim.protocol.MemoryReply;
+import dmasim.protocol.Message;
+import dmasim.protocol.Phys;
+import dmasim.protocol.Segment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The interpreter of a CpuQueue: on a start or an answer, run local instructions until the next
+ * call (which sends one message and waits) or the end. Works on a copy of the state, folding each
+ * event it emits, so the events alone rebuild the registers.
+ */
+public final class CpuLogic {
+  /** A program that runs this many local instructions without a call is looping forever. */
+  static final int MAX_LOCAL_STEPS = 100_000;
+
+  private final CpuState v;
+  private final Program p;
+  private final Decision d = new Decision();
+  private final String self;
+
+  private CpuLogic(CpuState state) {
+    this.v = state.copy();
+    this.p = state.program;
+    this.self = Names.cpu(state.cpuIndex);
+  }
+
+  public static Decision decide(CpuState state, Envelope env) {
+    return new CpuLogic(state).handle(env.message());
+  }
+
+  private void emit(Event e) {
+    d.emit(e);
+    v.apply(e);
+  }
+
+  private Decision handle(Message m) {
+    if (m instanceof CpuCommand.Start) {
+      if (v.started) return d;
+      emit(new CpuEvent.ProgramStarted(p.name()));
+      run();
+    } else if (m instanceof DeviceReply.Completed c) {
+      boolean awaited = "await".equals(v.waiting) && c.tag() == v.lastTag;
+      emit(new CpuEvent.ReplyReceived(awaited ? v.pc : -1, c));
+      if (awaited) run();
+    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply) {
+      if (v.waiting == null) throw new IllegalStateException(self + " got an answer it did not wait for: " + m);
+      emit(new CpuEvent.ReplyReceived(v.pc, m));
+      run();
+    } else {
+      throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
+    }
+    return d;
+  }
+
+  private void run() {
+    int pc = v.pc;
+    for (int steps = 0; steps < MAX_LOCAL_STEPS; steps++) {
+      Op op = p.at(pc);
+      if (op instanceof Op.Label) {
+        pc++;
+      } else if (op instanceof Op.Goto g) {
+        pc = p.label(g.label());
+      } else if (op instanceof Op.JumpIfError j) {
+        pc = v.lastError ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.JumpIfOdd j) {
+        pc = (v.counters.getOrDefault(j.counter(), 0L) & 1) == 1 ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.JumpIfNoIova j) {
+        pc = v.state(j.state()).size() == 0 ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.Loop l) {
+        long value = v.counters.getOrDefault(l.counter(), 0L) + 1;
+        emit(new CpuEvent.Jumped(value < l.times() ? p.label(l.label()) : pc + 1, l.counter(), value));
+        pc = v.pc;
+      } else if (op instanceof Op.Touch t) {
+        emit(new CpuEvent.BufferTouched(t.buf(), buffer(t.buf()), t.write(), pc + 1));
+        pc++;
+      } else if (op instanceof Op.MappingError m) {
+        long addr = v.handles.getOrDefault(m.handle(), new java.util.TreeMap<>()).getOrDefault(m.seg(), Iova.MAPPING_ERROR.addr());
+        emit(new CpuEvent.MappingChecked(m.dev(), m.handle() + "." + m.seg(), new Iova(addr), addr == -1L, pc + 1));
+        pc++;
+      } else if (op instanceof Op.Submit s) {
+        long tag = ((long) v.cpuIndex << 32) | v.nextTag;
+        List<DmaSegment> segs = source(s.source());
+        emit(new CpuEvent.DescriptorSubmitted(pc, Names.device(s.dev()), tag, segs, s.deviceWrites()));
+        d.send(Names.device(s.dev()), new DeviceCommand.Submit(tag, segs, s.deviceWrites()));
+        pc++;
+      } else if (op instanceof Op.Await) {
+        if (v.completions.containsKey(v.lastTag)) {
+          emit(new CpuEvent.ReplyReceived(pc, new DeviceReply.Completed(v.lastTag, v.completions.get(v.lastTag))));
+          pc++;
+        } else {
+          emit(new CpuEvent.CallIssued(pc, "await", "tag " + v.lastTag, "device"));
+          return;
+        }
+      } else if (op instanceof Op.RequestDone) {
+        emit(new CpuEvent.RequestCompleted(v.requests + 1, pc + 1));
+        pc++;
+      } else if (op instanceof Op.Unbind u) {
+        emit(new CpuEvent.DriverUnbound(u.dev(), pc + 1));
+        pc++;
+      } else if (op instanceof Op.End) {
+        emit(new CpuEvent.ProgramEnded(v.requests));
+        return;
+      } else if (op instanceof Op.UnmapPhys u && !v.handles.getOrDefault(u.handle(), new java.util.TreeMap<>()).containsKey(u.seg())) {
+        pc++; // the driver unmaps only what it mapped
+      } else {
+        call(pc, op);
+        return;
+      }
+    }
+    throw new IllegalStateException(self + ": program " + p.name() + " ran " + MAX_LOCAL_STEPS + " local steps without a call");
+  }
+
+  private List<Long> buffer(String name) {
+    List<Long> pfns = v.buffers.get(name);
+    if (pfns == null) throw new IllegalStateException(self + ": buffer '" + name + "' is not allocated");
+    return pfns;
+  }
+
+  private List<DmaSegment> source(String source) {
+    String kind = source.substring(0, source.indexOf(':'));
+    String name = source.substring(source.indexOf(':') + 1);
+    return switch (kind) {
+      case "state" -> {
+        CpuState.IovaState st = v.state(name);
+        yield st.size() == 0 ? List.of() : List.of(new DmaSegment(new Iova(st.addr()), st.size()));
+      }
+      case "handles" -> v.handleSegments(name);
+      case "sg" -> v.sgs.containsKey(name) ? v.sgs.get(name).mapped() : List.of();
+      default -> throw new IllegalArgumentException("unknown descriptor source " + source);
+    };
+  }
+
+  private void call(int pc, Op op) {
+    String to = Names.IOMMU;
+    Message m;
+    String object;
+    if (op instanceof Op.AllocBuffer a) {
+      to = Names.MEMORY;
+      object = a.buf();
+      m = new MemoryCommand.AllocPages(a.buf(), a.pages());
+    } else if (op instanceof Op.FreeBuffer f) {
+      to = Names.MEMORY;
+      object = f.buf();
+      m = new MemoryCommand.FreePages(f.buf(), buffer(f.buf()));
+    } else if (op instanceof Op.TryAlloc t) {
+      object = t.state();
+      List<Long> pfns = buffer(t.buf());
+      m = new IommuCommand.TryAlloc(t.dev(), t.state(), new Phys((pfns.get(0) << 12) + t.offset()), pfns.size() * 4096L - t.offset());
+    } else if (op instanceof Op.Link l) {
+      object = l.state();
+      CpuState.IovaState st = v.state(l.state());
+      long pfn = buffer(l.buf()).get(l.seg());
+      Phys phys = new Phys((pfn << 12) + (l.seg() == 0 ? st.offset0() : 0));
+      m = new IommuCommand.Link(l.dev(), l.state(), new Iova(st.addr()), st.size(), CpuState.segmentOffset(st, l.seg()), phys,
+          CpuState.segmentSize(st, l.seg()), l.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.Sync s) {
+      object = s.state();
+      CpuState.IovaState st = v.state(s.state());
+      m = new IommuCommand.Sync(s.dev(), s.state(), new Iova(st.addr()), 0, st.size());
+    } else if (op instanceof Op.Unlink u) {
+      object = u.state();
+      CpuState.IovaState st = v.state(u.state());
+      m = new IommuCommand.Unlink(u.dev(), u.state(), new Iova(st.addr()), CpuState.segmentOffset(st, u.seg()),
+          CpuState.segmentSize(st, u.seg()), u.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.Destroy x) {
+      object = x.state();
+      CpuState.IovaState st = v.state(x.state());
+      long len = x.segs() == -1 ? st.size() : x.segs() == -2 ? st.linked() : Math.min(st.size(), x.segs() * 4096L - st.offset0());
+      m = new IommuCommand.Destroy(x.dev(), x.state(), new Iova(st.addr()), st.size(), Math.max(0, len), x.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.Free f) {
+      object = f.state();
+      CpuState.IovaState st = v.state(f.state());
+      m = new IommuCommand.Free(f.dev(), f.state(), new Iova(st.addr()), st.size());
+    } else if (op instanceof Op.MapPhys mp) {
+      object = mp.handle() + "." + mp.seg();
+      m = new IommuCommand.MapPhys(mp.dev(), object, new Phys(buffer(mp.buf()).get(mp.seg()) << 12), 4096, mp.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.UnmapPhys u) {
+      object = u.handle() + "." + u.seg();
+      m = new IommuCommand.UnmapPhys(u.dev(), object, new Iova(v.handles.get(u.handle()).get(u.seg())), 4096, u.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.MapSg ms) {
+      object = ms.sg();
+      List<Segment> segs = new ArrayList<>();
+      for (long pfn : buffer(ms.buf())) segs.add(new Segment(new Phys(pfn << 12), 4096));
+      m = new IommuCommand.MapSg(ms.dev(), ms.sg(), segs, ms.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.UnmapSg u) {
+      object = u.sg();
+      CpuState.SgTable sg = v.sgs.getOrDefault(u.sg(), new CpuState.SgTable(0, List.of()));
+      m = new IommuCommand.UnmapSg(u.dev(), u.sg(), sg.mapped(), u.nents() < 0 ? sg.nents() : u.nents(), u.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.SyncFor s) {
+      CpuState.SgTable sg = v.sgs.get(s.object());
+      if (sg != null) {
+        object = s.object();
+        m = new IommuCommand.SyncSg(s.dev(), object, sg.mapped(), sg.nents(), s.dir(), s.forCpu());
+      } else {
+        object = s.object() + "." + s.seg();
+        long addr = v.handles.getOrDefault(s.object(), new java.util.TreeMap<>()).getOrDefault(s.seg(), Iova.MAPPING_ERROR.addr());
+        m = new IommuCommand.SyncSingle(s.dev(), object, new Iova(addr), 4096, s.dir(), s.forCpu());
+      }
+    } else {
+      throw new IllegalStateException("not a call: " + op);
+    }
+    emit(new CpuEvent.CallIssued(pc, callName(m), object, to));
+    d.send(to, m);
+  }
+
+  private static String callName(Message m) {
+    String n = m.getClass().getSimpleName();
+    return switch (n) {
+      case "AllocPages" -> "alloc_pages";
+      case "FreePages" -> "free_pages";
+      case "TryAlloc" -> "try_alloc";
+      case "MapPhys" -> "map_phys";
+      case "UnmapPhys" -> "unmap_phys";
+      case "MapSg" -> "map_sg";
+      case "UnmapSg" -> "unmap_sg";
+      case "SyncSingle" -> "sync_single";
+      case "SyncSg" -> "sync_sg";
+      default -> n.toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+}

@@ -1,0 +1,22 @@
+package dmasim.actors.cpu;
+
+import akka.actor.typed.Behavior;
+import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.Names;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Wire;
+
+/**
+ * A CPU queue running one driver program: owns and persists its registers (program counter,
+ * buffers, dma_iova_state objects, handles, sg tables). Nothing volatile: a restart resumes the
+ * program where the journal left it. Fails when the program does something impossible (a buffer
+ * that was never allocated), reported to the wire as a crash.
+ */
+public final class CpuQueue {
+  private CpuQueue() {}
+
+  public static Behavior<Envelope> create(String runId, int index, Program program, Wire wire) {
+    return ModelBehavior.create(runId, Names.cpu(index), wire, () -> new CpuState(program, index), CpuLogic::decide,
+        CpuState::apply, s -> s);
+  }
+}

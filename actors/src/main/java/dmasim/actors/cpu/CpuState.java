@@ -1,0 +1,180 @@
+package dmasim.actors.cpu;
+
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceReply;
+import dmasim.protocol.DmaSegment;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuReply;
+import dmasim.protocol.JournalEvent;
+import dmasim.protocol.MemoryReply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * The registers of a CpuQueue running a driver program, folded from its events: program counter,
+ * the call it waits for, named buffers, dma_iova_state objects (16 bytes each in the kernel:
+ * addr and size), handle groups, sg tables, loop counters, completions. Small, so the logic
+ * works on a {@link #copy()} and folds its own events as it decides. Persisted entirely.
+ */
+public final class CpuState {
+  /** A dma_iova_state as the driver holds it, plus how much the driver linked from offset 0. */
+  public record IovaState(long addr, long size, long offset0, long linked) {}
+
+  /** An sg table after dma_map_sg: the nents passed in and the mapped segments. */
+  public record SgTable(int nents, List<DmaSegment> mapped) {}
+
+  final Program program;
+  final int cpuIndex;
+  int pc;
+  String waiting;
+  boolean started;
+  boolean ended;
+  boolean lastError;
+  long requests;
+  long nextTag = 1;
+  long lastTag = -1;
+  final TreeMap<String, List<Long>> buffers = new TreeMap<>();
+  final TreeMap<String, IovaState> states = new TreeMap<>();
+  final TreeMap<String, TreeMap<Integer, Long>> handles = new TreeMap<>();
+  final TreeMap<String, SgTable> sgs = new TreeMap<>();
+  final TreeMap<String, Long> counters = new TreeMap<>();
+  final TreeMap<Long, Integer> completions = new TreeMap<>();
+
+  public CpuState(Program program, int cpuIndex) {
+    this.program = program;
+    this.cpuIndex = cpuIndex;
+  }
+
+  public CpuState copy() {
+    CpuState c = new CpuState(program, cpuIndex);
+    c.pc = pc;
+    c.waiting = waiting;
+    c.started = started;
+    c.ended = ended;
+    c.lastError = lastError;
+    c.requests = requests;
+    c.nextTag = nextTag;
+    c.lastTag = lastTag;
+    c.buffers.putAll(buffers);
+    c.states.putAll(states);
+    handles.forEach((k, v) -> c.handles.put(k, new TreeMap<>(v)));
+    c.sgs.putAll(sgs);
+    c.counters.putAll(counters);
+    c.completions.putAll(completions);
+    return c;
+  }
+
+  public int pc() {
+    return pc;
+  }
+
+  public String waiting() {
+    return waiting;
+  }
+
+  public boolean ended() {
+    return ended;
+  }
+
+  public long requests() {
+    return requests;
+  }
+
+  public IovaState state(String name) {
+    return states.getOrDefault(name, new IovaState(0, 0, 0, 0));
+  }
+
+  public CpuState apply(Event event) {
+    if (event instanceof JournalEvent) return this;
+    CpuEvent e = (CpuEvent) event;
+    if (e instanceof CpuEvent.ProgramStarted) {
+      started = true;
+      pc = 0;
+    } else if (e instanceof CpuEvent.CallIssued c) {
+      pc = c.pc();
+      waiting = c.call();
+    } else if (e instanceof CpuEvent.ReplyReceived r) {
+      onReply(r.pc(), r.reply());
+    } else if (e instanceof CpuEvent.BufferTouched t) {
+      pc = t.nextPc();
+    } else if (e instanceof CpuEvent.DescriptorSubmitted s) {
+      lastTag = s.tag();
+      nextTag++;
+      pc = s.pc() + 1;
+    } else if (e instanceof CpuEvent.MappingChecked m) {
+      lastError = m.error();
+      pc = m.nextPc();
+    } else if (e instanceof CpuEvent.Jumped j) {
+      pc = j.pc();
+      if (j.counter() != null) counters.put(j.counter(), j.value());
+    } else if (e instanceof CpuEvent.RequestCompleted r) {
+      requests = r.request();
+      pc = r.nextPc();
+    } else if (e instanceof CpuEvent.DriverUnbound u) {
+      pc = u.nextPc();
+    } else if (e instanceof CpuEvent.ProgramEnded) {
+      ended = true;
+      waiting = null;
+    }
+    return this;
+  }
+
+  private void onReply(int atPc, Object reply) {
+    if (reply instanceof DeviceReply.Completed c) {
+      completions.put(c.tag(), c.faults());
+      if (atPc < 0) return;
+      completions.remove(c.tag());
+      lastError = c.faults() > 0;
+    } else if (reply instanceof MemoryReply.PagesAllocated a) {
+      buffers.put(a.owner(), a.pfns());
+      lastError = a.pfns().isEmpty();
+      if (lastError) buffers.remove(a.owner());
+    } else if (reply instanceof MemoryReply.PagesFreed f) {
+      buffers.remove(f.owner());
+      lastError = false;
+    } else if (reply instanceof IommuReply.Returned r) {
+      onReturned(program.at(atPc), r);
+    }
+    waiting = null;
+    pc = atPc + 1;
+  }
+
+  private void onReturned(Op op, IommuReply.Returned r) {
+    lastError = r.errno() != 0;
+    if (op instanceof Op.TryAlloc t) {
+      long size = (long) buffers.getOrDefault(t.buf(), List.of()).size() * 4096 - t.offset();
+      states.put(t.state(), new IovaState(r.value(), r.value() == 0 ? 0 : size, t.offset(), 0));
+      lastError = r.value() == 0;
+    } else if (op instanceof Op.Link l && r.errno() == 0) {
+      IovaState st = state(l.state());
+      states.put(l.state(), new IovaState(st.addr(), st.size(), st.offset0(), st.linked() + segmentSize(st, l.seg())));
+    } else if (op instanceof Op.MapPhys m) {
+      handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
+      lastError = false; // the driver learns of failure only through dma_mapping_error
+    } else if (op instanceof Op.UnmapPhys u) {
+      TreeMap<Integer, Long> group = handles.get(u.handle());
+      if (group != null) group.remove(u.seg());
+    } else if (op instanceof Op.MapSg m) {
+      sgs.put(m.sg(), new SgTable(buffers.getOrDefault(m.buf(), List.of()).size(), r.segments()));
+      lastError = r.value() == 0;
+    } else if (op instanceof Op.UnmapSg u) {
+      sgs.remove(u.sg());
+    }
+  }
+
+  /** Bytes of segment {@code seg} in a state whose data starts {@code offset0} into the first page. */
+  static long segmentSize(IovaState st, int seg) {
+    return seg == 0 ? 4096 - st.offset0() : 4096;
+  }
+
+  static long segmentOffset(IovaState st, int seg) {
+    return seg == 0 ? 0 : seg * 4096L - st.offset0();
+  }
+
+  List<DmaSegment> handleSegments(String group) {
+    List<DmaSegment> out = new ArrayList<>();
+    handles.getOrDefault(group, new TreeMap<>()).values().forEach(a -> out.add(new DmaSegment(new dmasim.protocol.Iova(a), 4096)));
+    return out;
+  }
+}

@@ -1,0 +1,90 @@
+package dmasim.actors.cpu;
+
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.Direction;
+
+/**
+ * One instruction of a driver program run by a CpuQueue. Calls (allocation, DMA API, await) send
+ * one message and wait for its answer; the others run locally in the same step. Objects are named:
+ * buffers (pages), dma_iova_state objects, handle groups (one dma_addr_t per segment), sg tables;
+ * they live across loop iterations, so a program can reuse one wrongly on purpose.
+ */
+public sealed interface Op {
+  /** A label for jumps; does nothing. */
+  record Label(String name) implements Op {}
+
+  /** Allocate {@code pages} pages into buffer {@code buf} (one segment per page). */
+  record AllocBuffer(String buf, int pages) implements Op {}
+
+  /** Return the buffer's pages. */
+  record FreeBuffer(String buf) implements Op {}
+
+  /** The CPU writes ({@code write}) or reads the buffer's data. */
+  record Touch(String buf, boolean write) implements Op {}
+
+  /** dma_iova_try_alloc(dev, state, phys(buf) + offset, pages * 4096 - offset). */
+  record TryAlloc(String state, String buf, DeviceId dev, long offset) implements Op {}
+
+  /** if (!dma_use_iova(state)) goto label. */
+  record JumpIfNoIova(String state, String label) implements Op {}
+
+  /** dma_iova_link of segment {@code seg} of {@code buf} at offset {@code seg * 4096} in the state. */
+  record Link(String state, String buf, int seg, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_iova_sync over [0, size of state). */
+  record Sync(String state, DeviceId dev) implements Op {}
+
+  /** dma_iova_unlink of segment {@code seg}. */
+  record Unlink(String state, int seg, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_iova_destroy(state, mapped_len = {@code segs} * 4096, or the whole state when {@code segs} < 0). */
+  record Destroy(String state, int segs, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_iova_free(state). */
+  record Free(String state, DeviceId dev) implements Op {}
+
+  /** dma_map_phys of segment {@code seg} of {@code buf} into handle group {@code handle}. */
+  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_mapping_error on handle {@code seg} of group {@code handle}; sets the error flag. */
+  record MappingError(String handle, int seg, DeviceId dev) implements Op {}
+
+  /** dma_unmap_phys of handle {@code seg} of group {@code handle}. */
+  record UnmapPhys(String handle, int seg, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_map_sg of every page of {@code buf} into sg table {@code sg}. */
+  record MapSg(String sg, String buf, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_unmap_sg(sg, nents); {@code nents} < 0 means the nents passed to map. */
+  record UnmapSg(String sg, int nents, DeviceId dev, Direction dir) implements Op {}
+
+  /** dma_sync_{single,sg}_for_{cpu,device} on a handle group member or an sg table. */
+  record SyncFor(String object, int seg, boolean forCpu, DeviceId dev, Direction dir) implements Op {}
+
+  /** Hand a descriptor over {@code source} ("state:NAME", "handles:NAME" or "sg:NAME") to {@code dev}. */
+  record Submit(DeviceId dev, String source, boolean deviceWrites) implements Op {}
+
+  /** Wait for the completion of the last submitted descriptor; a faulted transfer sets the error flag. */
+  record Await() implements Op {}
+
+  /** goto label when the last call failed (errno, false try_alloc, or mapping error). */
+  record JumpIfError(String label) implements Op {}
+
+  /** goto label when counter is odd. */
+  record JumpIfOdd(String counter, String label) implements Op {}
+
+  /** goto label. */
+  record Goto(String label) implements Op {}
+
+  /** counter++; goto label while counter < times. */
+  record Loop(String counter, long times, String label) implements Op {}
+
+  /** Count one finished request. */
+  record RequestDone() implements Op {}
+
+  /** Driver unbind for {@code dev}. */
+  record Unbind(DeviceId dev) implements Op {}
+
+  /** Stop. */
+  record End() implements Op {}
+}

@@ -1,0 +1,22 @@
+package dmasim.actors.device;
+
+import akka.actor.typed.Behavior;
+import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.Names;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Wire;
+
+/**
+ * A DMA-capable device (NVMe-like). Executes descriptors page by page through the IOMMU (or its
+ * ATC with ATS), reports completions to the submitting CPU queue, answers ATC invalidations.
+ * Volatile: descriptors in flight and the ATC, lost on a reset or restart. Persists only the
+ * journal of what it did.
+ */
+public final class Device {
+  private Device() {}
+
+  public static Behavior<Envelope> create(String runId, DeviceSettings settings, Wire wire) {
+    return ModelBehavior.create(runId, Names.device(settings.id()), wire, () -> new DeviceState(settings), DeviceLogic::decide,
+        DeviceState::apply, DeviceState::lostVolatileState);
+  }
+}

@@ -1,0 +1,129 @@
+package dmasim.actors.device;
+
+import dmasim.actors.model.Decision;
+import dmasim.actors.model.Draw;
+import dmasim.actors.model.Names;
+import dmasim.actors.state.Iotlb;
+import dmasim.actors.state.PageTable;
+import dmasim.protocol.DeviceCommand;
+import dmasim.protocol.DeviceEvent;
+import dmasim.protocol.DeviceReply;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Iova;
+import dmasim.protocol.IommuCommand;
+import dmasim.protocol.IommuReply;
+import dmasim.protocol.Message;
+
+/**
+ * The decisions of a Device. Every page of a descriptor is one transaction: translated and
+ * performed by the IOMMU, or (with ATS) translated once into the ATC and then performed by the
+ * device alone. The next page starts {@code pageTime} later; the completion goes to the
+ * submitting CPU queue. Pure: reads the state, never changes it.
+ */
+public final class DeviceLogic {
+  private final DeviceState s;
+  private final DeviceSettings cfg;
+  private final Envelope env;
+  private final Decision d = new Decision();
+  private final String self;
+
+  private DeviceLogic(DeviceState s, Envelope env) {
+    this.s = s;
+    this.cfg = s.settings;
+    this.env = env;
+    this.self = Names.device(cfg.id());
+  }
+
+  public static Decision decide(DeviceState state, Envelope env) {
+    return new DeviceLogic(state, env).handle(env.message());
+  }
+
+  private Decision handle(Message m) {
+    if (m instanceof DeviceCommand.Submit c) onSubmit(c);
+    else if (m instanceof DeviceCommand.NextAccess c) access(c.tag());
+    else if (m instanceof IommuReply.Translated t) onTranslated(t);
+    else if (m instanceof DeviceCommand.LateAccess c) onLateAccess(c);
+    else if (m instanceof DeviceCommand.InvalidateAtc c) onInvalidateAtc(c);
+    else if (m instanceof DeviceCommand.Reset) d.emit(new DeviceEvent.DeviceWasReset(s.inFlight.size(), s.atc.size()));
+    else throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
+    return d;
+  }
+
+  private void onSubmit(DeviceCommand.Submit c) {
+    d.emit(new DeviceEvent.DescriptorAccepted(c.tag(), env.sender(), c.segments(), c.write()));
+    if (DeviceState.pagesOf(c.segments()).isEmpty()) {
+      complete(c.tag(), env.sender(), 0, null);
+      return;
+    }
+    d.send(self, new DeviceCommand.NextAccess(c.tag()), cfg.pageTime());
+  }
+
+  /** Issue the transaction for the next page of descriptor {@code tag}. */
+  private void access(long tag) {
+    DeviceState.Descriptor desc = s.inFlight.get(tag);
+    if (desc == null) return; // lost in a reset
+    long iova = desc.pages().get(desc.next());
+    transaction(tag, iova, desc.write(), false);
+  }
+
+  /** One transaction: through the ATC when it holds the page, else to the IOMMU (a DMA, or an ATS request). */
+  private void transaction(long tag, long iova, boolean write, boolean stray) {
+    long pfn = iova >>> 12;
+    long cached = cfg.ats() ? s.atc.lookup(pfn) : Iotlb.MISS;
+    if (cached >= 0) {
+      boolean ok = PageTable.protOf(cached).allows(write);
+      if (ok) d.emit(new DeviceEvent.AtcAccessed(cfg.id(), tag, new Iova(iova), PageTable.physOf(cached), write, "atc", stray));
+      if (!stray) pageDone(tag, ok);
+      return;
+    }
+    d.send(Names.IOMMU, new IommuCommand.Translate(cfg.id(), tag, new Iova(iova), write, stray, cfg.ats()));
+  }
+
+  private void onTranslated(IommuReply.Translated t) {
+    if (cfg.ats() && t.ok()) {
+      long pfn = t.iova().addr() >>> 12;
+      d.emit(new DeviceEvent.AtcFilled(pfn, t.physPfn(), t.prot()));
+      boolean ok = t.prot().allows(t.write());
+      if (ok) d.emit(new DeviceEvent.AtcAccessed(cfg.id(), t.tag(), t.iova(), t.physPfn(), t.write(), "atc-fill", t.stray()));
+      if (!t.stray()) pageDone(t.tag(), ok);
+      return;
+    }
+    if (!t.stray()) pageDone(t.tag(), t.ok());
+  }
+
+  private void pageDone(long tag, boolean ok) {
+    DeviceState.Descriptor desc = s.inFlight.get(tag);
+    if (desc == null) return;
+    d.emit(new DeviceEvent.PageTransferred(tag, desc.next(), ok));
+    int faults = desc.faults() + (ok ? 0 : 1);
+    if (desc.next() + 1 < desc.pages().size()) {
+      d.send(self, new DeviceCommand.NextAccess(tag), cfg.pageTime());
+    } else {
+      complete(tag, desc.cpu(), faults, desc);
+    }
+  }
+
+  /** Report completion; sometimes touch one page again later (a seeded, recorded decision). */
+  private void complete(long tag, String cpu, int faults, DeviceState.Descriptor desc) {
+    d.emit(new DeviceEvent.DescriptorCompleted(tag, faults));
+    d.send(cpu, new DeviceReply.Completed(tag, faults));
+    if (desc == null || cfg.latePercent() == 0) return;
+    if (Draw.below(cfg.seed(), self, tag, "late", 100) >= cfg.latePercent()) return;
+    long iova = desc.pages().get((int) Draw.below(cfg.seed(), self, tag, "late-page", desc.pages().size()));
+    long delay = 1 + Draw.below(cfg.seed(), self, tag, "late-delay", cfg.lateMaxDelay());
+    d.emit(new DeviceEvent.LateAccessScheduled(tag, new Iova(iova), desc.write(), delay));
+    d.send(self, new DeviceCommand.LateAccess(tag, new Iova(iova), desc.write()), delay);
+  }
+
+  private void onLateAccess(DeviceCommand.LateAccess c) {
+    transaction(c.tag(), c.iova().addr(), c.write(), true);
+  }
+
+  private void onInvalidateAtc(DeviceCommand.InvalidateAtc c) {
+    int dropped = 0;
+    if (c.pages() == 0) dropped = s.atc.size();
+    else for (long p = c.startPfn(); p < c.startPfn() + c.pages(); p++) if (s.atc.lookup(p) != Iotlb.MISS) dropped++;
+    d.emit(new DeviceEvent.AtcInvalidated(c.id(), c.startPfn(), c.pages(), dropped));
+    d.send(env.sender(), new DeviceReply.AtcInvalidated(c.id()));
+  }
+}

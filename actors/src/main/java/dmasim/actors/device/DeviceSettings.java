@@ -1,0 +1,31 @@
+package dmasim.actors.device;
+
+import dmasim.protocol.DeviceId;
+
+/**
+ * One device: ATS and its ATC size, the time its DMA engine takes per page, and how often it
+ * touches a buffer again after reporting completion (a late or malicious access: exactly what
+ * lazy IOTLB invalidation leaves exposed, and what strict invalidation blocks).
+ *
+ * @param latePercent percentage of descriptors followed by one late access
+ * @param lateMaxDelay the late access happens up to this many virtual ns after completion
+ */
+public record DeviceSettings(DeviceId id, boolean ats, int atcCapacity, long pageTime, int latePercent, long lateMaxDelay, long seed) {
+  public DeviceSettings {
+    if (atcCapacity < 1 || pageTime < 0 || latePercent < 0 || latePercent > 100 || lateMaxDelay < 0) {
+      throw new IllegalArgumentException("bad device settings for " + id);
+    }
+  }
+
+  public static DeviceSettings nvme(DeviceId id, long seed) {
+    return new DeviceSettings(id, false, 32, 500, 0, 0, seed);
+  }
+
+  public DeviceSettings withAts(boolean on) {
+    return new DeviceSettings(id, on, atcCapacity, pageTime, latePercent, lateMaxDelay, seed);
+  }
+
+  public DeviceSettings withLateAccesses(int percent, long maxDelay) {
+    return new DeviceSettings(id, ats, atcCapacity, pageTime, percent, maxDelay, seed);
+  }
+}

@@ -1,0 +1,20 @@
+package dmasim.actors.memory;
+
+import akka.actor.typed.Behavior;
+import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.Names;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Wire;
+
+/** The page allocator: owns and persists the free list; nothing volatile. Fails only on unknown messages. */
+public final class Memory {
+  /** Physical memory starts at pfn 0x1000 (16 MiB), away from pfn 0. */
+  public static final long FIRST_PFN = 0x1000;
+
+  private Memory() {}
+
+  public static Behavior<Envelope> create(String runId, long totalPages, Wire wire) {
+    return ModelBehavior.create(runId, Names.MEMORY, wire, () -> new MemoryState(FIRST_PFN, totalPages), MemoryLogic::decide,
+        MemoryState::apply, s -> s);
+  }
+}

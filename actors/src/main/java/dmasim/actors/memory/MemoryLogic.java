@@ -1,0 +1,34 @@
+package dmasim.actors.memory;
+
+import dmasim.actors.model.Decision;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.MemoryCommand;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.MemoryReply;
+import java.util.List;
+
+/** The decisions of the Memory actor: hand out and take back pages. Owners are "cpuN/buffer". */
+public final class MemoryLogic {
+  private MemoryLogic() {}
+
+  public static Decision decide(MemoryState s, Envelope env) {
+    Decision d = new Decision();
+    if (env.message() instanceof MemoryCommand.AllocPages a) {
+      String owner = env.sender() + "/" + a.owner();
+      if (s.available() < a.count()) {
+        d.emit(new MemoryEvent.AllocationFailed(owner, a.count()));
+        d.send(env.sender(), new MemoryReply.PagesAllocated(a.owner(), List.of()));
+      } else {
+        List<Long> pfns = s.peek(a.count());
+        d.emit(new MemoryEvent.PagesAllocated(owner, pfns));
+        d.send(env.sender(), new MemoryReply.PagesAllocated(a.owner(), pfns));
+      }
+    } else if (env.message() instanceof MemoryCommand.FreePages f) {
+      d.emit(new MemoryEvent.PagesFreed(env.sender() + "/" + f.owner(), f.pfns()));
+      d.send(env.sender(), new MemoryReply.PagesFreed(f.owner(), f.pfns().size()));
+    } else {
+      throw new IllegalArgumentException("Memory cannot handle " + env.message().getClass().getName());
+    }
+    return d;
+  }
+}

@@ -1,0 +1,56 @@
+package dmasim.actors.memory;
+
+import dmasim.protocol.Event;
+import dmasim.protocol.JournalEvent;
+import dmasim.protocol.MemoryEvent;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The page allocator: a LIFO free list (recently freed pages are handed out first, like the
+ * per-CPU hot lists, which makes reuse after free likely) over {@code totalPages} pages starting
+ * at {@code firstPfn}. Persisted: it lives in RAM.
+ */
+public final class MemoryState {
+  private final long firstPfn;
+  private final long totalPages;
+  private long nextFresh;
+  private final ArrayDeque<Long> free = new ArrayDeque<>();
+
+  public MemoryState(long firstPfn, long totalPages) {
+    this.firstPfn = firstPfn;
+    this.totalPages = totalPages;
+    this.nextFresh = firstPfn;
+  }
+
+  public long available() {
+    return free.size() + (firstPfn + totalPages - nextFresh);
+  }
+
+  /** The pages an allocation of {@code count} would get, without taking them. */
+  public List<Long> peek(int count) {
+    List<Long> out = new ArrayList<>(count);
+    for (Long p : free) {
+      if (out.size() == count) return out;
+      out.add(p);
+    }
+    for (long p = nextFresh; out.size() < count; p++) out.add(p);
+    return out;
+  }
+
+  public MemoryState apply(Event event) {
+    if (event instanceof MemoryEvent.PagesAllocated a) {
+      for (long p : a.pfns()) {
+        if (!free.isEmpty() && free.peekFirst() == p) free.removeFirst();
+        else if (p == nextFresh) nextFresh++;
+        else throw new IllegalStateException("page " + p + " is not the next free page");
+      }
+    } else if (event instanceof MemoryEvent.PagesFreed f) {
+      for (long p : f.pfns()) free.addFirst(p);
+    } else if (!(event instanceof JournalEvent) && !(event instanceof MemoryEvent.AllocationFailed)) {
+      throw new IllegalArgumentException("not a memory event: " + event);
+    }
+    return this;
+  }
+}

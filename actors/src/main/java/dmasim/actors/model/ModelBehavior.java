@@ -1,0 +1,94 @@
+package dmasim.actors.model;
+
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.javadsl.CommandHandler;
+import akka.persistence.typed.javadsl.Effect;
+import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventSourcedBehavior;
+import akka.persistence.typed.javadsl.SignalHandler;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Event;
+import dmasim.protocol.JournalEvent;
+import dmasim.protocol.Wire;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The event-sourced shell every model actor shares. For each envelope: ask the actor's pure logic
+ * for a {@link Decision}, persist {@code EnvelopeHandled} and the decided events in one atomic
+ * write (the commit point), let the state fold them, and only then send the decided envelopes
+ * and report the step as handled. On recovery the state is the fold of the journal, minus what
+ * the hardware would lose ({@code onRecovered}: IOTLB, ATC, in-flight DMA).
+ *
+ * @param <S> the actor's state class (mutable, owned by this actor, changed only by {@code fold})
+ */
+public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event, S> {
+  private final String name;
+  private final Wire wire;
+  private final Supplier<S> empty;
+  private final BiFunction<S, Envelope, Decision> logic;
+  private final BiFunction<S, Event, S> fold;
+  private final UnaryOperator<S> onRecovered;
+
+  private ModelBehavior(String name, PersistenceId id, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
+      BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered) {
+    super(id);
+    this.name = name;
+    this.wire = wire;
+    this.empty = empty;
+    this.logic = logic;
+    this.fold = fold;
+    this.onRecovered = onRecovered;
+  }
+
+  /** A model actor named {@code name} journaling under "{@code runId}|{@code name}". */
+  public static <S> Behavior<Envelope> create(String runId, String name, Wire wire, Supplier<S> empty,
+      BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered) {
+    return Behaviors.setup((ActorContext<Envelope> ctx) ->
+        new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered));
+  }
+
+  @Override
+  public S emptyState() {
+    return empty.get();
+  }
+
+  @Override
+  public CommandHandler<Envelope, Event, S> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::onEnvelope);
+  }
+
+  private Effect<Event, S> onEnvelope(S state, Envelope env) {
+    Decision decision;
+    try {
+      decision = logic.apply(state, env);
+    } catch (RuntimeException e) {
+      wire.crashed(env, name, e.getClass().getSimpleName() + ": " + e.getMessage());
+      return Effect().none();
+    }
+    List<Event> events = new ArrayList<>(decision.events().size() + 1);
+    events.add(new JournalEvent.EnvelopeHandled(env.id(), env.deliveredAt()));
+    events.addAll(decision.events());
+    return Effect().persist(events).thenRun(s -> {
+      for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
+      wire.handled(env, decision.events());
+    });
+  }
+
+  @Override
+  public EventHandler<S, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(fold::apply);
+  }
+
+  @Override
+  public SignalHandler<S> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), onRecovered::apply).build();
+  }
+}

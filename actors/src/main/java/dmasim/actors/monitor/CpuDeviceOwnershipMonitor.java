@@ -1,0 +1,73 @@
+package dmasim.actors.monitor;
+
+import dmasim.actors.state.LongLongMap;
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DmaAccess;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuEvent;
+
+/**
+ * I16, the data half: while a buffer is mapped, the CPU reads what the device wrote only after
+ * dma_sync_*_for_cpu (or the unmap), and the device reads what the CPU wrote after mapping only
+ * after dma_sync_*_for_device. Mapping cleans the CPU cache and unmapping syncs for the CPU, so
+ * both reset the page's state. Tracked per physical page.
+ */
+public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
+  private final LongLongMap iovaToPhys = new LongLongMap(1024);
+  private final LongLongMap mappings = new LongLongMap(1024); // phys pfn -> live mappings
+  private final LongLongMap cpuDirty = new LongLongMap(256);
+  private final LongLongMap deviceWrote = new LongLongMap(256);
+
+  public CpuDeviceOwnershipMonitor() {
+    super("CpuDeviceOwnership");
+  }
+
+  @Override
+  public void onEvent(StepInfo at, Event event) {
+    if (event instanceof IommuEvent.RangeLinked l) {
+      for (long i = 0; i < l.pages(); i++) {
+        iovaToPhys.put(l.iovaPfn() + i, l.physPfn() + i);
+        mappings.add(l.physPfn() + i, 1);
+        cpuDirty.remove(l.physPfn() + i);
+        deviceWrote.remove(l.physPfn() + i);
+      }
+    } else if (event instanceof IommuEvent.PtesCleared c) {
+      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
+        long phys = iovaToPhys.get(p, -1);
+        if (phys < 0) continue;
+        iovaToPhys.remove(p);
+        if (mappings.add(phys, -1) <= 0) {
+          mappings.remove(phys);
+          cpuDirty.remove(phys);
+          deviceWrote.remove(phys);
+        }
+      }
+    } else if (event instanceof IommuEvent.SyncPerformed s && s.mapped()) {
+      for (long a = s.addr().addr() & ~0xfffL; a < s.addr().addr() + s.size(); a += 4096) {
+        long phys = iovaToPhys.get(a >>> 12, -1);
+        if (phys < 0) continue;
+        if (s.forCpu()) deviceWrote.remove(phys);
+        else cpuDirty.remove(phys);
+      }
+    } else if (event instanceof CpuEvent.BufferTouched t) {
+      for (long phys : t.pfns()) {
+        if (!mappings.containsKey(phys)) continue;
+        if (t.write()) cpuDirty.put(phys, at.step());
+        else if (deviceWrote.containsKey(phys)) {
+          violate("I16", at, at.actor() + " read buffer " + t.buffer() + " (phys pfn " + phys + ") the device wrote at step "
+              + deviceWrote.get(phys, 0) + " while it is still mapped and without dma_sync_*_for_cpu");
+          deviceWrote.remove(phys);
+        }
+      }
+    } else if (event instanceof DmaAccess a && !a.stray()) {
+      long phys = a.physPfn();
+      if (a.write()) deviceWrote.put(phys, at.step());
+      else if (cpuDirty.containsKey(phys)) {
+        violate("I16", at, a.dev() + " read phys pfn " + phys + " that the CPU wrote at step " + cpuDirty.get(phys, 0)
+            + " after mapping, without dma_sync_*_for_device");
+        cpuDirty.remove(phys);
+      }
+    }
+  }
+
+}

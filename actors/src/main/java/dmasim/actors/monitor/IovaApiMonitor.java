@@ -1,0 +1,150 @@
+package dmasim.actors.monitor;
+
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.Errno;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuEvent;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The two-step IOVA API as dma-debug would check it if it covered it (the kernel has no debug
+ * hooks for link/unlink/destroy): I14 (links of one state are disjoint, inside the allocation,
+ * only the first may start unaligned; dma_iova_free only with zero links; destroy(mapped_len)
+ * only when exactly [0, mapped_len) is linked; unlink of exactly a linked range, once),
+ * I15 (a state is used only for the IOVA it allocated: no link, destroy or free through a stale
+ * or failed state), and leaks (a state re-allocated while its IOVA is live; IOVA alive at driver
+ * unbind or at the end of the run).
+ */
+public final class IovaApiMonitor extends AbstractMonitor {
+  private static final class Alloc {
+    final String owner;
+    final DeviceId dev;
+    final long size;
+    final TreeMap<Long, Long> links = new TreeMap<>(); // offset -> size
+    boolean tornDown;
+
+    Alloc(String owner, DeviceId dev, long size) {
+      this.owner = owner;
+      this.dev = dev;
+      this.size = size;
+    }
+  }
+
+  private final TreeMap<Long, Alloc> allocs = new TreeMap<>();
+  private final Map<String, Long> stateAlloc = new HashMap<>();
+
+  public IovaApiMonitor() {
+    super("IovaApiUsage");
+  }
+
+  @Override
+  public void onEvent(StepInfo at, Event event) {
+    if (event instanceof IommuEvent.IovaAllocated a && a.api().equals("try_alloc")) {
+      Long old = stateAlloc.get(a.owner());
+      if (old != null && allocs.containsKey(old) && !allocs.get(old).tornDown) {
+        violate("I15", at, "dma_iova_try_alloc on " + a.owner() + " while its previous IOVA (pfn " + old + ") was never destroyed or freed: leaked");
+      }
+      allocs.put(a.basePfn(), new Alloc(a.owner(), a.dev(), a.size()));
+      stateAlloc.put(a.owner(), a.basePfn());
+    } else if (event instanceof IommuEvent.IovaAllocFailed f && f.api().equals("try_alloc") && !f.reason().startsWith("32-bit")) {
+      stateAlloc.remove(f.owner());
+    } else if (event instanceof IommuEvent.RangeLinked l && l.api().equals("link")) {
+      onLinked(at, l);
+    } else if (event instanceof IommuEvent.MapFailed f && f.api().equals("link")) {
+      String rule = switch (f.errno()) {
+        case Errno.EIO -> "only the first dma_iova_link of a state may start at an unaligned address";
+        case Errno.EEXIST -> "range linked twice";
+        default -> "dma_iova_link rejected";
+      };
+      violate("I14", at, rule + " (" + f.owner() + " offset " + f.offset() + " size " + f.size() + ": " + Errno.name(f.errno()) + ", " + f.reason() + ")");
+    } else if (event instanceof IommuEvent.PtesCleared c && c.api().equals("unlink")) {
+      onUnlinked(at, c);
+    } else if (event instanceof IommuEvent.PtesCleared c && c.api().equals("destroy")) {
+      onDestroyed(at, c);
+    } else if (event instanceof IommuEvent.IovaFreed f) {
+      onFreed(at, f);
+    } else if (event instanceof IommuEvent.ApiReturned r && (r.api().equals("free") || r.api().equals("destroy")) && r.errno() == Errno.EINVAL) {
+      violate("I15", at, "dma_iova_" + r.api() + " on " + r.owner() + " whose IOVA " + r.addr() + " is not allocated: stale dma_iova_state");
+    } else if (event instanceof CpuEvent.DriverUnbound u) {
+      for (Map.Entry<Long, Alloc> e : allocs.entrySet()) {
+        Alloc a = e.getValue();
+        if (a.dev.equals(u.dev()) && a.owner.startsWith(at.actor() + "/") && !a.tornDown) {
+          violate("I18", at, "driver unbind of " + u.dev() + " with the IOVA of " + a.owner + " (pfn " + e.getKey() + ") still allocated");
+          return;
+        }
+      }
+    }
+  }
+
+  private void onLinked(StepInfo at, IommuEvent.RangeLinked l) {
+    Alloc a = allocs.get(l.allocBasePfn());
+    if (a == null || a.tornDown) {
+      violate("I15", at, "dma_iova_link through " + l.owner() + " into IOVA pfn " + l.iovaPfn()
+          + (l.allocBasePfn() < 0 ? " that is not allocated" : " whose state was already destroyed") + ": stale or failed dma_iova_state");
+      return;
+    }
+    if (!a.owner.equals(l.owner())) {
+      violate("I15", at, "dma_iova_link through " + l.owner() + " into IOVA allocated to " + a.owner + ": stale dma_iova_state reused");
+    }
+    if (l.offset() + l.size() > a.size) {
+      violate("I14", at, "dma_iova_link of " + l.owner() + " [" + l.offset() + ", " + (l.offset() + l.size()) + ") beyond the allocation of " + a.size + " bytes");
+    }
+    a.links.put(l.offset(), l.size());
+  }
+
+  private void onUnlinked(StepInfo at, IommuEvent.PtesCleared c) {
+    Alloc a = allocs.get(c.allocBasePfn());
+    Long size = a == null ? null : a.links.get(c.offset());
+    if (size == null) {
+      violate("I14", at, "dma_iova_unlink of " + c.owner() + " at offset " + c.offset() + " that is not linked (double unlink or never linked)");
+      return;
+    }
+    if (size != c.size()) {
+      violate("I14", at, "dma_iova_unlink of " + c.owner() + " at offset " + c.offset() + " with size " + c.size() + " but it was linked with size " + size);
+    }
+    a.links.remove(c.offset());
+  }
+
+  private void onDestroyed(StepInfo at, IommuEvent.PtesCleared c) {
+    Alloc a = allocs.get(c.allocBasePfn());
+    if (a == null) {
+      violate("I15", at, "dma_iova_destroy through " + c.owner() + " of IOVA that is not allocated: stale dma_iova_state");
+      return;
+    }
+    long covered = 0;
+    boolean contiguous = true;
+    for (Map.Entry<Long, Long> l : a.links.entrySet()) {
+      if (l.getKey() != covered) contiguous = false;
+      covered = l.getKey() + l.getValue();
+    }
+    if (!contiguous || covered != c.size()) {
+      violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a.links
+          + " (offset->size): destroy must cover exactly [0, mapped_len)");
+    }
+    a.links.clear();
+    a.tornDown = true;
+  }
+
+  private void onFreed(StepInfo at, IommuEvent.IovaFreed f) {
+    Alloc a = allocs.remove(f.basePfn());
+    if (a == null) return;
+    if (f.path().equals("free") && !a.links.isEmpty()) {
+      violate("I14", at, "dma_iova_free on " + a.owner + " with " + a.links.size() + " range(s) still linked: the IOVA can be handed out again"
+          + " while its PTEs still point at the old pages");
+    }
+    stateAlloc.remove(a.owner, f.basePfn());
+  }
+
+  @Override
+  public void onRunEnd(StepInfo at) {
+    for (Map.Entry<Long, Alloc> e : allocs.entrySet()) {
+      if (!e.getValue().tornDown) {
+        violate("I12", at, "the IOVA of " + e.getValue().owner + " (pfn " + e.getKey() + ") was never destroyed or freed");
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package dmasim.actors.monitor;
+
+import dmasim.actors.state.LongLongMap;
+import dmasim.protocol.DmaAccess;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuEvent;
+import dmasim.protocol.MemoryEvent;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The consequence every DMA bug ends in: a descriptor's DMA reaching a page its buffer no longer
+ * owns (freed, or handed to someone else), a page mapped for DMA that was never allocated, or a
+ * page freed twice. Stray accesses (late or malicious device accesses) are judged by the
+ * Translation monitor instead.
+ */
+public final class MemorySafetyMonitor extends AbstractMonitor {
+  private final Map<Long, String> owners = new HashMap<>();
+  private final LongLongMap iovaToPhys = new LongLongMap(1024);
+  private final Map<Long, String> descriptorOwner = new HashMap<>();
+
+  public MemorySafetyMonitor() {
+    super("MemorySafety");
+  }
+
+  @Override
+  public void onEvent(StepInfo at, Event event) {
+    if (event instanceof MemoryEvent.PagesAllocated a) {
+      for (long p : a.pfns()) owners.put(p, a.owner());
+    } else if (event instanceof MemoryEvent.PagesFreed f) {
+      for (long p : f.pfns()) {
+        if (owners.remove(p) == null) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
+      }
+    } else if (event instanceof IommuEvent.RangeLinked l) {
+      for (long i = 0; i < l.pages(); i++) {
+        iovaToPhys.put(l.iovaPfn() + i, l.physPfn() + i);
+        if (!owners.containsKey(l.physPfn() + i)) {
+          violate("MEM", at, l.owner() + " mapped phys pfn " + (l.physPfn() + i) + " for DMA but that page is not allocated");
+          return;
+        }
+      }
+    } else if (event instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) {
+      descriptorOwner.put(s.tag(), at.actor());
+    } else if (event instanceof DmaAccess a && !a.stray()) {
+      String owner = owners.get(a.physPfn());
+      if (owner == null) {
+        violate("MEM", at, a.dev() + " DMA " + (a.write() ? "wrote" : "read") + " freed phys pfn " + a.physPfn() + " through " + a.iova()
+            + " (use after free)");
+      } else {
+        String cpu = descriptorOwner.get(a.tag());
+        if (cpu != null && !owner.startsWith(cpu + "/")) {
+          violate("MEM", at, a.dev() + " DMA for a descriptor of " + cpu + " reached phys pfn " + a.physPfn() + " owned by " + owner);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dmasim.actors.monitor;
+
+import dmasim.protocol.Envelope;
+import dmasim.protocol.EnvelopeId;
+import dmasim.protocol.Event;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the monitors over the events of a run, step by step, and remembers enough of the envelopes
+ * (each one's cause) to give every violation the causal chain that led to it. Single-threaded:
+ * fed by the scheduler, or by a journal reader.
+ */
+public final class MonitorSuite {
+  /** How many envelopes of the causal chain a violation shows. */
+  static final int CHAIN_LENGTH = 12;
+
+  private record Node(EnvelopeId cause, long step, long time, String receiver, String type) {}
+
+  private final List<Monitor> monitors;
+  private final RunStats stats;
+  private final Map<EnvelopeId, Node> seen = new HashMap<>();
+  private final List<Violation> violations = new ArrayList<>();
+  private Envelope current;
+
+  public MonitorSuite(List<Monitor> monitors, RunStats stats) {
+    this.monitors = List.copyOf(monitors);
+    this.stats = stats;
+    for (Monitor m : monitors) if (m instanceof AbstractMonitor a) a.attach(this::report);
+  }
+
+  public List<Violation> violations() {
+    return Collections.unmodifiableList(violations);
+  }
+
+  public RunStats stats() {
+    return stats;
+  }
+
+  public List<String> monitorNames() {
+    return monitors.stream().map(Monitor::name).toList();
+  }
+
+  /** Feeds one step; returns true when it produced a violation. */
+  public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
+    current = envelope;
+    seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
+        envelope.message().getClass().getSimpleName()));
+    int before = violations.size();
+    StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
+    for (Event e : events) {
+      for (Monitor m : monitors) m.onEvent(at, e);
+      stats.onEvent(at, e);
+    }
+    return violations.size() > before;
+  }
+
+  /** The run ended (nothing left in flight, or stopped): judge the hot monitors. */
+  public void end(long step, long time) {
+    current = null;
+    StepInfo at = new StepInfo(step, time, "run-end", null);
+    for (Monitor m : monitors) m.onRunEnd(at);
+  }
+
+  private void report(String monitor, String invariant, StepInfo at, String message) {
+    List<String> chain = new ArrayList<>();
+    List<String> actors = new ArrayList<>();
+    if (current != null) {
+      actors.add(current.receiver());
+      if (!actors.contains(current.sender())) actors.add(current.sender());
+      EnvelopeId id = current.id();
+      while (id != null && chain.size() < CHAIN_LENGTH) {
+        Node n = seen.get(id);
+        if (n == null) break;
+        chain.add(0, "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type());
+        id = n.cause();
+      }
+    }
+    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message));
+  }
+}

@@ -1,0 +1,165 @@
+package dmasim.chaos;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.Terminated;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.EnvelopeId;
+import dmasim.protocol.Event;
+import dmasim.protocol.Message;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
+
+/**
+ * The heart of the controlled wire: holds every envelope in flight and delivers exactly one at a
+ * time, waiting for the receiver to report it handled before choosing the next.
+ *
+ * <p>Contract: envelopes sit in channels, one per (sender, receiver). A channel delivers in order
+ * of due time (send time + delay), ties in order of sending: FIFO for envelopes of equal delay,
+ * while a delayed envelope (a latency or a timer) is overtaken by later ones due earlier. The
+ * enabled set is the head of every channel that is due at the current virtual time; when none is
+ * due, virtual time jumps to the earliest due head. The strategy picks among the enabled heads.
+ *
+ * <p>Invariants: at most one envelope is being handled; virtual time never decreases; sequence
+ * numbers are per sender, from 1, in the order the sender sent. Non-invariant: the global order of
+ * sends from different actors (it depends on the schedule, which is the point).
+ */
+public final class ControlledScheduler extends AbstractBehavior<ControlledScheduler.Command> {
+
+  /** The scheduler's protocol. Model actors reach it only through {@link ControlledWire}. */
+  public sealed interface Command {}
+
+  /** Make {@code name} deliverable to {@code ref}. */
+  public record Register(String name, ActorRef<Envelope> ref) implements Command {}
+
+  /** An envelope from outside the model (the harness), e.g. starting a CPU queue. */
+  public record Inject(String from, String to, Message message, long delay) implements Command {}
+
+  /** Begin stepping; {@code done} receives the outcome. */
+  public record Start(ActorRef<RunOutcome> done) implements Command {}
+
+  record Sent(String to, Message message, long delay, Envelope cause) implements Command {}
+
+  record Handled(Envelope envelope, List<? extends Event> events) implements Command {}
+
+  record Crashed(Envelope envelope, String actor, String reason) implements Command {}
+
+  private final Strategy strategy;
+  private final StepObserver observer;
+  private final long maxSteps;
+  private final Map<String, ActorRef<Envelope>> actors = new HashMap<>();
+  private final Map<String, Long> seqs = new HashMap<>();
+  private final TreeMap<String, PriorityQueue<Envelope>> channels = new TreeMap<>();
+  private long now;
+  private long step;
+  private long sends;
+  private int inFlight;
+  private Envelope current;
+  private ActorRef<RunOutcome> done;
+
+  private ControlledScheduler(ActorContext<Command> ctx, Strategy strategy, StepObserver observer, long maxSteps) {
+    super(ctx);
+    this.strategy = strategy;
+    this.observer = observer;
+    this.maxSteps = maxSteps;
+  }
+
+  public static Behavior<Command> create(Strategy strategy, StepObserver observer, long maxSteps) {
+    return Behaviors.setup(ctx -> new ControlledScheduler(ctx, strategy, observer, maxSteps));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Register.class, this::onRegister)
+        .onMessage(Inject.class, this::onInject)
+        .onMessage(Start.class, this::onStart)
+        .onMessage(Sent.class, this::onSent)
+        .onMessage(Handled.class, this::onHandled)
+        .onMessage(Crashed.class, c -> finish("crashed", c.actor() + " failed handling " + c.envelope() + ": " + c.reason()))
+        .onSignal(Terminated.class, t -> current == null ? this : finish("crashed", "actor stopped: " + t.getRef().path().name()))
+        .build();
+  }
+
+  private Behavior<Command> onRegister(Register r) {
+    actors.put(r.name(), r.ref());
+    getContext().watch(r.ref());
+    return this;
+  }
+
+  private Behavior<Command> onInject(Inject i) {
+    enqueue(i.from(), i.to(), i.message(), now, i.delay(), null);
+    return this;
+  }
+
+  private Behavior<Command> onStart(Start s) {
+    done = s.done();
+    return deliverNext();
+  }
+
+  private Behavior<Command> onSent(Sent s) {
+    enqueue(s.cause().receiver(), s.to(), s.message(), s.cause().deliveredAt(), s.delay(), s.cause().id());
+    return this;
+  }
+
+  private void enqueue(String from, String to, Message m, long at, long delay, EnvelopeId cause) {
+    if (!actors.containsKey(to)) throw new IllegalStateException("no actor named " + to + " (from " + from + ")");
+    long seq = seqs.merge(from, 1L, Long::sum);
+    Envelope e = new Envelope(new EnvelopeId(from, seq), to, m, at, at + Math.max(0, delay), cause, Envelope.NOT_DELIVERED);
+    channels.computeIfAbsent(from + "->" + to, k -> new PriorityQueue<>(ControlledScheduler::dueOrder)).add(e);
+    sends++;
+    inFlight++;
+  }
+
+  private static int dueOrder(Envelope a, Envelope b) {
+    int c = Long.compare(a.notBefore(), b.notBefore());
+    return c != 0 ? c : Long.compare(a.id().seq(), b.id().seq());
+  }
+
+  private Behavior<Command> onHandled(Handled h) {
+    if (current == null || !current.id().equals(h.envelope().id())) {
+      throw new IllegalStateException("handled " + h.envelope() + " but delivered " + current);
+    }
+    current = null;
+    if (observer.onStep(step, h.envelope(), h.events())) return finish("stopped", "");
+    return deliverNext();
+  }
+
+  private Behavior<Command> deliverNext() {
+    if (inFlight == 0) return finish("quiescent", "");
+    if (step >= maxSteps) return finish("max-steps", "");
+    List<Envelope> heads = new ArrayList<>();
+    long earliest = Long.MAX_VALUE;
+    for (PriorityQueue<Envelope> q : channels.values()) {
+      Envelope head = q.peek();
+      if (head != null) {
+        heads.add(head);
+        earliest = Math.min(earliest, head.notBefore());
+      }
+    }
+    if (earliest > now) now = earliest;
+    List<Envelope> enabled = new ArrayList<>();
+    for (Envelope head : heads) if (head.notBefore() <= now) enabled.add(head);
+    Envelope chosen = enabled.get(strategy.choose(enabled, step));
+    channels.get(chosen.sender() + "->" + chosen.receiver()).poll();
+    inFlight--;
+    step++;
+    current = chosen.deliveredAt(now);
+    actors.get(current.receiver()).tell(current);
+    return this;
+  }
+
+  private Behavior<Command> finish(String reason, String detail) {
+    if (done != null) done.tell(new RunOutcome(reason, step, now, inFlight, detail));
+    done = null;
+    return Behaviors.stopped();
+  }
+}

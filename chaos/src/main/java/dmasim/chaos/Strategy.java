@@ -1,0 +1,16 @@
+package dmasim.chaos;
+
+import dmasim.protocol.Envelope;
+import java.util.List;
+
+/**
+ * Picks which enabled envelope the controlled scheduler delivers next. Every choice is a pure
+ * function of the strategy's seed and the sequence of calls, so a run is reproducible.
+ */
+public interface Strategy {
+  /** Index into {@code enabled} (never empty, in a deterministic order: by channel, then due time). */
+  int choose(List<Envelope> enabled, long step);
+
+  /** A short name for reports ("fifo", "random"). */
+  String name();
+}
