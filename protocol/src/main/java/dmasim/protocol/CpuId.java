@@ -4,10 +4,15 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
 /** Identifies one modelled cpu. */
-public record CpuId(@JsonValue int value) {
+public record CpuId(@JsonValue int value) implements Comparable<CpuId> {
   @JsonCreator
   public CpuId {
     if (value < 0) throw new IllegalArgumentException("negative cpu id " + value);
+  }
+
+  @Override
+  public int compareTo(CpuId o) {
+    return Integer.compare(value, o.value);
   }
 
   @Override

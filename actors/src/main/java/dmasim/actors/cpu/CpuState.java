@@ -150,7 +150,8 @@ public final class CpuState {
       IovaState st = state(l.state());
       states.put(l.state(), new IovaState(st.addr(), st.size(), st.offset0(), st.linked() + segmentSize(st, l.seg())));
     } else if (op instanceof Op.MapPhys m) {
-      handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
+      if (r.value() != -1L) handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
+      else if (handles.containsKey(m.handle())) handles.get(m.handle()).remove(m.seg());
       lastError = false; // the driver learns of failure only through dma_mapping_error
     } else if (op instanceof Op.UnmapPhys u) {
       TreeMap<Integer, Long> group = handles.get(u.handle());

@@ -102,6 +102,7 @@ public final class RunStats implements Monitor {
     m.put("maxExposureWindowNs", translation.maxExposureWindow());
     m.put("strayAccessesBlocked", translation.strayBlocked());
     m.put("strayAccessesOnLiveMappings", translation.strayOnLiveMapping());
+    m.put("accessesDuringUnmap", translation.accessesDuringUnmap());
     m.put("dmaMetadataBytesPerRequest", requests == 0 ? 0.0 : round((double) metadataBytes / requests));
     return m;
   }

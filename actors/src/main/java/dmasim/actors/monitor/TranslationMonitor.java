@@ -25,10 +25,12 @@ public final class TranslationMonitor extends AbstractMonitor {
   private final Map<String, LongLongMap> atcs = new HashMap<>();
   private final LongLongMap lazyUnmappedAt = new LongLongMap(256);
   private final LongLongMap needsIotlbInvalidation = new LongLongMap(256);
+  private final LongLongMap unmapInProgress = new LongLongMap(256);
   private long exposures;
   private long maxWindow;
   private long strayBlocked;
   private long strayOnLiveMapping;
+  private long accessesDuringUnmap;
 
   public TranslationMonitor() {
     super("Translation");
@@ -50,6 +52,11 @@ public final class TranslationMonitor extends AbstractMonitor {
     return strayOnLiveMapping;
   }
 
+  /** Accesses through a stale translation after the PTE clear but before the unmap returned: the driver still owns the pages. */
+  public long accessesDuringUnmap() {
+    return accessesDuringUnmap;
+  }
+
   @Override
   public void onEvent(StepInfo at, Event event) {
     if (event instanceof IommuEvent.RangeLinked l) {
@@ -58,7 +65,12 @@ public final class TranslationMonitor extends AbstractMonitor {
         lazyUnmappedAt.remove(l.iovaPfn() + i);
       }
     } else if (event instanceof IommuEvent.PtesCleared c) {
-      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) if (pte.remove(p)) needsIotlbInvalidation.put(p, at.step());
+      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
+        if (pte.remove(p)) {
+          needsIotlbInvalidation.put(p, at.step());
+          unmapInProgress.put(p, at.time());
+        }
+      }
     } else if (event instanceof IommuEvent.IotlbFilled f) {
       iotlb.put(f.iovaPfn(), f.present() ? (f.physPfn() << 8) | f.prot().bits() : -2);
     } else if (event instanceof IommuEvent.IotlbEvicted v) {
@@ -120,6 +132,7 @@ public final class TranslationMonitor extends AbstractMonitor {
     };
     if (!unmap || r.errno() != 0) return;
     for (long p = r.iovaPfn(); p < r.iovaPfn() + r.pages(); p++) {
+      unmapInProgress.remove(p);
       if (r.deferred()) {
         lazyUnmappedAt.put(p, at.time());
         continue;
@@ -150,6 +163,10 @@ public final class TranslationMonitor extends AbstractMonitor {
     if (entry < 0 && lazyUnmappedAt.containsKey(pfn)) {
       exposures++;
       maxWindow = Math.max(maxWindow, at.time() - lazyUnmappedAt.get(pfn, at.time()));
+      return;
+    }
+    if (entry < 0 && unmapInProgress.containsKey(pfn)) {
+      accessesDuringUnmap++;
       return;
     }
     if (entry >= 0) {

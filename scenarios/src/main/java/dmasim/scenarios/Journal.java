@@ -1,0 +1,124 @@
+package dmasim.scenarios;
+
+import akka.actor.typed.ActorSystem;
+import akka.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where runs are journaled: "memory" (Akka's in-memory journal, for tests and fast exploration)
+ * or "h2" (akka-persistence-jdbc 5.1.0 on an embedded H2 file: crash-safe with WRITE_DELAY=0 and
+ * with the replay batch sizes that keep replay linear, see STACK.md).
+ */
+public record Journal(String kind, Path dir) {
+  public Journal {
+    if (!kind.equals("memory") && !kind.equals("h2")) throw new UserError("unknown journal '" + kind + "' (use h2 or memory)");
+  }
+
+  public static Journal memory() {
+    return new Journal("memory", null);
+  }
+
+  public static Journal h2(Path dir) {
+    return new Journal("h2", dir.toAbsolutePath().normalize());
+  }
+
+  public String url() {
+    return "jdbc:h2:file:" + dir.resolve("journal") + ";WRITE_DELAY=0";
+  }
+
+  /** The Akka configuration for this journal, over the application's configuration. */
+  public Config config() {
+    Config base = ConfigFactory.load();
+    if (kind.equals("memory")) {
+      return ConfigFactory.parseString("""
+          akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+          akka.persistence.journal.inmem.test-serialization = off
+          akka.persistence.snapshot-store.plugin = "akka.persistence.no-snapshot-store"
+          """).withFallback(base);
+    }
+    return ConfigFactory.parseString("""
+        akka.persistence.journal.plugin = "jdbc-journal"
+        akka.persistence.snapshot-store.plugin = "jdbc-snapshot-store"
+        akka-persistence-jdbc.shared-databases.slick {
+          profile = "slick.jdbc.H2Profile$"
+          db {
+            user = "sa"
+            password = ""
+            driver = "org.h2.Driver"
+            numThreads = 2
+            maxConnections = 2
+            minConnections = 1
+            connectionTimeout = 10000
+          }
+        }
+        jdbc-journal { use-shared-db = "slick", replayBatchSize = 10000 }
+        jdbc-snapshot-store { use-shared-db = "slick" }
+        jdbc-read-journal { use-shared-db = "slick", max-buffer-size = 10000 }
+        """).withValue("akka-persistence-jdbc.shared-databases.slick.db.url", ConfigValueFactory.fromAnyRef(url())).withFallback(base);
+  }
+
+  /** Creates the schema when missing and checks it is there (SchemaUtils swallows DDL errors). */
+  public void prepare(ActorSystem<?> system) {
+    if (kind.equals("memory")) return;
+    try {
+      Files.createDirectories(dir);
+      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new InfrastructureError("cannot create the journal schema in " + dir + ": " + e.getMessage(), e);
+    }
+    try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM \"event_journal\"")) {
+      rs.next();
+    } catch (SQLException e) {
+      throw new InfrastructureError("the journal in " + dir + " has no event_journal table after schema creation: " + e.getMessage(), e);
+    }
+  }
+
+  /** Removes an earlier recording of {@code runId} (a run id is a function of its inputs, so it is recorded anew). */
+  public void forget(String runId) {
+    if (kind.equals("memory")) return;
+    try (Connection c = connect(); PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?")) {
+      st.setString(1, runId + "|%");
+      st.executeUpdate();
+    } catch (SQLException e) {
+      throw new InfrastructureError("cannot clear run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Every journaled event of {@code runId} as "persistenceId seq manifest sha256(payload)", in key order. */
+  public List<String> dump(String runId) {
+    List<String> rows = new ArrayList<>();
+    String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_manifest\", \"event_payload\" FROM \"event_journal\""
+        + " WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
+    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(sql)) {
+      st.setString(1, runId + "|%");
+      try (ResultSet rs = st.executeQuery()) {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        while (rs.next()) {
+          rows.add(rs.getString(1) + " " + rs.getLong(2) + " " + rs.getString(3) + " " + HexFormat.of().formatHex(sha.digest(rs.getBytes(4))));
+        }
+      }
+    } catch (SQLException | NoSuchAlgorithmException e) {
+      throw new InfrastructureError("cannot read run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
+    }
+    return rows;
+  }
+
+  private Connection connect() throws SQLException {
+    return DriverManager.getConnection(url(), "sa", "");
+  }
+}

@@ -1,0 +1,25 @@
+package dmasim.scenarios;
+
+import dmasim.actors.monitor.Violation;
+import dmasim.chaos.RunOutcome;
+import java.util.List;
+import java.util.Map;
+
+/** Everything a run produced: identity, outcome, verdict, violations and figures. */
+public record RunReport(String scenario, String runId, long seed, String strategy, RunOptions options, String iommuMode, RunOutcome outcome,
+    List<Violation> violations, Map<String, Object> stats) {
+
+  public boolean clean() {
+    return violations.isEmpty() && !outcome.crashed();
+  }
+
+  public String verdict() {
+    return outcome.crashed() ? "crashed" : violations.isEmpty() ? "clean" : "violation";
+  }
+
+  /** The command that reproduces this run exactly. */
+  public String reproduceCommand() {
+    return "./dmasim run " + scenario + " --seed " + seed + " --iommu " + iommuMode + " --cpus " + options.cpus() + " --requests "
+        + options.requests() + " --segments " + options.segments();
+  }
+}

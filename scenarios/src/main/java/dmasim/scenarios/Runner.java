@@ -1,0 +1,79 @@
+package dmasim.scenarios;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.actor.typed.javadsl.AskPattern;
+import dmasim.actors.monitor.MonitorSuite;
+import dmasim.actors.monitor.Monitors;
+import dmasim.chaos.RandomWalkStrategy;
+import dmasim.chaos.RunOutcome;
+import dmasim.chaos.Strategy;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs one scenario on the controlled wire: builds the system, runs it to quiescence (or to the
+ * first violation), judges the end, stops every actor. The run is a function of (scenario,
+ * options, seed): the same inputs give the same events, the same report and the same journal.
+ */
+public final class Runner {
+  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(30);
+  private final ActorSystem<?> system;
+  private final AtomicLong instance = new AtomicLong();
+
+  public Runner(ActorSystem<?> system) {
+    this.system = system;
+  }
+
+  /** The id a run is journaled under: scenario, seed and a hash of the options. */
+  public static String runId(Scenario scenario, RunOptions o) {
+    long h = o.mnemonic().hashCode() * 0x9E3779B97F4A7C15L ^ scenario.name().hashCode();
+    return scenario.name() + "-s" + o.seed() + "-" + HexFormat.of().toHexDigits((int) (h ^ (h >>> 32)));
+  }
+
+  public RunReport run(Scenario scenario, RunOptions o) {
+    return run(scenario, o, runId(scenario, o));
+  }
+
+  public RunReport run(Scenario scenario, RunOptions o, String runId) {
+    SystemSpec spec;
+    try {
+      spec = scenario.build().apply(o);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(scenario.name() + ": " + e.getMessage());
+    }
+    // Sub-streams of the master seed, split in a fixed order: [0] the schedule.
+    SplittableRandom master = new SplittableRandom(o.seed());
+    Strategy strategy = new RandomWalkStrategy(master.split().nextLong());
+    MonitorSuite suite = Monitors.standard(spec.iommu());
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(
+        RunGuardian.create(runId, spec, strategy, suite::observe, o.maxSteps()), "run-" + instance.incrementAndGet(), Props.empty());
+    try {
+      RunOutcome outcome = AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler())
+          .toCompletableFuture().get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+      if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
+      return new RunReport(scenario.name(), runId, o.seed(), strategy.name(), o, spec.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
+          .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InfrastructureError("interrupted while running " + runId, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new InfrastructureError("run " + runId + " did not finish: " + e.getMessage(), e);
+    } finally {
+      try {
+        AskPattern.<RunGuardian.Command, Boolean>ask(guardian, RunGuardian.Stop::new, Duration.ofSeconds(10), system.scheduler())
+            .toCompletableFuture().get(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        // The run's actors are stopping anyway; nothing more to do.
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dmasim.scenarios.cli;
+
+import dmasim.scenarios.InfrastructureError;
+import dmasim.scenarios.UserError;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The dmasim command line. Exit codes: 0 no violation, 1 violation found, 2 bad input (one line,
+ * no stack trace), 3 infrastructure failure, 4 replay diverged (later).
+ */
+@Command(name = "dmasim", mixinStandardHelpOptions = true, version = "dmasim 0.1.0",
+    description = "Explore races in Linux DMA / IOMMU code with a deterministic actor model.",
+    subcommands = {ScenariosCommand.class, RunCommand.class, DemoCommand.class})
+public final class Main implements Runnable {
+  public static final int CLEAN = 0;
+  public static final int VIOLATION = 1;
+  public static final int BAD_INPUT = 2;
+  public static final int INFRASTRUCTURE = 3;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, demo)");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args, new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true),
+        new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true)));
+  }
+
+  /** Runs the command line with the given streams; returns the exit code. */
+  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      err.println("dmasim: " + ex.getMessage() + " (see 'dmasim --help')");
+      return BAD_INPUT;
+    });
+    cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+      if (ex instanceof UserError) {
+        err.println("dmasim: " + ex.getMessage());
+        return BAD_INPUT;
+      }
+      if (ex instanceof InfrastructureError) {
+        err.println("dmasim: infrastructure failure: " + ex.getMessage());
+        return INFRASTRUCTURE;
+      }
+      err.println("dmasim: internal failure: " + ex);
+      if (System.getenv("DMASIM_DEBUG") != null) ex.printStackTrace(err);
+      return INFRASTRUCTURE;
+    });
+    return cl.execute(args);
+  }
+}

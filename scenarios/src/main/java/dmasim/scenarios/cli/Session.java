@@ -1,0 +1,44 @@
+package dmasim.scenarios.cli;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import dmasim.scenarios.InfrastructureError;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.Runner;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** One actor system with its journal for the length of a command. */
+final class Session implements AutoCloseable {
+  final Journal journal;
+  final ActorSystem<Void> system;
+  final Runner runner;
+
+  Session(String kind, Path dataDir) {
+    this.journal = kind.equals("memory") ? Journal.memory() : Journal.h2(dataDir);
+    try {
+      this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
+    } catch (RuntimeException e) {
+      throw new InfrastructureError("cannot start the actor system: " + e.getMessage(), e);
+    }
+    try {
+      journal.prepare(system);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    this.runner = new Runner(system);
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // shutting down regardless
+    }
+  }
+}
