@@ -102,6 +102,7 @@ public final class IommuLogic {
     IommuSettings.DeviceSpec spec = cfg.devices().get(dev);
     if (spec == null) throw new IllegalArgumentException("device " + dev + " is not attached to " + Names.IOMMU);
     long limit = spec.dmaMaskBits() >= 64 ? Long.MAX_VALUE : (1L << spec.dmaMaskBits()) >>> cfg.granuleShift();
+    limit = Math.min(limit, cfg.apertureEndPfn()); // force_aperture clips before the 32-bit decision
     long dma32 = (1L << 32) >>> cfg.granuleShift();
     long base = -1;
     if (!s.dac.contains(dev) && limit > dma32) {

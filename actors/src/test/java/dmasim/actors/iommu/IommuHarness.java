@@ -1,0 +1,63 @@
+package dmasim.actors.iommu;
+
+import dmasim.actors.model.Decision;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.EnvelopeId;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuReply;
+import dmasim.protocol.Message;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Drives IommuLogic without Akka: decide, fold the events, keep the sends. */
+final class IommuHarness {
+  static final DeviceId DEV = new DeviceId(0);
+  final IommuState state;
+  final List<Event> events = new ArrayList<>();
+  final List<Decision.Send> sends = new ArrayList<>();
+  long seq;
+  long now;
+
+  IommuHarness(IommuSettings settings) {
+    this.state = new IommuState(settings);
+  }
+
+  static IommuSettings settings(IommuSettings.Mode mode) {
+    return IommuSettings.defaults(mode, 2, Map.of(DEV, new IommuSettings.DeviceSpec(64, false)));
+  }
+
+  Decision deliver(String from, Message m) {
+    Envelope env = new Envelope(new EnvelopeId(from, ++seq), "iommu0", m, now, now, null, now);
+    Decision d = IommuLogic.decide(state, env);
+    for (Event e : d.events()) state.apply(e);
+    events.addAll(d.events());
+    sends.addAll(d.sends());
+    return d;
+  }
+
+  /** The reply this decision sent to the caller. */
+  static IommuReply.Returned returned(Decision d) {
+    return d.sends().stream().map(Decision.Send::message).filter(IommuReply.Returned.class::isInstance)
+        .map(IommuReply.Returned.class::cast).findFirst().orElse(null);
+  }
+
+  /** Delivers every pending self-addressed envelope (invalidation completions, timers), in due order. */
+  void drainSelf() {
+    while (true) {
+      Decision.Send next = null;
+      for (Decision.Send s : sends) {
+        if (s.to().equals("iommu0") && (next == null || s.delay() < next.delay())) next = s;
+      }
+      if (next == null) return;
+      sends.remove(next);
+      now += next.delay();
+      deliver("iommu0", next.message());
+    }
+  }
+
+  <T> List<T> eventsOf(Class<T> type) {
+    return events.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+}
