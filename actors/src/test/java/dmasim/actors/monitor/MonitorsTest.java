@@ -1,0 +1,380 @@
+package dmasim.actors.monitor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceEvent;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.Direction;
+import dmasim.protocol.DmaSegment;
+import dmasim.protocol.Errno;
+import dmasim.protocol.Iova;
+import dmasim.protocol.IommuEvent;
+import dmasim.protocol.IommuEvent.ApiReturned;
+import dmasim.protocol.IommuEvent.RangeLinked;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.Prot;
+import java.util.List;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/** Every monitor: a sequence that makes it fire, one that keeps it quiet. */
+class MonitorsTest {
+  static final DeviceId DEV = new DeviceId(0);
+  static final Prot RW = new Prot(Prot.READ | Prot.WRITE);
+
+  static IommuEvent.IovaAllocated alloc(String owner, long base, long pages, long size) {
+    return new IommuEvent.IovaAllocated(DEV, owner, "try_alloc", base, pages, size, new Iova(base << 12));
+  }
+
+  static RangeLinked link(String owner, long base, long offset, long size, long iovaPfn, long physPfn, long pages) {
+    return new RangeLinked(DEV, owner, "link", base, offset, size, iovaPfn, physPfn, pages, RW, Direction.BIDIRECTIONAL);
+  }
+
+  static IommuEvent.PtesCleared cleared(String owner, String api, long base, long offset, long size, long pfn, long pages) {
+    return new IommuEvent.PtesCleared(DEV, owner, api, base, offset, size, pfn, pages, pages);
+  }
+
+  static ApiReturned returned(String api, long pfn, long pages, boolean deferred) {
+    return new ApiReturned(DEV, "cpu0/s", api, new Iova(pfn << 12), pfn, pages, pages * 4096, Direction.TO_DEVICE, 1, deferred, 0);
+  }
+
+  static IommuEvent.DmaAccessed access(long pfn, long phys, boolean write, String via, boolean stray) {
+    return new IommuEvent.DmaAccessed(DEV, 1, new Iova(pfn << 12), phys, write, via, stray);
+  }
+
+  @Nested
+  class IovaSpace {
+    @Test
+    void overlappingAllocationsFire() {
+      Probe p = new Probe(new IovaSpaceMonitor()).on("iommu0", alloc("cpu0/a", 8, 8, 4096)).on("iommu0", alloc("cpu1/b", 12, 4, 4096));
+      assertEquals("I1", p.invariant());
+    }
+
+    @Test
+    void doubleFreeFires() {
+      Probe p = new Probe(new IovaSpaceMonitor()).on("iommu0", alloc("cpu0/a", 8, 8, 4096),
+          new IommuEvent.IovaFreed(DEV, "cpu0/a", 8, 8, "free"), new IommuEvent.IovaFreed(DEV, "cpu0/a", 8, 8, "free"));
+      assertEquals("I1", p.invariant());
+    }
+
+    @Test
+    void allocateQueueFreeReuseIsQuiet() {
+      Probe p = new Probe(new IovaSpaceMonitor()).on("iommu0", alloc("cpu0/a", 8, 8, 4096))
+          .on("iommu0", new IommuEvent.FlushQueued(0, "cpu0/a", 8, 8, 0, List.of()))
+          .on("iommu0", new IommuEvent.IovaFreed(null, "cpu0/a", 8, 8, "flush-queue")).on("iommu0", alloc("cpu1/b", 8, 8, 4096));
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
+  @Nested
+  class FlushQueue {
+    @Test
+    void entryFreedBeforeItsFlushCompletedFires() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.FlushQueued(0, "cpu0/a", 8, 1, 0, List.of()))
+          .on("iommu0", new IommuEvent.FlushStarted(1, "timer"))
+          .on("iommu0", new IommuEvent.FlushQueueEntryFreed(0, "cpu0/a", 8, 1, 0, 0));
+      assertEquals("I2", p.invariant());
+    }
+
+    @Test
+    void staleCounterReadFires() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.FlushStarted(1, "timer"))
+          .on("iommu0", new IommuEvent.FlushQueued(0, "cpu0/a", 8, 1, 0, List.of()));
+      assertEquals("I2", p.invariant());
+    }
+
+    @Test
+    void finishBeyondStartFires() {
+      assertEquals("I4", new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.FlushFinished(1)).invariant());
+    }
+
+    @Test
+    void overfullRingFires() {
+      Probe p = new Probe(new FlushQueueMonitor(2)).on("iommu0", new IommuEvent.FlushQueued(0, "a", 8, 1, 0, List.of()))
+          .on("iommu0", new IommuEvent.FlushQueued(0, "b", 16, 1, 0, List.of()));
+      assertEquals("I5", p.invariant());
+    }
+
+    @Test
+    void pageTableFreedBeforeInvalidationFires() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1)).on("iommu0", new IommuEvent.PageTablesFreed(List.of(0L), "x"));
+      assertEquals("I3", p.invariant());
+    }
+
+    @Test
+    void timerAfterTeardownFires() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.DomainTornDown(false, 1))
+          .on("iommu0", new IommuEvent.FlushTimerFired());
+      assertEquals("I6", p.invariant());
+    }
+
+    @Test
+    void queueFlushFreeInOrderIsQuiet() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1), new IommuEvent.FlushQueued(0, "a", 8, 1, 0, List.of(0L)))
+          .on("iommu0", new IommuEvent.FlushStarted(1, "timer"), new IommuEvent.InvalidationPosted(1, "all", 0, 0, 1, null))
+          .on("iommu0", new IommuEvent.InvalidationCompleted(1, "all", 0, 0, 1), new IommuEvent.FlushFinished(1),
+              new IommuEvent.FlushQueueEntryFreed(0, "a", 8, 1, 0, 1), new IommuEvent.PageTablesFreed(List.of(0L), "fq"));
+      assertTrue(p.violations().isEmpty(), p.violations().toString());
+    }
+  }
+
+  @Nested
+  class Translation {
+    @Test
+    void strictUnmapReturningWithIotlbEntryFires() {
+      Probe p = new Probe(new TranslationMonitor()).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", new IommuEvent.IotlbFilled(8, 100, RW, true)).on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1))
+          .on("iommu0", returned("destroy", 8, 1, false));
+      assertEquals("I7", p.invariant());
+    }
+
+    @Test
+    void staleTranslationAliasingANewMappingFires() {
+      Probe p = new Probe(new TranslationMonitor()).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1)).on("iommu0", returned("destroy", 8, 1, true))
+          .on("iommu0", link("b", 8, 0, 4096, 8, 200, 1)).on("iommu0", access(8, 100, false, "iotlb", true));
+      assertEquals("I8", p.invariant());
+    }
+
+    @Test
+    void lazyWindowAccessIsAnExposureNotAViolation() {
+      TranslationMonitor t = new TranslationMonitor();
+      Probe p = new Probe(t).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1)).on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1))
+          .at(1000).on("iommu0", returned("destroy", 8, 1, true)).at(5000).on("iommu0", access(8, 100, false, "iotlb", true));
+      assertTrue(p.violations().isEmpty());
+      assertEquals(1, t.exposures());
+      assertEquals(4000, t.maxExposureWindow());
+    }
+
+    @Test
+    void atcInvalidationBeforeIotlbCompletionFires() {
+      Probe p = new Probe(new TranslationMonitor()).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", cleared("a", "unlink", 8, 0, 4096, 8, 1)).on("iommu0", new IommuEvent.InvalidationPosted(1, "atc", 8, 1, 1, null));
+      assertEquals("I10", p.invariant());
+    }
+
+    @Test
+    void wrongDirectionFaultFires() {
+      Probe p = new Probe(new TranslationMonitor())
+          .on("iommu0", new IommuEvent.DmaFaulted(DEV, 1, new Iova(0x8000), true, "write to read-only mapping", false));
+      assertEquals("I11", p.invariant());
+    }
+
+    @Test
+    void accessesThroughLiveMappingsAreQuiet() {
+      Probe p = new Probe(new TranslationMonitor()).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", access(8, 100, true, "walk", false)).on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1))
+          .on("iommu0", new IommuEvent.InvalidationCompleted(1, "range", 8, 1, 1)).on("iommu0", returned("destroy", 8, 1, false));
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
+  @Nested
+  class SyncBeforeUse {
+    @Test
+    void accessBeforeSyncFires() {
+      Probe p = new Probe(new SyncBeforeUseMonitor(true)).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", access(8, 100, false, "walk", false));
+      assertEquals("I9", p.invariant());
+    }
+
+    @Test
+    void accessAfterSyncIsQuiet() {
+      Probe p = new Probe(new SyncBeforeUseMonitor(true)).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", new IommuEvent.RangeSynced(DEV, "a", "sync", 8, 1, true, Errno.OK)).on("iommu0", access(8, 100, false, "walk", false));
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
+  @Nested
+  class IovaApi {
+    @Test
+    void freeWithLiveLinksFires() {
+      Probe p = new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 4, 16384)).on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", new IommuEvent.IovaFreed(DEV, "cpu0/s", 8, 4, "free"));
+      assertEquals("I14", p.invariant());
+    }
+
+    @Test
+    void doubleUnlinkFires() {
+      Probe p = new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 4, 16384)).on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", cleared("cpu0/s", "unlink", 8, 0, 4096, 8, 1)).on("iommu0", cleared("cpu0/s", "unlink", 8, 0, 4096, 8, 1));
+      assertEquals("I14", p.invariant());
+    }
+
+    @Test
+    void destroyLengthMismatchFires() {
+      Probe p = new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 4, 16384))
+          .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1), link("cpu0/s", 8, 4096, 4096, 9, 101, 1))
+          .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 4096, 8, 1));
+      assertEquals("I14", p.invariant());
+    }
+
+    @Test
+    void staleStateLinkFires() {
+      Probe p = new Probe(new IovaApiMonitor()).on("iommu0", link("cpu0/s", -1, 0, 4096, 8, 100, 1));
+      assertEquals("I15", p.invariant());
+    }
+
+    @Test
+    void leakAtRunEndFires() {
+      assertEquals("I12", new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 4, 16384)).end().invariant());
+    }
+
+    @Test
+    void allocLinkDestroyIsQuiet() {
+      Probe p = new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 4, 8192))
+          .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1), link("cpu0/s", 8, 4096, 4096, 9, 101, 1))
+          .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 8192, 8, 2)).on("iommu0", new IommuEvent.IovaFreed(DEV, "cpu0/s", 8, 4, "strict"))
+          .end();
+      assertTrue(p.violations().isEmpty(), p.violations().toString());
+    }
+  }
+
+  @Nested
+  class DmaApiDebug {
+    static ApiReturned map(long addr, long size, Direction dir) {
+      return new ApiReturned(DEV, "cpu0/h.0", "map_phys", new Iova(addr), addr >>> 12, 1, size, dir, 1, false, 0);
+    }
+
+    static ApiReturned unmap(long addr, long size, Direction dir) {
+      return new ApiReturned(DEV, "cpu0/h.0", "unmap_phys", new Iova(addr), addr >>> 12, 1, size, dir, 1, false, 0);
+    }
+
+    static CpuEvent.MappingChecked checked(long addr) {
+      return new CpuEvent.MappingChecked(DEV, "h.0", new Iova(addr), false, 0);
+    }
+
+    @Test
+    void doubleUnmapFires() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE)).on("cpu0", checked(0x8000))
+          .on("iommu0", unmap(0x8000, 4096, Direction.TO_DEVICE)).on("iommu0", unmap(0x8000, 4096, Direction.TO_DEVICE));
+      assertEquals("DMA-debug 2", p.invariant());
+    }
+
+    @Test
+    void sizeDirectionAndUncheckedMistakesFire() {
+      assertEquals("DMA-debug 3", new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("iommu0", unmap(0x8000, 512, Direction.TO_DEVICE)).invariant());
+      assertEquals("DMA-debug 7", new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("cpu0", checked(0x8000)).on("iommu0", unmap(0x8000, 4096, Direction.FROM_DEVICE)).invariant());
+      assertEquals("DMA-debug 8", new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("iommu0", unmap(0x8000, 4096, Direction.TO_DEVICE)).invariant());
+      assertEquals("DMA-debug 1", new Probe(new DmaApiDebugMonitor()).on("iommu0", unmap(-1, 4096, Direction.TO_DEVICE)).invariant());
+    }
+
+    @Test
+    void useBeforeMappingErrorCheckFires() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("cpu0", new CpuEvent.DescriptorSubmitted(0, "dev0", 1, List.of(new DmaSegment(new Iova(0x8000), 4096)), false));
+      assertEquals("I13", p.invariant());
+    }
+
+    @Test
+    void syncMistakesFire() {
+      Probe outside = new Probe(new DmaApiDebugMonitor()).on("iommu0",
+          new IommuEvent.SyncPerformed(DEV, "cpu0/h", "sync_single", new Iova(0x9000), 4096, Direction.TO_DEVICE, false, 1, false));
+      assertEquals("DMA-debug 13", outside.invariant());
+      Probe toCpu = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE)).on("iommu0",
+          new IommuEvent.SyncPerformed(DEV, "cpu0/h", "sync_single", new Iova(0x8000), 4096, Direction.TO_DEVICE, true, 1, true));
+      assertEquals("DMA-debug 16", toCpu.invariant());
+    }
+
+    @Test
+    void pendingMappingAtUnbindFires() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("cpu0", new CpuEvent.DriverUnbound(DEV, 0));
+      assertEquals("DMA-debug 23", p.invariant());
+    }
+
+    @Test
+    void mapCheckSyncUnmapIsQuiet() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.FROM_DEVICE)).on("cpu0", checked(0x8000))
+          .on("iommu0", new IommuEvent.SyncPerformed(DEV, "cpu0/h", "sync_single", new Iova(0x8000), 4096, Direction.FROM_DEVICE, true, 1, true))
+          .on("iommu0", unmap(0x8000, 4096, Direction.FROM_DEVICE)).on("cpu0", new CpuEvent.DriverUnbound(DEV, 0)).end();
+      assertTrue(p.violations().isEmpty(), p.violations().toString());
+    }
+  }
+
+  @Nested
+  class CpuDeviceOwnership {
+    @Test
+    void cpuReadOfDeviceDataWithoutSyncFires() {
+      Probe p = new Probe(new CpuDeviceOwnershipMonitor()).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("iommu0", access(8, 100, true, "walk", false)).on("cpu0", new CpuEvent.BufferTouched("buf", List.of(100L), false, 0));
+      assertEquals("I16", p.invariant());
+    }
+
+    @Test
+    void deviceReadOfCpuDataWrittenAfterMapFires() {
+      Probe p = new Probe(new CpuDeviceOwnershipMonitor()).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
+          .on("cpu0", new CpuEvent.BufferTouched("buf", List.of(100L), true, 0)).on("iommu0", access(8, 100, false, "walk", false));
+      assertEquals("I16", p.invariant());
+    }
+
+    @Test
+    void writeMapDeviceReadAndUnmapThenCpuReadIsQuiet() {
+      Probe p = new Probe(new CpuDeviceOwnershipMonitor()).on("cpu0", new CpuEvent.BufferTouched("buf", List.of(100L), true, 0))
+          .on("iommu0", link("a", 8, 0, 4096, 8, 100, 1)).on("iommu0", access(8, 100, true, "walk", false))
+          .on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1)).on("cpu0", new CpuEvent.BufferTouched("buf", List.of(100L), false, 0));
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
+  @Nested
+  class MemorySafety {
+    @Test
+    void dmaIntoAFreedPageFires() {
+      Probe p = new Probe(new MemorySafetyMonitor()).on("mem", new MemoryEvent.PagesAllocated("cpu0/buf", List.of(100L)))
+          .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1)).on("mem", new MemoryEvent.PagesFreed("cpu0/buf", List.of(100L)))
+          .on("iommu0", access(8, 100, true, "iotlb", false));
+      assertEquals("MEM", p.invariant());
+    }
+
+    @Test
+    void dmaIntoAnOwnedPageIsQuiet() {
+      Probe p = new Probe(new MemorySafetyMonitor()).on("mem", new MemoryEvent.PagesAllocated("cpu0/buf", List.of(100L)))
+          .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1)).on("iommu0", access(8, 100, true, "walk", false))
+          .on("mem", new MemoryEvent.PagesFreed("cpu0/buf", List.of(100L)));
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
+  @Nested
+  class Termination {
+    @Test
+    void aProgramStillWaitingAtTheEndFires() {
+      Probe p = new Probe(new TerminationMonitor()).on("cpu0", new CpuEvent.ProgramStarted("p"))
+          .on("cpu0", new CpuEvent.CallIssued(3, "await", "tag 1", "device")).end();
+      assertEquals("LIVENESS", p.invariant());
+      assertTrue(p.violations().get(0).message().contains("await"));
+    }
+
+    @Test
+    void aFinishedProgramIsQuiet() {
+      Probe p = new Probe(new TerminationMonitor()).on("cpu0", new CpuEvent.ProgramStarted("p")).on("cpu0", new CpuEvent.ProgramEnded(1)).end();
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
+  @Test
+  void violationsNameTheStepActorsAndCausalChain() {
+    MonitorSuite suite = new MonitorSuite(List.of(new SyncBeforeUseMonitor(true)), new RunStats(new TranslationMonitor()));
+    dmasim.protocol.EnvelopeId first = new dmasim.protocol.EnvelopeId("cpu0", 1);
+    suite.observe(1, new dmasim.protocol.Envelope(first, "iommu0", new dmasim.protocol.CpuCommand.Start(), 0, 0, null, 0),
+        List.of(link("cpu0/s", 8, 0, 4096, 8, 100, 1)));
+    dmasim.protocol.EnvelopeId second = new dmasim.protocol.EnvelopeId("dev0", 1);
+    suite.observe(2, new dmasim.protocol.Envelope(second, "iommu0", new dmasim.protocol.CpuCommand.Start(), 5, 5, first, 5),
+        List.of(access(8, 100, false, "walk", false)));
+    Violation v = suite.violations().get(0);
+    assertEquals("SyncBeforeUse", v.monitor());
+    assertEquals(2, v.step());
+    assertEquals(List.of("iommu0", "dev0"), v.actors());
+    assertEquals(2, v.chain().size());
+    assertTrue(v.chain().get(0).contains("cpu0#1") && v.chain().get(1).contains("dev0#1"), v.chain().toString());
+  }
+}
