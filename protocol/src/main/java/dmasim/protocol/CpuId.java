@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** Identifies one modelled cpu. */
 public record CpuId(@JsonValue int value) implements Comparable<CpuId> {
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public CpuId {
     if (value < 0) throw new IllegalArgumentException("negative cpu id " + value);
   }

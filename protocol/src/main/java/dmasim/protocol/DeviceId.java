@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** Identifies one modelled device. */
 public record DeviceId(@JsonValue int value) implements Comparable<DeviceId> {
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public DeviceId {
     if (value < 0) throw new IllegalArgumentException("negative device id " + value);
   }

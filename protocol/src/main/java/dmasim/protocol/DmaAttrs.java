@@ -10,7 +10,7 @@ public record DmaAttrs(@JsonValue int bits) {
   public static final int REQUIRE_COHERENT = 1 << 12;
   public static final DmaAttrs NONE = new DmaAttrs(0);
 
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public DmaAttrs {}
 
   public boolean has(int bit) {

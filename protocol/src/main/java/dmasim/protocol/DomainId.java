@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** Identifies one modelled domain. */
 public record DomainId(@JsonValue int value) implements Comparable<DomainId> {
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public DomainId {
     if (value < 0) throw new IllegalArgumentException("negative domain id " + value);
   }

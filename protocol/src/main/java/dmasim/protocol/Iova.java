@@ -8,7 +8,7 @@ public record Iova(@JsonValue long addr) {
   /** DMA_MAPPING_ERROR = ~(dma_addr_t)0 (include/linux/dma-mapping.h). */
   public static final Iova MAPPING_ERROR = new Iova(-1L);
 
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public Iova {}
 
   public boolean isError() {

@@ -8,7 +8,7 @@ public record Pfn(@JsonValue long value) {
   public static final int PAGE_SHIFT = 12;
   public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
 
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public Pfn {
     if (value < 0) throw new IllegalArgumentException("negative pfn " + value);
   }

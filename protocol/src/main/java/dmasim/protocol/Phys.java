@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** A CPU physical address (phys_addr_t). */
 public record Phys(@JsonValue long addr) {
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public Phys {
     if (addr < 0) throw new IllegalArgumentException("negative physical address " + addr);
   }

@@ -12,7 +12,7 @@ public record Prot(@JsonValue int bits) {
   public static final int MMIO = 1 << 4;
   public static final int PRIV = 1 << 5;
 
-  @JsonCreator
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public Prot {
     if ((bits & ~0x3f) != 0) throw new IllegalArgumentException("unknown prot bits " + bits);
   }
