@@ -9,6 +9,11 @@ import java.util.Map;
 public record RunReport(String scenario, String runId, long seed, String strategy, RunOptions options, String iommuMode, RunOutcome outcome,
     List<Violation> violations, Map<String, Object> stats) {
 
+  /** A run stopped early by a violation ends "stopped"; a clean run ends "quiescent". */
+  public boolean expectsStop() {
+    return outcome.reason().equals("stopped") && !violations.isEmpty();
+  }
+
   public boolean clean() {
     return violations.isEmpty() && !outcome.crashed();
   }

@@ -5,6 +5,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import dmasim.scenarios.InfrastructureError;
 import dmasim.scenarios.Journal;
 import dmasim.scenarios.Runner;
+import dmasim.scenarios.UserError;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -15,7 +16,11 @@ final class Session implements AutoCloseable {
   final Runner runner;
 
   Session(String kind, Path dataDir) {
-    this.journal = kind.equals("memory") ? Journal.memory() : Journal.h2(dataDir);
+    this.journal = switch (kind) {
+      case "memory" -> Journal.memory();
+      case "h2" -> Journal.h2(dataDir);
+      default -> throw new UserError("unknown journal '" + kind + "' (use h2 or memory)");
+    };
     try {
       this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
     } catch (RuntimeException e) {

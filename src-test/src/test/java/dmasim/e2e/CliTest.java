@@ -1,0 +1,100 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dmasim.scenarios.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user meets it: exit codes, one-line errors, deterministic output. */
+class CliTest {
+  record Result(int code, String out, String err) {}
+
+  static Result dmasim(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void scenariosListsOneLineEach() {
+    Result r = dmasim("scenarios");
+    assertEquals(0, r.code());
+    assertEquals(4, r.out().lines().count());
+    assertTrue(r.out().contains("nvme-iova-missing-sync") && r.out().contains("expects SyncBeforeUse"));
+  }
+
+  @Test
+  void badInputExitsTwoWithOneLineAndNoStackTrace() {
+    for (String[] args : new String[][] {{"run", "no-such-scenario"}, {"run", "nvme-iova", "--iommu", "sometimes"},
+        {"run", "nvme-iova", "--cpus", "zero"}, {"run", "nvme-iova", "--cpus", "0", "--journal", "memory"}, {"run"}, {"frobnicate"},
+        {"run", "nvme-iova", "--journal", "tape"}}) {
+      Result r = dmasim(args);
+      assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
+      assertEquals(1, r.err().lines().count(), r.err());
+      assertTrue(r.err().startsWith("dmasim: "), r.err());
+      assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+    }
+  }
+
+  @Test
+  void strictAndLazyRunsAreCleanAndTheSameSeedPrintsTheSame() throws Exception {
+    Result strict = dmasim("run", "nvme-iova", "--seed", "1", "--iommu", "strict", "--journal", "memory", "--json");
+    Result lazy = dmasim("run", "nvme-iova", "--seed", "1", "--iommu", "lazy", "--journal", "memory", "--json");
+    Result again = dmasim("run", "nvme-iova", "--seed", "1", "--iommu", "lazy", "--journal", "memory", "--json");
+    assertEquals(0, strict.code(), strict.err());
+    assertEquals(0, lazy.code(), lazy.err());
+    assertEquals(lazy.out(), again.out());
+    JsonNode s = new ObjectMapper().readTree(strict.out());
+    JsonNode l = new ObjectMapper().readTree(lazy.out());
+    assertEquals("clean", l.get("verdict").asText());
+    assertEquals(1, l.get("seed").asLong());
+    assertTrue(l.get("runId").asText().startsWith("nvme-iova-s1-"));
+    assertTrue(l.get("stats").get("exposures").asLong() > 0);
+    assertTrue(l.get("stats").get("maxExposureWindowNs").asLong() <= 10_000_000L);
+    assertTrue(l.get("stats").get("iotlbInvalidationsPerRequest").asDouble() < s.get("stats").get("iotlbInvalidationsPerRequest").asDouble());
+    assertEquals(0, l.get("violations").size());
+  }
+
+  @Test
+  void buggyVariantsExitOneNamingTheMonitorAndTheReproduceCommand() throws Exception {
+    Result sync = dmasim("run", "nvme-iova-missing-sync", "--seed", "1", "--journal", "memory");
+    assertEquals(1, sync.code());
+    assertTrue(sync.out().contains("VIOLATION 1: SyncBeforeUse [I9]"), sync.out());
+    assertTrue(sync.out().contains("causal chain"));
+    assertTrue(sync.out().contains("reproduce: ./dmasim run nvme-iova-missing-sync --seed 1"));
+    Result free = dmasim("run", "nvme-iova-free-live-links", "--seed", "1", "--journal", "memory", "--json");
+    assertEquals(1, free.code());
+    JsonNode j = new ObjectMapper().readTree(free.out());
+    assertEquals("violation", j.get("verdict").asText());
+    assertEquals("IovaApiUsage", j.get("violations").get(0).get("monitor").asText());
+    assertTrue(j.get("violations").get(0).get("step").asLong() > 0);
+    assertFalse(j.get("violations").get(0).get("message").asText().isEmpty());
+  }
+
+  @Test
+  void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
+    Result r = dmasim("demo", "--data-dir", tmp.toString());
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("Demo finished as expected."));
+    assertTrue(Files.exists(tmp.resolve("journal.mv.db")), "the H2 journal file");
+  }
+
+  @Test
+  void anUnusableJournalIsAnInfrastructureFailureNotACrash(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+    Result r = dmasim("run", "nvme-iova", "--data-dir", file.toString());
+    assertEquals(3, r.code(), r.err());
+    assertTrue(r.err().startsWith("dmasim: infrastructure failure:"), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+  }
+}
