@@ -3,6 +3,9 @@ package dmasim.actors.monitor;
 /** Monitor base: a name and a way to report. */
 public abstract class AbstractMonitor implements Monitor {
   private final String name;
+  /** The page-table shadow this monitor reads: the suite's shared one, or its own. */
+  protected final Shadow shadow;
+  private final boolean ownsShadow;
   private Reporter reporter = (m, inv, at, msg) -> {};
 
   /** Where violations go (the suite). */
@@ -10,9 +13,30 @@ public abstract class AbstractMonitor implements Monitor {
     void report(String monitor, String invariant, StepInfo at, String message);
   }
 
+  /** A monitor with its own shadow, which it keeps up to date itself (standalone use and tests). */
   protected AbstractMonitor(String name) {
-    this.name = name;
+    this(name, new Shadow(), true);
   }
+
+  /** A monitor reading the suite's shared shadow, which the suite keeps up to date. */
+  protected AbstractMonitor(String name, Shadow shared) {
+    this(name, shared, false);
+  }
+
+  private AbstractMonitor(String name, Shadow shadow, boolean owns) {
+    this.name = name;
+    this.shadow = shadow;
+    this.ownsShadow = owns;
+  }
+
+  @Override
+  public final void onEvent(StepInfo at, dmasim.protocol.Event event) {
+    handle(at, event);
+    if (ownsShadow) shadow.apply(event);
+  }
+
+  /** One event; {@link #shadow} still shows the state before it. */
+  protected abstract void handle(StepInfo at, dmasim.protocol.Event event);
 
   @Override
   public final String name() {

@@ -13,8 +13,6 @@ import dmasim.protocol.IommuEvent;
  * both reset the page's state. Tracked per physical page.
  */
 public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
-  private final LongLongMap iovaToPhys = new LongLongMap(1024);
-  private final LongLongMap mappings = new LongLongMap(1024); // phys pfn -> live mappings
   private final LongLongMap cpuDirty = new LongLongMap(256);
   private final LongLongMap deviceWrote = new LongLongMap(256);
 
@@ -22,36 +20,35 @@ public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
     super("CpuDeviceOwnership");
   }
 
+  public CpuDeviceOwnershipMonitor(Shadow shared) {
+    super("CpuDeviceOwnership", shared);
+  }
+
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) {
-        iovaToPhys.put(l.iovaPfn() + i, l.physPfn() + i);
-        mappings.add(l.physPfn() + i, 1);
         cpuDirty.remove(l.physPfn() + i);
         deviceWrote.remove(l.physPfn() + i);
       }
     } else if (event instanceof IommuEvent.PtesCleared c) {
       for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
-        long phys = iovaToPhys.get(p, -1);
+        long phys = shadow.physOf(p);
         if (phys < 0) continue;
-        iovaToPhys.remove(p);
-        if (mappings.add(phys, -1) <= 0) {
-          mappings.remove(phys);
-          cpuDirty.remove(phys);
-          deviceWrote.remove(phys);
-        }
+        // The last mapping of the page goes: unmap synced it for the CPU.
+        cpuDirty.remove(phys);
+        deviceWrote.remove(phys);
       }
     } else if (event instanceof IommuEvent.SyncPerformed s && s.mapped()) {
       for (long a = s.addr().addr() & ~0xfffL; a < s.addr().addr() + s.size(); a += 4096) {
-        long phys = iovaToPhys.get(a >>> 12, -1);
+        long phys = shadow.physOf(a >>> 12);
         if (phys < 0) continue;
         if (s.forCpu()) deviceWrote.remove(phys);
         else cpuDirty.remove(phys);
       }
     } else if (event instanceof CpuEvent.BufferTouched t) {
       for (long phys : t.pfns()) {
-        if (!mappings.containsKey(phys)) continue;
+        if (!shadow.isMapped(phys)) continue;
         if (t.write()) cpuDirty.put(phys, at.step());
         else if (deviceWrote.containsKey(phys)) {
           violate("I16", at, at.actor() + " read buffer " + t.buffer() + " (phys pfn " + phys + ") the device wrote at step "

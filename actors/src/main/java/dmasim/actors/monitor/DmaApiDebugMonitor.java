@@ -42,7 +42,7 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
   }
 
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.ApiReturned r) onReturned(at, r);
     else if (event instanceof CpuEvent.MappingChecked m && !m.error()) {
       Entry e = entries.get(m.addr().addr());

@@ -26,15 +26,19 @@ public final class FlushQueueMonitor extends AbstractMonitor {
   private final Map<Long, ArrayDeque<Long>> emptiedAt = new HashMap<>(); // leaf -> watermarks (FIFO)
   private final Map<Long, Long> rangeCompleted = new HashMap<>(); // leaf -> max completed range invalidation id
   private final Map<Long, Long> leafCounts = new HashMap<>();
-  private final java.util.Set<Long> present = new java.util.HashSet<>();
 
   public FlushQueueMonitor(int fqSize) {
     super("FlushQueue");
     this.fqSize = fqSize;
   }
 
+  public FlushQueueMonitor(int fqSize, Shadow shared) {
+    super("FlushQueue", shared);
+    this.fqSize = fqSize;
+  }
+
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.FlushStarted s) {
       if (s.startCnt() != start + 1) violate("I4", at, "fq_flush_start_cnt jumped from " + start + " to " + s.startCnt());
       start = s.startCnt();
@@ -54,7 +58,8 @@ public final class FlushQueueMonitor extends AbstractMonitor {
       }
     } else if (event instanceof IommuEvent.RangeLinked l) {
       for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) {
-        if (present.add(p)) leafCounts.merge(p >>> PageTable.LEAF_SHIFT, 1L, Long::sum);
+        if (shadow.entry(p) >= 0) continue;
+        leafCounts.merge(p >>> PageTable.LEAF_SHIFT, 1L, Long::sum);
       }
     } else if (event instanceof IommuEvent.PtesCleared c) {
       onCleared(c);
@@ -97,7 +102,7 @@ public final class FlushQueueMonitor extends AbstractMonitor {
 
   private void onCleared(IommuEvent.PtesCleared c) {
     for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
-      if (!present.remove(p)) continue;
+      if (shadow.entry(p) < 0) continue;
       long leaf = p >>> PageTable.LEAF_SHIFT;
       if (leafCounts.merge(leaf, -1L, Long::sum) == 0) {
         leafCounts.remove(leaf);

@@ -23,7 +23,7 @@ public final class IovaApiMonitor extends AbstractMonitor {
     final String owner;
     final DeviceId dev;
     final long size;
-    final TreeMap<Long, Long> links = new TreeMap<>(); // offset -> size
+    final Links links = new Links();
     boolean tornDown;
 
     Alloc(String owner, DeviceId dev, long size) {
@@ -41,7 +41,7 @@ public final class IovaApiMonitor extends AbstractMonitor {
   }
 
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.IovaAllocated a && a.api().equals("try_alloc")) {
       Long old = stateAlloc.get(a.owner());
       if (old != null && allocs.containsKey(old) && !allocs.get(old).tornDown) {
@@ -97,8 +97,8 @@ public final class IovaApiMonitor extends AbstractMonitor {
 
   private void onUnlinked(StepInfo at, IommuEvent.PtesCleared c) {
     Alloc a = allocs.get(c.allocBasePfn());
-    Long size = a == null ? null : a.links.get(c.offset());
-    if (size == null) {
+    long size = a == null ? -1 : a.links.get(c.offset());
+    if (size < 0) {
       violate("I14", at, "dma_iova_unlink of " + c.owner() + " at offset " + c.offset() + " that is not linked (double unlink or never linked)");
       return;
     }
@@ -114,15 +114,9 @@ public final class IovaApiMonitor extends AbstractMonitor {
       violate("I15", at, "dma_iova_destroy through " + c.owner() + " of IOVA that is not allocated: stale dma_iova_state");
       return;
     }
-    long covered = 0;
-    boolean contiguous = true;
-    for (Map.Entry<Long, Long> l : a.links.entrySet()) {
-      if (l.getKey() != covered) contiguous = false;
-      covered = l.getKey() + l.getValue();
-    }
-    if (!contiguous || covered != c.size()) {
+    if (a.links.contiguousEnd() != c.size()) {
       violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a.links
-          + " (offset->size): destroy must cover exactly [0, mapped_len)");
+          + " (offset+size): destroy must cover exactly [0, mapped_len)");
     }
     a.links.clear();
     a.tornDown = true;

@@ -19,7 +19,7 @@ public final class IovaSpaceMonitor extends AbstractMonitor {
   }
 
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.IovaAllocated a) {
       Map.Entry<Long, Range> below = ranges.lowerEntry(a.basePfn() + a.pages());
       if (below != null && below.getValue().end() > a.basePfn()) {

@@ -15,8 +15,9 @@ import java.util.Map;
  * Translation monitor instead.
  */
 public final class MemorySafetyMonitor extends AbstractMonitor {
-  private final Map<Long, String> owners = new HashMap<>();
-  private final LongLongMap iovaToPhys = new LongLongMap(1024);
+  private final LongLongMap owners = new LongLongMap(1024); // phys pfn -> owner index
+  private final Map<String, Long> ownerIds = new HashMap<>();
+  private final java.util.List<String> ownerNames = new java.util.ArrayList<>();
   private final Map<Long, String> descriptorOwner = new HashMap<>();
 
   public MemorySafetyMonitor() {
@@ -24,16 +25,19 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
   }
 
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof MemoryEvent.PagesAllocated a) {
-      for (long p : a.pfns()) owners.put(p, a.owner());
+      long id = ownerIds.computeIfAbsent(a.owner(), k -> {
+        ownerNames.add(k);
+        return (long) ownerNames.size() - 1;
+      });
+      for (long p : a.pfns()) owners.put(p, id);
     } else if (event instanceof MemoryEvent.PagesFreed f) {
       for (long p : f.pfns()) {
-        if (owners.remove(p) == null) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
+        if (!owners.remove(p)) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
       }
     } else if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) {
-        iovaToPhys.put(l.iovaPfn() + i, l.physPfn() + i);
         if (!owners.containsKey(l.physPfn() + i)) {
           violate("MEM", at, l.owner() + " mapped phys pfn " + (l.physPfn() + i) + " for DMA but that page is not allocated");
           return;
@@ -42,7 +46,8 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
     } else if (event instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) {
       descriptorOwner.put(s.tag(), at.actor());
     } else if (event instanceof DmaAccess a && !a.stray()) {
-      String owner = owners.get(a.physPfn());
+      long ownerId = owners.get(a.physPfn(), -1);
+      String owner = ownerId < 0 ? null : ownerNames.get((int) ownerId);
       if (owner == null) {
         violate("MEM", at, a.dev() + " DMA " + (a.write() ? "wrote" : "read") + " freed phys pfn " + a.physPfn() + " through " + a.iova()
             + " (use after free)");

@@ -5,7 +5,6 @@ import dmasim.protocol.EnvelopeId;
 import dmasim.protocol.Event;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,16 +16,33 @@ import java.util.Map;
 public final class MonitorSuite {
   /** How many envelopes of the causal chain a violation shows. */
   static final int CHAIN_LENGTH = 12;
+  /** Envelopes remembered for causal chains; older ones are forgotten (a chain then starts later). */
+  static final int REMEMBERED_ENVELOPES = 65_536;
+  /** At most this many violations are kept (a journal checked offline can break an invariant at every step); the rest are counted. */
+  static final int MAX_KEPT = 1000;
 
   private record Node(EnvelopeId cause, long step, long time, String receiver, String type) {}
 
   private final List<Monitor> monitors;
+  private final Shadow shadow;
   private final RunStats stats;
-  private final Map<EnvelopeId, Node> seen = new HashMap<>();
+  private final Map<EnvelopeId, Node> seen = new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<EnvelopeId, Node> eldest) {
+      return size() > REMEMBERED_ENVELOPES;
+    }
+  };
   private final List<Violation> violations = new ArrayList<>();
   private Envelope current;
+  private long dropped;
 
   public MonitorSuite(List<Monitor> monitors, RunStats stats) {
+    this(new Shadow(), monitors, stats);
+  }
+
+  /** A suite whose monitors read {@code shadow}, which the suite updates after each event. */
+  public MonitorSuite(Shadow shadow, List<Monitor> monitors, RunStats stats) {
+    this.shadow = shadow;
     this.monitors = List.copyOf(monitors);
     this.stats = stats;
     for (Monitor m : monitors) if (m instanceof AbstractMonitor a) a.attach(this::report);
@@ -34,6 +50,11 @@ public final class MonitorSuite {
 
   public List<Violation> violations() {
     return Collections.unmodifiableList(violations);
+  }
+
+  /** Violations beyond {@link #MAX_KEPT}, counted but not kept. */
+  public long droppedViolations() {
+    return dropped;
   }
 
   public RunStats stats() {
@@ -49,13 +70,14 @@ public final class MonitorSuite {
     current = envelope;
     seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
         envelope.message().getClass().getSimpleName()));
-    int before = violations.size();
+    long before = violations.size() + dropped;
     StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
     for (Event e : events) {
       for (Monitor m : monitors) m.onEvent(at, e);
       stats.onEvent(at, e);
+      shadow.apply(e);
     }
-    return violations.size() > before;
+    return violations.size() + dropped > before;
   }
 
   /** The run ended (nothing left in flight, or stopped): judge the hot monitors. */
@@ -66,6 +88,10 @@ public final class MonitorSuite {
   }
 
   private void report(String monitor, String invariant, StepInfo at, String message) {
+    if (violations.size() >= MAX_KEPT) {
+      dropped++;
+      return;
+    }
     List<String> chain = new ArrayList<>();
     List<String> actors = new ArrayList<>();
     if (current != null) {

@@ -9,17 +9,18 @@ public final class Monitors {
   private Monitors() {}
 
   public static MonitorSuite standard(IommuSettings iommu) {
-    TranslationMonitor translation = new TranslationMonitor();
+    Shadow shadow = new Shadow();
+    TranslationMonitor translation = new TranslationMonitor(shadow);
     List<Monitor> all = new ArrayList<>();
     all.add(new IovaSpaceMonitor());
-    all.add(new FlushQueueMonitor(iommu.fqSize()));
+    all.add(new FlushQueueMonitor(iommu.fqSize(), shadow));
     all.add(translation);
-    all.add(new SyncBeforeUseMonitor(iommu.cachingMode()));
+    all.add(new SyncBeforeUseMonitor(iommu.cachingMode(), shadow));
     all.add(new IovaApiMonitor());
     all.add(new DmaApiDebugMonitor());
-    all.add(new CpuDeviceOwnershipMonitor());
+    all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
     all.add(new TerminationMonitor());
-    return new MonitorSuite(all, new RunStats(translation));
+    return new MonitorSuite(shadow, all, new RunStats(translation));
   }
 }

@@ -15,32 +15,30 @@ import dmasim.protocol.IommuEvent;
 public final class SyncBeforeUseMonitor extends AbstractMonitor {
   private final boolean cachingMode;
   private final LongLongMap unsynced = new LongLongMap(256);
-  private final LongLongMap mapped = new LongLongMap(256);
 
   public SyncBeforeUseMonitor(boolean cachingMode) {
     super("SyncBeforeUse");
     this.cachingMode = cachingMode;
   }
 
+  public SyncBeforeUseMonitor(boolean cachingMode, Shadow shared) {
+    super("SyncBeforeUse", shared);
+    this.cachingMode = cachingMode;
+  }
+
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.RangeLinked l) {
-      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) {
-        mapped.put(p, 1);
-        if (l.api().equals("link")) unsynced.put(p, at.step());
-      }
+      if (l.api().equals("link")) for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.put(p, at.step());
     } else if (event instanceof IommuEvent.RangeSynced s) {
       for (long p = s.iovaPfn(); p < s.iovaPfn() + s.pages(); p++) unsynced.remove(p);
     } else if (event instanceof IommuEvent.PtesCleared c) {
-      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
-        unsynced.remove(p);
-        mapped.remove(p);
-      }
+      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) unsynced.remove(p);
     } else if (event instanceof DmaAccess a && !a.stray()) {
       check(at, a.iova().addr() >>> 12, a.dev() + " accessed");
     } else if (event instanceof IommuEvent.DmaFaulted f && !f.stray()) {
       long pfn = f.iova().addr() >>> 12;
-      if (!check(at, pfn, f.dev() + " faulted on") && mapped.containsKey(pfn) && f.reason().startsWith("cached not-present")) {
+      if (!check(at, pfn, f.dev() + " faulted on") && shadow.entry(pfn) >= 0 && f.reason().startsWith("cached not-present")) {
         violate("I9", at, f.dev() + " faulted on synced mapping " + f.iova() + ": a cached not-present IOTLB entry survived the flush-on-map");
       }
     }

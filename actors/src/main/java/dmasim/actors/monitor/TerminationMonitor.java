@@ -14,7 +14,7 @@ public final class TerminationMonitor extends AbstractMonitor {
   }
 
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof CpuEvent.ProgramStarted) running.put(at.actor(), "nothing yet");
     else if (event instanceof CpuEvent.CallIssued c) running.put(at.actor(), c.call() + " of " + c.object() + " (pc " + c.pc() + ")");
     else if (event instanceof CpuEvent.ProgramEnded) running.remove(at.actor());

@@ -20,7 +20,6 @@ import java.util.Map;
  * faulting on prot means the driver mapped with the wrong direction).
  */
 public final class TranslationMonitor extends AbstractMonitor {
-  private final LongLongMap pte = new LongLongMap(1024);
   private final LongLongMap iotlb = new LongLongMap(128);
   private final Map<String, LongLongMap> atcs = new HashMap<>();
   private final LongLongMap lazyUnmappedAt = new LongLongMap(256);
@@ -34,6 +33,10 @@ public final class TranslationMonitor extends AbstractMonitor {
 
   public TranslationMonitor() {
     super("Translation");
+  }
+
+  public TranslationMonitor(Shadow shared) {
+    super("Translation", shared);
   }
 
   public long exposures() {
@@ -58,15 +61,12 @@ public final class TranslationMonitor extends AbstractMonitor {
   }
 
   @Override
-  public void onEvent(StepInfo at, Event event) {
+  protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.RangeLinked l) {
-      for (long i = 0; i < l.pages(); i++) {
-        pte.put(l.iovaPfn() + i, ((l.physPfn() + i) << 8) | l.prot().bits());
-        lazyUnmappedAt.remove(l.iovaPfn() + i);
-      }
+      for (long i = 0; i < l.pages(); i++) lazyUnmappedAt.remove(l.iovaPfn() + i);
     } else if (event instanceof IommuEvent.PtesCleared c) {
       for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
-        if (pte.remove(p)) {
+        if (shadow.entry(p) >= 0) {
           needsIotlbInvalidation.put(p, at.step());
           unmapInProgress.put(p, at.time());
         }
@@ -152,7 +152,7 @@ public final class TranslationMonitor extends AbstractMonitor {
 
   private void onAccess(StepInfo at, DmaAccess a) {
     long pfn = a.iova().addr() >>> 12;
-    long entry = pte.get(pfn, -1);
+    long entry = shadow.entry(pfn);
     if (entry >= 0 && PageTable.physOf(entry) == a.physPfn()) {
       if (a.stray()) strayOnLiveMapping++;
       if (!PageTable.protOf(entry).allows(a.write())) {
