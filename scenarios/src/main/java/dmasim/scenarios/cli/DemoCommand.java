@@ -37,7 +37,7 @@ final class DemoCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%n   %-36s %14s %14s%n", "", "strict", "lazy");
       for (String k : new String[] {"requests", "iotlbInvalidations", "iotlbInvalidationsPerRequest", "flushQueueFlushes", "lateAccesses",
           "exposures", "maxExposureWindowNs", "strayAccessesBlocked", "dmaMetadataBytesPerRequest"}) {
-        out.printf(Locale.ROOT, "   %-36s %14s %14s%n", Output.label(k), strict.stats().get(k), lazy.stats().get(k));
+        out.printf(Locale.ROOT, "   %-36s %14s %14s%n", Output.label(k), cell(k, strict), cell(k, lazy));
       }
       out.printf(Locale.ROOT, "   %-36s %14s %14s%n", "verdict", strict.verdict(), lazy.verdict());
       out.printf(Locale.ROOT, "%n   Lazy mode trades IOTLB invalidations for a window in which late device accesses still reach the old pages%n"
@@ -56,6 +56,11 @@ final class DemoCommand implements Callable<Integer> {
       out.flush();
       return asExpected ? Main.CLEAN : Main.VIOLATION;
     }
+  }
+
+  private static String cell(String key, RunReport r) {
+    Object v = r.stats().get(key);
+    return key.endsWith("Ns") ? Output.time(((Number) v).longValue()) : String.valueOf(v);
   }
 
   private static RunReport run(Session session, Scenario s, RunOptions o) {
