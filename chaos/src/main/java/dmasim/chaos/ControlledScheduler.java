@@ -113,7 +113,7 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   private void enqueue(String from, String to, Message m, long at, long delay, EnvelopeId cause) {
     if (!actors.containsKey(to)) throw new IllegalStateException("no actor named " + to + " (from " + from + ")");
     long seq = seqs.merge(from, 1L, Long::sum);
-    Envelope e = new Envelope(new EnvelopeId(from, seq), to, m, at, at + Math.max(0, delay), cause, Envelope.NOT_DELIVERED);
+    Envelope e = Envelope.sent(new EnvelopeId(from, seq), to, m, at, at + Math.max(0, delay), cause);
     channels.computeIfAbsent(from + "->" + to, k -> new PriorityQueue<>(ControlledScheduler::dueOrder)).add(e);
     sends++;
     inFlight++;
@@ -152,7 +152,7 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
     channels.get(chosen.sender() + "->" + chosen.receiver()).poll();
     inFlight--;
     step++;
-    current = chosen.deliveredAt(now);
+    current = chosen.deliveredAt(now, step);
     actors.get(current.receiver()).tell(current);
     return this;
   }

@@ -53,7 +53,7 @@ class SerializationRoundTripTest {
   void envelopesCarryTheirMessageTypeAcrossSerialization() throws Exception {
     Serialization serialization = SerializationExtension.get(testKit.system());
     Envelope env = new Envelope(new EnvelopeId("cpu0", 3), "iommu0",
-        new IommuReply.Returned("map_sg", "sgt", 0, 2, List.of(new DmaSegment(new Iova(0x1000), 4096))), 10, 20, new EnvelopeId("iommu0", 1), 25);
+        new IommuReply.Returned("map_sg", "sgt", 0, 2, List.of(new DmaSegment(new Iova(0x1000), 4096))), 10, 20, new EnvelopeId("iommu0", 1), 25, 0);
     assertEquals(env, roundTrip(serialization, env));
     assertTrue(serialization.findSerializerFor(env).getClass().getName().contains("Jackson"));
   }

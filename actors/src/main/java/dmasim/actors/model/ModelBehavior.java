@@ -74,7 +74,7 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
       return Effect().none();
     }
     List<Event> events = new ArrayList<>(decision.events().size() + 1);
-    events.add(new JournalEvent.EnvelopeHandled(env.id(), env.deliveredAt()));
+    events.add(new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(), env.message().getClass().getSimpleName()));
     events.addAll(decision.events());
     return Effect().persist(events).thenRun(s -> {
       for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);

@@ -29,7 +29,7 @@ final class IommuHarness {
   }
 
   Decision deliver(String from, Message m) {
-    Envelope env = new Envelope(new EnvelopeId(from, ++seq), "iommu0", m, now, now, null, now);
+    Envelope env = new Envelope(new EnvelopeId(from, ++seq), "iommu0", m, now, now, null, now, 0);
     Decision d = IommuLogic.decide(state, env);
     for (Event e : d.events()) state.apply(e);
     events.addAll(d.events());

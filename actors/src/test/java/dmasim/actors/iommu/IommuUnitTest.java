@@ -69,7 +69,7 @@ class IommuUnitTest {
   }
 
   private EventSourcedBehaviorTestKit.CommandResult<Envelope, Event, IommuState> deliver(String from, Message m) {
-    return kit.runCommand(new Envelope(new EnvelopeId(from, ++seq), "iommu0", m, 0, 0, null, 0));
+    return kit.runCommand(new Envelope(new EnvelopeId(from, ++seq), "iommu0", m, 0, 0, null, 0, 0));
   }
 
   @Test

@@ -52,7 +52,7 @@ class MillionPagesTest {
       String st = "s" + r;
       java.util.List<Long> pages = new java.util.ArrayList<>();
       for (int s = 0; s < SEGMENTS; s++) pages.add(0x100000L + (long) r * SEGMENTS + s);
-      if (withMonitors) monitors.observe(++seq, new Envelope(new EnvelopeId("mem", seq), "mem", new CpuCommand.Start(), 0, 0, null, 0),
+      if (withMonitors) monitors.observe(++seq, new Envelope(new EnvelopeId("mem", seq), "mem", new CpuCommand.Start(), 0, 0, null, 0, 0),
           java.util.List.of(new dmasim.protocol.MemoryEvent.PagesAllocated("cpu0/buf" + r, pages)));
       long addr = ((IommuReply.Returned) step(state, monitors, ++seq,
           new IommuCommand.TryAlloc(DEV, st, new Phys(0), SEGMENTS * 4096L)).sends().get(0).message()).value();
@@ -77,10 +77,10 @@ class MillionPagesTest {
   }
 
   private static Decision step(IommuState state, MonitorSuite monitors, long seq, IommuCommand m) {
-    Envelope env = new Envelope(new EnvelopeId("cpu0", seq), "iommu0", m, 0, 0, null, 0);
+    Envelope env = new Envelope(new EnvelopeId("cpu0", seq), "iommu0", m, 0, 0, null, 0, 0);
     Decision d = IommuLogic.decide(state, env);
     for (Event e : d.events()) state.apply(e);
-    if (monitors != null) monitors.observe(seq, new Envelope(env.id(), "iommu0", new CpuCommand.Start(), 0, 0, null, 0), d.events());
+    if (monitors != null) monitors.observe(seq, new Envelope(env.id(), "iommu0", new CpuCommand.Start(), 0, 0, null, 0, 0), d.events());
     return d;
   }
 

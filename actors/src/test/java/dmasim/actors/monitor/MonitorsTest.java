@@ -365,10 +365,10 @@ class MonitorsTest {
   void violationsNameTheStepActorsAndCausalChain() {
     MonitorSuite suite = new MonitorSuite(List.of(new SyncBeforeUseMonitor(true)), new RunStats(new TranslationMonitor()));
     dmasim.protocol.EnvelopeId first = new dmasim.protocol.EnvelopeId("cpu0", 1);
-    suite.observe(1, new dmasim.protocol.Envelope(first, "iommu0", new dmasim.protocol.CpuCommand.Start(), 0, 0, null, 0),
+    suite.observe(1, new dmasim.protocol.Envelope(first, "iommu0", new dmasim.protocol.CpuCommand.Start(), 0, 0, null, 0, 0),
         List.of(link("cpu0/s", 8, 0, 4096, 8, 100, 1)));
     dmasim.protocol.EnvelopeId second = new dmasim.protocol.EnvelopeId("dev0", 1);
-    suite.observe(2, new dmasim.protocol.Envelope(second, "iommu0", new dmasim.protocol.CpuCommand.Start(), 5, 5, first, 5),
+    suite.observe(2, new dmasim.protocol.Envelope(second, "iommu0", new dmasim.protocol.CpuCommand.Start(), 5, 5, first, 5, 0),
         List.of(access(8, 100, false, "walk", false)));
     Violation v = suite.violations().get(0);
     assertEquals("SyncBeforeUse", v.monitor());

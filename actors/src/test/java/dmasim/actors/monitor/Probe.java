@@ -23,7 +23,7 @@ final class Probe {
 
   Probe on(String actor, Event... events) {
     step++;
-    Envelope env = new Envelope(new EnvelopeId("x", step), actor, new CpuCommand.Start(), time, time, null, time);
+    Envelope env = new Envelope(new EnvelopeId("x", step), actor, new CpuCommand.Start(), time, time, null, time, 0);
     suite.observe(step, env, List.of(events));
     return this;
   }
