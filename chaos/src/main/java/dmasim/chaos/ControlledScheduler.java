@@ -61,6 +61,8 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   private long now;
   private long step;
   private long sends;
+  private long nonFifoChoices;
+  private static final FifoStrategy FIFO = new FifoStrategy();
   private int inFlight;
   private Envelope current;
   private ActorRef<RunOutcome> done;
@@ -148,7 +150,10 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
     if (earliest > now) now = earliest;
     List<Envelope> enabled = new ArrayList<>();
     for (Envelope head : heads) if (head.notBefore() <= now) enabled.add(head);
-    Envelope chosen = enabled.get(strategy.choose(enabled, step));
+    int choice = strategy.choose(enabled, step);
+    if (choice < 0) return finish("diverged", strategy.divergence());
+    Envelope chosen = enabled.get(choice);
+    if (!chosen.equals(enabled.get(FIFO.choose(enabled, step)))) nonFifoChoices++;
     channels.get(chosen.sender() + "->" + chosen.receiver()).poll();
     inFlight--;
     step++;
@@ -158,7 +163,7 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   }
 
   private Behavior<Command> finish(String reason, String detail) {
-    if (done != null) done.tell(new RunOutcome(reason, step, now, inFlight, detail));
+    if (done != null) done.tell(new RunOutcome(reason, step, now, inFlight, nonFifoChoices, detail));
     done = null;
     return Behaviors.stopped();
   }
