@@ -83,6 +83,7 @@ public record Journal(String kind, Path dir) {
     }
     try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM \"event_journal\"")) {
       rs.next();
+      c.createStatement().execute(REGISTRY_DDL);
     } catch (SQLException e) {
       throw new InfrastructureError("the journal in " + dir + " has no event_journal table after schema creation: " + e.getMessage(), e);
     }
@@ -116,6 +117,96 @@ public record Journal(String kind, Path dir) {
       throw new InfrastructureError("cannot read run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
     }
     return rows;
+  }
+
+  // ---- the run registry (a table beside the journal) ------------------------------------------
+
+  private static final String REGISTRY_DDL = "CREATE TABLE IF NOT EXISTS \"dmasim_runs\" (\"run_id\" VARCHAR(255) PRIMARY KEY,"
+      + " \"scenario\" VARCHAR NOT NULL, \"seed\" BIGINT NOT NULL, \"mode\" VARCHAR NOT NULL, \"cpus\" INT NOT NULL,"
+      + " \"requests\" BIGINT NOT NULL, \"segments\" INT NOT NULL, \"max_steps\" BIGINT NOT NULL, \"strategy\" VARCHAR NOT NULL,"
+      + " \"schedule_seed\" BIGINT NOT NULL, \"expected_steps\" BIGINT NOT NULL, \"verdict\" VARCHAR NOT NULL, \"monitor\" VARCHAR,"
+      + " \"steps\" BIGINT NOT NULL, \"non_fifo\" BIGINT NOT NULL, \"parent_run\" VARCHAR, \"prefix\" BIGINT NOT NULL,"
+      + " \"version\" VARCHAR NOT NULL)";
+  /** The model version a run was recorded with (a replay under another version may diverge). */
+  public static final String VERSION = "dmasim-0.1.0";
+
+  /** Records (or re-records) a kept run. Memory journals keep no registry. */
+  public void register(RunRecord r) {
+    if (kind.equals("memory")) return;
+    String sql = "MERGE INTO \"dmasim_runs\" KEY(\"run_id\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(sql)) {
+      RunOptions o = r.options();
+      Object[] values = {r.runId(), r.scenario(), o.seed(), RunRecord.modeName(o.mode()), o.cpus(), o.requests(), o.segments(), o.maxSteps(),
+          r.strategy(), r.scheduleSeed(), r.expectedSteps(), r.verdict(), r.monitor(), r.steps(), r.nonFifoChoices(), r.parentRun(), r.prefix(),
+          VERSION};
+      for (int i = 0; i < values.length; i++) st.setObject(i + 1, values[i]);
+      st.executeUpdate();
+    } catch (SQLException e) {
+      throw new InfrastructureError("cannot register run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The registered run, or a user error naming what is known. */
+  public RunRecord lookup(String runId) {
+    if (kind.equals("memory")) throw new UserError("runs are kept only in the embedded journal (--journal h2)");
+    try (Connection c = connect()) {
+      try (PreparedStatement st = c.prepareStatement("SELECT * FROM \"dmasim_runs\" WHERE \"run_id\" = ?")) {
+        st.setString(1, runId);
+        try (ResultSet rs = st.executeQuery()) {
+          if (!rs.next()) throw new UserError("no run '" + runId + "' in " + dir + " (see the run ids printed by run and explore)");
+          RunOptions o = new RunOptions(rs.getLong("seed"), RunRecord.mode(rs.getString("mode")), rs.getInt("cpus"), rs.getLong("requests"),
+              rs.getInt("segments"), rs.getLong("max_steps"));
+          return new RunRecord(runId, rs.getString("scenario"), o, rs.getString("strategy"), rs.getLong("schedule_seed"),
+              rs.getLong("expected_steps"), rs.getString("verdict"), rs.getString("monitor"), rs.getLong("steps"), rs.getLong("non_fifo"),
+              rs.getString("parent_run"), rs.getLong("prefix"));
+        }
+      }
+    } catch (SQLException e) {
+      throw new InfrastructureError("cannot read the run registry in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Every step of {@code runId} as the actors journaled them, in step order. Events are deserialized
+   * with the system's configured serializer; an unreadable row is reported, never skipped.
+   */
+  public List<RecordedStep> read(akka.actor.typed.ActorSystem<?> system, String runId) {
+    akka.serialization.Serialization serialization = akka.serialization.SerializationExtension.get(system);
+    java.util.TreeMap<Long, RecordedStep> steps = new java.util.TreeMap<>();
+    String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\""
+        + " FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
+    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(sql)) {
+      st.setString(1, runId + "|%");
+      try (ResultSet rs = st.executeQuery()) {
+        String actor = null;
+        dmasim.protocol.JournalEvent.EnvelopeHandled head = null;
+        List<dmasim.protocol.Event> events = new ArrayList<>();
+        while (rs.next()) {
+          String pid = rs.getString(1);
+          Object event;
+          try {
+            event = serialization.deserialize(rs.getBytes(5), rs.getInt(3), rs.getString(4)).get();
+          } catch (Exception e) {
+            throw new InfrastructureError("journal row " + pid + " #" + rs.getLong(2) + " cannot be read (" + rs.getString(4) + "): "
+                + e.getMessage(), e);
+          }
+          if (event instanceof dmasim.protocol.JournalEvent.EnvelopeHandled h) {
+            if (head != null) steps.put(head.step(), new RecordedStep(head.step(), actor, head.id(), head.at(), head.cause(), head.type(), events));
+            head = h;
+            actor = pid.substring(pid.indexOf('|') + 1);
+            events = new ArrayList<>();
+          } else if (event instanceof dmasim.protocol.Event e && head != null && pid.endsWith("|" + actor)) {
+            events.add(e);
+          } else {
+            throw new InfrastructureError("journal row " + pid + " #" + rs.getLong(2) + " is not preceded by its EnvelopeHandled record", null);
+          }
+        }
+        if (head != null) steps.put(head.step(), new RecordedStep(head.step(), actor, head.id(), head.at(), head.cause(), head.type(), events));
+      }
+    } catch (SQLException e) {
+      throw new InfrastructureError("cannot read run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
+    }
+    return new ArrayList<>(steps.values());
   }
 
   private Connection connect() throws SQLException {

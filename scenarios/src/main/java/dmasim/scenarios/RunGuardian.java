@@ -34,6 +34,7 @@ public final class RunGuardian {
 
   private RunGuardian() {}
 
+  /** {@code runId} null: volatile actors (exploration in memory); else every actor journals under it. */
   public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps) {
     return Behaviors.setup(ctx -> {
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler");

@@ -2,12 +2,13 @@ package dmasim.scenarios;
 
 import dmasim.actors.monitor.Violation;
 import dmasim.chaos.RunOutcome;
+import dmasim.chaos.StrategySpec;
 import java.util.List;
 import java.util.Map;
 
 /** Everything a run produced: identity, outcome, verdict, violations and figures. */
 public record RunReport(String scenario, String runId, long seed, String strategy, RunOptions options, String iommuMode, RunOutcome outcome,
-    List<Violation> violations, Map<String, Object> stats) {
+    List<Violation> violations, Map<String, Object> stats, StrategySpec spec, long scheduleSeed, long expectedSteps, int actors) {
 
   /** A run stopped early by a violation ends "stopped"; a clean run ends "quiescent". */
   public boolean expectsStop() {
@@ -20,6 +21,11 @@ public record RunReport(String scenario, String runId, long seed, String strateg
 
   public String verdict() {
     return outcome.crashed() ? "crashed" : violations.isEmpty() ? "clean" : "violation";
+  }
+
+  /** The monitor of the first violation, or null. */
+  public String firstMonitor() {
+    return violations.isEmpty() ? null : violations.get(0).monitor();
   }
 
   /** The command that reproduces this run exactly. */

@@ -6,7 +6,8 @@ import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
 import dmasim.actors.monitor.MonitorSuite;
 import dmasim.actors.monitor.Monitors;
-import dmasim.chaos.RandomWalkStrategy;
+import dmasim.chaos.StepObserver;
+import dmasim.chaos.StrategySpec;
 import dmasim.chaos.RunOutcome;
 import dmasim.chaos.Strategy;
 import java.time.Duration;
@@ -41,25 +42,40 @@ public final class Runner {
     return run(scenario, o, runId(scenario, o));
   }
 
+  /** The schedule seed of schedule {@code index} of a run or exploration with master seed {@code seed} (index 0 is what `run` uses). */
+  public static long scheduleSeed(long seed, long index) {
+    return new SplittableRandom(seed + index * 0x9E3779B97F4A7C15L).split().nextLong();
+  }
+
+  /** A journaled run with the default strategy (random walk, schedule 0 of the seed). */
   public RunReport run(Scenario scenario, RunOptions o, String runId) {
-    SystemSpec spec;
+    return run(scenario, o, runId, new StrategySpec("random", 0), scheduleSeed(o.seed(), 0), 0, null, true, null);
+  }
+
+  /**
+   * Runs one schedule. {@code journaled} false runs volatile actors (nothing written);
+   * {@code strategy} overrides the spec when given (replay); {@code extra} sees every step after the monitors.
+   */
+  public RunReport run(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
+      Strategy strategy, boolean journaled, StepObserver extra) {
+    SystemSpec sys;
     try {
-      spec = scenario.build().apply(o);
+      sys = scenario.build().apply(o);
     } catch (IllegalArgumentException e) {
       throw new UserError(scenario.name() + ": " + e.getMessage());
     }
-    // Sub-streams of the master seed, split in a fixed order: [0] the schedule.
-    SplittableRandom master = new SplittableRandom(o.seed());
-    Strategy strategy = new RandomWalkStrategy(master.split().nextLong());
-    MonitorSuite suite = Monitors.standard(spec.iommu());
+    Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
+    MonitorSuite suite = Monitors.standard(sys.iommu());
+    StepObserver observer = extra == null ? suite::observe : (step, env, events) -> suite.observe(step, env, events) | extra.onStep(step, env, events);
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(
-        RunGuardian.create(runId, spec, strategy, suite::observe, o.maxSteps()), "run-" + instance.incrementAndGet(), Props.empty());
+        RunGuardian.create(journaled ? runId : null, sys, chosen, observer, o.maxSteps()), "run-" + instance.incrementAndGet(), Props.empty());
     try {
       RunOutcome outcome = AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler())
           .toCompletableFuture().get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
-      return new RunReport(scenario.name(), runId, o.seed(), strategy.name(), o, spec.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
-          .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap());
+      return new RunReport(scenario.name(), runId, o.seed(), chosen.name(), o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
+          .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap(), spec, scheduleSeed, expectedSteps, sys.programs().size()
+          + sys.devices().size() + 2);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InfrastructureError("interrupted while running " + runId, e);

@@ -48,11 +48,39 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
     this.onRecovered = onRecovered;
   }
 
-  /** A model actor named {@code name} journaling under "{@code runId}|{@code name}". */
+  /**
+   * A model actor named {@code name}: journaling under "{@code runId}|{@code name}" when
+   * {@code runId} is not null, else volatile (exploration in memory: the same decisions and folds,
+   * nothing written; a violating schedule is re-executed journaled afterwards).
+   */
   public static <S> Behavior<Envelope> create(String runId, String name, Wire wire, Supplier<S> empty,
       BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered) {
+    if (runId == null) return volatileBehavior(name, wire, empty, logic, fold);
     return Behaviors.setup((ActorContext<Envelope> ctx) ->
         new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered));
+  }
+
+  private static <S> Behavior<Envelope> volatileBehavior(String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
+      BiFunction<S, Event, S> fold) {
+    return Behaviors.setup(ctx -> {
+      Object[] state = {empty.get()};
+      return Behaviors.receiveMessage(env -> {
+        @SuppressWarnings("unchecked")
+        S s = (S) state[0];
+        Decision decision;
+        try {
+          decision = logic.apply(s, env);
+        } catch (RuntimeException e) {
+          wire.crashed(env, name, e.getClass().getSimpleName() + ": " + e.getMessage());
+          return Behaviors.same();
+        }
+        for (Event e : decision.events()) s = fold.apply(s, e);
+        state[0] = s;
+        for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
+        wire.handled(env, decision.events());
+        return Behaviors.same();
+      });
+    });
   }
 
   @Override

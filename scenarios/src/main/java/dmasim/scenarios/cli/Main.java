@@ -12,18 +12,19 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dmasim", mixinStandardHelpOptions = true, version = "dmasim 0.1.0",
     description = "Explore races in Linux DMA / IOMMU code with a deterministic actor model.",
-    subcommands = {ScenariosCommand.class, RunCommand.class, DemoCommand.class})
+    subcommands = {ScenariosCommand.class, RunCommand.class, ExploreCommand.class, ReplayCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
   public static final int CLEAN = 0;
   public static final int VIOLATION = 1;
   public static final int BAD_INPUT = 2;
   public static final int INFRASTRUCTURE = 3;
+  public static final int DIVERGED = 4;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, demo)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, explore, replay, demo)");
   }
 
   public static void main(String[] args) {

@@ -1,0 +1,181 @@
+package dmasim.scenarios;
+
+import dmasim.chaos.ReplayStrategy;
+import dmasim.chaos.StepObserver;
+import dmasim.chaos.Strategy;
+import dmasim.chaos.StrategySpec;
+import dmasim.protocol.EnvelopeId;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * Runs many schedules of one scenario in memory (volatile actors, nothing journaled), each with a
+ * fresh strategy seeded by its index, optionally after replaying a prefix of a kept run. Violating
+ * schedules are re-executed against the durable journal and kept. Totals depend only on (scenario,
+ * options, strategy, seed, schedule count): workers may run schedules in any order, results are
+ * merged by schedule index, and "stop at first" means the lowest violating index.
+ */
+public final class Explorer {
+  /** What to explore. {@code keep} caps how many violating schedules are journaled and kept. */
+  public record Plan(StrategySpec spec, long schedules, boolean stopAtFirst, int parallel, int keep, RunRecord from, long prefix) {
+    public Plan {
+      if (schedules < 1) throw new IllegalArgumentException("--schedules must be at least 1");
+      if (parallel < 1 || parallel > 64) throw new IllegalArgumentException("--parallel must be between 1 and 64");
+      if (keep < 0) throw new IllegalArgumentException("--keep must not be negative");
+    }
+  }
+
+  /** One schedule's result. */
+  public record ScheduleResult(long index, long steps, String firstMonitor, String firstInvariant, String message, long nonFifo, long scheduleHash) {}
+
+  /** The totals of an exploration. */
+  public record Summary(String scenario, RunOptions options, Plan plan, long expectedSteps, int actors, long schedulesRun, long totalSteps,
+      Map<String, Long> violationsByMonitor, long violatingSchedules, long distinctViolatingSchedules, int actorMessagePairs,
+      int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation) {
+
+    public double pctBound() {
+      return plan.spec().pctBound(actors, expectedSteps);
+    }
+
+    public double missProbability() {
+      return plan.spec().missProbability(actors, expectedSteps, schedulesRun);
+    }
+  }
+
+  private final Runner runner;
+  private final Journal journal;
+
+  public Explorer(Runner runner, Journal journal) {
+    this.runner = runner;
+    this.journal = journal;
+  }
+
+  /** A schedule's strategy: the spec seeded for this index, after the replayed prefix if any. */
+  static Strategy strategy(Plan plan, List<EnvelopeId> prefix, long seed, long index, long expectedSteps) {
+    Strategy s = plan.spec().make(Runner.scheduleSeed(seed, index), expectedSteps);
+    return prefix.isEmpty() ? s : new ReplayStrategy(prefix, s);
+  }
+
+  public Summary explore(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, BiConsumer<Long, Long> progress) {
+    long expectedSteps = plan.from() != null ? plan.from().steps() : probeSteps(scenario, o);
+    Coverage coverage = new Coverage();
+    ScheduleResult[] results = new ScheduleResult[(int) Math.min(plan.schedules(), Integer.MAX_VALUE - 8)];
+    AtomicLong cutoff = new AtomicLong(Long.MAX_VALUE);
+    AtomicLong done = new AtomicLong();
+    AtomicLong violating = new AtomicLong();
+    ExecutorService workers = Executors.newFixedThreadPool(plan.parallel());
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < plan.parallel(); w++) {
+        int worker = w;
+        futures.add(workers.submit(() -> {
+          for (long i = worker; i < results.length; i += plan.parallel()) {
+            if (i > cutoff.get()) break;
+            results[(int) i] = one(scenario, o, plan, prefix, i, expectedSteps, coverage);
+            if (results[(int) i].firstMonitor() != null) {
+              violating.incrementAndGet();
+              if (plan.stopAtFirst()) cutoff.accumulateAndGet(i, Math::min);
+            }
+            if (progress != null) progress.accept(done.incrementAndGet(), violating.get());
+          }
+        }));
+      }
+      for (Future<?> f : futures) f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InfrastructureError("exploration interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      throw new InfrastructureError("exploration failed: " + e.getCause(), e);
+    } finally {
+      workers.shutdownNow();
+    }
+    return summarize(scenario, o, plan, prefix, expectedSteps, coverage, results, cutoff.get());
+  }
+
+  private ScheduleResult one(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long i, long k, Coverage coverage) {
+    Coverage.Schedule cov = coverage.schedule();
+    long[] hash = {17};
+    StepObserver observe = (step, env, events) -> {
+      hash[0] = hash[0] * 31 + env.id().hashCode();
+      return cov.onStep(step, env, events);
+    };
+    RunReport r = runner.run(scenario, o, "x" + i, plan.spec(), Runner.scheduleSeed(o.seed(), i), k, strategy(plan, prefix, o.seed(), i, k),
+        false, observe);
+    if (r.outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + r.outcome().detail(), null);
+    cov.merge();
+    var v = r.violations().isEmpty() ? null : r.violations().get(0);
+    return new ScheduleResult(i, r.outcome().steps(), v == null ? null : v.monitor(), v == null ? null : v.invariant(),
+        v == null ? null : v.message(), r.outcome().nonFifoChoices(), hash[0]);
+  }
+
+  /** The expected step count k for PCT and delay bounding: the length of the FIFO schedule. */
+  long probeSteps(Scenario scenario, RunOptions o) {
+    RunReport probe = runner.run(scenario, o, "probe", new StrategySpec("fifo", 0), 0, 0, null, false, null);
+    return Math.max(1, probe.outcome().steps());
+  }
+
+  private Summary summarize(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long k, Coverage coverage,
+      ScheduleResult[] results, long cutoff) {
+    long last = Math.min(results.length - 1L, cutoff);
+    long run = 0;
+    long steps = 0;
+    long violating = 0;
+    Map<String, Long> byMonitor = new TreeMap<>();
+    TreeSet<Long> distinct = new TreeSet<>();
+    List<ScheduleResult> toKeep = new ArrayList<>();
+    TreeSet<String> keptSignatures = new TreeSet<>();
+    ScheduleResult first = null;
+    for (long i = 0; i <= last; i++) {
+      ScheduleResult r = results[(int) i];
+      run++;
+      steps += r.steps();
+      if (r.firstMonitor() == null) continue;
+      violating++;
+      if (first == null) first = r;
+      byMonitor.merge(r.firstMonitor(), 1L, Long::sum);
+      distinct.add(r.scheduleHash());
+      String signature = r.firstMonitor() + "/" + r.firstInvariant();
+      if (toKeep.size() < plan.keep() && (keptSignatures.add(signature) || toKeep.size() < plan.keep() / 2)) toKeep.add(r);
+    }
+    List<RunReport> kept = new ArrayList<>();
+    for (ScheduleResult r : toKeep) kept.add(keep(scenario, o, plan, prefix, k, r));
+    int actors = kept.isEmpty() ? actorsOf(scenario, o) : kept.get(0).actors();
+    return new Summary(scenario.name(), o, plan, k, actors, run, steps, byMonitor, violating, distinct.size(), coverage.actorMessagePairs(),
+        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first);
+  }
+
+  private static int actorsOf(Scenario scenario, RunOptions o) {
+    SystemSpec s = scenario.build().apply(o);
+    return s.programs().size() + s.devices().size() + 2;
+  }
+
+  /** Re-executes schedule {@code r} against the durable journal, checks it fails the same way, registers it. */
+  private RunReport keep(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long k, ScheduleResult r) {
+    String id = keptId(scenario, o, plan, r.index());
+    journal.forget(id);
+    RunReport kept = runner.run(scenario, o, id, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
+        strategy(plan, prefix, o.seed(), r.index(), k), !journal.kind().equals("memory"), null);
+    if (kept.outcome().steps() != r.steps() || !r.firstMonitor().equals(kept.firstMonitor())) {
+      throw new InfrastructureError("schedule " + r.index() + " did not repeat: explored " + r.firstMonitor() + " at step " + r.steps()
+          + ", journaled " + kept.firstMonitor() + " at step " + kept.outcome().steps() + " (non-determinism in the model)", null);
+    }
+    journal.register(RunRecord.of(kept, plan.from() == null ? null : plan.from().runId(), prefix.size()));
+    return kept;
+  }
+
+  static String keptId(Scenario scenario, RunOptions o, Plan plan, long index) {
+    long h = (o.mnemonic() + plan.spec() + (plan.from() == null ? "" : plan.from().runId() + "@" + plan.prefix())).hashCode();
+    return scenario.name() + "-s" + o.seed() + "-" + plan.spec().toString().replace(":", "") + "-x" + index + "-"
+        + HexFormat.of().toHexDigits((int) (h * 0x9E3779B97F4A7C15L >>> 32));
+  }
+}

@@ -1,0 +1,77 @@
+package dmasim.scenarios;
+
+import dmasim.chaos.ReplayStrategy;
+import dmasim.chaos.StepObserver;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.EnvelopeId;
+import dmasim.protocol.Event;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Re-drives a kept run on the controlled wire, forcing the recorded order of deliveries (the
+ * journal is the schedule), and compares every step's events with the recorded ones. The first
+ * difference is a divergence: the model no longer does what it did when the run was recorded.
+ */
+public final class Replayer {
+  /** Where a replay first differed from its record. */
+  public record Divergence(long step, String actor, String expected, String got) {}
+
+  /** The replayed run and, if any, its first divergence. */
+  public record Result(RunReport report, Divergence divergence, long recordedSteps) {
+    public boolean identical() {
+      return divergence == null;
+    }
+  }
+
+  private Replayer() {}
+
+  public static Result replay(Runner runner, Scenario scenario, RunRecord record, List<RecordedStep> recorded, Consumer<String> stepLog) {
+    List<EnvelopeId> schedule = recorded.stream().map(RecordedStep::envelope).toList();
+    Divergence[] first = {null};
+    boolean stopAtEnd = !record.verdict().equals("clean");
+    StepObserver compare = (step, env, events) -> {
+      RecordedStep r = step <= recorded.size() ? recorded.get((int) step - 1) : null;
+      if (stepLog != null) stepLog.accept(describe(step, env, events));
+      Divergence d = diverges(step, r, env, events);
+      if (d != null) {
+        first[0] = d;
+        return true;
+      }
+      return stopAtEnd && step == recorded.size();
+    };
+    RunReport report = runner.run(scenario, record.options(), record.runId() + "~replay", record.spec(), record.scheduleSeed(),
+        record.expectedSteps(), new ReplayStrategy(schedule, null), false, compare);
+    Divergence d = first[0];
+    if (d == null && report.outcome().reason().equals("diverged")) {
+      d = new Divergence(report.outcome().steps() + 1, "scheduler", "the recorded delivery", report.outcome().detail());
+    }
+    if (d == null && report.outcome().steps() != recorded.size()) {
+      d = new Divergence(report.outcome().steps(), "run", recorded.size() + " recorded steps", report.outcome().steps() + " replayed steps ("
+          + report.outcome().reason() + ")");
+    }
+    return new Result(report, d, recorded.size());
+  }
+
+  private static Divergence diverges(long step, RecordedStep r, Envelope env, List<? extends Event> events) {
+    if (r == null) return new Divergence(step, env.receiver(), "no step (the record ends at " + (step - 1) + ")", env.id().toString());
+    if (!r.actor().equals(env.receiver()) || !r.envelope().equals(env.id())) {
+      return new Divergence(step, r.actor(), r.envelope() + " to " + r.actor(), env.id() + " to " + env.receiver());
+    }
+    if (r.at() != env.deliveredAt()) return new Divergence(step, r.actor(), "delivery at " + r.at() + " ns", "delivery at " + env.deliveredAt() + " ns");
+    for (int i = 0; i < Math.max(r.events().size(), events.size()); i++) {
+      Object want = i < r.events().size() ? r.events().get(i) : "nothing";
+      Object got = i < events.size() ? events.get(i) : "nothing";
+      if (!want.equals(got)) return new Divergence(step, r.actor(), want.toString(), got.toString());
+    }
+    return null;
+  }
+
+  static String describe(long step, Envelope env, List<? extends Event> events) {
+    StringBuilder b = new StringBuilder();
+    b.append("step ").append(step).append(" @").append(env.deliveredAt()).append("ns ").append(env.receiver()).append(" <- ").append(env.id())
+        .append(' ').append(env.message().getClass().getSimpleName());
+    for (Event e : events) b.append("\n    ").append(e);
+    return b.toString();
+  }
+}

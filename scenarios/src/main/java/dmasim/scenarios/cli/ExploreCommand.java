@@ -1,0 +1,158 @@
+package dmasim.scenarios.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dmasim.chaos.StrategySpec;
+import dmasim.protocol.EnvelopeId;
+import dmasim.scenarios.Catalog;
+import dmasim.scenarios.Explorer;
+import dmasim.scenarios.RecordedStep;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.RunRecord;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.Scenario;
+import dmasim.scenarios.UserError;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** dmasim explore SCENARIO: many schedules in memory; violating ones re-executed, journaled and kept. */
+@Command(name = "explore", description = "Explore many schedules of a scenario and keep the ones that break an invariant.")
+final class ExploreCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "SCENARIO", description = "a scenario name (not with --from)")
+  String scenario;
+
+  @Option(names = "--schedules", defaultValue = "1000", description = "schedules to run (default ${DEFAULT-VALUE})")
+  long schedules;
+
+  @Option(names = "--strategy", defaultValue = "random", description = "random, fifo, pct:D or delay:K (default ${DEFAULT-VALUE})")
+  String strategy;
+
+  @Option(names = "--stop-at-first", description = "stop at the first violating schedule")
+  boolean stopAtFirst;
+
+  @Option(names = "--parallel", defaultValue = "1", description = "exploration workers (totals do not depend on it)")
+  int parallel;
+
+  @Option(names = "--keep", defaultValue = "5", description = "violating schedules to journal and keep (default ${DEFAULT-VALUE})")
+  int keep;
+
+  @Option(names = "--from", paramLabel = "RUN_ID", description = "replay a prefix of this kept run, then explore onward")
+  String from;
+
+  @Option(names = "--prefix", defaultValue = "0", paramLabel = "K", description = "steps of --from to replay first")
+  long prefix;
+
+  @Option(names = "--json", description = "print one JSON object instead of text")
+  boolean json;
+
+  @Mixin WorkloadOptions workload;
+
+  @Mixin JournalOptions journal;
+
+  @Override
+  public Integer call() throws Exception {
+    StrategySpec strategySpec;
+    try {
+      strategySpec = StrategySpec.parse(strategy);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+    if (from == null && scenario == null) throw new UserError("explore needs a SCENARIO or --from RUN_ID");
+    if (from != null && scenario != null) throw new UserError("give either a SCENARIO or --from RUN_ID, not both");
+    if (prefix < 0 || (from == null && prefix > 0)) throw new UserError("--prefix needs --from and must not be negative");
+    PrintWriter out = spec.commandLine().getOut();
+    try (Session session = new Session(journal.kind, journal.dataDir)) {
+      RunRecord parent = from == null ? null : session.journal.lookup(from);
+      Scenario s = Catalog.find(parent == null ? scenario : parent.scenario())
+          .orElseThrow(() -> new UserError("unknown scenario '" + scenario + "' (see 'dmasim scenarios')"));
+      RunOptions o = parent == null ? workload.options() : parent.options();
+      List<EnvelopeId> prefixIds = new ArrayList<>();
+      if (parent != null) {
+        List<RecordedStep> recorded = session.journal.read(session.system, parent.runId());
+        if (prefix > recorded.size()) throw new UserError("--prefix " + prefix + " is longer than run " + from + " (" + recorded.size() + " steps)");
+        for (int i = 0; i < prefix; i++) prefixIds.add(recorded.get(i).envelope());
+      }
+      Explorer.Plan plan;
+      try {
+        plan = new Explorer.Plan(strategySpec, schedules, stopAtFirst, parallel, keep, parent, prefix);
+      } catch (IllegalArgumentException e) {
+        throw new UserError(e.getMessage());
+      }
+      Progress progress = new Progress(spec.commandLine().getErr(), schedules);
+      Explorer.Summary sum = new Explorer(session.runner, session.journal).explore(s, o, plan, prefixIds, progress::update);
+      progress.finish();
+      double seconds = progress.seconds();
+      if (json) out.println(json(sum, seconds));
+      else text(out, sum, seconds, session.journal.kind().equals("memory"));
+      out.flush();
+      return sum.violatingSchedules() > 0 ? Main.VIOLATION : Main.CLEAN;
+    }
+  }
+
+  static void text(PrintWriter out, Explorer.Summary s, double seconds, boolean memory) {
+    Explorer.Plan p = s.plan();
+    out.printf(Locale.ROOT, "dmasim explore %s (strategy %s, %d schedules, seed %d, parallel %d%s)%n", s.scenario(), p.spec(), p.schedules(),
+        s.options().seed(), p.parallel(), p.from() == null ? "" : ", after " + p.prefix() + " steps of " + p.from().runId());
+    Output.row(out, "schedules run", Long.toString(s.schedulesRun()));
+    Output.row(out, "steps", Long.toString(s.totalSteps()));
+    Output.row(out, "schedules/s", String.format(Locale.ROOT, "%.0f", s.schedulesRun() / Math.max(seconds, 1e-9)));
+    Output.row(out, "steps/s", String.format(Locale.ROOT, "%.0f", s.totalSteps() / Math.max(seconds, 1e-9)));
+    Output.row(out, "violating schedules", s.violatingSchedules() + " (" + s.distinctViolatingSchedules() + " distinct schedules)");
+    Output.row(out, "violations by monitor", s.violationsByMonitor().isEmpty() ? "none" : s.violationsByMonitor().toString());
+    Output.row(out, "coverage: actor/message pairs", Integer.toString(s.actorMessagePairs()));
+    Output.row(out, "coverage: conflicting pairs", s.conflictingPairs() + " seen, " + s.conflictingPairsBothOrders() + " in both orders");
+    if (p.spec().kind().equals("pct")) {
+      int d = p.spec().parameter();
+      Output.row(out, "PCT bound per schedule", String.format(Locale.ROOT, "1/(n k^(d-1)) = 1/(%d x %d^%d) = %.3g", s.actors(), s.expectedSteps(),
+          d - 1, s.pctBound()));
+      Output.row(out, "P(a depth-" + d + " bug was missed)", String.format(Locale.ROOT, "%.3g after %d schedules", s.missProbability(),
+          s.schedulesRun()));
+    }
+    if (s.firstViolation() != null) {
+      out.printf(Locale.ROOT, "%nfirst violation: schedule %d: %s [%s]: %s%n", s.firstViolation().index(), s.firstViolation().firstMonitor(),
+          s.firstViolation().firstInvariant(), s.firstViolation().message());
+    }
+    if (!s.kept().isEmpty()) {
+      out.printf(Locale.ROOT, "%nkept %d of %d violating schedules%s:%n", s.kept().size(), s.violatingSchedules(), memory
+          ? " (memory journal: not durable, cannot be replayed later)" : "");
+      for (RunReport k : s.kept()) {
+        out.printf(Locale.ROOT, "  %s  %s at step %d%n    replay: ./dmasim replay %s%n", k.runId(), k.firstMonitor(), k.outcome().steps(), k.runId());
+      }
+    }
+  }
+
+  static String json(Explorer.Summary s, double seconds) throws Exception {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("scenario", s.scenario());
+    m.put("strategy", s.plan().spec().toString());
+    m.put("seed", s.options().seed());
+    m.put("schedulesRun", s.schedulesRun());
+    m.put("steps", s.totalSteps());
+    m.put("violatingSchedules", s.violatingSchedules());
+    m.put("distinctViolatingSchedules", s.distinctViolatingSchedules());
+    m.put("violationsByMonitor", s.violationsByMonitor());
+    m.put("actorMessagePairs", s.actorMessagePairs());
+    m.put("conflictingPairs", s.conflictingPairs());
+    m.put("conflictingPairsBothOrders", s.conflictingPairsBothOrders());
+    m.put("expectedSteps", s.expectedSteps());
+    if (s.plan().spec().kind().equals("pct")) {
+      m.put("pctBound", s.pctBound());
+      m.put("missProbability", s.missProbability());
+    }
+    m.put("kept", s.kept().stream().map(RunReport::runId).toList());
+    m.put("timing", Map.of("seconds", seconds, "schedulesPerSecond", s.schedulesRun() / Math.max(seconds, 1e-9)));
+    return new ObjectMapper().writeValueAsString(m);
+  }
+}

@@ -1,0 +1,43 @@
+package dmasim.scenarios.cli;
+
+import dmasim.protocol.WallClockAllowed;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/** A progress bar on the terminal and the wall-clock rates of long work. Display only: nothing in the model reads it. */
+@WallClockAllowed
+final class Progress {
+  private final PrintWriter err;
+  private final long total;
+  private final boolean tty;
+  private final long started = System.nanoTime();
+  private long lastDraw;
+
+  Progress(PrintWriter err, long total) {
+    this.err = err;
+    this.total = total;
+    this.tty = System.console() != null;
+  }
+
+  synchronized void update(long done, long violating) {
+    long now = System.nanoTime();
+    if (!tty || (now - lastDraw < 200_000_000L && done < total)) return;
+    lastDraw = now;
+    int width = 30;
+    int filled = (int) (width * done / Math.max(1, total));
+    err.printf(Locale.ROOT, "\r[%s%s] %d/%d schedules, %d violating", "#".repeat(filled), " ".repeat(width - filled), done, total, violating);
+    if (done >= total) err.println();
+    err.flush();
+  }
+
+  void finish() {
+    if (tty) {
+      err.print("\r" + " ".repeat(78) + "\r");
+      err.flush();
+    }
+  }
+
+  double seconds() {
+    return (System.nanoTime() - started) / 1e9;
+  }
+}

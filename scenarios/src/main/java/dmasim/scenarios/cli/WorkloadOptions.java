@@ -1,0 +1,50 @@
+package dmasim.scenarios.cli;
+
+import dmasim.actors.iommu.IommuSettings;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.UserError;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** The workload options shared by run and explore. */
+final class WorkloadOptions {
+  @Option(names = "--seed", defaultValue = "1", description = "master seed (default ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--iommu", converter = ModeConverter.class, description = "strict, lazy or lazy-single (default: the scenario's)")
+  IommuSettings.Mode mode;
+
+  @Option(names = "--cpus", defaultValue = "2", description = "CPU queues (default ${DEFAULT-VALUE})")
+  int cpus;
+
+  @Option(names = "--requests", defaultValue = "50", description = "requests per CPU queue (default ${DEFAULT-VALUE})")
+  long requests;
+
+  @Option(names = "--segments", defaultValue = "4", description = "4 KiB segments per request (default ${DEFAULT-VALUE})")
+  int segments;
+
+  @Option(names = "--max-steps", defaultValue = "5000000", description = "stop a schedule after this many steps (default ${DEFAULT-VALUE})")
+  long maxSteps;
+
+  RunOptions options() {
+    try {
+      return new RunOptions(seed, mode, cpus, requests, segments, maxSteps);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  /** Accepts strict, lazy, lazy-single (any case, - or _). */
+  static final class ModeConverter implements ITypeConverter<IommuSettings.Mode> {
+    @Override
+    public IommuSettings.Mode convert(String value) {
+      try {
+        return IommuSettings.Mode.valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException("'" + value + "' is not an IOMMU mode (strict, lazy, lazy-single)");
+      }
+    }
+  }
+}
