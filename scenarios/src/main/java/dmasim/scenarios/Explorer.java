@@ -78,6 +78,7 @@ public final class Explorer {
       for (int w = 0; w < plan.parallel(); w++) {
         int worker = w;
         futures.add(workers.submit(() -> {
+          Runner.WORKER.set(worker);
           for (long i = worker; i < results.length; i += plan.parallel()) {
             if (i > cutoff.get()) break;
             results[(int) i] = one(scenario, o, plan, prefix, i, expectedSteps, coverage);

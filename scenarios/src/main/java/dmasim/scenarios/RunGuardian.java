@@ -37,16 +37,18 @@ public final class RunGuardian {
   /** {@code runId} null: volatile actors (exploration in memory); else every actor journals under it. */
   public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps) {
     return Behaviors.setup(ctx -> {
-      ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler");
+      // Children inherit nothing by default: pin them to the guardian's dispatcher explicitly.
+      akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
+      ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler", same);
       Wire wire = new ControlledWire(scheduler);
-      register(ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU), Names.IOMMU, scheduler);
-      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), wire), Names.MEMORY), Names.MEMORY, scheduler);
+      register(ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, same), Names.IOMMU, scheduler);
+      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
       for (DeviceSettings d : spec.devices()) {
         String name = Names.device(d.id());
-        register(ctx.spawn(Device.create(runId, d, wire), name), name, scheduler);
+        register(ctx.spawn(Device.create(runId, d, wire), name, same), name, scheduler);
       }
       for (int c = 0; c < spec.programs().size(); c++) {
-        register(ctx.spawn(CpuQueue.create(runId, c, spec.programs().get(c), wire), Names.cpu(c)), Names.cpu(c), scheduler);
+        register(ctx.spawn(CpuQueue.create(runId, c, spec.programs().get(c), wire), Names.cpu(c), same), Names.cpu(c), scheduler);
         scheduler.tell(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
       }
       return Behaviors.receive(Command.class)

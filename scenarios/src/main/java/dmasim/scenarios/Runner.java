@@ -2,7 +2,7 @@ package dmasim.scenarios;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.Props;
+import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.AskPattern;
 import dmasim.actors.monitor.MonitorSuite;
 import dmasim.actors.monitor.Monitors;
@@ -27,6 +27,8 @@ public final class Runner {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(30);
   private final ActorSystem<?> system;
   private final AtomicLong instance = new AtomicLong();
+  /** The exploration worker of the calling thread (0 outside exploration): picks the run's one-thread dispatcher. */
+  static final ThreadLocal<Integer> WORKER = ThreadLocal.withInitial(() -> 0);
 
   public Runner(ActorSystem<?> system) {
     this.system = system;
@@ -67,8 +69,8 @@ public final class Runner {
     Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
     MonitorSuite suite = Monitors.standard(sys.iommu());
     StepObserver observer = extra == null ? suite::observe : (step, env, events) -> suite.observe(step, env, events) | extra.onStep(step, env, events);
-    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(
-        RunGuardian.create(journaled ? runId : null, sys, chosen, observer, o.maxSteps()), "run-" + instance.incrementAndGet(), Props.empty());
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journaled ? runId : null, sys, chosen, observer,
+        o.maxSteps()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
     try {
       RunOutcome outcome = AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler())
           .toCompletableFuture().get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);

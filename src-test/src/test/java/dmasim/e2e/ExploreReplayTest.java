@@ -1,0 +1,159 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import akka.serialization.Serializer;
+import akka.serialization.Serializers;
+import dmasim.actors.iommu.IommuSettings;
+import dmasim.chaos.StrategySpec;
+import dmasim.protocol.IommuEvent;
+import dmasim.scenarios.Catalog;
+import dmasim.scenarios.Explorer;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.RecordedStep;
+import dmasim.scenarios.Replayer;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.RunRecord;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Exploration finds and keeps violating schedules; a kept run replays identically; a tampered journal diverges at the tampered step. */
+class ExploreReplayTest {
+  @TempDir static Path dir;
+  static Journal journal;
+  static ActorSystem<Void> system;
+  static Runner runner;
+
+  @BeforeAll
+  static void start() {
+    journal = Journal.h2(dir);
+    system = ActorSystem.create(Behaviors.empty(), "explore-replay", journal.config());
+    journal.prepare(system);
+    runner = new Runner(system);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  static Explorer.Summary explore(Scenario s, RunOptions o, String strategy, long schedules, int parallel) {
+    return new Explorer(runner, journal).explore(s, o, new Explorer.Plan(StrategySpec.parse(strategy), schedules, false, parallel, 2, null, 0),
+        List.of(), null);
+  }
+
+  @Test
+  void pctFindsTheMissingSyncAndTheKeptRunReplaysIdentically() {
+    Scenario s = Catalog.find("nvme-iova-missing-sync").orElseThrow();
+    Explorer.Summary sum = explore(s, RunOptions.defaults(1), "pct:2", 200, 1);
+    assertEquals(200, sum.schedulesRun());
+    assertTrue(sum.violatingSchedules() > 0);
+    assertEquals(sum.violatingSchedules(), sum.violationsByMonitor().get("SyncBeforeUse"));
+    RunReport kept = sum.kept().get(0);
+    RunRecord record = journal.lookup(kept.runId());
+    Replayer.Result r = Replayer.replay(runner, s, record, journal.read(system, kept.runId()), null);
+    assertTrue(r.identical(), () -> r.divergence().toString());
+    assertEquals("SyncBeforeUse", r.report().firstMonitor());
+    assertTrue(sum.pctBound() > 0 && sum.missProbability() < 1);
+  }
+
+  @Test
+  void theFixedDriverShowsNoViolationAndTotalsDoNotDependOnParallelism() {
+    Scenario s = Catalog.find("nvme-iova").orElseThrow();
+    RunOptions o = RunOptions.defaults(7).withRequests(6).withMode(IommuSettings.Mode.LAZY);
+    Explorer.Summary one = explore(s, o, "random", 120, 1);
+    Explorer.Summary three = explore(s, o, "random", 120, 3);
+    assertEquals(0, one.violatingSchedules());
+    assertEquals(one.totalSteps(), three.totalSteps());
+    assertEquals(one.actorMessagePairs(), three.actorMessagePairs());
+    assertEquals(one.conflictingPairs(), three.conflictingPairs());
+    assertEquals(one.conflictingPairsBothOrders(), three.conflictingPairsBothOrders());
+    assertTrue(one.conflictingPairsBothOrders() > 0, "random walk sees conflicting envelopes in both orders");
+  }
+
+  @Test
+  void stopAtFirstGivesTheSameTotalsWhateverTheParallelism() {
+    Scenario s = Catalog.find("nvme-iova-free-live-links").orElseThrow();
+    RunOptions o = RunOptions.defaults(3).withRequests(3);
+    Explorer ex = new Explorer(runner, journal);
+    Explorer.Summary a = ex.explore(s, o, new Explorer.Plan(StrategySpec.parse("random"), 50, true, 1, 1, null, 0), List.of(), null);
+    Explorer.Summary b = ex.explore(s, o, new Explorer.Plan(StrategySpec.parse("random"), 50, true, 4, 1, null, 0), List.of(), null);
+    assertEquals(1, a.schedulesRun(), "schedule 0 already violates");
+    assertEquals(a.schedulesRun(), b.schedulesRun());
+    assertEquals(a.totalSteps(), b.totalSteps());
+  }
+
+  @Test
+  void aChangedEventInTheJournalIsReportedAsADivergenceAtItsStep() throws Exception {
+    Scenario s = Catalog.find("nvme-iova").orElseThrow();
+    RunOptions o = RunOptions.defaults(11).withRequests(3);
+    String id = "tampered-" + Runner.runId(s, o);
+    RunReport original = runner.run(s, o, id);
+    journal.register(RunRecord.of(original, null, 0));
+    List<RecordedStep> recorded = journal.read(system, id);
+    RecordedStep target = recorded.stream().filter(r -> r.events().stream().anyMatch(IommuEvent.IovaAllocated.class::isInstance))
+        .skip(2).findFirst().orElseThrow();
+    assertTrue(Replayer.replay(runner, s, journal.lookup(id), recorded, null).identical(), "untouched journal replays identically");
+
+    // The model "changed": the recorded allocation was at another IOVA.
+    tamper(id, target);
+    Replayer.Result r = Replayer.replay(runner, s, journal.lookup(id), journal.read(system, id), null);
+    assertFalse(r.identical());
+    assertEquals(target.step(), r.divergence().step());
+    assertEquals("iommu0", r.divergence().actor());
+    assertTrue(r.divergence().expected().contains("IovaAllocated"), r.divergence().toString());
+  }
+
+  /** Rewrites the IovaAllocated event of {@code step} with basePfn + 1024. */
+  static void tamper(String runId, RecordedStep step) throws Exception {
+    Serialization ser = SerializationExtension.get(system);
+    try (Connection c = DriverManager.getConnection(journal.url(), "sa", "");
+        PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\""
+            + " FROM \"event_journal\" WHERE \"persistence_id\" = ? ORDER BY \"sequence_number\"")) {
+      q.setString(1, runId + "|" + step.actor());
+      Long seq = null;
+      IommuEvent.IovaAllocated changed = null;
+      boolean inStep = false;
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next() && changed == null) {
+          Object e = ser.deserialize(rs.getBytes(4), rs.getInt(2), rs.getString(3)).get();
+          if (e instanceof dmasim.protocol.JournalEvent.EnvelopeHandled h) inStep = h.step() == step.step();
+          else if (inStep && e instanceof IommuEvent.IovaAllocated a) {
+            seq = rs.getLong(1);
+            changed = new IommuEvent.IovaAllocated(a.dev(), a.owner(), a.api(), a.basePfn() + 1024, a.pages(), a.size(), a.addr());
+          }
+        }
+      }
+      assertNotNull(changed);
+      Serializer serializer = ser.findSerializerFor(changed);
+      try (PreparedStatement u = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?, \"event_ser_manifest\" = ?"
+          + " WHERE \"persistence_id\" = ? AND \"sequence_number\" = ?")) {
+        u.setBytes(1, ser.serialize(changed).get());
+        u.setString(2, Serializers.manifestFor(serializer, changed));
+        u.setString(3, runId + "|" + step.actor());
+        u.setLong(4, seq);
+        assertEquals(1, u.executeUpdate());
+      }
+    }
+  }
+}
