@@ -37,7 +37,9 @@ class CliTest {
   void badInputExitsTwoWithOneLineAndNoStackTrace() {
     for (String[] args : new String[][] {{"run", "no-such-scenario"}, {"run", "nvme-iova", "--iommu", "sometimes"},
         {"run", "nvme-iova", "--cpus", "zero"}, {"run", "nvme-iova", "--cpus", "0", "--journal", "memory"}, {"run"}, {"frobnicate"},
-        {"run", "nvme-iova", "--journal", "tape"}}) {
+        {"run", "nvme-iova", "--journal", "tape"}, {"explore", "nvme-iova", "--strategy", "pct"}, {"explore", "nvme-iova", "--strategy", "dfs"},
+        {"explore", "nvme-iova", "--schedules", "0", "--journal", "memory"}, {"explore"}, {"replay", "no-such-run", "--journal", "memory"},
+        {"inspect", "x", "--journal", "memory"}}) {
       Result r = dmasim(args);
       assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
       assertEquals(1, r.err().lines().count(), r.err());
@@ -79,6 +81,23 @@ class CliTest {
     assertEquals("IovaApiUsage", j.get("violations").get(0).get("monitor").asText());
     assertTrue(j.get("violations").get(0).get("step").asLong() > 0);
     assertFalse(j.get("violations").get(0).get("message").asText().isEmpty());
+  }
+
+  @Test
+  void exploreKeepsAViolatingScheduleThatReplaysWithTheSameVerdict(@TempDir Path tmp) throws Exception {
+    Result ex = dmasim("explore", "nvme-iova-missing-sync", "--strategy", "pct:2", "--schedules", "100", "--data-dir", tmp.toString(), "--json");
+    assertEquals(1, ex.code(), ex.err());
+    JsonNode j = new ObjectMapper().readTree(ex.out());
+    assertEquals(100, j.get("schedulesRun").asLong());
+    String kept = j.get("kept").get(0).asText();
+    Result replay = dmasim("replay", kept, "--data-dir", tmp.toString());
+    assertEquals(1, replay.code(), replay.out() + replay.err());
+    assertTrue(replay.out().contains("identical"), replay.out());
+    Result inspect = dmasim("inspect", kept, "--step", "5", "--actor", "iommu0", "--data-dir", tmp.toString());
+    assertEquals(0, inspect.code(), inspect.err());
+    assertTrue(inspect.out().contains("last events"), inspect.out());
+    Result clean = dmasim("explore", "nvme-iova", "--schedules", "20", "--requests", "4", "--journal", "memory");
+    assertEquals(0, clean.code(), clean.out() + clean.err());
   }
 
   @Test

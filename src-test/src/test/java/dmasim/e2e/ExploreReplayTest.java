@@ -124,6 +124,45 @@ class ExploreReplayTest {
     assertTrue(r.divergence().expected().contains("IovaAllocated"), r.divergence().toString());
   }
 
+  @Test
+  void shrinkingTheCataloguedBugsGivesSmallerRunsThatFailTheSameWay() {
+    for (String name : List.of("nvme-iova-missing-sync", "nvme-iova-free-live-links")) {
+      Scenario s = Catalog.find(name).orElseThrow();
+      Explorer.Summary sum = explore(s, RunOptions.defaults(2).withCpus(3).withRequests(8), "random", 5, 1);
+      RunRecord original = journal.lookup(sum.kept().get(0).runId());
+      dmasim.scenarios.Shrinker.Result r = new dmasim.scenarios.Shrinker(new Explorer(runner, journal), 50).shrink(s, original);
+      assertTrue(r.after().cpus() <= r.before().cpus() && r.after().requests() <= r.before().requests()
+          && r.after().segments() <= r.before().segments() && r.after().steps() <= r.before().steps()
+          && r.after().preemptions() <= r.before().preemptions(), name + ": " + r);
+      assertFalse(r.after().equals(r.before()), name + " did not shrink: " + r);
+      assertTrue(r.after().steps() < r.before().steps(), name + ": " + r);
+      RunRecord kept = journal.lookup(r.kept().runId());
+      assertEquals(original.monitor(), kept.monitor());
+      Replayer.Result replay = Replayer.replay(runner, s, kept, journal.read(system, kept.runId()), null);
+      assertTrue(replay.identical());
+      assertEquals(original.monitor(), replay.report().firstMonitor());
+    }
+  }
+
+  @Test
+  void inspectFoldsTheJournalToAStepWithoutReExecuting() {
+    Scenario s = Catalog.find("nvme-iova").orElseThrow();
+    RunOptions o = RunOptions.defaults(5).withRequests(2).withMode(IommuSettings.Mode.LAZY);
+    String id = "inspect-" + Runner.runId(s, o);
+    RunReport run = runner.run(s, o, id);
+    List<RecordedStep> recorded = journal.read(system, id);
+    assertEquals(run.outcome().steps(), recorded.size());
+    dmasim.scenarios.Inspector.Snapshot start = dmasim.scenarios.Inspector.inspect(s.build().apply(o), recorded, 0, 4);
+    assertEquals(o.cpus(), start.inFlight().size(), "before the first step only the harness Start envelopes are in flight");
+    dmasim.scenarios.Inspector.Snapshot end = dmasim.scenarios.Inspector.inspect(s.build().apply(o), recorded, recorded.size(), 4);
+    assertTrue(end.inFlight().isEmpty());
+    assertTrue(end.actors().get("cpu0").get(0).equals("program ended"), end.actors().toString());
+    assertTrue(end.actors().get("iommu0").get(2).equals("mapped pages (PTEs) 0"), end.actors().toString());
+    long mid = recorded.size() / 2;
+    dmasim.scenarios.Inspector.Snapshot middle = dmasim.scenarios.Inspector.inspect(s.build().apply(o), recorded, mid, 4);
+    assertEquals(recorded.get((int) mid - 1).at(), middle.time());
+  }
+
   /** Rewrites the IovaAllocated event of {@code step} with basePfn + 1024. */
   static void tamper(String runId, RecordedStep step) throws Exception {
     Serialization ser = SerializationExtension.get(system);
