@@ -1,0 +1,87 @@
+package dmasim.bench;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import dmasim.actors.iommu.IommuSettings;
+import dmasim.chaos.StrategySpec;
+import dmasim.scenarios.Catalog;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * (b) Controlled-wire steps per second on nvme-iova (2 CPU queues x 20 requests x 4 segments, lazy),
+ * volatile (exploration mode) and with every step persisted to Akka's in-memory journal; and
+ * (c) schedules per second on a small canonical scenario (nvme-iova, 2 CPU queues, 1 device,
+ * 2 requests of 2 segments each: about 100 steps). Each invocation is one whole schedule.
+ */
+@State(Scope.Benchmark)
+public class ControlledWireBenchmark {
+  /** Steps of the schedules run in an iteration, reported per second by JMH. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.OPERATIONS)
+  public static class Steps {
+    public long steps;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      steps = 0;
+    }
+  }
+
+  ActorSystem<Void> system;
+  Runner runner;
+  Scenario nvme;
+  RunOptions big;
+  RunOptions small;
+  long schedule;
+
+  @Setup(Level.Trial)
+  public void start() {
+    system = ActorSystem.create(Behaviors.empty(), "bench", Journal.memory().config());
+    runner = new Runner(system);
+    nvme = Catalog.find("nvme-iova").orElseThrow();
+    big = RunOptions.defaults(1).withMode(IommuSettings.Mode.LAZY).withRequests(20);
+    small = new RunOptions(1, IommuSettings.Mode.LAZY, 2, 2, 2, RunOptions.DEFAULT_MAX_STEPS);
+  }
+
+  @TearDown(Level.Trial)
+  public void stop() {
+    system.terminate();
+  }
+
+  private RunReport run(RunOptions o, boolean journaled) {
+    long i = schedule++;
+    return runner.run(nvme, o, "bench-" + i, new StrategySpec("random", 0), Runner.scheduleSeed(1, i), 0, null, journaled, null);
+  }
+
+  @Benchmark
+  public long stepsVolatile(Steps counter) {
+    long s = run(big, false).outcome().steps();
+    counter.steps += s;
+    return s;
+  }
+
+  @Benchmark
+  public long stepsInMemoryJournal(Steps counter) {
+    long s = run(big, true).outcome().steps();
+    counter.steps += s;
+    return s;
+  }
+
+  @Benchmark
+  public long canonicalSchedule(Steps counter) {
+    long s = run(small, false).outcome().steps();
+    counter.steps += s;
+    return s;
+  }
+}
