@@ -101,6 +101,30 @@ class CliTest {
   }
 
   @Test
+  void aReplayThatDivergesFromItsRecordExitsFour(@TempDir Path tmp) throws Exception {
+    Result run = dmasim("run", "nvme-iova", "--seed", "9", "--requests", "3", "--data-dir", tmp.toString(), "--json");
+    assertEquals(0, run.code(), run.err());
+    String id = new ObjectMapper().readTree(run.out()).get("runId").asText();
+    assertEquals(0, dmasim("replay", id, "--data-dir", tmp.toString()).code());
+    dmasim.scenarios.Journal journal = dmasim.scenarios.Journal.h2(tmp);
+    akka.actor.typed.ActorSystem<Void> system = akka.actor.typed.ActorSystem.create(akka.actor.typed.javadsl.Behaviors.empty(), "tamper",
+        journal.config());
+    long step;
+    try {
+      var target = journal.read(system, id).stream()
+          .filter(r -> r.events().stream().anyMatch(dmasim.protocol.IommuEvent.IovaAllocated.class::isInstance)).findFirst().orElseThrow();
+      step = target.step();
+      ExploreReplayTest.tamper(system, journal, id, target);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    Result replay = dmasim("replay", id, "--data-dir", tmp.toString());
+    assertEquals(4, replay.code(), replay.out() + replay.err());
+    assertTrue(replay.out().contains("DIVERGED at step " + step + " (iommu0)"), replay.out());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

@@ -116,7 +116,7 @@ class ExploreReplayTest {
     assertTrue(Replayer.replay(runner, s, journal.lookup(id), recorded, null).identical(), "untouched journal replays identically");
 
     // The model "changed": the recorded allocation was at another IOVA.
-    tamper(id, target);
+    tamper(system, journal, id, target);
     Replayer.Result r = Replayer.replay(runner, s, journal.lookup(id), journal.read(system, id), null);
     assertFalse(r.identical());
     assertEquals(target.step(), r.divergence().step());
@@ -164,7 +164,7 @@ class ExploreReplayTest {
   }
 
   /** Rewrites the IovaAllocated event of {@code step} with basePfn + 1024. */
-  static void tamper(String runId, RecordedStep step) throws Exception {
+  static void tamper(ActorSystem<?> system, Journal journal, String runId, RecordedStep step) throws Exception {
     Serialization ser = SerializationExtension.get(system);
     try (Connection c = DriverManager.getConnection(journal.url(), "sa", "");
         PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\""
