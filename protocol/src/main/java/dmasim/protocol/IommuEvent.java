@@ -31,6 +31,7 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.FlushTimerFired.class),
   @JsonSubTypes.Type(IommuEvent.PageTablesFreed.class),
   @JsonSubTypes.Type(IommuEvent.DomainTornDown.class),
+  @JsonSubTypes.Type(IommuEvent.FaultDecided.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
   @JsonSubTypes.Type(IommuEvent.DmaFaulted.class)
 })
@@ -138,6 +139,12 @@ public sealed interface IommuEvent extends Event {
    * ({@code timerDeletedSync}) and {@code droppedEntries} queued IOVAs were dropped with the domain.
    */
   record DomainTornDown(boolean timerDeletedSync, int droppedEntries) implements IommuEvent {}
+
+  /**
+   * The fault plan was consulted for call {@code call} of {@code op} (by {@code owner}):
+   * {@code injected} with {@code errno} per {@code rule}, or not. Only journaled for operations a rule names.
+   */
+  record FaultDecided(String op, String owner, long call, boolean injected, int errno, String rule) implements IommuEvent {}
 
   /** A device transaction was translated and performed (via "iotlb" hit or page-table "walk"). */
   record DmaAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.List;
 
 /** Page allocation requests to the Memory actor (the page allocator). */
-@JsonSubTypes({@JsonSubTypes.Type(MemoryCommand.AllocPages.class), @JsonSubTypes.Type(MemoryCommand.FreePages.class)})
+@JsonSubTypes({
+  @JsonSubTypes.Type(MemoryCommand.AllocPages.class),
+  @JsonSubTypes.Type(MemoryCommand.FreePages.class),
+  @JsonSubTypes.Type(MemoryCommand.Lock.class),
+  @JsonSubTypes.Type(MemoryCommand.Unlock.class)
+})
 public sealed interface MemoryCommand extends Message {
 
   /** Allocate {@code count} physical pages for {@code owner} (a buffer name). */
@@ -13,6 +18,12 @@ public sealed interface MemoryCommand extends Message {
       if (count <= 0) throw new IllegalArgumentException("page count must be positive: " + count);
     }
   }
+
+  /** Acquire the named lock (a driver spinlock or mutex); answered when granted. */
+  record Lock(String name) implements MemoryCommand {}
+
+  /** Release the named lock; answered at once. */
+  record Unlock(String name) implements MemoryCommand {}
 
   /** Free pages previously allocated. */
   record FreePages(String owner, List<Long> pfns) implements MemoryCommand {

@@ -7,7 +7,10 @@ import java.util.List;
 @JsonSubTypes({
   @JsonSubTypes.Type(MemoryEvent.PagesAllocated.class),
   @JsonSubTypes.Type(MemoryEvent.PagesFreed.class),
-  @JsonSubTypes.Type(MemoryEvent.AllocationFailed.class)
+  @JsonSubTypes.Type(MemoryEvent.AllocationFailed.class),
+  @JsonSubTypes.Type(MemoryEvent.LockAcquired.class),
+  @JsonSubTypes.Type(MemoryEvent.LockWaited.class),
+  @JsonSubTypes.Type(MemoryEvent.LockReleased.class)
 })
 public sealed interface MemoryEvent extends Event {
 
@@ -24,6 +27,15 @@ public sealed interface MemoryEvent extends Event {
       pfns = List.copyOf(pfns);
     }
   }
+
+  /** {@code holder} ("cpuN") now holds lock {@code name}. */
+  record LockAcquired(String name, String holder) implements MemoryEvent {}
+
+  /** {@code waiter} waits for lock {@code name}. */
+  record LockWaited(String name, String waiter) implements MemoryEvent {}
+
+  /** {@code holder} released lock {@code name}. */
+  record LockReleased(String name, String holder) implements MemoryEvent {}
 
   /** Not enough free pages. */
   record AllocationFailed(String owner, int count) implements MemoryEvent {}

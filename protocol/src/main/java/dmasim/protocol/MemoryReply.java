@@ -4,7 +4,11 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.List;
 
 /** The Memory actor's answers. */
-@JsonSubTypes({@JsonSubTypes.Type(MemoryReply.PagesAllocated.class), @JsonSubTypes.Type(MemoryReply.PagesFreed.class)})
+@JsonSubTypes({
+  @JsonSubTypes.Type(MemoryReply.PagesAllocated.class),
+  @JsonSubTypes.Type(MemoryReply.PagesFreed.class),
+  @JsonSubTypes.Type(MemoryReply.LockGranted.class)
+})
 public sealed interface MemoryReply extends Message {
 
   /** The pages handed out, in order; empty when memory is exhausted. */
@@ -13,6 +17,9 @@ public sealed interface MemoryReply extends Message {
       pfns = List.copyOf(pfns);
     }
   }
+
+  /** The lock was granted to the caller (or released, {@code held} false). */
+  record LockGranted(String name, boolean held) implements MemoryReply {}
 
   /** The pages were returned. */
   record PagesFreed(String owner, int count) implements MemoryReply {}

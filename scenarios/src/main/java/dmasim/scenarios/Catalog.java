@@ -38,12 +38,57 @@ public final class Catalog {
     SCENARIOS.put(s.name(), s);
   }
 
+  /** The built-in Java scenarios and the catalogue files, in that order. */
   public static List<Scenario> all() {
-    return new ArrayList<>(SCENARIOS.values());
+    List<Scenario> out = new ArrayList<>(SCENARIOS.values());
+    out.addAll(catalogue().values());
+    return out;
+  }
+
+  /** The catalogue: scenario files shipped under catalog/ (listed in catalog/index.txt), by name. */
+  public static synchronized Map<String, Scenario> catalogue() {
+    if (catalogue == null) {
+      Map<String, Scenario> c = new LinkedHashMap<>();
+      for (String file : resource("catalog/index.txt").lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList()) {
+        Scenario sc = ScenarioFile.parse("catalog/" + file, resource("catalog/" + file));
+        if (c.put(sc.name(), sc) != null || SCENARIOS.containsKey(sc.name())) throw new IllegalStateException("duplicate scenario " + sc.name());
+        c.put(sc.name(), sc);
+      }
+      catalogue = c;
+    }
+    return catalogue;
+  }
+
+  private static Map<String, Scenario> catalogue;
+
+  private static String resource(String name) {
+    try (java.io.InputStream in = Catalog.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) throw new IllegalStateException("missing resource " + name);
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot read " + name, e);
+    }
   }
 
   public static Optional<Scenario> find(String name) {
-    return Optional.ofNullable(SCENARIOS.get(name));
+    Scenario s = SCENARIOS.get(name);
+    return s != null ? Optional.of(s) : Optional.ofNullable(catalogue().get(name));
+  }
+
+  /** A scenario by name, or a scenario file by path (anything ending in .conf or containing a '/'). */
+  public static Scenario resolve(String nameOrPath) {
+    if (nameOrPath.endsWith(".conf") || nameOrPath.contains("/")) {
+      java.nio.file.Path p = java.nio.file.Path.of(nameOrPath);
+      if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("no scenario file " + nameOrPath);
+      Scenario s = ScenarioFile.load(p);
+      return new Scenario(s.name(), s.description(), s.expectedMonitor(), s.build(), s.defaults(), s.expect(), p.toAbsolutePath().toString());
+    }
+    return find(nameOrPath).orElseThrow(() -> new UserError("unknown scenario '" + nameOrPath + "' (see 'dmasim scenarios', or give a .conf file)"));
+  }
+
+  /** What a kept run records to find its scenario again: the name, or the path of a user's file. */
+  public static String ref(Scenario s) {
+    return s.source() == null || s.source().startsWith("catalog/") ? s.name() : s.source();
   }
 
   private static SystemSpec nvme(RunOptions o, IommuSettings.Mode defaultMode, boolean cachingMode, Programs.Bug bug, boolean classic) {

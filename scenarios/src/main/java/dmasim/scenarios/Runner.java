@@ -67,7 +67,7 @@ public final class Runner {
       throw new UserError(scenario.name() + ": " + e.getMessage());
     }
     Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
-    MonitorSuite suite = Monitors.standard(sys.iommu());
+    MonitorSuite suite = Monitors.suite(sys.iommu(), sys.monitors());
     StepObserver observer = extra == null ? suite::observe : (step, env, events) -> suite.observe(step, env, events) | extra.onStep(step, env, events);
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journaled ? runId : null, sys, chosen, observer,
         o.maxSteps()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
@@ -75,7 +75,7 @@ public final class Runner {
       RunOutcome outcome = AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler())
           .toCompletableFuture().get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
-      return new RunReport(scenario.name(), runId, o.seed(), chosen.name(), o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
+      return new RunReport(Catalog.ref(scenario), runId, o.seed(), chosen.name(), o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
           .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap(), spec, scheduleSeed, expectedSteps, sys.programs().size()
           + sys.devices().size() + 2);
     } catch (InterruptedException e) {

@@ -111,6 +111,14 @@ public final class CpuLogic {
       } else if (op instanceof Op.RequestDone) {
         emit(new CpuEvent.RequestCompleted(v.requests + 1, pc + 1));
         pc++;
+      } else if (op instanceof Op.ResetDevice r) {
+        emit(new CpuEvent.Jumped(pc + 1, null, 0));
+        d.send(Names.device(r.dev()), new DeviceCommand.Reset());
+        pc++;
+      } else if (op instanceof Op.TearDownDomain) {
+        emit(new CpuEvent.Jumped(pc + 1, null, 0));
+        d.send(Names.IOMMU, new IommuCommand.TearDown());
+        pc++;
       } else if (op instanceof Op.Unbind u) {
         emit(new CpuEvent.DriverUnbound(u.dev(), pc + 1));
         pc++;
@@ -151,7 +159,15 @@ public final class CpuLogic {
     String to = Names.IOMMU;
     Message m;
     String object;
-    if (op instanceof Op.AllocBuffer a) {
+    if (op instanceof Op.Lock l) {
+      to = Names.MEMORY;
+      object = l.name();
+      m = new MemoryCommand.Lock(l.name());
+    } else if (op instanceof Op.Unlock l) {
+      to = Names.MEMORY;
+      object = l.name();
+      m = new MemoryCommand.Unlock(l.name());
+    } else if (op instanceof Op.AllocBuffer a) {
       to = Names.MEMORY;
       object = a.buf();
       m = new MemoryCommand.AllocPages(a.buf(), a.pages());
@@ -224,6 +240,8 @@ public final class CpuLogic {
     String n = m.getClass().getSimpleName();
     return switch (n) {
       case "AllocPages" -> "alloc_pages";
+      case "Lock" -> "lock";
+      case "Unlock" -> "unlock";
       case "FreePages" -> "free_pages";
       case "TryAlloc" -> "try_alloc";
       case "MapPhys" -> "map_phys";

@@ -130,6 +130,8 @@ public final class CpuState {
       buffers.put(a.owner(), a.pfns());
       lastError = a.pfns().isEmpty();
       if (lastError) buffers.remove(a.owner());
+    } else if (reply instanceof MemoryReply.LockGranted) {
+      lastError = false;
     } else if (reply instanceof MemoryReply.PagesFreed f) {
       buffers.remove(f.owner());
       lastError = false;

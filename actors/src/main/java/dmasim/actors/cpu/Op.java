@@ -85,6 +85,18 @@ public sealed interface Op {
   /** Driver unbind for {@code dev}. */
   record Unbind(DeviceId dev) implements Op {}
 
+  /** Acquire a named lock (waits until granted). */
+  record Lock(String name) implements Op {}
+
+  /** Release a named lock. */
+  record Unlock(String name) implements Op {}
+
+  /** Reset the device (function-level reset): in-flight DMA and its ATC are lost. Does not wait. */
+  record ResetDevice(DeviceId dev) implements Op {}
+
+  /** Tear the DMA domain down (device removal). Does not wait. */
+  record TearDownDomain() implements Op {}
+
   /** Stop. */
   record End() implements Op {}
 }

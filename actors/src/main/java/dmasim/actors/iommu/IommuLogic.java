@@ -152,12 +152,36 @@ public final class IommuLogic {
       List<DeviceId> ats = cfg.atsDevices();
       d.emit(new IommuEvent.InvalidationPosted(id, scope, startPfn, pages, ats.size(), then));
       for (DeviceId dev : ats) d.send(Names.device(dev), new DeviceCommand.InvalidateAtc(id, startPfn, pages));
+    } else if (scope.equals("range") && cfg.gatherEndBug()) {
+      // B10: gather->end is inclusive but was used as exclusive, so the natural-aligned flushes
+      // cover one page too many and split into several power-of-two commands (2212fc2acf3f).
+      java.util.List<long[]> chunks = naturalChunks(startPfn, pages + 1);
+      for (int i = 0; i < chunks.size(); i++) {
+        long cid = i == 0 ? id : nextId++;
+        long[] c = chunks.get(i);
+        d.emit(new IommuEvent.InvalidationPosted(cid, scope, c[0], c[1], 1, i == chunks.size() - 1 ? then : null));
+        d.send(Names.IOMMU, new IommuCommand.InvalidationDone(cid), cfg.invalidationLatency());
+      }
     } else {
       d.emit(new IommuEvent.InvalidationPosted(id, scope, startPfn, pages, 1, then));
       // The invalidation queue completes the command after its latency, as a separate envelope,
       // so device transactions can interleave between the PTE clear and the completion.
       d.send(Names.IOMMU, new IommuCommand.InvalidationDone(id), cfg.invalidationLatency());
     }
+  }
+
+  /** The largest naturally aligned power-of-two blocks covering [start, start + pages). */
+  static java.util.List<long[]> naturalChunks(long start, long pages) {
+    java.util.List<long[]> out = new java.util.ArrayList<>();
+    long p = start;
+    long end = start + pages;
+    while (p < end) {
+      long size = p == 0 ? Long.highestOneBit(end) : Long.lowestOneBit(p);
+      while (p + size > end) size >>= 1;
+      out.add(new long[] {p, size});
+      p += size;
+    }
+    return out;
   }
 
   /** Flush-on-map inside a classic map call (iommu_map -> iotlb_sync_map): completes before the call returns. */
@@ -176,6 +200,21 @@ public final class IommuLogic {
     return n;
   }
 
+  /**
+   * Consults the fault plan for this call of {@code op}; journals the decision when a rule names the
+   * operation. Returns the errno to fail with, or 0.
+   */
+  private int fault(String op, String owner) {
+    if (cfg.faults().rules().stream().noneMatch(r -> r.op().equals(op))) return 0;
+    long call = s.calls.getOrDefault(op, 0L) + 1;
+    long h = dmasim.actors.model.Draw.hash(cfg.faultSeed(), env.sender() + "#" + env.id().seq(), call, op);
+    double draw = (h >>> 11) * 0x1.0p-53;
+    FaultPlan.Rule rule = cfg.faults().check(op, call, draw);
+    int errno = rule == null ? 0 : rule.errno();
+    d.emit(new IommuEvent.FaultDecided(op, owner, call, rule != null, errno, rule == null ? "" : rule.describe()));
+    return errno;
+  }
+
   // ---- two-step IOVA API ---------------------------------------------------------------------
 
   /** dma_iova_try_alloc: false on size 0 or bit 63 (WARN) or exhaustion; no page-table change. */
@@ -187,6 +226,11 @@ public final class IommuLogic {
       return;
     }
     long pad = pad(c.phys().addr());
+    if (fault("try_alloc", owner) != 0) {
+      d.emit(new IommuEvent.IovaAllocFailed(c.dev(), owner, "try_alloc", c.size(), "fault injected: IOVA allocation fails"));
+      reply("try_alloc", c.state(), Errno.OK, 0);
+      return;
+    }
     long base = allocIova(c.dev(), owner, "try_alloc", c.size(), pad);
     reply("try_alloc", c.state(), Errno.OK, base < 0 ? 0 : (base << cfg.granuleShift()) + pad);
   }
@@ -212,6 +256,8 @@ public final class IommuLogic {
     } else if (s.pageTable.anyPresent(iovaPfn, pages)) {
       err = Errno.EEXIST;
       why = "PTE already present in [" + iovaPfn + "+" + pages + ")";
+    } else if ((err = fault("link", owner)) != 0) {
+      why = "fault injected: iommu_map_nosync fails (nothing of this link stays mapped)";
     }
     if (err != Errno.OK) {
       d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), err, why));
@@ -231,6 +277,14 @@ public final class IommuLogic {
     long pad = pad(a);
     long pfn = (a - pad) >>> cfg.granuleShift();
     long pages = pagesFor(c.size() + pad);
+    int err = fault("sync", owner(c.state()));
+    if (err != 0) {
+      // iotlb_sync_map failed (s390 RPCIT out of resources, fa4c4507099f); the NEW dma_iova_sync
+      // returns the error and does not unmap: the caller must unlink or destroy.
+      d.emit(new IommuEvent.RangeSynced(c.dev(), owner(c.state()), "sync", pfn, pages, false, err));
+      reply("sync", c.state(), err, 0);
+      return;
+    }
     if (!cfg.cachingMode()) {
       d.emit(new IommuEvent.RangeSynced(c.dev(), owner(c.state()), "sync", pfn, pages, false, Errno.OK));
       reply("sync", c.state(), Errno.OK, 0);
@@ -326,7 +380,9 @@ public final class IommuLogic {
 
   /** fq_flush_timeout: clear fq_timer_on, one flush_iotlb_all, then free covered entries of every ring. */
   private void onFlushTimeout() {
-    if (s.tornDown) return; // timer_delete_sync in iommu_dma_free_fq: the callback never runs after teardown
+    // timer_delete_sync in iommu_dma_free_fq: the callback never runs after teardown. Without it
+    // (plain del_timer, before d7061627d701) a timer that already fired runs on the freed rings.
+    if (s.tornDown && cfg.teardownTimerSync()) return;
     d.emit(new IommuEvent.FlushTimerFired());
     d.emit(new IommuEvent.FlushStarted(s.startCnt + 1, "timer"));
     invalidate(0, 0, fqFlush(true, -1, null));
@@ -335,7 +391,7 @@ public final class IommuLogic {
   /** iommu_dma_free_fq: timer_delete_sync, queued page lists freed, IOVAs dropped with the iova_domain. No final flush. */
   private void onTearDown() {
     int queued = s.rings.stream().mapToInt(FlushQueue::length).sum();
-    d.emit(new IommuEvent.DomainTornDown(true, queued));
+    d.emit(new IommuEvent.DomainTornDown(cfg.teardownTimerSync(), queued));
   }
 
   // ---- invalidation queue completion ---------------------------------------------------------
@@ -408,7 +464,8 @@ public final class IommuLogic {
   private void onMapPhys(IommuCommand.MapPhys c) {
     String owner = owner(c.handle());
     long pad = pad(c.phys().addr());
-    long base = allocIova(c.dev(), owner, "map_phys", c.size(), pad);
+    int err = fault("map_phys", owner);
+    long base = err != 0 ? -1 : allocIova(c.dev(), owner, "map_phys", c.size(), pad);
     if (base < 0) {
       d.emit(new ApiReturned(c.dev(), owner, "map_phys", Iova.MAPPING_ERROR, 0, 0, c.size(), c.dir(), 1, false, Errno.ENOMEM));
       reply("map_phys", c.handle(), Errno.ENOMEM, Iova.MAPPING_ERROR.addr());
@@ -429,7 +486,7 @@ public final class IommuLogic {
     String owner = owner(c.sg());
     long total = 0;
     for (Segment seg : c.segments()) total += pagesFor(seg.length() + pad(seg.phys().addr())) << cfg.granuleShift();
-    long base = allocIova(c.dev(), owner, "map_sg", total, 0);
+    long base = fault("map_sg", owner) != 0 ? -1 : allocIova(c.dev(), owner, "map_sg", total, 0);
     if (base < 0) {
       d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, total, c.dir(), c.segments().size(), false,
           Errno.ENOMEM));

@@ -22,6 +22,11 @@ import java.util.TreeMap;
  * @param atcFirst the (wrong) order ATC-then-IOTLB instead of IOTLB-then-ATC (I10)
  * @param cpus CPU queues (one flush-queue ring each in lazy mode)
  * @param devices the devices behind this IOMMU with their DMA mask bits and ATS flag
+ * @param faults injected failures of IOMMU-glue operations, drawn with {@code faultSeed}
+ * @param teardownTimerSync teardown deletes the flush-queue timer synchronously (false: the B1 race,
+ *     d7061627d701 "iommu/iova: Fix race between FQ timeout and teardown")
+ * @param gatherEndBug the inclusive gather end used as exclusive when sizing natural-aligned
+ *     invalidations (B10, 2212fc2acf3f "iommu/amd: Fix domain flush size when syncing iotlb")
  */
 public record IommuSettings(
     Mode mode,
@@ -35,7 +40,11 @@ public record IommuSettings(
     long invalidationLatency,
     boolean atcFirst,
     int cpus,
-    Map<DeviceId, DeviceSpec> devices) {
+    Map<DeviceId, DeviceSpec> devices,
+    FaultPlan faults,
+    long faultSeed,
+    boolean teardownTimerSync,
+    boolean gatherEndBug) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -66,38 +75,90 @@ public record IommuSettings(
     if (cpus < 1) throw new IllegalArgumentException("at least one CPU");
     reserved = List.copyOf(reserved);
     devices = new TreeMap<>(devices);
+    if (faults == null) faults = FaultPlan.NONE;
+  }
+
+  /** A copy with {@code f} applied to a builder of all fields. */
+  private IommuSettings with(java.util.function.Consumer<Builder> f) {
+    Builder b = new Builder(this);
+    f.accept(b);
+    return b.build();
+  }
+
+  /** Mutable copy of the fields, for the with* methods. */
+  private static final class Builder {
+    Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
+    long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug;
+
+    Builder(IommuSettings s) {
+      mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
+      cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
+      atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug;
+    }
+
+    IommuSettings build() {
+      return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug);
+    }
+  }
+
+  public IommuSettings withFaults(FaultPlan plan, long seed) {
+    return with(b -> {
+      b.faults = plan;
+      b.faultSeed = seed;
+    });
+  }
+
+  public IommuSettings withTeardownTimerSync(boolean sync) {
+    return with(b -> b.teardownTimerSync = sync);
+  }
+
+  public IommuSettings withGatherEndBug(boolean bug) {
+    return with(b -> b.gatherEndBug = bug);
+  }
+
+  public IommuSettings withInvalidationLatency(long ns) {
+    return with(b -> b.invalidationLatency = ns);
+  }
+
+  public IommuSettings withMode(Mode m) {
+    return with(b -> b.mode = m);
   }
 
   /** Sensible defaults: 48-bit aperture, 4 KiB granule, 64-entry IOTLB, 1 µs invalidations. */
   public static IommuSettings defaults(Mode mode, int cpus, Map<DeviceId, DeviceSpec> devices) {
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
-        single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices);
+        single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
+        FaultPlan.NONE, 0, true, false);
   }
 
   public IommuSettings withCachingMode(boolean on) {
-    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, on, fqSize, fqTimeout,
-        invalidationLatency, atcFirst, cpus, devices);
+    return with(b -> b.cachingMode = on);
   }
 
   public IommuSettings withAperture(long endPfn, List<long[]> reservedRanges) {
-    return new IommuSettings(mode, granuleShift, endPfn, reservedRanges, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-        invalidationLatency, atcFirst, cpus, devices);
+    return with(b -> {
+      b.apertureEndPfn = endPfn;
+      b.reserved = reservedRanges;
+    });
   }
 
   public IommuSettings withIotlbCapacity(int entries) {
-    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, entries, cachingMode, fqSize, fqTimeout,
-        invalidationLatency, atcFirst, cpus, devices);
+    return with(b -> b.iotlbCapacity = entries);
   }
 
   public IommuSettings withFlushQueue(int size, long timeout) {
-    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, size, timeout,
-        invalidationLatency, atcFirst, cpus, devices);
+    return with(b -> {
+      b.fqSize = size;
+      b.fqTimeout = timeout;
+    });
   }
 
   public IommuSettings withAtcFirst(boolean wrongOrder) {
-    return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-        invalidationLatency, wrongOrder, cpus, devices);
+    return with(b -> b.atcFirst = wrongOrder);
   }
 
   public boolean lazy() {

@@ -37,6 +37,7 @@ public final class IommuState {
   long finishCnt;
   boolean timerOn;
   boolean tornDown;
+  final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
   long nextInvalidation = 1;
   // volatile
   Iotlb iotlb;
@@ -131,6 +132,8 @@ public final class IommuState {
       timerOn = false;
     } else if (e instanceof IommuEvent.DomainTornDown) {
       tornDown = true;
+    } else if (e instanceof IommuEvent.FaultDecided f) {
+      calls.put(f.op(), f.call());
     }
     // RangeSynced, ApiReturned, SyncPerformed, PageTablesFreed, DmaAccessed, DmaFaulted, MapFailed: facts only.
     return this;

@@ -26,6 +26,24 @@ public final class MemoryLogic {
     } else if (env.message() instanceof MemoryCommand.FreePages f) {
       d.emit(new MemoryEvent.PagesFreed(env.sender() + "/" + f.owner(), f.pfns()));
       d.send(env.sender(), new MemoryReply.PagesFreed(f.owner(), f.pfns().size()));
+    } else if (env.message() instanceof MemoryCommand.Lock l) {
+      if (s.holder(l.name()) == null) {
+        d.emit(new MemoryEvent.LockAcquired(l.name(), env.sender()));
+        d.send(env.sender(), new MemoryReply.LockGranted(l.name(), true));
+      } else {
+        d.emit(new MemoryEvent.LockWaited(l.name(), env.sender()));
+      }
+    } else if (env.message() instanceof MemoryCommand.Unlock u) {
+      if (!env.sender().equals(s.holder(u.name()))) {
+        throw new IllegalStateException(env.sender() + " unlocks '" + u.name() + "' held by " + s.holder(u.name()));
+      }
+      d.emit(new MemoryEvent.LockReleased(u.name(), env.sender()));
+      d.send(env.sender(), new MemoryReply.LockGranted(u.name(), false));
+      String next = s.nextWaiter(u.name());
+      if (next != null) {
+        d.emit(new MemoryEvent.LockAcquired(u.name(), next));
+        d.send(next, new MemoryReply.LockGranted(u.name(), true));
+      }
     } else {
       throw new IllegalArgumentException("Memory cannot handle " + env.message().getClass().getName());
     }

@@ -17,6 +17,19 @@ public final class MemoryState {
   private final long totalPages;
   private long nextFresh;
   private final ArrayDeque<Long> free = new ArrayDeque<>();
+  private final java.util.TreeMap<String, String> holders = new java.util.TreeMap<>();
+  private final java.util.TreeMap<String, ArrayDeque<String>> waiters = new java.util.TreeMap<>();
+
+  /** Who holds lock {@code name}, or null. */
+  public String holder(String name) {
+    return holders.get(name);
+  }
+
+  /** The next waiter for lock {@code name}, or null. */
+  public String nextWaiter(String name) {
+    ArrayDeque<String> q = waiters.get(name);
+    return q == null ? null : q.peekFirst();
+  }
 
   public MemoryState(long firstPfn, long totalPages) {
     this.firstPfn = firstPfn;
@@ -48,6 +61,14 @@ public final class MemoryState {
       }
     } else if (event instanceof MemoryEvent.PagesFreed f) {
       for (long p : f.pfns()) free.addFirst(p);
+    } else if (event instanceof MemoryEvent.LockAcquired a) {
+      holders.put(a.name(), a.holder());
+      ArrayDeque<String> q = waiters.get(a.name());
+      if (q != null) q.remove(a.holder());
+    } else if (event instanceof MemoryEvent.LockWaited w) {
+      waiters.computeIfAbsent(w.name(), k -> new ArrayDeque<>()).addLast(w.waiter());
+    } else if (event instanceof MemoryEvent.LockReleased r) {
+      holders.remove(r.name());
     } else if (!(event instanceof JournalEvent) && !(event instanceof MemoryEvent.AllocationFailed)) {
       throw new IllegalArgumentException("not a memory event: " + event);
     }

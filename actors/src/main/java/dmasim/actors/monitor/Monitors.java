@@ -4,9 +4,58 @@ import dmasim.actors.iommu.IommuSettings;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The standard monitor set for a system with the given IOMMU. */
+/** The standard monitor set for a system with the given IOMMU, and monitors chosen by name. */
 public final class Monitors {
+  /** Names of the standard monitors, in the order they run. */
+  public static final List<String> STANDARD = List.of("IovaSpace", "FlushQueue", "Translation", "SyncBeforeUse", "IovaApiUsage", "DmaApiDebug",
+      "CpuDeviceOwnership", "MemorySafety", "Termination");
+
   private Monitors() {}
+
+  /** Monitors users added through {@link MonitorProvider} (ServiceLoader), by name, in name order. */
+  public static java.util.Map<String, MonitorProvider> providers() {
+    java.util.Map<String, MonitorProvider> out = new java.util.TreeMap<>();
+    for (MonitorProvider p : java.util.ServiceLoader.load(MonitorProvider.class)) out.put(p.name(), p);
+    return out;
+  }
+
+  /** Every name a scenario may list. */
+  public static java.util.Set<String> known() {
+    java.util.Set<String> names = new java.util.TreeSet<>(STANDARD);
+    names.addAll(providers().keySet());
+    return names;
+  }
+
+  /** The suite for {@code settings}: the standard set or the named monitors, plus the cost budget if set. */
+  public static MonitorSuite suite(IommuSettings iommu, MonitorSettings settings) {
+    if (settings.enabled().isEmpty() && settings.maxInvalidationsPerUnmap() == 0) return standard(iommu);
+    Shadow shadow = new Shadow();
+    TranslationMonitor translation = new TranslationMonitor(shadow);
+    List<String> names = settings.enabled().isEmpty() ? STANDARD : settings.enabled();
+    java.util.Map<String, MonitorProvider> providers = providers();
+    List<Monitor> all = new ArrayList<>();
+    for (String n : names) {
+      Monitor m = switch (n) {
+        case "IovaSpace" -> new IovaSpaceMonitor();
+        case "FlushQueue" -> new FlushQueueMonitor(iommu.fqSize(), shadow);
+        case "Translation" -> translation;
+        case "SyncBeforeUse" -> new SyncBeforeUseMonitor(iommu.cachingMode(), shadow);
+        case "IovaApiUsage" -> new IovaApiMonitor();
+        case "DmaApiDebug" -> new DmaApiDebugMonitor();
+        case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
+        case "MemorySafety" -> new MemorySafetyMonitor();
+        case "Termination" -> new TerminationMonitor();
+        default -> {
+          MonitorProvider p = providers.get(n);
+          if (p == null) throw new IllegalArgumentException("unknown monitor '" + n + "' (known: " + known() + ")");
+          yield p.create(iommu);
+        }
+      };
+      all.add(m);
+    }
+    if (settings.maxInvalidationsPerUnmap() > 0) all.add(new InvalidationCostMonitor(settings.maxInvalidationsPerUnmap()));
+    return new MonitorSuite(shadow, all, new RunStats(translation));
+  }
 
   public static MonitorSuite standard(IommuSettings iommu) {
     Shadow shadow = new Shadow();

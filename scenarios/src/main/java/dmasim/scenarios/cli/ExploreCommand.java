@@ -75,9 +75,8 @@ final class ExploreCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (Session session = new Session(journal.kind, journal.dataDir)) {
       RunRecord parent = from == null ? null : session.journal.lookup(from);
-      Scenario s = Catalog.find(parent == null ? scenario : parent.scenario())
-          .orElseThrow(() -> new UserError("unknown scenario '" + scenario + "' (see 'dmasim scenarios')"));
-      RunOptions o = parent == null ? workload.options() : parent.options();
+      Scenario s = Catalog.resolve(parent == null ? scenario : parent.scenario());
+      RunOptions o = parent == null ? workload.options(s) : parent.options();
       List<EnvelopeId> prefixIds = new ArrayList<>();
       if (parent != null) {
         List<RecordedStep> recorded = session.journal.read(session.system, parent.runId());

@@ -40,7 +40,7 @@ final class InspectCommand implements Callable<Integer> {
     if (step < 0) throw new UserError("--step must not be negative");
     try (Session session = new Session(journal.kind, journal.dataDir)) {
       RunRecord record = session.journal.lookup(runId);
-      Scenario s = Catalog.find(record.scenario()).orElseThrow(() -> new UserError("unknown scenario " + record.scenario()));
+      Scenario s = Catalog.resolve(record.scenario());
       List<RecordedStep> recorded = session.journal.read(session.system, runId);
       if (step > recorded.size()) throw new UserError("run " + runId + " has " + recorded.size() + " steps; --step " + step + " is beyond it");
       Inspector.Snapshot snap = Inspector.inspect(s.build().apply(record.options()), recorded, step, 8);

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dmasim", mixinStandardHelpOptions = true, version = "dmasim 0.1.0",
     description = "Explore races in Linux DMA / IOMMU code with a deterministic actor model.",
     subcommands = {ScenariosCommand.class, RunCommand.class, ExploreCommand.class, ReplayCommand.class, InspectCommand.class,
-        ShrinkCommand.class, DemoCommand.class})
+        ShrinkCommand.class, CatalogCommand.class, DemoCommand.class})
 public final class Main implements Runnable {
   public static final int CLEAN = 0;
   public static final int VIOLATION = 1;

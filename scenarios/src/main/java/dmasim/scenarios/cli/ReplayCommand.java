@@ -35,8 +35,7 @@ final class ReplayCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (Session session = new Session(journal.kind, journal.dataDir)) {
       RunRecord record = session.journal.lookup(runId);
-      Scenario s = Catalog.find(record.scenario()).orElseThrow(() -> new UserError("run " + runId + " used scenario '" + record.scenario()
-          + "', which this version does not have"));
+      Scenario s = Catalog.resolve(record.scenario());
       List<RecordedStep> recorded = session.journal.read(session.system, runId);
       if (recorded.isEmpty()) throw new UserError("run " + runId + " is registered but its journal is empty");
       Replayer.Result r = Replayer.replay(session.runner, s, record, recorded, stepThrough ? out::println : null);

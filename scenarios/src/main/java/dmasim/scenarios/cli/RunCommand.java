@@ -31,8 +31,8 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Scenario s = Catalog.find(scenario).orElseThrow(() -> new UserError("unknown scenario '" + scenario + "' (see 'dmasim scenarios')"));
-    RunOptions options = workload.options();
+    Scenario s = Catalog.resolve(scenario);
+    RunOptions options = workload.options(s);
     try (Session session = new Session(journal.kind, journal.dataDir)) {
       String runId = dmasim.scenarios.Runner.runId(s, options);
       session.journal.forget(runId);

@@ -18,7 +18,7 @@ final class Session implements AutoCloseable {
   Session(String kind, Path dataDir) {
     this.journal = switch (kind) {
       case "memory" -> Journal.memory();
-      case "h2" -> Journal.h2(dataDir);
+      case "h2" -> Journal.h2(dataDir == null ? Path.of("dmasim-data") : dataDir);
       default -> throw new UserError("unknown journal '" + kind + "' (use h2 or memory)");
     };
     try {

@@ -36,7 +36,7 @@ final class ShrinkCommand implements Callable<Integer> {
     try (Session session = new Session(journal.kind, journal.dataDir)) {
       RunRecord record = session.journal.lookup(runId);
       if (record.monitor() == null) throw new UserError("run " + runId + " is " + record.verdict() + ": there is nothing to shrink");
-      Scenario s = Catalog.find(record.scenario()).orElseThrow(() -> new UserError("unknown scenario " + record.scenario()));
+      Scenario s = Catalog.resolve(record.scenario());
       Shrinker.Result r = new Shrinker(new Explorer(session.runner, session.journal), schedules).shrink(s, record);
       out.printf(Locale.ROOT, "shrink %s (%s, breaks %s): %d candidates tried%n", runId, record.scenario(), record.monitor(), r.candidatesTried());
       out.printf(Locale.ROOT, "  %-14s %10s %10s%n", "", "before", "after");

@@ -16,21 +16,23 @@ final class WorkloadOptions {
   @Option(names = "--iommu", converter = ModeConverter.class, description = "strict, lazy or lazy-single (default: the scenario's)")
   IommuSettings.Mode mode;
 
-  @Option(names = "--cpus", defaultValue = "2", description = "CPU queues (default ${DEFAULT-VALUE})")
-  int cpus;
+  @Option(names = "--cpus", description = "CPU queues (default: the scenario's, 2 for built-ins)")
+  Integer cpus;
 
-  @Option(names = "--requests", defaultValue = "50", description = "requests per CPU queue (default ${DEFAULT-VALUE})")
-  long requests;
+  @Option(names = "--requests", description = "requests per CPU queue (default: the scenario's, 50 for built-ins)")
+  Long requests;
 
-  @Option(names = "--segments", defaultValue = "4", description = "4 KiB segments per request (default ${DEFAULT-VALUE})")
-  int segments;
+  @Option(names = "--segments", description = "4 KiB segments per request (default: the scenario's, 4 for built-ins)")
+  Integer segments;
 
   @Option(names = "--max-steps", defaultValue = "5000000", description = "stop a schedule after this many steps (default ${DEFAULT-VALUE})")
   long maxSteps;
 
-  RunOptions options() {
+  RunOptions options(dmasim.scenarios.Scenario scenario) {
+    RunOptions d = scenario.defaults();
     try {
-      return new RunOptions(seed, mode, cpus, requests, segments, maxSteps);
+      return new RunOptions(seed, mode, cpus == null ? d.cpus() : cpus, requests == null ? d.requests() : requests,
+          segments == null ? d.segments() : segments, maxSteps);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
