@@ -7,8 +7,8 @@ import java.util.List;
 /** The standard monitor set for a system with the given IOMMU, and monitors chosen by name. */
 public final class Monitors {
   /** Names of the standard monitors, in the order they run. */
-  public static final List<String> STANDARD = List.of("IovaSpace", "FlushQueue", "Translation", "SyncBeforeUse", "IovaApiUsage", "DmaApiDebug",
-      "CpuDeviceOwnership", "MemorySafety", "Termination");
+  public static final List<String> STANDARD = List.of("Termination", "IovaSpace", "FlushQueue", "Translation", "SyncBeforeUse", "IovaApiUsage",
+      "DmaApiDebug", "CpuDeviceOwnership", "MemorySafety");
 
   private Monitors() {}
 
@@ -61,6 +61,8 @@ public final class Monitors {
     Shadow shadow = new Shadow();
     TranslationMonitor translation = new TranslationMonitor(shadow);
     List<Monitor> all = new ArrayList<>();
+    // Liveness first: at the end of a run a hang explains the leaks the other monitors then see.
+    all.add(new TerminationMonitor());
     all.add(new IovaSpaceMonitor());
     all.add(new FlushQueueMonitor(iommu.fqSize(), shadow));
     all.add(translation);
@@ -69,7 +71,6 @@ public final class Monitors {
     all.add(new DmaApiDebugMonitor());
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
-    all.add(new TerminationMonitor());
     return new MonitorSuite(shadow, all, new RunStats(translation));
   }
 }

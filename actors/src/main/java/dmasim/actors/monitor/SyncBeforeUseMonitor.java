@@ -30,7 +30,8 @@ public final class SyncBeforeUseMonitor extends AbstractMonitor {
   protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.RangeLinked l) {
       if (l.api().equals("link")) for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.put(p, at.step());
-    } else if (event instanceof IommuEvent.RangeSynced s) {
+    } else if (event instanceof IommuEvent.RangeSynced s && s.errno() == 0) {
+      // A failed iotlb_sync_map (B11) made nothing visible: the range stays unsynced.
       for (long p = s.iovaPfn(); p < s.iovaPfn() + s.pages(); p++) unsynced.remove(p);
     } else if (event instanceof IommuEvent.PtesCleared c) {
       for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) unsynced.remove(p);
