@@ -54,10 +54,16 @@ public final class ScenarioFile {
 
   private final String file;
   private final Config c;
+  private final String prefix; // the path of c within the file, for error messages ("devices[0].")
 
   private ScenarioFile(String file, Config c) {
+    this(file, c, "");
+  }
+
+  private ScenarioFile(String file, Config c, String prefix) {
     this.file = file;
     this.c = c;
+    this.prefix = prefix;
   }
 
   /** Loads {@code path}; every mistake is a UserError "FILE:LINE: KEY: what is wrong". */
@@ -90,7 +96,8 @@ public final class ScenarioFile {
 
   private UserError error(ConfigValue at, String key, String message) {
     int line = at == null || at.origin() == null ? 0 : at.origin().lineNumber();
-    return new UserError(file + ":" + line + ": " + key + ": " + message);
+    String full = key.startsWith(prefix) ? key : prefix + key;
+    return new UserError(file + ":" + line + ": " + full + ": " + message);
   }
 
   private UserError error(String key, String message) {
@@ -248,7 +255,7 @@ public final class ScenarioFile {
       if (!(list.get(i) instanceof ConfigObject o)) throw error(list.get(i), key, "must be an object");
       onlyKeys(o, key + ".", DEVICE);
       Config d = o.toConfig();
-      ScenarioFile sub = new ScenarioFile(file, d);
+      ScenarioFile sub = new ScenarioFile(file, d, key + ".");
       String name = sub.string("name", "dev" + i);
       if (names.contains(name)) throw error(o, key + ".name", "device '" + name + "' defined twice");
       names.add(name);
@@ -290,7 +297,7 @@ public final class ScenarioFile {
         String key = "iommu.reserved[" + i + "]";
         if (!(list.get(i) instanceof ConfigObject o)) throw error(list.get(i), key, "must be { start = PFN, pages = N }");
         onlyKeys(o, key + ".", Set.of("start", "pages"));
-        ScenarioFile sub = new ScenarioFile(file, o.toConfig());
+        ScenarioFile sub = new ScenarioFile(file, o.toConfig(), key + ".");
         long start = sub.number("start", -1, 1, (1L << (bits - 12)) - 1);
         long pages = sub.number("pages", -1, 1, 1L << (bits - 12));
         if (start < 0 || pages < 0) throw error(o, key, "needs start and pages");
@@ -329,7 +336,7 @@ public final class ScenarioFile {
       String key = "faults[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw error(list.get(i), key, "must be an object");
       onlyKeys(o, key + ".", Set.of("op", "nth", "every", "probability", "errno"));
-      ScenarioFile sub = new ScenarioFile(file, o.toConfig());
+      ScenarioFile sub = new ScenarioFile(file, o.toConfig(), key + ".");
       String op = sub.string("op", null);
       if (!FaultPlan.OPERATIONS.contains(op)) throw error(o.get("op"), key + ".op", "'" + op + "' is not one of " + new TreeSet<>(FaultPlan.OPERATIONS));
       long nth = sub.number("nth", 0, 1, Long.MAX_VALUE);

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
   record Result(int code, String out, String err) {}
 
+
   static Result dmasim(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

@@ -1,0 +1,142 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hand-broken scenario files: each has one mistake, and `dmasim run FILE` must exit 2 with one line
+ * that names the file, the line of the mistake and the key - never a stack trace.
+ */
+class BrokenScenarioFilesTest {
+  static final String BASE = """
+      name = broken-base
+      description = "a valid scenario the broken cases start from"
+      iommu { mode = strict, caching-mode = false }
+      cpus = 2
+      devices = [ { name = nvme, dma-mask-bits = 64 } ]
+      memory { pages = 4096 }
+      workload { requests = 2, segments = 2 }
+      faults = [ { op = try_alloc, every = 3 } ]
+      programs {
+        all = [
+          "repeat times=$requests"
+          "alloc buf=buf pages=$segments"
+          "try-alloc state=s buf=buf"
+          "if-no-iova state=s goto=skip"
+          "link state=s buf=buf seg=all dir=to-device"
+          "sync state=s"
+          "submit source=state:s"
+          "await"
+          "destroy state=s dir=to-device"
+          "label skip"
+          "free-pages buf=buf"
+          "end-repeat"
+        ]
+      }
+      expect { verdict = clean, strategy = random, schedules = 2 }
+      """;
+
+  /** One broken file: a replacement in BASE, the key the error must name, and the text on the line it must point at (null: any line). */
+  record Case(String what, String from, String to, String key, String lineMarker) {}
+
+  static List<Case> cases() {
+    List<Case> c = new ArrayList<>();
+    c.add(new Case("unknown top-level key", "cpus = 2", "cpus = 2\ncolour = blue", "colour", "colour"));
+    c.add(new Case("unknown iommu key", "caching-mode = false", "cachingmode = true", "iommu.cachingmode", "cachingmode"));
+    c.add(new Case("bad IOMMU mode", "mode = strict", "mode = relaxed", "iommu.mode", "relaxed"));
+    c.add(new Case("wrong type for caching-mode", "caching-mode = false", "caching-mode = maybe", "iommu.caching-mode", "maybe"));
+    c.add(new Case("unsupported granule", "mode = strict,", "mode = strict, granule = 8192,", "iommu.granule", "8192"));
+    c.add(new Case("aperture too wide", "mode = strict,", "mode = strict, aperture-bits = 70,", "iommu.aperture-bits", "aperture-bits"));
+    c.add(new Case("empty IOTLB", "mode = strict,", "mode = strict, iotlb-entries = 0,", "iommu.iotlb-entries", "iotlb-entries"));
+    c.add(new Case("flush queue not a power of two", "mode = strict,", "mode = strict, flush-queue { size = 100 },", "iommu.flush-queue.size", "size = 100"));
+    c.add(new Case("flush queue timeout not a duration", "mode = strict,", "mode = strict, flush-queue { timeout = soon },", "iommu.flush-queue.timeout", "soon"));
+    c.add(new Case("negative invalidation latency", "mode = strict,", "mode = strict, invalidation-latency = -1ms,", "iommu.invalidation-latency", "-1ms"));
+    c.add(new Case("bad invalidation order", "mode = strict,", "mode = strict, invalidation-order = sideways,", "iommu.invalidation-order", "sideways"));
+    c.add(new Case("zero CPU queues", "cpus = 2", "cpus = 0", "cpus", "cpus = 0"));
+    c.add(new Case("CPU count not a number", "cpus = 2", "cpus = two", "cpus", "cpus = two"));
+    c.add(new Case("missing devices", "devices = [ { name = nvme, dma-mask-bits = 64 } ]", "", "devices", null));
+    c.add(new Case("empty device list", "devices = [ { name = nvme, dma-mask-bits = 64 } ]", "devices = []", "devices", "devices = []"));
+    c.add(new Case("unknown device key", "dma-mask-bits = 64", "dma-mask-bits = 64, speed = 9", "devices[0].speed", "speed"));
+    c.add(new Case("DMA mask too small", "dma-mask-bits = 64", "dma-mask-bits = 16", "devices[0].dma-mask-bits", "dma-mask-bits = 16"));
+    c.add(new Case("untrusted device (not modelled)", "dma-mask-bits = 64", "dma-mask-bits = 64, untrusted = true", "devices[0].untrusted", "untrusted"));
+    c.add(new Case("unknown device kind", "name = nvme,", "name = nvme, kind = toaster,", "devices[0].kind", "toaster"));
+    c.add(new Case("duplicate device name", "devices = [ { name = nvme, dma-mask-bits = 64 } ]",
+        "devices = [ { name = nvme, dma-mask-bits = 64 }, { name = nvme } ]", "devices[1].name", "devices = ["));
+    c.add(new Case("negative memory size", "pages = 4096", "pages = -5", "memory.pages", "pages = -5"));
+    c.add(new Case("memory types (not modelled)", "memory { pages = 4096 }", "memory { pages = 4096, types = [ p2p ] }", "memory.types", "types"));
+    c.add(new Case("zero requests", "requests = 2", "requests = 0", "workload.requests", "requests = 0"));
+    c.add(new Case("too many segments", "segments = 2", "segments = 999", "workload.segments", "segments = 999"));
+    c.add(new Case("unknown fault operation", "op = try_alloc", "op = teleport", "faults[0].op", "teleport"));
+    c.add(new Case("fault with two triggers", "every = 3", "every = 3, nth = 2", "faults[0]", "every = 3, nth = 2"));
+    c.add(new Case("fault probability above 1", "every = 3", "probability = 2", "faults[0].probability", "probability = 2"));
+    c.add(new Case("unknown errno", "every = 3", "every = 3, errno = EWHATEVER", "faults[0].errno", "EWHATEVER"));
+    c.add(new Case("missing programs", "programs {", "progs {", "progs", "progs {"));
+    c.add(new Case("program for a CPU that does not exist", "  all = [", "  cpu5 = [ \"end\" ]\n  all = [", "programs.cpu5", "cpu5"));
+    c.add(new Case("bad program name", "  all = [", "  main = [ \"end\" ]\n  all = [", "programs.main", "main = ["));
+    c.add(new Case("step that is not a string", "\"repeat times=$requests\"", "42\n\"repeat times=$requests\"", "programs.all[0]", "42"));
+    c.add(new Case("unknown step", "\"await\"", "\"teleport\"", "programs.all[7]", "teleport"));
+    c.add(new Case("unknown argument", "seg=all dir=to-device", "sge=all dir=to-device", "programs.all[4]", "sge=all"));
+    c.add(new Case("missing argument", "seg=all dir=to-device", "seg=all", "programs.all[4]", "\"link state=s buf=buf seg=all\""));
+    c.add(new Case("undefined state object", "link state=s", "link state=t", "programs.all[4]", "state=t"));
+    c.add(new Case("undefined buffer", "try-alloc state=s buf=buf", "try-alloc state=s buf=nope", "programs.all[2]", "buf=nope"));
+    c.add(new Case("undefined label", "goto=skip", "goto=nowhere", "programs.all[3]", "nowhere"));
+    c.add(new Case("bad direction", "dir=to-device\"\n    \"sync", "dir=sideways\"\n    \"sync", "programs.all[4]", "sideways"));
+    c.add(new Case("negative size", "pages=$segments", "pages=-4", "programs.all[1]", "pages=-4"));
+    c.add(new Case("size not a number", "pages=$segments", "pages=lots", "programs.all[1]", "pages=lots"));
+    c.add(new Case("segment beyond the buffer", "seg=all dir=to-device", "seg=9 dir=to-device", "programs.all[4]", "seg=9"));
+    c.add(new Case("bad descriptor source", "source=state:s", "source=queue:s", "programs.all[6]", "queue:s"));
+    c.add(new Case("undefined handle group", "source=state:s", "source=handles:h", "programs.all[6]", "handles:h"));
+    c.add(new Case("end-repeat without repeat", "\"repeat times=$requests\"\n", "", "programs.all", "end-repeat"));
+    c.add(new Case("repeat without end-repeat", "\"end-repeat\"\n", "", "programs.all", "free-pages"));
+    c.add(new Case("duplicate label", "\"label skip\"", "\"label skip\"\n\"label  skip \"", "programs.all[10]", "label  skip"));
+    c.add(new Case("bad verdict", "verdict = clean", "verdict = maybe", "expect.verdict", "maybe"));
+    c.add(new Case("violation without monitor", "verdict = clean", "verdict = violation", "expect.monitor", null));
+    c.add(new Case("unknown expected monitor", "verdict = clean", "verdict = violation, monitor = Clairvoyance", "expect.monitor", "Clairvoyance"));
+    c.add(new Case("strategy without depth", "strategy = random", "strategy = pct", "expect.strategy", "strategy = pct"));
+    c.add(new Case("zero schedules", "schedules = 2", "schedules = 0", "expect.schedules", "schedules = 0"));
+    c.add(new Case("unknown monitor in list", "cpus = 2", "cpus = 2\nmonitors = [ Nope ]", "monitors[0]", "Nope"));
+    c.add(new Case("syntax error", "memory { pages = 4096 }", "memory { pages = 4096", "syntax", null));
+    c.add(new Case("name with spaces", "name = broken-base", "name = \"broken base\"", "name", "broken base"));
+    c.add(new Case("missing description", "description = \"a valid scenario the broken cases start from\"", "", "description", null));
+    c.add(new Case("lock without a name", "\"await\"", "\"lock\"\n\"await\"", "programs.all[7]", "\"lock\""));
+    c.add(new Case("unknown expect key", "schedules = 2", "schedules = 2, budget = 3", "expect.budget", "budget"));
+    return c;
+  }
+
+  @Test
+  void everyBrokenFileExitsTwoNamingFileLineAndKey(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("base.conf"), BASE);
+    assertEquals(0, CliTest.dmasim("run", dir.resolve("base.conf").toString(), "--journal", "memory").code(), "the base file is valid");
+    List<Case> cases = cases();
+    assertTrue(cases.size() >= 50, "cases: " + cases.size());
+    List<String> failures = new ArrayList<>();
+    int n = 0;
+    for (Case k : cases) {
+      String text = BASE.replace(k.from(), k.to());
+      assertFalse(text.equals(BASE), "case '" + k.what() + "' changes nothing");
+      Path file = dir.resolve("broken-" + (n++) + ".conf");
+      Files.writeString(file, text);
+      CliTest.Result r = CliTest.dmasim("run", file.toString(), "--journal", "memory");
+      String err = r.err().strip();
+      String expectLine = k.lineMarker() == null ? null : ":" + lineOf(text, k.lineMarker()) + ": ";
+      boolean ok = r.code() == 2 && err.lines().count() == 1 && err.contains(file.toString()) && err.contains(k.key())
+          && (expectLine == null || err.contains(file + expectLine)) && !err.contains("Exception") && !err.contains("\tat ");
+      if (!ok) failures.add(k.what() + " -> exit " + r.code() + ": " + err + (expectLine == null ? "" : " (wanted line" + expectLine + ")"));
+    }
+    assertTrue(failures.isEmpty(), failures.size() + " broken file(s) not reported right:\n" + String.join("\n", failures));
+  }
+
+  static int lineOf(String text, String marker) {
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) if (lines[i].contains(marker)) return i + 1;
+    throw new IllegalArgumentException("marker not found: " + marker);
+  }
+}
