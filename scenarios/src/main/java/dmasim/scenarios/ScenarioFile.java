@@ -456,6 +456,11 @@ public final class ScenarioFile {
 
   static final Map<String, StepSpec> STEPS = new LinkedHashMap<>();
 
+  /** Every step name the language has (the documentation test checks each is documented). */
+  public static Set<String> stepNames() {
+    return new TreeSet<>(STEPS.keySet());
+  }
+
   static {
     STEPS.put("label", new StepSpec(1, List.of(), List.of()));
     STEPS.put("goto", new StepSpec(1, List.of(), List.of()));

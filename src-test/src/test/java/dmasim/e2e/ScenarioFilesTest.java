@@ -129,6 +129,22 @@ class ScenarioFilesTest {
   }
 
   @Test
+  void theDocumentedExampleLoadsAndMeetsItsExpectation() throws Exception {
+    Path doc = Path.of(System.getProperty("user.dir")).resolve("../docs/scenario-format.md").normalize();
+    String md = Files.readString(doc);
+    int start = md.indexOf("```hocon\n") + "```hocon\n".length();
+    String example = md.substring(start, md.indexOf("```", start));
+    Scenario s = ScenarioFile.parse("docs/scenario-format.md", example);
+    CatalogCheck.Row r = CatalogCheck.check(explorer, s);
+    assertTrue(r.ok(), r.toString());
+    for (String key : List.of("aperture-bits", "flush-queue.size", "late-access-percent", "max-invalidations-per-unmap", "teardown-deletes-timer-sync",
+        "gather-end-bug", "invalidation-order", "mapping-error", "reset-device", "probability")) {
+      assertTrue(md.contains(key), "docs miss " + key);
+    }
+    for (String step : dmasim.scenarios.ScenarioFile.stepNames()) assertTrue(md.contains("`" + step), "docs miss step " + step);
+  }
+
+  @Test
   void aUserMonitorFromTheClasspathCanBeNamedInAFile(@TempDir Path dir) throws Exception {
     String text = NEW_BUG.replace("expect { verdict = violation, monitor = IovaApiUsage }",
         "monitors = [ NoDeviceReads, Termination ]\nexpect { verdict = violation, monitor = NoDeviceReads }")
