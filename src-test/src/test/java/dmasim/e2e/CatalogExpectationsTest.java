@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every built-in scenario meets its expectation under every IOMMU mode for the fixed CI seeds:
+ * Every built-in (Java) scenario meets its expectation under every IOMMU mode for the fixed CI seeds:
  * the fixed drivers stay clean (no false positives), the buggy ones are caught by the right monitor.
  */
 class CatalogExpectationsTest {
@@ -53,7 +53,9 @@ class CatalogExpectationsTest {
 
   @Test
   void everyScenarioMeetsItsExpectationInEveryMode() {
-    for (Scenario s : Catalog.all()) {
+    // The built-in scenarios hold in every IOMMU mode; catalogue files fix their own mode and are
+    // checked against their expectation by ScenarioFilesTest.
+    for (Scenario s : Catalog.all().stream().filter(x -> x.source() == null).toList()) {
       for (IommuSettings.Mode mode : IommuSettings.Mode.values()) {
         for (long seed = 1; seed <= SEEDS; seed++) {
           RunReport r = run(s, RunOptions.defaults(seed).withMode(mode).withRequests(12).withCpus(3));
