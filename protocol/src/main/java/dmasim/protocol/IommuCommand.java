@@ -24,7 +24,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuCommand.Translate.class),
   @JsonSubTypes.Type(IommuCommand.InvalidationDone.class),
   @JsonSubTypes.Type(IommuCommand.FlushQueueTimeout.class),
-  @JsonSubTypes.Type(IommuCommand.TearDown.class)
+  @JsonSubTypes.Type(IommuCommand.TearDown.class),
+  @JsonSubTypes.Type(IommuCommand.PteClearLands.class)
 })
 public sealed interface IommuCommand extends Message {
 
@@ -91,6 +92,9 @@ public sealed interface IommuCommand extends Message {
 
   /** The flush-queue timer fired (fq_flush_timeout). */
   record FlushQueueTimeout() implements IommuCommand {}
+
+  /** The store clearing PTEs of [startPfn, startPfn+pages) reaches the page walker (the missing-barrier window ends). */
+  record PteClearLands(long startPfn, long pages) implements IommuCommand {}
 
   /** Tear the DMA domain down (device removal / group release: iommu_dma_free_fq). */
   record TearDown() implements IommuCommand {}

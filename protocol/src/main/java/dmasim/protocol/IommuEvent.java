@@ -32,6 +32,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.PageTablesFreed.class),
   @JsonSubTypes.Type(IommuEvent.DomainTornDown.class),
   @JsonSubTypes.Type(IommuEvent.FaultDecided.class),
+  @JsonSubTypes.Type(IommuEvent.PteClearPending.class),
+  @JsonSubTypes.Type(IommuEvent.PteClearVisible.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
   @JsonSubTypes.Type(IommuEvent.DmaFaulted.class)
 })
@@ -145,6 +147,16 @@ public sealed interface IommuEvent extends Event {
    * {@code injected} with {@code errno} per {@code rule}, or not. Only journaled for operations a rule names.
    */
   record FaultDecided(String op, String owner, long call, boolean injected, int errno, String rule) implements IommuEvent {}
+
+  /**
+   * The CPU cleared the PTEs of [iovaPfn, iovaPfn+pages) but, with no barrier before the
+   * flush-queue counter read (R1/B3), the IOMMU's page walker still sees the old entries until
+   * {@link PteClearVisible}. Journaled before the PtesCleared it qualifies.
+   */
+  record PteClearPending(long iovaPfn, long pages) implements IommuEvent {}
+
+  /** The cleared PTEs of [iovaPfn, iovaPfn+pages) became visible to the walker; {@code startCnt} is fq_flush_start_cnt at that moment. */
+  record PteClearVisible(long iovaPfn, long pages, long startCnt) implements IommuEvent {}
 
   /** A device transaction was translated and performed (via "iotlb" hit or page-table "walk"). */
   record DmaAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)

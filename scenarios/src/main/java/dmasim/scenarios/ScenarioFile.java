@@ -235,7 +235,7 @@ public final class ScenarioFile {
   private static IommuSettings resized(IommuSettings s, int cpus) {
     return new IommuSettings(s.mode(), s.granuleShift(), s.apertureEndPfn(), s.reserved(), s.iotlbCapacity(), s.cachingMode(), s.fqSize(),
         s.fqTimeout(), s.invalidationLatency(), s.atcFirst(), cpus, s.devices(), s.faults(), s.faultSeed(), s.teardownTimerSync(),
-        s.gatherEndBug());
+        s.gatherEndBug(), s.fqBarrier());
   }
 
   private final List<String> names = new ArrayList<>();
@@ -307,7 +307,8 @@ public final class ScenarioFile {
     int iotlb = (int) number("iommu.iotlb-entries", 64, 1, 1 << 20);
     boolean caching = bool("iommu.caching-mode", false);
     boolean single = mode == IommuSettings.Mode.LAZY_SINGLE;
-    if (c.hasPath("iommu.flush-queue")) onlyKeys(c.getObject("iommu.flush-queue"), "iommu.flush-queue.", Set.of("size", "timeout"));
+    if (c.hasPath("iommu.flush-queue")) onlyKeys(c.getObject("iommu.flush-queue"), "iommu.flush-queue.", Set.of("size", "timeout", "barrier"));
+    boolean barrier = bool("iommu.flush-queue.barrier", true);
     int fqSize = (int) number("iommu.flush-queue.size", single ? IommuSettings.SINGLE_FQ_SIZE : IommuSettings.DEFAULT_FQ_SIZE, 2, 1 << 20);
     if (Integer.bitCount(fqSize) != 1) throw error("iommu.flush-queue.size", "must be a power of two, got " + fqSize);
     long fqTimeout = nanos("iommu.flush-queue.timeout", single ? IommuSettings.SINGLE_FQ_TIMEOUT : IommuSettings.DEFAULT_FQ_TIMEOUT,
@@ -320,7 +321,7 @@ public final class ScenarioFile {
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats()));
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier);
   }
 
   private FaultPlan faults() {

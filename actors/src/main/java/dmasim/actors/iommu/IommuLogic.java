@@ -70,6 +70,7 @@ public final class IommuLogic {
     else if (m instanceof IommuCommand.InvalidationDone c) onInvalidationDone(c.id());
     else if (m instanceof IommuCommand.FlushQueueTimeout) onFlushTimeout();
     else if (m instanceof IommuCommand.TearDown) onTearDown();
+    else if (m instanceof IommuCommand.PteClearLands c) d.emit(new IommuEvent.PteClearVisible(c.startPfn(), c.pages(), s.startCnt));
     else if (m instanceof DeviceReply.AtcInvalidated c) onAtcInvalidated(c.id());
     else throw new IllegalArgumentException("IommuUnit cannot handle " + m.getClass().getName());
     return d;
@@ -326,6 +327,13 @@ public final class IommuLogic {
       Direction dir, int nents) {
     long base = s.allocator.baseContaining(pfn);
     long allocPages = base < 0 ? 0 : s.allocator.pagesAt(base);
+    boolean unordered = cfg.lazy() && !cfg.fqBarrier() && base >= 0;
+    if (unordered) {
+      // No smp_mb() at the top of queue_iova (B3/R1): the counter is read below while the walker
+      // may still see the old PTEs; the clear lands as a separate envelope.
+      d.emit(new IommuEvent.PteClearPending(pfn, pages));
+      d.send(Names.IOMMU, new IommuCommand.PteClearLands(pfn, pages), cfg.invalidationLatency());
+    }
     d.emit(new IommuEvent.PtesCleared(dev, owner, api, base, 0, size, pfn, pages, s.pageTable.countPresent(pfn, pages)));
     List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
     Continuation done = reply(caller, api, dev, owner, api, addr, pfn, pages, size, dir, nents, base, allocPages, tables);
@@ -560,7 +568,7 @@ public final class IommuLogic {
     String via = "iotlb";
     if (entry == Iotlb.MISS) {
       via = "walk";
-      entry = s.pageTable.lookup(pfn);
+      entry = s.walk(pfn);
       if (entry >= 0 || cfg.cachingMode()) fill(pfn, entry);
     }
     String fault = null;

@@ -27,6 +27,8 @@ import java.util.TreeMap;
  *     d7061627d701 "iommu/iova: Fix race between FQ timeout and teardown")
  * @param gatherEndBug the inclusive gather end used as exclusive when sizing natural-aligned
  *     invalidations (B10, 2212fc2acf3f "iommu/amd: Fix domain flush size when syncing iotlb")
+ * @param fqBarrier queue_iova orders the PTE clear before reading fq_flush_start_cnt (smp_mb, B3 7a7c5badf858);
+ *     false models the missing barrier (R1): the clear reaches the walker one invalidation latency later
  */
 public record IommuSettings(
     Mode mode,
@@ -44,7 +46,8 @@ public record IommuSettings(
     FaultPlan faults,
     long faultSeed,
     boolean teardownTimerSync,
-    boolean gatherEndBug) {
+    boolean gatherEndBug,
+    boolean fqBarrier) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -89,18 +92,18 @@ public record IommuSettings(
   private static final class Builder {
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
-    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
-      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug);
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier);
     }
   }
 
@@ -119,6 +122,10 @@ public record IommuSettings(
     return with(b -> b.gatherEndBug = bug);
   }
 
+  public IommuSettings withFqBarrier(boolean barrier) {
+    return with(b -> b.fqBarrier = barrier);
+  }
+
   public IommuSettings withInvalidationLatency(long ns) {
     return with(b -> b.invalidationLatency = ns);
   }
@@ -132,7 +139,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false);
+        FaultPlan.NONE, 0, true, false, true);
   }
 
   public IommuSettings withCachingMode(boolean on) {

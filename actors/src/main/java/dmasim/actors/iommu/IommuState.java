@@ -42,6 +42,8 @@ public final class IommuState {
   // volatile
   Iotlb iotlb;
   final TreeMap<Long, Pending> pending = new TreeMap<>();
+  // PTE clears not yet visible to the page walker (missing barrier, R1): iova pfn -> old entry. Volatile.
+  final dmasim.actors.state.LongLongMap pendingClears = new dmasim.actors.state.LongLongMap(64);
 
   public IommuState(IommuSettings settings) {
     this.settings = settings;
@@ -87,7 +89,14 @@ public final class IommuState {
   public IommuState lostVolatileState() {
     iotlb = new Iotlb(settings.iotlbCapacity());
     pending.clear();
+    pendingClears.clear();
     return this;
+  }
+
+  /** What the IOMMU's page walker sees at {@code iovaPfn}: the page table, or a clear that has not landed yet. */
+  public long walk(long iovaPfn) {
+    long e = pageTable.lookup(iovaPfn);
+    return e >= 0 ? e : pendingClears.get(iovaPfn, -1);
   }
 
   public IommuState apply(Event event) {
@@ -102,7 +111,15 @@ public final class IommuState {
       allocator.remove(f.basePfn());
       owners.remove(f.basePfn());
     } else if (e instanceof IommuEvent.RangeLinked l) {
+      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) pendingClears.remove(p);
       pageTable.map(l.iovaPfn(), l.physPfn(), l.pages(), l.prot());
+    } else if (e instanceof IommuEvent.PteClearPending p) {
+      for (long q = p.iovaPfn(); q < p.iovaPfn() + p.pages(); q++) {
+        long old = pageTable.lookup(q);
+        if (old >= 0) pendingClears.put(q, old);
+      }
+    } else if (e instanceof IommuEvent.PteClearVisible v) {
+      for (long q = v.iovaPfn(); q < v.iovaPfn() + v.pages(); q++) pendingClears.remove(q);
     } else if (e instanceof IommuEvent.PtesCleared c) {
       pageTable.clear(c.iovaPfn(), c.pages());
     } else if (e instanceof IommuEvent.IotlbFilled f) {

@@ -26,6 +26,7 @@ public final class FlushQueueMonitor extends AbstractMonitor {
   private final Map<Long, ArrayDeque<Long>> emptiedAt = new HashMap<>(); // leaf -> watermarks (FIFO)
   private final Map<Long, Long> rangeCompleted = new HashMap<>(); // leaf -> max completed range invalidation id
   private final Map<Long, Long> leafCounts = new HashMap<>();
+  private final Map<Long, Long> visibleAtStart = new HashMap<>(); // iova pfn -> start_cnt when its PTE clear reached the walker
 
   public FlushQueueMonitor(int fqSize) {
     super("FlushQueue");
@@ -49,9 +50,21 @@ public final class FlushQueueMonitor extends AbstractMonitor {
       finish = f.finishCnt();
     } else if (event instanceof IommuEvent.FlushQueued q) {
       onQueued(at, q);
+    } else if (event instanceof IommuEvent.PteClearVisible v) {
+      for (long p = v.iovaPfn(); p < v.iovaPfn() + v.pages(); p++) visibleAtStart.put(p, v.startCnt());
     } else if (event instanceof IommuEvent.FlushQueueEntryFreed f) {
       ArrayDeque<Long> ring = rings.get(f.queue());
       if (ring != null) ring.pollFirst();
+      long visible = -1;
+      for (long p = f.basePfn(); p < f.basePfn() + f.pages(); p++) {
+        Long v = visibleAtStart.remove(p);
+        if (v != null) visible = Math.max(visible, v);
+      }
+      if (visible >= 0 && f.finishCnt() <= visible) {
+        violate("I2", at, "IOVA pfn " + f.basePfn() + " of " + f.owner() + " left the flush queue after " + f.finishCnt() + " flushes, but its PTE clear"
+            + " reached the IOMMU only after flush " + visible + " had started: no flush started after the clear has completed (missing smp_mb in queue_iova, R1)");
+        return;
+      }
       if (f.counter() >= finish) {
         violate("I2", at, "IOVA pfn " + f.basePfn() + " of " + f.owner() + " left flush queue " + f.queue() + " with counter " + f.counter()
             + " but only " + finish + " flushes completed: the device may still hold its translation");

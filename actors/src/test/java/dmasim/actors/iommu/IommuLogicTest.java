@@ -192,6 +192,20 @@ class IommuLogicTest {
   }
 
   @Test
+  void withoutTheBarrierTheWalkerSeesTheOldPteUntilTheClearLands() {
+    IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.LAZY).withFqBarrier(false));
+    long addr = tryAlloc(h, "s", 0, PAGE);
+    link(h, addr, PAGE, 0, 0x7000, PAGE);
+    h.deliver("cpu0", new IommuCommand.Destroy(DEV, "s", new Iova(addr), PAGE, PAGE, Direction.TO_DEVICE, DmaAttrs.NONE));
+    assertEquals(0, h.state.pageTable().size(), "the CPU's view is cleared");
+    h.deliver("dev0", new IommuCommand.Translate(DEV, 9, new Iova(addr), false, true, false));
+    assertEquals(0x7, h.eventsOf(IommuEvent.DmaAccessed.class).get(0).physPfn(), "but the walker still translates to the old page");
+    h.deliver("iommu0", new IommuCommand.PteClearLands(addr >>> 12, 1));
+    h.deliver("dev0", new IommuCommand.Translate(DEV, 9, new Iova(addr + 0), false, true, false));
+    assertEquals(1, h.eventsOf(IommuEvent.DmaAccessed.class).size(), "after the clear lands the walk faults (the IOTLB entry aside)");
+  }
+
+  @Test
   void noTimerFlushAfterTeardown() {
     IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.LAZY));
     long addr = tryAlloc(h, "s", 0, PAGE);

@@ -79,6 +79,24 @@ class MonitorsTest {
     }
 
     @Test
+    void entryFreedByAFlushThatStartedBeforeItsClearLandedFires() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.FlushQueued(0, "cpu0/a", 8, 1, 0, List.of()))
+          .on("iommu0", new IommuEvent.FlushStarted(1, "timer"))
+          .on("iommu0", new IommuEvent.PteClearVisible(8, 1, 1))
+          .on("iommu0", new IommuEvent.FlushFinished(1), new IommuEvent.FlushQueueEntryFreed(0, "cpu0/a", 8, 1, 0, 1));
+      assertEquals("I2", p.invariant());
+    }
+
+    @Test
+    void entryFreedByAFlushThatStartedAfterItsClearLandedIsQuiet() {
+      Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.PteClearVisible(8, 1, 0))
+          .on("iommu0", new IommuEvent.FlushQueued(0, "cpu0/a", 8, 1, 0, List.of()))
+          .on("iommu0", new IommuEvent.FlushStarted(1, "timer"))
+          .on("iommu0", new IommuEvent.FlushFinished(1), new IommuEvent.FlushQueueEntryFreed(0, "cpu0/a", 8, 1, 0, 1));
+      assertTrue(p.violations().isEmpty(), p.violations().toString());
+    }
+
+    @Test
     void staleCounterReadFires() {
       Probe p = new Probe(new FlushQueueMonitor(256)).on("iommu0", new IommuEvent.FlushStarted(1, "timer"))
           .on("iommu0", new IommuEvent.FlushQueued(0, "cpu0/a", 8, 1, 0, List.of()));
