@@ -11,6 +11,7 @@ import java.util.List;
   @JsonSubTypes.Type(DeviceEvent.AtcFilled.class),
   @JsonSubTypes.Type(DeviceEvent.AtcInvalidated.class),
   @JsonSubTypes.Type(DeviceEvent.AtcAccessed.class),
+  @JsonSubTypes.Type(DeviceEvent.PeerAccessed.class),
   @JsonSubTypes.Type(DeviceEvent.LateAccessScheduled.class),
   @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class)
 })
@@ -38,6 +39,9 @@ public sealed interface DeviceEvent extends Event {
   /** A transaction used a translation cached in the ATC (no IOMMU involvement). */
   record AtcAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)
       implements DeviceEvent, DmaAccess {}
+
+  /** A transaction to a PCI bus address went straight to the P2P peer (no IOMMU on the path). */
+  record PeerAccessed(DeviceId dev, long tag, Iova busAddress, boolean write) implements DeviceEvent {}
 
   /** The device will access {@code iova} again {@code delay} ns after completing {@code tag}. */
   record LateAccessScheduled(long tag, Iova iova, boolean write, long delay) implements DeviceEvent {}

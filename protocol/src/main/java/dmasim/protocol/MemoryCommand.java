@@ -12,10 +12,15 @@ import java.util.List;
 })
 public sealed interface MemoryCommand extends Message {
 
-  /** Allocate {@code count} physical pages for {@code owner} (a buffer name). */
-  record AllocPages(String owner, int count) implements MemoryCommand {
+  /** Allocate {@code count} physical pages for {@code owner} (a buffer name) from {@code region} ("" = RAM). */
+  record AllocPages(String owner, int count, String region) implements MemoryCommand {
     public AllocPages {
       if (count <= 0) throw new IllegalArgumentException("page count must be positive: " + count);
+      if (region == null) region = "";
+    }
+
+    public AllocPages(String owner, int count) {
+      this(owner, count, "");
     }
   }
 

@@ -34,7 +34,7 @@ public final class Inspector {
     IommuState iommu = new IommuState(spec.iommu());
     Map<String, DeviceState> devices = new LinkedHashMap<>();
     for (DeviceSettings d : spec.devices()) devices.put(Names.device(d.id()), new DeviceState(d));
-    MemoryState memory = new MemoryState(Memory.FIRST_PFN, spec.memoryPages());
+    MemoryState memory = new MemoryState(Memory.FIRST_PFN, spec.memoryPages(), spec.iommu().regions());
     Map<String, CpuState> cpus = new LinkedHashMap<>();
     for (int c = 0; c < spec.programs().size(); c++) cpus.put(Names.cpu(c), new CpuState(spec.programs().get(c), c));
     Map<String, List<String>> recent = new LinkedHashMap<>();

@@ -42,7 +42,7 @@ public final class RunGuardian {
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler", same);
       Wire wire = new ControlledWire(scheduler);
       register(ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, same), Names.IOMMU, scheduler);
-      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
+      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
       for (DeviceSettings d : spec.devices()) {
         String name = Names.device(d.id());
         register(ctx.spawn(Device.create(runId, d, wire), name, same), name, scheduler);

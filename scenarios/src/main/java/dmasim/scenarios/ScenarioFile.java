@@ -133,9 +133,10 @@ public final class ScenarioFile {
     ConfigValue v = c.getValue(key);
     long n;
     try {
-      n = c.getLong(key);
-    } catch (ConfigException e) {
-      throw error(key, "must be a whole number, got '" + v.unwrapped() + "'");
+      n = v.valueType() == ConfigValueType.STRING && ((String) v.unwrapped()).startsWith("0x") ? Long.decode((String) v.unwrapped())
+          : c.getLong(key);
+    } catch (ConfigException | NumberFormatException e) {
+      throw error(key, "must be a whole number (decimal or 0x hex), got '" + v.unwrapped() + "'");
     }
     if (n < min || n > max) throw error(key, "must be between " + min + " and " + max + ", got " + n);
     return n;
@@ -235,7 +236,7 @@ public final class ScenarioFile {
   private static IommuSettings resized(IommuSettings s, int cpus) {
     return new IommuSettings(s.mode(), s.granuleShift(), s.apertureEndPfn(), s.reserved(), s.iotlbCapacity(), s.cachingMode(), s.fqSize(),
         s.fqTimeout(), s.invalidationLatency(), s.atcFirst(), cpus, s.devices(), s.faults(), s.faultSeed(), s.teardownTimerSync(),
-        s.gatherEndBug(), s.fqBarrier());
+        s.gatherEndBug(), s.fqBarrier(), s.regions());
   }
 
   private final List<String> names = new ArrayList<>();
@@ -278,10 +279,40 @@ public final class ScenarioFile {
 
   private final Map<Integer, Integer> deviceMasks = new HashMap<>();
 
+  private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
+
+  /** RAM size, and the non-RAM regions (MMIO ranges, P2P BARs) placed above 4 GiB. */
   private long memory() {
     if (c.hasPath("memory")) onlyKeys(c.getObject("memory"), "memory.", Set.of("pages", "types"));
-    if (c.hasPath("memory.types")) throw error("memory.types", "memory types other than RAM (P2P, MMIO) are not modelled yet");
-    return number("memory.pages", 4096, 16, 1L << 24);
+    long pages = number("memory.pages", 4096, 16, 1L << 24);
+    if (!c.hasPath("memory.types")) return pages;
+    ConfigList list;
+    try {
+      list = c.getList("memory.types");
+    } catch (ConfigException e) {
+      throw error("memory.types", "must be a list of { name, kind = mmio | p2p, pages, path, bus-offset-pages }");
+    }
+    long next = 1L << 20; // pfn of 4 GiB
+    for (int i = 0; i < list.size(); i++) {
+      String key = "memory.types[" + i + "]";
+      if (!(list.get(i) instanceof ConfigObject o)) throw error(list.get(i), key, "must be an object");
+      onlyKeys(o, key + ".", Set.of("name", "kind", "pages", "path", "bus-offset-pages"));
+      ScenarioFile sub = new ScenarioFile(file, o.toConfig(), key + ".");
+      String name = sub.string("name", null);
+      if (regions.stream().anyMatch(r -> r.name().equals(name))) throw error(o.get("name"), key + ".name", "region '" + name + "' defined twice");
+      var kind = sub.choice("kind", null, Map.of("mmio", dmasim.actors.memory.Region.Kind.MMIO, "p2p", dmasim.actors.memory.Region.Kind.P2P));
+      long n = sub.number("pages", 16, 1, 1L << 20);
+      var path = sub.choice("path", kind == dmasim.actors.memory.Region.Kind.P2P ? null : "none", Map.of("none",
+          dmasim.actors.memory.Region.Path.NONE, "bus-address", dmasim.actors.memory.Region.Path.BUS_ADDRESS, "host-bridge",
+          dmasim.actors.memory.Region.Path.HOST_BRIDGE, "not-supported", dmasim.actors.memory.Region.Path.NOT_SUPPORTED));
+      if (kind == dmasim.actors.memory.Region.Kind.MMIO && path != dmasim.actors.memory.Region.Path.NONE) {
+        throw error(o.get("path"), key + ".path", "only P2P regions have a path");
+      }
+      long offset = sub.number("bus-offset-pages", 0, 0, 1L << 30);
+      regions.add(new dmasim.actors.memory.Region(name, kind, next, n, path, offset));
+      next += Math.max(n, 1L << 8);
+    }
+    return pages;
   }
 
   private IommuSettings iommu(int cpus, List<DeviceSettings> devices) {
@@ -321,7 +352,7 @@ public final class ScenarioFile {
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats()));
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions);
   }
 
   private FaultPlan faults() {
@@ -470,7 +501,7 @@ public final class ScenarioFile {
     STEPS.put("if-odd", new StepSpec(0, List.of("counter", "goto"), List.of()));
     STEPS.put("repeat", new StepSpec(0, List.of("times"), List.of("counter")));
     STEPS.put("end-repeat", new StepSpec(0, List.of(), List.of()));
-    STEPS.put("alloc", new StepSpec(0, List.of("buf", "pages"), List.of()));
+    STEPS.put("alloc", new StepSpec(0, List.of("buf", "pages"), List.of("region")));
     STEPS.put("free-pages", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("write", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("read", new StepSpec(0, List.of("buf"), List.of()));
@@ -480,7 +511,7 @@ public final class ScenarioFile {
     STEPS.put("unlink", new StepSpec(0, List.of("state", "seg", "dir"), List.of("device")));
     STEPS.put("destroy", new StepSpec(0, List.of("state", "dir"), List.of("segs", "device")));
     STEPS.put("free", new StepSpec(0, List.of("state"), List.of("device")));
-    STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device")));
+    STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device", "mmio")));
     STEPS.put("mapping-error", new StepSpec(0, List.of("handle", "seg"), List.of("device", "goto")));
     STEPS.put("unmap-phys", new StepSpec(0, List.of("handle", "seg", "dir"), List.of("device")));
     STEPS.put("map-sg", new StepSpec(0, List.of("sg", "buf", "dir"), List.of("device")));
@@ -599,7 +630,11 @@ public final class ScenarioFile {
         case "alloc" -> {
           int pages = (int) count(s, "pages", o, 1, 4096);
           bufferPages.merge(a.get("buf"), pages, Math::max);
-          b.op(new Op.AllocBuffer(a.get("buf"), pages));
+          String region = a.getOrDefault("region", "");
+          if (!region.isEmpty() && regions.stream().noneMatch(r -> r.name().equals(region))) {
+            throw error(s.at(), s.key(), "undefined memory region '" + region + "' (define it in memory.types)");
+          }
+          b.op(new Op.AllocBuffer(a.get("buf"), pages, region));
         }
         case "free-pages" -> b.op(new Op.FreeBuffer(a.get("buf")));
         case "write" -> b.op(new Op.Touch(a.get("buf"), true));
@@ -622,7 +657,10 @@ public final class ScenarioFile {
         }
         case "free" -> b.op(new Op.Free(a.get("state"), dev));
         case "map-phys" -> {
-          for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s)));
+          boolean mmio = flag(s, "mmio");
+          for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
+            b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s), mmio));
+          }
         }
         case "mapping-error" -> {
           for (int seg : segs(s, Integer.MAX_VALUE, o)) {

@@ -170,7 +170,7 @@ public final class CpuLogic {
     } else if (op instanceof Op.AllocBuffer a) {
       to = Names.MEMORY;
       object = a.buf();
-      m = new MemoryCommand.AllocPages(a.buf(), a.pages());
+      m = new MemoryCommand.AllocPages(a.buf(), a.pages(), a.region());
     } else if (op instanceof Op.FreeBuffer f) {
       to = Names.MEMORY;
       object = f.buf();
@@ -206,7 +206,8 @@ public final class CpuLogic {
       m = new IommuCommand.Free(f.dev(), f.state(), new Iova(st.addr()), st.size());
     } else if (op instanceof Op.MapPhys mp) {
       object = mp.handle() + "." + mp.seg();
-      m = new IommuCommand.MapPhys(mp.dev(), object, new Phys(buffer(mp.buf()).get(mp.seg()) << 12), 4096, mp.dir(), DmaAttrs.NONE);
+      m = new IommuCommand.MapPhys(mp.dev(), object, new Phys(buffer(mp.buf()).get(mp.seg()) << 12), 4096, mp.dir(),
+          mp.mmio() ? new DmaAttrs(DmaAttrs.MMIO) : DmaAttrs.NONE);
     } else if (op instanceof Op.UnmapPhys u) {
       object = u.handle() + "." + u.seg();
       m = new IommuCommand.UnmapPhys(u.dev(), object, new Iova(v.handles.get(u.handle()).get(u.seg())), 4096, u.dir(), DmaAttrs.NONE);

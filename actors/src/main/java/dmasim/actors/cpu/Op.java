@@ -13,8 +13,12 @@ public sealed interface Op {
   /** A label for jumps; does nothing. */
   record Label(String name) implements Op {}
 
-  /** Allocate {@code pages} pages into buffer {@code buf} (one segment per page). */
-  record AllocBuffer(String buf, int pages) implements Op {}
+  /** Allocate {@code pages} pages into buffer {@code buf} (one segment per page) from {@code region} ("" = RAM). */
+  record AllocBuffer(String buf, int pages, String region) implements Op {
+    public AllocBuffer(String buf, int pages) {
+      this(buf, pages, "");
+    }
+  }
 
   /** Return the buffer's pages. */
   record FreeBuffer(String buf) implements Op {}
@@ -43,8 +47,12 @@ public sealed interface Op {
   /** dma_iova_free(state). */
   record Free(String state, DeviceId dev) implements Op {}
 
-  /** dma_map_phys of segment {@code seg} of {@code buf} into handle group {@code handle}. */
-  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir) implements Op {}
+  /** dma_map_phys of segment {@code seg} of {@code buf} into handle group {@code handle}; {@code mmio} adds DMA_ATTR_MMIO. */
+  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio) implements Op {
+    public MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir) {
+      this(handle, buf, seg, dev, dir, false);
+    }
+  }
 
   /** dma_mapping_error on handle {@code seg} of group {@code handle}; sets the error flag. */
   record MappingError(String handle, int seg, DeviceId dev) implements Op {}

@@ -63,6 +63,12 @@ public final class DeviceLogic {
     DeviceState.Descriptor desc = s.inFlight.get(tag);
     if (desc == null) return; // lost in a reset
     long iova = desc.pages().get(desc.next());
+    if ((iova & DeviceState.BUS) != 0) {
+      // A PCI bus address: the switch routes it to the peer, the IOMMU never sees it.
+      d.emit(new DeviceEvent.PeerAccessed(cfg.id(), tag, new Iova(iova & ~DeviceState.BUS), desc.write()));
+      pageDone(tag, true);
+      return;
+    }
     transaction(tag, iova, desc.write(), false);
   }
 
@@ -109,7 +115,7 @@ public final class DeviceLogic {
     d.send(cpu, new DeviceReply.Completed(tag, faults));
     if (desc == null || cfg.latePercent() == 0) return;
     if (Draw.below(cfg.seed(), self, tag, "late", 100) >= cfg.latePercent()) return;
-    long iova = desc.pages().get((int) Draw.below(cfg.seed(), self, tag, "late-page", desc.pages().size()));
+    long iova = desc.pages().get((int) Draw.below(cfg.seed(), self, tag, "late-page", desc.pages().size())) & ~DeviceState.BUS;
     long delay = 1 + Draw.below(cfg.seed(), self, tag, "late-delay", cfg.lateMaxDelay());
     d.emit(new DeviceEvent.LateAccessScheduled(tag, new Iova(iova), desc.write(), delay));
     d.send(self, new DeviceCommand.LateAccess(tag, new Iova(iova), desc.write()), delay);

@@ -49,12 +49,15 @@ public final class DeviceState {
     return this;
   }
 
-  /** The IOVA of every 4 KiB page the segments touch, in order. */
+  /** Marks a page address as a PCI bus address (P2P, no IOMMU): the top bit, never set in a real address here. */
+  static final long BUS = Long.MIN_VALUE;
+
+  /** The address of every 4 KiB page the segments touch, in order; bus-address pages carry {@link #BUS}. */
   static List<Long> pagesOf(List<DmaSegment> segments) {
     List<Long> pages = new ArrayList<>();
     for (DmaSegment s : segments) {
       long first = s.addr().addr() & ~0xfffL;
-      for (long a = first; a < s.addr().addr() + s.length(); a += 4096) pages.add(a);
+      for (long a = first; a < s.addr().addr() + s.length(); a += 4096) pages.add(s.busAddress() ? a | BUS : a);
     }
     return pages;
   }

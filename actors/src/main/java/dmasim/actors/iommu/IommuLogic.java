@@ -489,11 +489,31 @@ public final class IommuLogic {
     reply("map_phys", c.handle(), Errno.OK, addr.addr());
   }
 
-  /** iommu_dma_map_sg: one IOVA allocation for all segments laid out granule-aligned, one sync at the end. */
+  /**
+   * iommu_dma_map_sg: P2P segments by their mapping type (bus address: not mapped; not supported:
+   * -EREMOTEIO for the whole list), the rest in one IOVA allocation laid out granule-aligned, one sync.
+   */
   private void onMapSg(IommuCommand.MapSg c) {
     String owner = owner(c.sg());
     long total = 0;
-    for (Segment seg : c.segments()) total += pagesFor(seg.length() + pad(seg.phys().addr())) << cfg.granuleShift();
+    for (Segment seg : c.segments()) {
+      dmasim.actors.memory.Region r = cfg.regionOf(seg.phys().addr() >>> 12);
+      if (r != null && r.path() == dmasim.actors.memory.Region.Path.NOT_SUPPORTED) {
+        d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, 0, c.dir(), c.segments().size(), false, Errno.EREMOTEIO));
+        d.send(caller, new IommuReply.Returned("map_sg", c.sg(), Errno.EREMOTEIO, 0, List.of()));
+        return;
+      }
+      if (r == null || r.path() != dmasim.actors.memory.Region.Path.BUS_ADDRESS) {
+        total += pagesFor(seg.length() + pad(seg.phys().addr())) << cfg.granuleShift();
+      }
+    }
+    if (total == 0) { // every segment is a P2P bus address: nothing goes through the IOMMU
+      List<DmaSegment> bus = new ArrayList<>();
+      for (Segment seg : c.segments()) bus.add(busSegment(seg));
+      d.emit(new ApiReturned(c.dev(), owner, "map_sg", bus.get(0).addr(), 0, 0, 0, c.dir(), c.segments().size(), false, Errno.OK));
+      d.send(caller, new IommuReply.Returned("map_sg", c.sg(), Errno.OK, bus.size(), bus));
+      return;
+    }
     long base = fault("map_sg", owner) != 0 ? -1 : allocIova(c.dev(), owner, "map_sg", total, 0);
     if (base < 0) {
       d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, total, c.dir(), c.segments().size(), false,
@@ -501,11 +521,16 @@ public final class IommuLogic {
       reply("map_sg", c.sg(), Errno.ENOMEM, 0);
       return;
     }
-    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO));
+    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO) || cfg.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
     List<DmaSegment> out = new ArrayList<>();
     long pfn = base;
     long offset = 0;
     for (Segment seg : c.segments()) {
+      dmasim.actors.memory.Region region = cfg.regionOf(seg.phys().addr() >>> 12);
+      if (region != null && region.path() == dmasim.actors.memory.Region.Path.BUS_ADDRESS) {
+        out.add(busSegment(seg)); // SG_DMA_BUS_ADDRESS: pci_p2pdma_bus_addr_map, no IOVA
+        continue;
+      }
       long pad = pad(seg.phys().addr());
       long pages = pagesFor(seg.length() + pad);
       d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "map_sg", base, offset, seg.length(), pfn,
@@ -515,9 +540,15 @@ public final class IommuLogic {
       offset += pages << cfg.granuleShift();
     }
     if (syncMapInline(base, pfn - base)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "map_sg", base, pfn - base, true, Errno.OK));
-    d.emit(new ApiReturned(c.dev(), owner, "map_sg", out.get(0).addr(), base, pfn - base, total, c.dir(), c.segments().size(), false,
+    DmaSegment firstIova = out.stream().filter(x -> !x.busAddress()).findFirst().orElseThrow();
+    d.emit(new ApiReturned(c.dev(), owner, "map_sg", firstIova.addr(), base, pfn - base, total, c.dir(), c.segments().size(), false,
         Errno.OK));
     d.send(caller, new IommuReply.Returned("map_sg", c.sg(), Errno.OK, out.size(), out));
+  }
+
+  private DmaSegment busSegment(Segment seg) {
+    dmasim.actors.memory.Region r = cfg.regionOf(seg.phys().addr() >>> 12);
+    return new DmaSegment(new Iova(seg.phys().addr() + (r.busOffsetPages() << 12)), seg.length(), true);
   }
 
   /** iommu_dma_unmap_phys: WARN_ON(!iova_to_phys) and return; else __iommu_dma_unmap. */
@@ -534,8 +565,15 @@ public final class IommuLogic {
     unmapAndFree(dev, owner, object, api, first, pfn, pagesFor(size + pad), size, dir, nents);
   }
 
-  /** iommu_dma_unmap_sg: unmap the span from the first to the last segment in one __iommu_dma_unmap. */
+  /** iommu_dma_unmap_sg: skip bus-address segments, unmap the span from the first to the last other one in one __iommu_dma_unmap. */
   private void onUnmapSg(IommuCommand.UnmapSg c) {
+    List<DmaSegment> mapped = c.mapped().stream().filter(x -> !x.busAddress()).toList();
+    if (!c.mapped().isEmpty() && mapped.isEmpty()) {
+      d.emit(new ApiReturned(c.dev(), owner(c.sg()), "unmap_sg", c.mapped().get(0).addr(), 0, 0, 0, c.dir(), c.nents(), false, Errno.OK));
+      reply("unmap_sg", c.sg(), Errno.OK, 0);
+      return;
+    }
+    c = new IommuCommand.UnmapSg(c.dev(), c.sg(), mapped, c.nents(), c.dir(), c.attrs());
     if (c.mapped().isEmpty()) {
       onUnmap(c.dev(), c.sg(), "unmap_sg", Iova.MAPPING_ERROR, Iova.MAPPING_ERROR, 0, c.dir(), c.nents());
       return;

@@ -29,6 +29,7 @@ import java.util.TreeMap;
  *     invalidations (B10, 2212fc2acf3f "iommu/amd: Fix domain flush size when syncing iotlb")
  * @param fqBarrier queue_iova orders the PTE clear before reading fq_flush_start_cnt (smp_mb, B3 7a7c5badf858);
  *     false models the missing barrier (R1): the clear reaches the walker one invalidation latency later
+ * @param regions memory that is not RAM (MMIO, P2P BARs) and the P2P path to each
  */
 public record IommuSettings(
     Mode mode,
@@ -47,7 +48,8 @@ public record IommuSettings(
     long faultSeed,
     boolean teardownTimerSync,
     boolean gatherEndBug,
-    boolean fqBarrier) {
+    boolean fqBarrier,
+    List<dmasim.actors.memory.Region> regions) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -79,6 +81,7 @@ public record IommuSettings(
     reserved = List.copyOf(reserved);
     devices = new TreeMap<>(devices);
     if (faults == null) faults = FaultPlan.NONE;
+    regions = regions == null ? List.of() : List.copyOf(regions);
   }
 
   /** A copy with {@code f} applied to a builder of all fields. */
@@ -92,18 +95,18 @@ public record IommuSettings(
   private static final class Builder {
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
-    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
-      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier);
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions);
     }
   }
 
@@ -120,6 +123,16 @@ public record IommuSettings(
 
   public IommuSettings withGatherEndBug(boolean bug) {
     return with(b -> b.gatherEndBug = bug);
+  }
+
+  public IommuSettings withRegions(List<dmasim.actors.memory.Region> rs) {
+    return with(b -> b.regions = rs);
+  }
+
+  /** The region holding physical page {@code pfn}, or null for RAM. */
+  public dmasim.actors.memory.Region regionOf(long pfn) {
+    for (dmasim.actors.memory.Region r : regions) if (r.contains(pfn)) return r;
+    return null;
   }
 
   public IommuSettings withFqBarrier(boolean barrier) {
@@ -139,7 +152,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false, true);
+        FaultPlan.NONE, 0, true, false, true, List.of());
   }
 
   public IommuSettings withCachingMode(boolean on) {

@@ -14,7 +14,12 @@ public final class Memory {
   private Memory() {}
 
   public static Behavior<Envelope> create(String runId, long totalPages, Wire wire) {
-    return ModelBehavior.create(runId, Names.MEMORY, wire, () -> new MemoryState(FIRST_PFN, totalPages), MemoryLogic::decide,
+    return create(runId, totalPages, java.util.List.of(), wire);
+  }
+
+  /** RAM plus non-RAM regions (MMIO, P2P BARs) that buffers can be allocated from. */
+  public static Behavior<Envelope> create(String runId, long totalPages, java.util.List<Region> regions, Wire wire) {
+    return ModelBehavior.create(runId, Names.MEMORY, wire, () -> new MemoryState(FIRST_PFN, totalPages, regions), MemoryLogic::decide,
         MemoryState::apply, s -> s);
   }
 }

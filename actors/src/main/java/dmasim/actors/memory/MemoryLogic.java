@@ -15,11 +15,13 @@ public final class MemoryLogic {
     Decision d = new Decision();
     if (env.message() instanceof MemoryCommand.AllocPages a) {
       String owner = env.sender() + "/" + a.owner();
-      if (s.available() < a.count()) {
+      MemoryState from = s.region(a.region());
+      if (from == null) throw new IllegalArgumentException("no memory region '" + a.region() + "'");
+      if (from.available() < a.count()) {
         d.emit(new MemoryEvent.AllocationFailed(owner, a.count()));
         d.send(env.sender(), new MemoryReply.PagesAllocated(a.owner(), List.of()));
       } else {
-        List<Long> pfns = s.peek(a.count());
+        List<Long> pfns = from.peek(a.count());
         d.emit(new MemoryEvent.PagesAllocated(owner, pfns));
         d.send(env.sender(), new MemoryReply.PagesAllocated(a.owner(), pfns));
       }

@@ -32,13 +32,31 @@ public final class MemoryState {
   }
 
   public MemoryState(long firstPfn, long totalPages) {
+    this(firstPfn, totalPages, java.util.List.of());
+  }
+
+  /** RAM of {@code totalPages} from {@code firstPfn}, and the non-RAM regions (each its own free list). */
+  public MemoryState(long firstPfn, long totalPages, java.util.List<Region> regions) {
     this.firstPfn = firstPfn;
     this.totalPages = totalPages;
     this.nextFresh = firstPfn;
+    for (Region r : regions) this.regions.put(r.name(), new MemoryState(r.startPfn(), r.pages()));
+  }
+
+  private final java.util.TreeMap<String, MemoryState> regions = new java.util.TreeMap<>();
+
+  /** The allocator for {@code region} ("" = RAM), or null when there is no such region. */
+  public MemoryState region(String region) {
+    return region.isEmpty() ? this : regions.get(region);
   }
 
   public long available() {
     return free.size() + (firstPfn + totalPages - nextFresh);
+  }
+
+  private MemoryState owning(long pfn) {
+    for (MemoryState r : regions.values()) if (pfn >= r.firstPfn && pfn < r.firstPfn + r.totalPages) return r;
+    return this;
   }
 
   /** The pages an allocation of {@code count} would get, without taking them. */
@@ -53,7 +71,11 @@ public final class MemoryState {
   }
 
   public MemoryState apply(Event event) {
-    if (event instanceof MemoryEvent.PagesAllocated a) {
+    if (event instanceof MemoryEvent.PagesAllocated a && !a.pfns().isEmpty() && owning(a.pfns().get(0)) != this) {
+      owning(a.pfns().get(0)).apply(event);
+    } else if (event instanceof MemoryEvent.PagesFreed f && !f.pfns().isEmpty() && owning(f.pfns().get(0)) != this) {
+      owning(f.pfns().get(0)).apply(event);
+    } else if (event instanceof MemoryEvent.PagesAllocated a) {
       for (long p : a.pfns()) {
         if (!free.isEmpty() && free.peekFirst() == p) free.removeFirst();
         else if (p == nextFresh) nextFresh++;

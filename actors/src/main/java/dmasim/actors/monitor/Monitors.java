@@ -8,7 +8,7 @@ import java.util.List;
 public final class Monitors {
   /** Names of the standard monitors, in the order they run. */
   public static final List<String> STANDARD = List.of("Termination", "IovaSpace", "FlushQueue", "Translation", "SyncBeforeUse", "IovaApiUsage",
-      "DmaApiDebug", "CpuDeviceOwnership", "MemorySafety");
+      "DmaApiDebug", "CpuDeviceOwnership", "MemorySafety", "MemoryType");
 
   private Monitors() {}
 
@@ -44,6 +44,7 @@ public final class Monitors {
         case "DmaApiDebug" -> new DmaApiDebugMonitor();
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
         case "MemorySafety" -> new MemorySafetyMonitor();
+        case "MemoryType" -> new MemoryTypeMonitor(iommu.regions());
         case "Termination" -> new TerminationMonitor();
         default -> {
           MonitorProvider p = providers.get(n);
@@ -71,6 +72,7 @@ public final class Monitors {
     all.add(new DmaApiDebugMonitor());
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
+    all.add(new MemoryTypeMonitor(iommu.regions()));
     return new MonitorSuite(shadow, all, new RunStats(translation));
   }
 }
