@@ -379,6 +379,54 @@ class MonitorsTest {
     }
   }
 
+  @Nested
+  class MemoryType {
+    final List<dmasim.actors.memory.Region> regions = List.of(
+        new dmasim.actors.memory.Region("bar", dmasim.actors.memory.Region.Kind.MMIO, 0x100000, 16, dmasim.actors.memory.Region.Path.NONE, 0),
+        new dmasim.actors.memory.Region("peer", dmasim.actors.memory.Region.Kind.P2P, 0x200000, 16,
+            dmasim.actors.memory.Region.Path.BUS_ADDRESS, 0x100));
+
+    RangeLinked linkOf(long phys, int protBits) {
+      return new RangeLinked(DEV, "cpu0/h.0", "map_phys", 8, 0, 4096, 8, phys, 1, new Prot(protBits), Direction.TO_DEVICE);
+    }
+
+    @Test
+    void mmioMappedWithoutTheAttributeFires() {
+      assertEquals("MEMTYPE", new Probe(new MemoryTypeMonitor(regions)).on("iommu0", linkOf(0x100000, Prot.READ | Prot.CACHE)).invariant());
+    }
+
+    @Test
+    void aBusAddressPeerReachedThroughTheIommuFires() {
+      assertEquals("P2P", new Probe(new MemoryTypeMonitor(regions)).on("iommu0", access(8, 0x200001, true, "walk", false)).invariant());
+    }
+
+    @Test
+    void mmioWithTheAttributeAndPeerAccessesByBusAddressAreQuiet() {
+      Probe p = new Probe(new MemoryTypeMonitor(regions)).on("iommu0", linkOf(0x100000, Prot.READ | Prot.MMIO))
+          .on("dev0", new DeviceEvent.PeerAccessed(DEV, 1, new Iova((0x200001L + 0x100) << 12), true))
+          .on("iommu0", access(8, 0x100000, false, "walk", false));
+      assertTrue(p.violations().isEmpty(), p.violations().toString());
+    }
+  }
+
+  @Nested
+  class InvalidationCost {
+    @Test
+    void moreCommandsThanTheBudgetForOneUnmapFires() {
+      Probe p = new Probe(new InvalidationCostMonitor(1)).on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1),
+          new IommuEvent.InvalidationPosted(1, "range", 8, 1, 1, null), new IommuEvent.InvalidationPosted(2, "range", 9, 1, 1, null));
+      assertEquals("COST", p.invariant());
+    }
+
+    @Test
+    void oneCommandPerUnmapIsQuiet() {
+      Probe p = new Probe(new InvalidationCostMonitor(1)).on("iommu0", cleared("a", "destroy", 8, 0, 4096, 8, 1),
+          new IommuEvent.InvalidationPosted(1, "range", 8, 1, 1, null)).on("iommu0", cleared("b", "destroy", 16, 0, 4096, 16, 1),
+          new IommuEvent.InvalidationPosted(2, "range", 16, 1, 1, null));
+      assertTrue(p.violations().isEmpty());
+    }
+  }
+
   @Test
   void violationsNameTheStepActorsAndCausalChain() {
     MonitorSuite suite = new MonitorSuite(List.of(new SyncBeforeUseMonitor(true)), new RunStats(new TranslationMonitor()));
