@@ -52,7 +52,6 @@ public final class Catalog {
       for (String file : resource("catalog/index.txt").lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList()) {
         Scenario sc = ScenarioFile.parse("catalog/" + file, resource("catalog/" + file));
         if (c.put(sc.name(), sc) != null || SCENARIOS.containsKey(sc.name())) throw new IllegalStateException("duplicate scenario " + sc.name());
-        c.put(sc.name(), sc);
       }
       catalogue = c;
     }

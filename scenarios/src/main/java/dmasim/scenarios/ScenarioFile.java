@@ -177,8 +177,7 @@ public final class ScenarioFile {
     String name = string("name", null);
     if (!name.matches("[a-z0-9][a-z0-9-]{0,63}")) throw error("name", "use lower-case letters, digits and '-' (at most 64), got '" + name + "'");
     String description = string("description", null);
-    string("variant", "none");
-    if (c.hasPath("variant")) choice("variant", null, Map.of("fixed", 1, "buggy", 2, "none", 0));
+    choice("variant", "none", Map.of("fixed", 1, "buggy", 2, "none", 0));
     if (c.hasPath("pair")) string("pair", null);
     int cpus = (int) number("cpus", 1, 1, 64);
     List<DeviceSettings> devices = devices();
@@ -717,7 +716,7 @@ public final class ScenarioFile {
     String v = s.args().get("seg");
     List<Integer> out = new ArrayList<>();
     if ("all".equals(v)) {
-      int n = bufferPages == Integer.MAX_VALUE ? (int) o.segments() : bufferPages;
+      int n = bufferPages == Integer.MAX_VALUE ? o.segments() : bufferPages;
       if (n == 0) throw error(s.at(), s.key(), "seg=all needs the buffer allocated earlier in the program");
       for (int i = 0; i < n; i++) out.add(i);
       return out;

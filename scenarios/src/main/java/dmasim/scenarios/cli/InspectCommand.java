@@ -1,6 +1,5 @@
 package dmasim.scenarios.cli;
 
-import dmasim.scenarios.Catalog;
 import dmasim.scenarios.Inspector;
 import dmasim.scenarios.RecordedStep;
 import dmasim.scenarios.RunRecord;
@@ -39,8 +38,9 @@ final class InspectCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (step < 0) throw new UserError("--step must not be negative");
     try (Session session = new Session(journal.kind, journal.dataDir)) {
-      RunRecord record = session.journal.lookup(runId);
-      Scenario s = Catalog.resolve(record.scenario());
+      Session.Kept kept = session.kept(runId);
+      RunRecord record = kept.record();
+      Scenario s = kept.scenario();
       List<RecordedStep> recorded = session.journal.read(session.system, runId);
       if (step > recorded.size()) throw new UserError("run " + runId + " has " + recorded.size() + " steps; --step " + step + " is beyond it");
       Inspector.Snapshot snap = Inspector.inspect(s.build().apply(record.options()), recorded, step, 8);

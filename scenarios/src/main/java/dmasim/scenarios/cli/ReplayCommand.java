@@ -1,6 +1,5 @@
 package dmasim.scenarios.cli;
 
-import dmasim.scenarios.Catalog;
 import dmasim.scenarios.RecordedStep;
 import dmasim.scenarios.Replayer;
 import dmasim.scenarios.RunRecord;
@@ -34,8 +33,9 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     try (Session session = new Session(journal.kind, journal.dataDir)) {
-      RunRecord record = session.journal.lookup(runId);
-      Scenario s = Catalog.resolve(record.scenario());
+      Session.Kept kept = session.kept(runId);
+      RunRecord record = kept.record();
+      Scenario s = kept.scenario();
       List<RecordedStep> recorded = session.journal.read(session.system, runId);
       if (recorded.isEmpty()) throw new UserError("run " + runId + " is registered but its journal is empty");
       Replayer.Result r = Replayer.replay(session.runner, s, record, recorded, stepThrough ? out::println : null);

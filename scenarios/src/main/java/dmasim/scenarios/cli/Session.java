@@ -4,7 +4,10 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import dmasim.scenarios.InfrastructureError;
 import dmasim.scenarios.Journal;
+import dmasim.scenarios.Catalog;
+import dmasim.scenarios.RunRecord;
 import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
 import dmasim.scenarios.UserError;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,15 @@ final class Session implements AutoCloseable {
       throw e;
     }
     this.runner = new Runner(system);
+  }
+
+  /** A kept run and the scenario it ran. */
+  record Kept(RunRecord record, Scenario scenario) {}
+
+  /** Looks up a kept run in the registry and resolves its scenario (by name, or the file it came from). */
+  Kept kept(String runId) {
+    RunRecord record = journal.lookup(runId);
+    return new Kept(record, Catalog.resolve(record.scenario()));
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dmasim.scenarios.cli;
 
-import dmasim.scenarios.Catalog;
 import dmasim.scenarios.Explorer;
 import dmasim.scenarios.RunRecord;
 import dmasim.scenarios.Scenario;
@@ -34,9 +33,10 @@ final class ShrinkCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (schedules < 1) throw new UserError("--schedules must be at least 1");
     try (Session session = new Session(journal.kind, journal.dataDir)) {
-      RunRecord record = session.journal.lookup(runId);
+      Session.Kept kept = session.kept(runId);
+      RunRecord record = kept.record();
       if (record.monitor() == null) throw new UserError("run " + runId + " is " + record.verdict() + ": there is nothing to shrink");
-      Scenario s = Catalog.resolve(record.scenario());
+      Scenario s = kept.scenario();
       Shrinker.Result r = new Shrinker(new Explorer(session.runner, session.journal), schedules).shrink(s, record);
       out.printf(Locale.ROOT, "shrink %s (%s, breaks %s): %d candidates tried%n", runId, record.scenario(), record.monitor(), r.candidatesTried());
       out.printf(Locale.ROOT, "  %-14s %10s %10s%n", "", "before", "after");
