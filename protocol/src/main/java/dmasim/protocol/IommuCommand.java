@@ -25,7 +25,9 @@ import java.util.List;
   @JsonSubTypes.Type(IommuCommand.InvalidationDone.class),
   @JsonSubTypes.Type(IommuCommand.FlushQueueTimeout.class),
   @JsonSubTypes.Type(IommuCommand.TearDown.class),
-  @JsonSubTypes.Type(IommuCommand.PteClearLands.class)
+  @JsonSubTypes.Type(IommuCommand.PteClearLands.class),
+  @JsonSubTypes.Type(IommuCommand.Attach.class),
+  @JsonSubTypes.Type(IommuCommand.SyncMapFlagLands.class)
 })
 public sealed interface IommuCommand extends Message {
 
@@ -95,6 +97,12 @@ public sealed interface IommuCommand extends Message {
 
   /** The store clearing PTEs of [startPfn, startPfn+pages) reaches the page walker (the missing-barrier window ends). */
   record PteClearLands(long startPfn, long pages) implements IommuCommand {}
+
+  /** Attach the domain to another IOMMU unit, one that caches not-present entries when {@code cachingMode} (B6). */
+  record Attach(boolean cachingMode) implements IommuCommand {}
+
+  /** The flush-on-map flag OR-ed in at attach becomes visible to the map path (the B6 window ends). */
+  record SyncMapFlagLands() implements IommuCommand {}
 
   /** Tear the DMA domain down (device removal / group release: iommu_dma_free_fq). */
   record TearDown() implements IommuCommand {}

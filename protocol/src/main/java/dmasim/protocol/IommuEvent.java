@@ -34,6 +34,9 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.FaultDecided.class),
   @JsonSubTypes.Type(IommuEvent.PteClearPending.class),
   @JsonSubTypes.Type(IommuEvent.PteClearVisible.class),
+  @JsonSubTypes.Type(IommuEvent.IommuAttached.class),
+  @JsonSubTypes.Type(IommuEvent.AttachRefused.class),
+  @JsonSubTypes.Type(IommuEvent.SyncMapFlagSet.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
   @JsonSubTypes.Type(IommuEvent.DmaFaulted.class)
 })
@@ -157,6 +160,15 @@ public sealed interface IommuEvent extends Event {
 
   /** The cleared PTEs of [iovaPfn, iovaPfn+pages) became visible to the walker; {@code startCnt} is fq_flush_start_cnt at that moment. */
   record PteClearVisible(long iovaPfn, long pages, long startCnt) implements IommuEvent {}
+
+  /** The domain was attached to an IOMMU that caches not-present entries from now on ({@code cachingMode}). */
+  record IommuAttached(boolean cachingMode) implements IommuEvent {}
+
+  /** Attach refused: the domain was allocated without flush-on-map and the IOMMU needs it (cee686775f9c). */
+  record AttachRefused(String reason) implements IommuEvent {}
+
+  /** The domain's flush-on-map (iotlb_sync_map) flag is now set for every map. */
+  record SyncMapFlagSet() implements IommuEvent {}
 
   /** A device transaction was translated and performed (via "iotlb" hit or page-table "walk"). */
   record DmaAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)

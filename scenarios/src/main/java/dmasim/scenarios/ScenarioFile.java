@@ -47,7 +47,7 @@ public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
       "faults", "monitors", "expect");
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
-      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug");
+      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach");
   static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "ats", "atc-entries", "dma-mask-bits", "page-time",
       "late-access-percent", "late-access-max-delay", "p2p");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
@@ -235,7 +235,7 @@ public final class ScenarioFile {
   private static IommuSettings resized(IommuSettings s, int cpus) {
     return new IommuSettings(s.mode(), s.granuleShift(), s.apertureEndPfn(), s.reserved(), s.iotlbCapacity(), s.cachingMode(), s.fqSize(),
         s.fqTimeout(), s.invalidationLatency(), s.atcFirst(), cpus, s.devices(), s.faults(), s.faultSeed(), s.teardownTimerSync(),
-        s.gatherEndBug(), s.fqBarrier(), s.regions());
+        s.gatherEndBug(), s.fqBarrier(), s.regions(), s.syncMapFlagAtAttach());
   }
 
   private final List<String> names = new ArrayList<>();
@@ -348,10 +348,11 @@ public final class ScenarioFile {
     boolean atcFirst = choice("iommu.invalidation-order", "iotlb-then-atc", Map.of("iotlb-then-atc", false, "atc-then-iotlb", true));
     boolean timerSync = bool("iommu.teardown-deletes-timer-sync", true);
     boolean gatherBug = bool("iommu.gather-end-bug", false);
+    boolean flagAtAttach = bool("iommu.sync-map-flag-at-attach", false);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats()));
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach);
   }
 
   private FaultPlan faults() {
@@ -523,6 +524,7 @@ public final class ScenarioFile {
     STEPS.put("unlock", new StepSpec(1, List.of(), List.of()));
     STEPS.put("reset-device", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("teardown-domain", new StepSpec(0, List.of(), List.of()));
+    STEPS.put("attach-iommu", new StepSpec(0, List.of(), List.of("caching-mode")));
     STEPS.put("request-done", new StepSpec(0, List.of(), List.of()));
     STEPS.put("unbind", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("end", new StepSpec(0, List.of(), List.of()));
@@ -680,6 +682,7 @@ public final class ScenarioFile {
         case "unlock" -> b.op(new Op.Unlock(s.positional().get(0)));
         case "reset-device" -> b.op(new Op.ResetDevice(dev));
         case "teardown-domain" -> b.op(new Op.TearDownDomain());
+        case "attach-iommu" -> b.op(new Op.AttachIommu(!a.containsKey("caching-mode") || flag(s, "caching-mode")));
         case "request-done" -> b.op(new Op.RequestDone());
         case "unbind" -> b.op(new Op.Unbind(dev));
         case "end" -> b.op(new Op.End());

@@ -159,7 +159,10 @@ public final class CpuLogic {
     String to = Names.IOMMU;
     Message m;
     String object;
-    if (op instanceof Op.Lock l) {
+    if (op instanceof Op.AttachIommu at) {
+      object = "domain";
+      m = new IommuCommand.Attach(at.cachingMode());
+    } else if (op instanceof Op.Lock l) {
       to = Names.MEMORY;
       object = l.name();
       m = new MemoryCommand.Lock(l.name());
@@ -242,6 +245,7 @@ public final class CpuLogic {
     return switch (n) {
       case "AllocPages" -> "alloc_pages";
       case "Lock" -> "lock";
+      case "Attach" -> "attach";
       case "Unlock" -> "unlock";
       case "FreePages" -> "free_pages";
       case "TryAlloc" -> "try_alloc";

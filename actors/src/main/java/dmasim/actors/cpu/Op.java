@@ -102,6 +102,9 @@ public sealed interface Op {
   /** Reset the device (function-level reset): in-flight DMA and its ATC are lost. Does not wait. */
   record ResetDevice(DeviceId dev) implements Op {}
 
+  /** Attach the DMA domain to another IOMMU unit (caching mode or not); waits for the answer, error flag on refusal. */
+  record AttachIommu(boolean cachingMode) implements Op {}
+
   /** Tear the DMA domain down (device removal). Does not wait. */
   record TearDownDomain() implements Op {}
 

@@ -70,6 +70,8 @@ public final class IommuLogic {
     else if (m instanceof IommuCommand.InvalidationDone c) onInvalidationDone(c.id());
     else if (m instanceof IommuCommand.FlushQueueTimeout) onFlushTimeout();
     else if (m instanceof IommuCommand.TearDown) onTearDown();
+    else if (m instanceof IommuCommand.Attach c) onAttach(c);
+    else if (m instanceof IommuCommand.SyncMapFlagLands) d.emit(new IommuEvent.SyncMapFlagSet());
     else if (m instanceof IommuCommand.PteClearLands c) d.emit(new IommuEvent.PteClearVisible(c.startPfn(), c.pages(), s.startCnt));
     else if (m instanceof DeviceReply.AtcInvalidated c) onAtcInvalidated(c.id());
     else throw new IllegalArgumentException("IommuUnit cannot handle " + m.getClass().getName());
@@ -187,7 +189,7 @@ public final class IommuLogic {
 
   /** Flush-on-map inside a classic map call (iommu_map -> iotlb_sync_map): completes before the call returns. */
   private boolean syncMapInline(long startPfn, long pages) {
-    if (!cfg.cachingMode()) return false;
+    if (!s.syncMapFlag) return false;
     long id = nextId++;
     d.emit(new IommuEvent.InvalidationPosted(id, "range", startPfn, pages, 1, null));
     d.emit(new IommuEvent.InvalidationCompleted(id, "range", startPfn, pages, countCached(startPfn, pages)));
@@ -286,7 +288,7 @@ public final class IommuLogic {
       reply("sync", c.state(), err, 0);
       return;
     }
-    if (!cfg.cachingMode()) {
+    if (!s.syncMapFlag) {
       d.emit(new IommuEvent.RangeSynced(c.dev(), owner(c.state()), "sync", pfn, pages, false, Errno.OK));
       reply("sync", c.state(), Errno.OK, 0);
       return;
@@ -394,6 +396,24 @@ public final class IommuLogic {
     d.emit(new IommuEvent.FlushTimerFired());
     d.emit(new IommuEvent.FlushStarted(s.startCnt + 1, "timer"));
     invalidate(0, 0, fqFlush(true, -1, null));
+  }
+
+  /**
+   * Attach to another IOMMU unit. Fixed (cee686775f9c): the flush-on-map flag is a static property
+   * decided at domain allocation, so attaching to a caching-mode IOMMU without it is refused.
+   * Buggy (12724ce3fe1a): the flag is OR-ed in at attach without locking against the map path;
+   * maps in flight still read the old flag until it lands.
+   */
+  private void onAttach(IommuCommand.Attach c) {
+    boolean needs = c.cachingMode() && !s.syncMapFlag;
+    if (needs && !cfg.syncMapFlagAtAttach()) {
+      d.emit(new IommuEvent.AttachRefused("the domain was allocated without iotlb_sync_map and this IOMMU caches not-present entries"));
+      reply("attach", "domain", Errno.EINVAL, 0);
+      return;
+    }
+    d.emit(new IommuEvent.IommuAttached(c.cachingMode()));
+    if (needs) d.send(Names.IOMMU, new IommuCommand.SyncMapFlagLands(), cfg.invalidationLatency());
+    reply("attach", "domain", Errno.OK, 0);
   }
 
   /** iommu_dma_free_fq: timer_delete_sync, queued page lists freed, IOVAs dropped with the iova_domain. No final flush. */
@@ -607,7 +627,7 @@ public final class IommuLogic {
     if (entry == Iotlb.MISS) {
       via = "walk";
       entry = s.walk(pfn);
-      if (entry >= 0 || cfg.cachingMode()) fill(pfn, entry);
+      if (entry >= 0 || s.caching) fill(pfn, entry);
     }
     String fault = null;
     if (entry == Iotlb.NOT_PRESENT) fault = "cached not-present IOTLB entry (caching mode)";

@@ -30,6 +30,8 @@ import java.util.TreeMap;
  * @param fqBarrier queue_iova orders the PTE clear before reading fq_flush_start_cnt (smp_mb, B3 7a7c5badf858);
  *     false models the missing barrier (R1): the clear reaches the walker one invalidation latency later
  * @param regions memory that is not RAM (MMIO, P2P BARs) and the P2P path to each
+ * @param syncMapFlagAtAttach the domain's flush-on-map flag is OR-ed in at attach, racing maps in
+ *     flight (B6, 12724ce3fe1a); false: decided at allocation, such an attach is refused (cee686775f9c)
  */
 public record IommuSettings(
     Mode mode,
@@ -49,7 +51,8 @@ public record IommuSettings(
     boolean teardownTimerSync,
     boolean gatherEndBug,
     boolean fqBarrier,
-    List<dmasim.actors.memory.Region> regions) {
+    List<dmasim.actors.memory.Region> regions,
+    boolean syncMapFlagAtAttach) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -95,18 +98,18 @@ public record IommuSettings(
   private static final class Builder {
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
-    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
-      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions);
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach);
     }
   }
 
@@ -135,6 +138,10 @@ public record IommuSettings(
     return null;
   }
 
+  public IommuSettings withSyncMapFlagAtAttach(boolean atAttach) {
+    return with(b -> b.syncMapFlagAtAttach = atAttach);
+  }
+
   public IommuSettings withFqBarrier(boolean barrier) {
     return with(b -> b.fqBarrier = barrier);
   }
@@ -152,7 +159,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false, true, List.of());
+        FaultPlan.NONE, 0, true, false, true, List.of(), false);
   }
 
   public IommuSettings withCachingMode(boolean on) {

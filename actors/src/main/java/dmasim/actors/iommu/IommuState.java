@@ -37,6 +37,8 @@ public final class IommuState {
   long finishCnt;
   boolean timerOn;
   boolean tornDown;
+  boolean caching; // the attached IOMMUs cache not-present entries
+  boolean syncMapFlag; // the domain flushes on map (iotlb_sync_map)
   final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
   long nextInvalidation = 1;
   // volatile
@@ -51,6 +53,8 @@ public final class IommuState {
     for (long[] r : settings.reserved()) allocator.reserve(r[0], r[1]);
     for (int i = 0; i < settings.flushQueues(); i++) rings.add(new FlushQueue(settings.fqSize()));
     this.iotlb = new Iotlb(settings.iotlbCapacity());
+    this.caching = settings.cachingMode();
+    this.syncMapFlag = settings.cachingMode();
   }
 
   public IommuSettings settings() {
@@ -149,6 +153,10 @@ public final class IommuState {
       timerOn = false;
     } else if (e instanceof IommuEvent.DomainTornDown) {
       tornDown = true;
+    } else if (e instanceof IommuEvent.IommuAttached a) {
+      caching |= a.cachingMode();
+    } else if (e instanceof IommuEvent.SyncMapFlagSet) {
+      syncMapFlag = true;
     } else if (e instanceof IommuEvent.FaultDecided f) {
       calls.put(f.op(), f.call());
     }

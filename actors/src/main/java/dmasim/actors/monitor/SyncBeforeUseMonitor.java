@@ -10,10 +10,11 @@ import dmasim.protocol.IommuEvent;
  * before the device uses them. On an IOMMU that caches not-present entries (caching mode,
  * NpCache, s390) the device may fault on a mapping the kernel considers valid; elsewhere it is
  * still a contract violation of Documentation/core-api/dma-api.rst that breaks on those IOMMUs.
- * A fault on a cached not-present entry of a synced mapping is a violation too.
+ * A fault on a cached not-present entry of a synced mapping is a violation too. Once the domain
+ * is attached to such an IOMMU, classic maps (map_phys, map_sg) must flush on map as well (B6).
  */
 public final class SyncBeforeUseMonitor extends AbstractMonitor {
-  private final boolean cachingMode;
+  private boolean cachingMode;
   private final LongLongMap unsynced = new LongLongMap(256);
 
   public SyncBeforeUseMonitor(boolean cachingMode) {
@@ -28,8 +29,11 @@ public final class SyncBeforeUseMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
-    if (event instanceof IommuEvent.RangeLinked l) {
-      if (l.api().equals("link")) for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.put(p, at.step());
+    if (event instanceof IommuEvent.IommuAttached a) {
+      cachingMode |= a.cachingMode();
+    } else if (event instanceof IommuEvent.RangeLinked l) {
+      // dma_iova_link never flushes; a classic map flushes inside the call when the domain says so.
+      if (l.api().equals("link") || cachingMode) for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.put(p, at.step());
     } else if (event instanceof IommuEvent.RangeSynced s && s.errno() == 0) {
       // A failed iotlb_sync_map (B11) made nothing visible: the range stays unsynced.
       for (long p = s.iovaPfn(); p < s.iovaPfn() + s.pages(); p++) unsynced.remove(p);
@@ -47,7 +51,7 @@ public final class SyncBeforeUseMonitor extends AbstractMonitor {
 
   private boolean check(StepInfo at, long pfn, String what) {
     if (!unsynced.containsKey(pfn)) return false;
-    violate("I9", at, what + " IOVA pfn " + pfn + " linked at step " + unsynced.get(pfn, 0) + " but never made visible with dma_iova_sync"
+    violate("I9", at, what + " IOVA pfn " + pfn + " mapped at step " + unsynced.get(pfn, 0) + " but never made visible (dma_iova_sync / iotlb_sync_map)"
         + (cachingMode ? ": this caching-mode IOMMU may still hold a not-present entry for it"
             : ": an IOMMU that caches not-present entries (caching mode, NpCache, s390) would fault"));
     unsynced.remove(pfn);

@@ -209,6 +209,25 @@ class IommuLogicTest {
   }
 
   @Test
+  void attachingACachingModeIommuIsRefusedWhenTheFlagIsStatic() {
+    IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.STRICT));
+    assertEquals(Errno.EINVAL, returned(h.deliver("cpu1", new IommuCommand.Attach(true))).errno());
+    assertTrue(h.eventsOf(IommuEvent.IommuAttached.class).isEmpty());
+  }
+
+  @Test
+  void withTheFlagSetAtAttachMapsInTheWindowSkipTheFlush() {
+    IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.STRICT).withSyncMapFlagAtAttach(true));
+    assertEquals(Errno.OK, returned(h.deliver("cpu1", new IommuCommand.Attach(true))).errno());
+    h.deliver("cpu0", new IommuCommand.MapPhys(DEV, "h", new Phys(0x9000), PAGE, Direction.TO_DEVICE, DmaAttrs.NONE));
+    assertTrue(h.eventsOf(IommuEvent.RangeSynced.class).isEmpty(), "the map read the flag before it landed: no flush");
+    h.drainSelf();
+    assertEquals(1, h.eventsOf(IommuEvent.SyncMapFlagSet.class).size());
+    h.deliver("cpu0", new IommuCommand.MapPhys(DEV, "h2", new Phys(0xa000), PAGE, Direction.TO_DEVICE, DmaAttrs.NONE));
+    assertTrue(h.eventsOf(IommuEvent.RangeSynced.class).get(0).flushedIotlb(), "after it landed, maps flush");
+  }
+
+  @Test
   void noTimerFlushAfterTeardown() {
     IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.LAZY));
     long addr = tryAlloc(h, "s", 0, PAGE);

@@ -201,6 +201,20 @@ class MonitorsTest {
     }
 
     @Test
+    void aClassicMapWithoutFlushAfterAttachingACachingIommuFires() {
+      RangeLinked map = new RangeLinked(DEV, "cpu0/h.0", "map_phys", 8, 0, 4096, 8, 100, 1, RW, Direction.TO_DEVICE);
+      Probe p = new Probe(new SyncBeforeUseMonitor(false)).on("iommu0", new IommuEvent.IommuAttached(true)).on("iommu0", map)
+          .on("iommu0", access(8, 100, false, "walk", false));
+      assertEquals("I9", p.invariant());
+    }
+
+    @Test
+    void aClassicMapWithoutCachingIsQuiet() {
+      RangeLinked map = new RangeLinked(DEV, "cpu0/h.0", "map_phys", 8, 0, 4096, 8, 100, 1, RW, Direction.TO_DEVICE);
+      assertTrue(new Probe(new SyncBeforeUseMonitor(false)).on("iommu0", map).on("iommu0", access(8, 100, false, "walk", false)).violations().isEmpty());
+    }
+
+    @Test
     void accessAfterSyncIsQuiet() {
       Probe p = new Probe(new SyncBeforeUseMonitor(true)).on("iommu0", link("a", 8, 0, 4096, 8, 100, 1))
           .on("iommu0", new IommuEvent.RangeSynced(DEV, "a", "sync", 8, 1, true, Errno.OK)).on("iommu0", access(8, 100, false, "walk", false));
