@@ -7,6 +7,7 @@ import java.util.List;
 @JsonSubTypes({
   @JsonSubTypes.Type(DeviceCommand.Submit.class),
   @JsonSubTypes.Type(DeviceCommand.Reset.class),
+  @JsonSubTypes.Type(DeviceCommand.Remove.class),
   @JsonSubTypes.Type(DeviceCommand.InvalidateAtc.class),
   @JsonSubTypes.Type(DeviceCommand.NextAccess.class),
   @JsonSubTypes.Type(DeviceCommand.LateAccess.class)
@@ -22,6 +23,9 @@ public sealed interface DeviceCommand extends Message {
 
   /** A modelled function-level reset: in-flight DMA and the ATC are lost. */
   record Reset() implements DeviceCommand {}
+
+  /** Surprise removal: the device is gone; nothing in flight completes and nothing later is answered. */
+  record Remove() implements DeviceCommand {}
 
   /** ATS invalidation request for {@code pages} pages from {@code startPfn} (all pages when {@code pages} is 0). */
   record InvalidateAtc(long id, long startPfn, long pages) implements DeviceCommand {}

@@ -13,7 +13,9 @@ import java.util.List;
   @JsonSubTypes.Type(DeviceEvent.AtcAccessed.class),
   @JsonSubTypes.Type(DeviceEvent.PeerAccessed.class),
   @JsonSubTypes.Type(DeviceEvent.LateAccessScheduled.class),
-  @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class)
+  @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class),
+  @JsonSubTypes.Type(DeviceEvent.DeviceRemoved.class),
+  @JsonSubTypes.Type(DeviceEvent.MessageToRemovedDevice.class)
 })
 public sealed interface DeviceEvent extends Event {
 
@@ -45,6 +47,12 @@ public sealed interface DeviceEvent extends Event {
 
   /** The device will access {@code iova} again {@code delay} ns after completing {@code tag}. */
   record LateAccessScheduled(long tag, Iova iova, boolean write, long delay) implements DeviceEvent {}
+
+  /** The device was surprise-removed; {@code droppedDescriptors} in flight will never complete. */
+  record DeviceRemoved(int droppedDescriptors) implements DeviceEvent {}
+
+  /** A {@code type} message reached the removed device and went nowhere. */
+  record MessageToRemovedDevice(String type) implements DeviceEvent {}
 
   /** Reset: in-flight descriptors and the ATC were lost. */
   record DeviceWasReset(int droppedDescriptors, int droppedAtcEntries) implements DeviceEvent {}

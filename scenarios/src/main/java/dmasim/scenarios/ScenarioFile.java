@@ -525,6 +525,7 @@ public final class ScenarioFile {
     STEPS.put("reset-device", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("teardown-domain", new StepSpec(0, List.of(), List.of()));
     STEPS.put("attach-iommu", new StepSpec(0, List.of(), List.of("caching-mode")));
+    STEPS.put("surprise-removal", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("request-done", new StepSpec(0, List.of(), List.of()));
     STEPS.put("unbind", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("end", new StepSpec(0, List.of(), List.of()));
@@ -682,6 +683,7 @@ public final class ScenarioFile {
         case "unlock" -> b.op(new Op.Unlock(s.positional().get(0)));
         case "reset-device" -> b.op(new Op.ResetDevice(dev));
         case "teardown-domain" -> b.op(new Op.TearDownDomain());
+        case "surprise-removal" -> b.op(new Op.SurpriseRemoval(dev));
         case "attach-iommu" -> b.op(new Op.AttachIommu(!a.containsKey("caching-mode") || flag(s, "caching-mode")));
         case "request-done" -> b.op(new Op.RequestDone());
         case "unbind" -> b.op(new Op.Unbind(dev));

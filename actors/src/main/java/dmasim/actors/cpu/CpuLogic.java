@@ -115,6 +115,11 @@ public final class CpuLogic {
         emit(new CpuEvent.Jumped(pc + 1, null, 0));
         d.send(Names.device(r.dev()), new DeviceCommand.Reset());
         pc++;
+      } else if (op instanceof Op.SurpriseRemoval r) {
+        emit(new CpuEvent.Jumped(pc + 1, null, 0));
+        d.send(Names.device(r.dev()), new DeviceCommand.Remove());
+        d.send(Names.IOMMU, new IommuCommand.TearDown());
+        pc++;
       } else if (op instanceof Op.TearDownDomain) {
         emit(new CpuEvent.Jumped(pc + 1, null, 0));
         d.send(Names.IOMMU, new IommuCommand.TearDown());

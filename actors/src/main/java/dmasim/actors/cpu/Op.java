@@ -105,6 +105,9 @@ public sealed interface Op {
   /** Attach the DMA domain to another IOMMU unit (caching mode or not); waits for the answer, error flag on refusal. */
   record AttachIommu(boolean cachingMode) implements Op {}
 
+  /** Surprise removal of {@code dev}: the device vanishes and its DMA domain is torn down. Does not wait. */
+  record SurpriseRemoval(DeviceId dev) implements Op {}
+
   /** Tear the DMA domain down (device removal). Does not wait. */
   record TearDownDomain() implements Op {}
 

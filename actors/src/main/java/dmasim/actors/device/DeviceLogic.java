@@ -39,7 +39,12 @@ public final class DeviceLogic {
   }
 
   private Decision handle(Message m) {
-    if (m instanceof DeviceCommand.Submit c) onSubmit(c);
+    if (s.removed) {
+      d.emit(new DeviceEvent.MessageToRemovedDevice(m.getClass().getSimpleName()));
+      return d;
+    }
+    if (m instanceof DeviceCommand.Remove) d.emit(new DeviceEvent.DeviceRemoved(s.inFlight.size()));
+    else if (m instanceof DeviceCommand.Submit c) onSubmit(c);
     else if (m instanceof DeviceCommand.NextAccess c) access(c.tag());
     else if (m instanceof IommuReply.Translated t) onTranslated(t);
     else if (m instanceof DeviceCommand.LateAccess c) onLateAccess(c);

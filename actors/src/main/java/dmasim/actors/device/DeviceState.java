@@ -24,6 +24,7 @@ public final class DeviceState {
 
   final DeviceSettings settings;
   final TreeMap<Long, Descriptor> inFlight = new TreeMap<>();
+  boolean removed;
   Iotlb atc;
 
   public DeviceState(DeviceSettings settings) {
@@ -77,6 +78,9 @@ public final class DeviceState {
       atc.invalidate(i.startPfn(), i.pages());
     } else if (e instanceof DeviceEvent.DeviceWasReset) {
       lostVolatileState();
+    } else if (e instanceof DeviceEvent.DeviceRemoved) {
+      lostVolatileState();
+      removed = true;
     }
     return this;
   }
