@@ -35,6 +35,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.PteClearPending.class),
   @JsonSubTypes.Type(IommuEvent.PteClearVisible.class),
   @JsonSubTypes.Type(IommuEvent.IommuAttached.class),
+  @JsonSubTypes.Type(IommuEvent.Bounced.class),
+  @JsonSubTypes.Type(IommuEvent.BounceReleased.class),
   @JsonSubTypes.Type(IommuEvent.AttachRefused.class),
   @JsonSubTypes.Type(IommuEvent.SyncMapFlagSet.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
@@ -160,6 +162,16 @@ public sealed interface IommuEvent extends Event {
 
   /** The cleared PTEs of [iovaPfn, iovaPfn+pages) became visible to the walker; {@code startCnt} is fq_flush_start_cnt at that moment. */
   record PteClearVisible(long iovaPfn, long pages, long startCnt) implements IommuEvent {}
+
+  /**
+   * A piece of a mapping for a device that must not see the original page (untrusted: dev_use_swiotlb)
+   * was bounced: swiotlb slot {@code slotPfn} holds {@code length} bytes of {@code origPfn} and the
+   * IOVA page {@code iovaPfn} maps the slot instead.
+   */
+  record Bounced(String owner, long iovaPfn, long origPfn, long slotPfn, long length, Direction dir) implements IommuEvent {}
+
+  /** The bounce slot behind IOVA page {@code iovaPfn} went back to the swiotlb pool (swiotlb_tbl_unmap_single). */
+  record BounceReleased(long iovaPfn, long slotPfn) implements IommuEvent {}
 
   /** The domain was attached to an IOMMU that caches not-present entries from now on ({@code cachingMode}). */
   record IommuAttached(boolean cachingMode) implements IommuEvent {}

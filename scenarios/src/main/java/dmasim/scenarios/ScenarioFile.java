@@ -47,7 +47,7 @@ public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
       "faults", "monitors", "expect");
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
-      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach");
+      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug");
   static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "ats", "atc-entries", "dma-mask-bits", "page-time",
       "late-access-percent", "late-access-max-delay", "p2p");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
@@ -233,9 +233,7 @@ public final class ScenarioFile {
   }
 
   private static IommuSettings resized(IommuSettings s, int cpus) {
-    return new IommuSettings(s.mode(), s.granuleShift(), s.apertureEndPfn(), s.reserved(), s.iotlbCapacity(), s.cachingMode(), s.fqSize(),
-        s.fqTimeout(), s.invalidationLatency(), s.atcFirst(), cpus, s.devices(), s.faults(), s.faultSeed(), s.teardownTimerSync(),
-        s.gatherEndBug(), s.fqBarrier(), s.regions(), s.syncMapFlagAtAttach());
+    return s.withCpus(cpus);
   }
 
   private final List<String> names = new ArrayList<>();
@@ -261,7 +259,7 @@ public final class ScenarioFile {
       names.add(name);
       sub.choice("kind", "nvme", Map.of("nvme", 1, "nic", 2, "gpu", 3, "rdma", 4));
       if (!sub.bool("coherent", true)) throw error(o.get("coherent"), key + ".coherent", "non-coherent devices (CPU cache maintenance) are not modelled yet");
-      if (sub.bool("untrusted", false)) throw error(o.get("untrusted"), key + ".untrusted", "untrusted devices (swiotlb bouncing) are not modelled yet");
+      deviceUntrusted.put(i, sub.bool("untrusted", false));
       if (d.hasPath("p2p")) throw error(o.get("p2p"), key + ".p2p", "P2P providers and paths are not modelled yet");
       boolean ats = sub.bool("ats", false);
       int atc = (int) sub.number("atc-entries", 32, 1, 1 << 20);
@@ -277,6 +275,7 @@ public final class ScenarioFile {
   }
 
   private final Map<Integer, Integer> deviceMasks = new HashMap<>();
+  private final Map<Integer, Boolean> deviceUntrusted = new HashMap<>();
 
   private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
 
@@ -349,10 +348,13 @@ public final class ScenarioFile {
     boolean timerSync = bool("iommu.teardown-deletes-timer-sync", true);
     boolean gatherBug = bool("iommu.gather-end-bug", false);
     boolean flagAtAttach = bool("iommu.sync-map-flag-at-attach", false);
+    boolean zeroMiddleBug = bool("iommu.swiotlb-zero-middle-bug", false);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
-    for (DeviceSettings d : devices) specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats()));
+    for (DeviceSettings d : devices) {
+      specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value())));
+    }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug);
   }
 
   private FaultPlan faults() {
@@ -506,7 +508,7 @@ public final class ScenarioFile {
     STEPS.put("write", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("read", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("try-alloc", new StepSpec(0, List.of("state", "buf"), List.of("offset", "device")));
-    STEPS.put("link", new StepSpec(0, List.of("state", "buf", "seg", "dir"), List.of("device", "goto")));
+    STEPS.put("link", new StepSpec(0, List.of("state", "buf", "seg", "dir"), List.of("device", "goto", "size")));
     STEPS.put("sync", new StepSpec(0, List.of("state"), List.of("device")));
     STEPS.put("unlink", new StepSpec(0, List.of("state", "seg", "dir"), List.of("device")));
     STEPS.put("destroy", new StepSpec(0, List.of("state", "dir"), List.of("segs", "device")));
@@ -644,7 +646,7 @@ public final class ScenarioFile {
         case "try-alloc" -> b.op(new Op.TryAlloc(a.get("state"), a.get("buf"), dev, count(s, "offset", o, 0, 4095)));
         case "link" -> {
           for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
-            b.op(new Op.Link(a.get("state"), a.get("buf"), seg, dev, direction(s)));
+            b.op(new Op.Link(a.get("state"), a.get("buf"), seg, dev, direction(s), a.containsKey("size") ? count(s, "size", o, 1, 4096) : 0));
             if (a.containsKey("goto")) b.op(new Op.JumpIfError(a.get("goto")));
           }
         }

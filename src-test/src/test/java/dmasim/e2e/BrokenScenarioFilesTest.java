@@ -66,7 +66,7 @@ class BrokenScenarioFilesTest {
     c.add(new Case("empty device list", "devices = [ { name = nvme, dma-mask-bits = 64 } ]", "devices = []", "devices", "devices = []"));
     c.add(new Case("unknown device key", "dma-mask-bits = 64", "dma-mask-bits = 64, speed = 9", "devices[0].speed", "speed"));
     c.add(new Case("DMA mask too small", "dma-mask-bits = 64", "dma-mask-bits = 16", "devices[0].dma-mask-bits", "dma-mask-bits = 16"));
-    c.add(new Case("untrusted device (not modelled)", "dma-mask-bits = 64", "dma-mask-bits = 64, untrusted = true", "devices[0].untrusted", "untrusted"));
+    c.add(new Case("untrusted not a boolean", "dma-mask-bits = 64", "dma-mask-bits = 64, untrusted = sometimes", "devices[0].untrusted", "sometimes"));
     c.add(new Case("unknown device kind", "name = nvme,", "name = nvme, kind = toaster,", "devices[0].kind", "toaster"));
     c.add(new Case("duplicate device name", "devices = [ { name = nvme, dma-mask-bits = 64 } ]",
         "devices = [ { name = nvme, dma-mask-bits = 64 }, { name = nvme } ]", "devices[1].name", "devices = ["));

@@ -150,7 +150,8 @@ public final class CpuState {
       lastError = r.value() == 0;
     } else if (op instanceof Op.Link l && r.errno() == 0) {
       IovaState st = state(l.state());
-      states.put(l.state(), new IovaState(st.addr(), st.size(), st.offset0(), st.linked() + segmentSize(st, l.seg())));
+      long size = l.size() > 0 ? Math.min(l.size(), segmentSize(st, l.seg())) : segmentSize(st, l.seg());
+      states.put(l.state(), new IovaState(st.addr(), st.size(), st.offset0(), st.linked() + size));
     } else if (op instanceof Op.MapPhys m) {
       if (r.value() != -1L) handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
       else if (handles.containsKey(m.handle())) handles.get(m.handle()).remove(m.seg());

@@ -32,8 +32,12 @@ public sealed interface Op {
   /** if (!dma_use_iova(state)) goto label. */
   record JumpIfNoIova(String state, String label) implements Op {}
 
-  /** dma_iova_link of segment {@code seg} of {@code buf} at offset {@code seg * 4096} in the state. */
-  record Link(String state, String buf, int seg, DeviceId dev, Direction dir) implements Op {}
+  /** dma_iova_link of segment {@code seg} of {@code buf} at its offset in the state; {@code size} > 0 links only that many bytes. */
+  record Link(String state, String buf, int seg, DeviceId dev, Direction dir, long size) implements Op {
+    public Link(String state, String buf, int seg, DeviceId dev, Direction dir) {
+      this(state, buf, seg, dev, dir, 0);
+    }
+  }
 
   /** dma_iova_sync over [0, size of state). */
   record Sync(String state, DeviceId dev) implements Op {}

@@ -262,6 +262,16 @@ public final class IommuLogic {
     } else if ((err = fault("link", owner)) != 0) {
       why = "fault injected: iommu_map_nosync fails (nothing of this link stays mapped)";
     }
+    boolean bounce = false;
+    IommuSettings.DeviceSpec spec = cfg.devices().get(c.dev());
+    if ((err == Errno.OK || err == Errno.EINVAL) && !(pad != 0 && c.offset() != 0) && c.size() > 0 && spec != null && spec.untrusted()
+        && (pad != 0 || pad(c.size()) != 0)) {
+      bounce = true; // dev_use_swiotlb && iova_unaligned: iommu_dma_iova_link_swiotlb
+    }
+    if (bounce) {
+      linkSwiotlb(c, owner);
+      return;
+    }
     if (err != Errno.OK) {
       d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), err, why));
       reply("link", c.state(), err, 0);
@@ -272,6 +282,102 @@ public final class IommuLogic {
     long physPfn = (c.phys().addr() - pad) >>> cfg.granuleShift();
     d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "link", allocBase, c.offset(), c.size(), iovaPfn, physPfn, pages, prot, c.dir()));
     reply("link", c.state(), Errno.OK, 0);
+  }
+
+  /**
+   * iommu_dma_iova_link_swiotlb: an unaligned buffer for a device that must not see its neighbours
+   * is linked in three parts: the partial head granule and the partial tail bounced through swiotlb
+   * slots, the aligned middle mapped directly. With {@code swiotlbZeroMiddleBug} (before
+   * 6ec91df8aff7) an empty middle is still mapped: iommu_map of 0 bytes fails, and the unwind
+   * unlinks from offset 0 of the state instead of this link's offset.
+   */
+  private void linkSwiotlb(IommuCommand.Link c, String owner) {
+    long granule = cfg.granule();
+    long addr = c.addr().addr() + c.offset();
+    long phys = c.phys().addr();
+    long startPad = pad(phys);
+    long endPad = pad(phys + c.size());
+    long size = c.size();
+    long mapped = 0;
+    long allocBase = s.allocator.baseContaining((addr - startPad) >>> cfg.granuleShift());
+    Prot prot = c.dir().prot(false);
+    java.util.Iterator<Long> slots = s.freeSlots.iterator();
+    boolean first = true;
+    if (startPad != 0) {
+      long len = Math.min(size, granule - startPad);
+      if (!slots.hasNext()) {
+        swiotlbFull(c, owner);
+        return;
+      }
+      bounceAndLink(c, owner, allocBase, (addr - startPad) >>> cfg.granuleShift(), phys >>> cfg.granuleShift(), slots.next(), len, prot, first);
+      first = false;
+      mapped += len;
+      size -= len;
+      if (size == 0) {
+        reply("link", c.state(), Errno.OK, 0);
+        return;
+      }
+    }
+    size -= endPad;
+    if (size > 0 || cfg.swiotlbZeroMiddleBug()) {
+      if (size == 0) {
+        // generic-pt rejects iommu_map of 0 bytes; the old unwind: dma_iova_unlink(state, 0, mapped).
+        d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), Errno.EINVAL,
+            "iommu_map of an empty aligned middle (0 bytes) in the swiotlb link helper"));
+        unwindUnlink(c, owner, 0, mapped);
+        reply("link", c.state(), Errno.EINVAL, 0);
+        return;
+      }
+      long pfn = (addr + mapped) >>> cfg.granuleShift();
+      d.emit(new IommuEvent.RangeLinked(c.dev(), owner, first ? "link" : "link-part", allocBase, c.offset(), first ? c.size() : size, pfn,
+          (phys + mapped) >>> cfg.granuleShift(), size >>> cfg.granuleShift(), prot, c.dir()));
+      first = false;
+      mapped += size;
+    }
+    if (endPad != 0) {
+      if (!slots.hasNext()) {
+        swiotlbFull(c, owner);
+        return;
+      }
+      bounceAndLink(c, owner, allocBase, (addr + mapped) >>> cfg.granuleShift(), (phys + mapped) >>> cfg.granuleShift(), slots.next(), endPad,
+          prot, first);
+    }
+    reply("link", c.state(), Errno.OK, 0);
+  }
+
+  private void bounceAndLink(IommuCommand.Link c, String owner, long allocBase, long iovaPfn, long origPfn, long slot, long len, Prot prot,
+      boolean first) {
+    d.emit(new IommuEvent.Bounced(owner, iovaPfn, origPfn, slot, len, c.dir()));
+    d.emit(new IommuEvent.RangeLinked(c.dev(), owner, first ? "link" : "link-part", allocBase, c.offset(), first ? c.size() : len, iovaPfn,
+        slot, 1, prot, c.dir()));
+  }
+
+  private void swiotlbFull(IommuCommand.Link c, String owner) {
+    d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), Errno.ENOMEM, "swiotlb slots exhausted"));
+    reply("link", c.state(), Errno.ENOMEM, 0);
+  }
+
+  /** dma_iova_unlink(state, offset, len) done synchronously inside the failing link call. */
+  private void unwindUnlink(IommuCommand.Link c, String owner, long offset, long len) {
+    long a = c.addr().addr() + offset;
+    long pad = pad(a);
+    long pfn = (a - pad) >>> cfg.granuleShift();
+    long pages = pagesFor(len + pad);
+    if (pages == 0) return;
+    d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", s.allocator.baseContaining(pfn), offset, len, pfn, pages,
+        s.pageTable.countPresent(pfn, pages)));
+    releaseBounces(pfn, pages);
+    long id = nextId++;
+    d.emit(new IommuEvent.InvalidationPosted(id, "range", pfn, pages, 1, null));
+    d.emit(new IommuEvent.InvalidationCompleted(id, "range", pfn, pages, countCached(pfn, pages)));
+  }
+
+  /** swiotlb_tbl_unmap_single for every bounced page of the range. */
+  private void releaseBounces(long pfn, long pages) {
+    for (long p = pfn; p < pfn + pages; p++) {
+      long slot = s.bounced.get(p, -1);
+      if (slot >= 0) d.emit(new IommuEvent.BounceReleased(p, slot));
+    }
   }
 
   /** dma_iova_sync -> iommu_sync_map: a range invalidation when the IOMMU needs flush-on-map, else nothing. */
@@ -307,6 +413,7 @@ public final class IommuLogic {
     long allocBase = s.allocator.baseContaining(pfn);
     d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", allocBase, c.offset(), c.size(), pfn, pages,
         s.pageTable.countPresent(pfn, pages)));
+    releaseBounces(pfn, pages);
     List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
     invalidate(pfn, pages, reply(caller, "unlink", c.dev(), owner, "unlink", c.addr(), pfn, pages, c.size(), c.dir(), 1, -1, 0,
         tables));
@@ -337,6 +444,7 @@ public final class IommuLogic {
       d.send(Names.IOMMU, new IommuCommand.PteClearLands(pfn, pages), cfg.invalidationLatency());
     }
     d.emit(new IommuEvent.PtesCleared(dev, owner, api, base, 0, size, pfn, pages, s.pageTable.countPresent(pfn, pages)));
+    releaseBounces(pfn, pages);
     List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
     Continuation done = reply(caller, api, dev, owner, api, addr, pfn, pages, size, dir, nents, base, allocPages, tables);
     if (cfg.lazy() && base >= 0) queueIova(Names.cpuIndex(caller), done);

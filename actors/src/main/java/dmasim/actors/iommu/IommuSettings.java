@@ -32,6 +32,8 @@ import java.util.TreeMap;
  * @param regions memory that is not RAM (MMIO, P2P BARs) and the P2P path to each
  * @param syncMapFlagAtAttach the domain's flush-on-map flag is OR-ed in at attach, racing maps in
  *     flight (B6, 12724ce3fe1a); false: decided at allocation, such an attach is refused (cee686775f9c)
+ * @param swiotlbZeroMiddleBug the swiotlb link helper maps an empty middle and unwinds from offset 0
+ *     (B7, fixed by 6ec91df8aff7)
  */
 public record IommuSettings(
     Mode mode,
@@ -52,7 +54,8 @@ public record IommuSettings(
     boolean gatherEndBug,
     boolean fqBarrier,
     List<dmasim.actors.memory.Region> regions,
-    boolean syncMapFlagAtAttach) {
+    boolean syncMapFlagAtAttach,
+    boolean swiotlbZeroMiddleBug) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -62,11 +65,19 @@ public record IommuSettings(
   }
 
   /** A device as the IOMMU sees it. */
-  public record DeviceSpec(int dmaMaskBits, boolean ats) {
+  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted) {
     public DeviceSpec {
       if (dmaMaskBits < 24 || dmaMaskBits > 64) throw new IllegalArgumentException("dma mask bits out of range: " + dmaMaskBits);
     }
+
+    public DeviceSpec(int dmaMaskBits, boolean ats) {
+      this(dmaMaskBits, ats, false);
+    }
   }
+
+  /** The swiotlb pool: slots of one page from this pfn (below 4 GiB, away from RAM and regions). */
+  public static final long SWIOTLB_PFN = 0x80000;
+  public static final int SWIOTLB_SLOTS = 1024;
 
   /** IOVA_DEFAULT_FQ_SIZE / IOVA_DEFAULT_FQ_TIMEOUT (dma-iommu.c). */
   public static final int DEFAULT_FQ_SIZE = 256;
@@ -98,18 +109,18 @@ public record IommuSettings(
   private static final class Builder {
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
-    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach; boolean swiotlbZeroMiddleBug;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
-      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach; swiotlbZeroMiddleBug = s.swiotlbZeroMiddleBug;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach);
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach, swiotlbZeroMiddleBug);
     }
   }
 
@@ -138,6 +149,14 @@ public record IommuSettings(
     return null;
   }
 
+  public IommuSettings withCpus(int n) {
+    return with(b -> b.cpus = n);
+  }
+
+  public IommuSettings withSwiotlbZeroMiddleBug(boolean bug) {
+    return with(b -> b.swiotlbZeroMiddleBug = bug);
+  }
+
   public IommuSettings withSyncMapFlagAtAttach(boolean atAttach) {
     return with(b -> b.syncMapFlagAtAttach = atAttach);
   }
@@ -159,7 +178,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false, true, List.of(), false);
+        FaultPlan.NONE, 0, true, false, true, List.of(), false, false);
   }
 
   public IommuSettings withCachingMode(boolean on) {

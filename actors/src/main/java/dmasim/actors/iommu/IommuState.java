@@ -38,6 +38,8 @@ public final class IommuState {
   boolean timerOn;
   boolean tornDown;
   boolean caching; // the attached IOMMUs cache not-present entries
+  final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>(); // swiotlb pool
+  final dmasim.actors.state.LongLongMap bounced = new dmasim.actors.state.LongLongMap(64); // iova pfn -> slot pfn
   boolean syncMapFlag; // the domain flushes on map (iotlb_sync_map)
   final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
   long nextInvalidation = 1;
@@ -55,6 +57,7 @@ public final class IommuState {
     this.iotlb = new Iotlb(settings.iotlbCapacity());
     this.caching = settings.cachingMode();
     this.syncMapFlag = settings.cachingMode();
+    for (long i = 0; i < IommuSettings.SWIOTLB_SLOTS; i++) freeSlots.add(IommuSettings.SWIOTLB_PFN + i);
   }
 
   public IommuSettings settings() {
@@ -153,6 +156,12 @@ public final class IommuState {
       timerOn = false;
     } else if (e instanceof IommuEvent.DomainTornDown) {
       tornDown = true;
+    } else if (e instanceof IommuEvent.Bounced b) {
+      freeSlots.remove(b.slotPfn());
+      bounced.put(b.iovaPfn(), b.slotPfn());
+    } else if (e instanceof IommuEvent.BounceReleased r) {
+      bounced.remove(r.iovaPfn());
+      freeSlots.add(r.slotPfn());
     } else if (e instanceof IommuEvent.IommuAttached a) {
       caching |= a.cachingMode();
     } else if (e instanceof IommuEvent.SyncMapFlagSet) {

@@ -53,11 +53,11 @@ public final class IovaApiMonitor extends AbstractMonitor {
       stateAlloc.remove(f.owner());
     } else if (event instanceof IommuEvent.RangeLinked l && l.api().equals("link")) {
       onLinked(at, l);
-    } else if (event instanceof IommuEvent.MapFailed f && f.api().equals("link")) {
+    } else if (event instanceof IommuEvent.MapFailed f && f.api().equals("link") && misuse(f)) {
       String rule = switch (f.errno()) {
         case Errno.EIO -> "only the first dma_iova_link of a state may start at an unaligned address";
         case Errno.EEXIST -> "range linked twice";
-        default -> "dma_iova_link rejected";
+        default -> "dma_iova_link outside the rules";
       };
       violate("I14", at, rule + " (" + f.owner() + " offset " + f.offset() + " size " + f.size() + ": " + Errno.name(f.errno()) + ", " + f.reason() + ")");
     } else if (event instanceof IommuEvent.PtesCleared c && c.api().equals("unlink")) {
@@ -77,6 +77,16 @@ public final class IovaApiMonitor extends AbstractMonitor {
         }
       }
     }
+  }
+
+  /**
+   * A failed link the driver caused (unaligned non-first link, double link, zero length, unaligned
+   * IOVA), as opposed to a runtime failure it must handle (-ENOMEM, injected faults) or a kernel
+   * failure (the B7 empty middle, whose damage the unwind's unlink shows).
+   */
+  private static boolean misuse(IommuEvent.MapFailed f) {
+    return f.errno() == Errno.EIO || f.errno() == Errno.EEXIST
+        || (f.errno() == Errno.EINVAL && (f.reason().startsWith("IOVA not aligned") || f.reason().startsWith("zero-length")));
   }
 
   private void onLinked(StepInfo at, IommuEvent.RangeLinked l) {

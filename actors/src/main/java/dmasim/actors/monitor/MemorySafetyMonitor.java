@@ -36,6 +36,13 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       for (long p : f.pfns()) {
         if (!owners.remove(p)) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
       }
+    } else if (event instanceof IommuEvent.Bounced b) {
+      owners.put(b.slotPfn(), ownerIds.computeIfAbsent(b.owner(), k -> {
+        ownerNames.add(k);
+        return (long) ownerNames.size() - 1;
+      }));
+    } else if (event instanceof IommuEvent.BounceReleased r) {
+      owners.remove(r.slotPfn());
     } else if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) {
         if (!owners.containsKey(l.physPfn() + i)) {

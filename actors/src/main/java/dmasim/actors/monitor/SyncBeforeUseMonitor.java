@@ -33,7 +33,7 @@ public final class SyncBeforeUseMonitor extends AbstractMonitor {
       cachingMode |= a.cachingMode();
     } else if (event instanceof IommuEvent.RangeLinked l) {
       // dma_iova_link never flushes; a classic map flushes inside the call when the domain says so.
-      if (l.api().equals("link") || cachingMode) for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.put(p, at.step());
+      if (l.api().startsWith("link") || cachingMode) for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.put(p, at.step());
     } else if (event instanceof IommuEvent.RangeSynced s && s.errno() == 0) {
       // A failed iotlb_sync_map (B11) made nothing visible: the range stays unsynced.
       for (long p = s.iovaPfn(); p < s.iovaPfn() + s.pages(); p++) unsynced.remove(p);

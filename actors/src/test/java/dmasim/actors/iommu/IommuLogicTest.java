@@ -228,6 +228,30 @@ class IommuLogicTest {
   }
 
   @Test
+  void anUnalignedLinkForAnUntrustedDeviceBouncesHeadAndTailAndSkipsAnEmptyMiddle() {
+    for (boolean bug : new boolean[] {false, true}) {
+      IommuSettings untrusted = IommuSettings.defaults(IommuSettings.Mode.STRICT, 1, java.util.Map.of(DEV, new IommuSettings.DeviceSpec(64, false, true)))
+          .withSwiotlbZeroMiddleBug(bug);
+      IommuHarness h = new IommuHarness(untrusted);
+      long addr = tryAlloc(h, "s", 0x5000 + 512, 2 * PAGE - 512);
+      assertEquals(Errno.OK, link(h, addr, 2 * PAGE - 512, 0, 0x5000 + 512, PAGE - 512).errno(), "the unaligned head bounces");
+      assertEquals(1, h.eventsOf(IommuEvent.Bounced.class).size());
+      IommuReply.Returned second = link(h, addr, 2 * PAGE - 512, PAGE - 512, 0x6000, 1000);
+      if (!bug) {
+        assertEquals(Errno.OK, second.errno(), "a short non-first link: no middle, the tail bounces");
+        assertEquals(2, h.eventsOf(IommuEvent.Bounced.class).size());
+        assertEquals(2, h.state.pageTable().size());
+      } else {
+        assertEquals(Errno.EINVAL, second.errno(), "iommu_map of 0 bytes fails");
+        IommuEvent.PtesCleared unwind = h.eventsOf(IommuEvent.PtesCleared.class).get(0);
+        assertEquals(0, unwind.offset(), "the old unwind starts at offset 0, not the link's offset");
+        assertEquals(0, h.state.pageTable().size(), "and tears out the first link's bounced head");
+        assertEquals(1, h.eventsOf(IommuEvent.BounceReleased.class).size());
+      }
+    }
+  }
+
+  @Test
   void noTimerFlushAfterTeardown() {
     IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.LAZY));
     long addr = tryAlloc(h, "s", 0, PAGE);
