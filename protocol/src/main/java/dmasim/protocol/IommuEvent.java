@@ -37,6 +37,7 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.IommuAttached.class),
   @JsonSubTypes.Type(IommuEvent.Bounced.class),
   @JsonSubTypes.Type(IommuEvent.BounceReleased.class),
+  @JsonSubTypes.Type(IommuEvent.BounceCopied.class),
   @JsonSubTypes.Type(IommuEvent.AttachRefused.class),
   @JsonSubTypes.Type(IommuEvent.SyncMapFlagSet.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
@@ -169,6 +170,9 @@ public sealed interface IommuEvent extends Event {
    * IOVA page {@code iovaPfn} maps the slot instead.
    */
   record Bounced(String owner, long iovaPfn, long origPfn, long slotPfn, long length, Direction dir) implements IommuEvent {}
+
+  /** swiotlb copied the data of a mapping of {@code owner}: original page to slot ({@code toSlot}) or slot back to the original. */
+  record BounceCopied(String owner, long slotPfn, long origPfn, boolean toSlot) implements IommuEvent {}
 
   /** The bounce slot behind IOVA page {@code iovaPfn} went back to the swiotlb pool (swiotlb_tbl_unmap_single). */
   record BounceReleased(long iovaPfn, long slotPfn) implements IommuEvent {}

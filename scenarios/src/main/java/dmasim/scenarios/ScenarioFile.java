@@ -47,7 +47,7 @@ public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
       "faults", "monitors", "expect");
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
-      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug");
+      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot");
   static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "ats", "atc-entries", "dma-mask-bits", "page-time",
       "late-access-percent", "late-access-max-delay", "p2p");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
@@ -349,12 +349,13 @@ public final class ScenarioFile {
     boolean gatherBug = bool("iommu.gather-end-bug", false);
     boolean flagAtAttach = bool("iommu.sync-map-flag-at-attach", false);
     boolean zeroMiddleBug = bool("iommu.swiotlb-zero-middle-bug", false);
+    boolean initSlot = bool("iommu.swiotlb-init-slot", true);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) {
       specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value())));
     }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot);
   }
 
   private FaultPlan faults() {
@@ -520,7 +521,7 @@ public final class ScenarioFile {
     STEPS.put("unmap-sg", new StepSpec(0, List.of("sg", "dir"), List.of("nents", "device")));
     STEPS.put("sync-for-cpu", new StepSpec(0, List.of("object", "dir"), List.of("seg", "device")));
     STEPS.put("sync-for-device", new StepSpec(0, List.of("object", "dir"), List.of("seg", "device")));
-    STEPS.put("submit", new StepSpec(0, List.of("source"), List.of("device-writes", "device")));
+    STEPS.put("submit", new StepSpec(0, List.of("source"), List.of("device-writes", "device", "length")));
     STEPS.put("await", new StepSpec(0, List.of(), List.of()));
     STEPS.put("lock", new StepSpec(1, List.of(), List.of()));
     STEPS.put("unlock", new StepSpec(1, List.of(), List.of()));
@@ -679,7 +680,7 @@ public final class ScenarioFile {
         case "unmap-sg" -> b.op(new Op.UnmapSg(a.get("sg"), a.containsKey("nents") ? (int) count(s, "nents", o, 0, 4096) : -1, dev, direction(s)));
         case "sync-for-cpu", "sync-for-device" -> b.op(new Op.SyncFor(a.get("object"), (int) count(s, "seg", o, 0, 4095), s.op().equals("sync-for-cpu"),
             dev, direction(s)));
-        case "submit" -> b.op(new Op.Submit(dev, a.get("source"), flag(s, "device-writes")));
+        case "submit" -> b.op(new Op.Submit(dev, a.get("source"), flag(s, "device-writes"), a.containsKey("length") ? count(s, "length", o, 1, 1 << 24) : 0));
         case "await" -> b.op(new Op.Await());
         case "lock" -> b.op(new Op.Lock(s.positional().get(0)));
         case "unlock" -> b.op(new Op.Unlock(s.positional().get(0)));

@@ -96,7 +96,7 @@ public final class CpuLogic {
         pc++;
       } else if (op instanceof Op.Submit s) {
         long tag = ((long) v.cpuIndex << 32) | v.nextTag;
-        List<DmaSegment> segs = source(s.source());
+        List<DmaSegment> segs = truncate(source(s.source()), s.length());
         emit(new CpuEvent.DescriptorSubmitted(pc, Names.device(s.dev()), tag, segs, s.deviceWrites()));
         d.send(Names.device(s.dev()), new DeviceCommand.Submit(tag, segs, s.deviceWrites()));
         pc++;
@@ -144,6 +144,19 @@ public final class CpuLogic {
     List<Long> pfns = v.buffers.get(name);
     if (pfns == null) throw new IllegalStateException(self + ": buffer '" + name + "' is not allocated");
     return pfns;
+  }
+
+  /** The first {@code length} bytes of the segments (all of them when {@code length} is 0): a short transfer. */
+  private static List<DmaSegment> truncate(List<DmaSegment> segs, long length) {
+    if (length <= 0) return segs;
+    List<DmaSegment> out = new ArrayList<>();
+    long left = length;
+    for (DmaSegment s : segs) {
+      if (left <= 0) break;
+      out.add(new DmaSegment(s.addr(), Math.min(left, s.length()), s.busAddress()));
+      left -= s.length();
+    }
+    return out;
   }
 
   private List<DmaSegment> source(String source) {

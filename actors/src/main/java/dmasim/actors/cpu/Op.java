@@ -73,8 +73,15 @@ public sealed interface Op {
   /** dma_sync_{single,sg}_for_{cpu,device} on a handle group member or an sg table. */
   record SyncFor(String object, int seg, boolean forCpu, DeviceId dev, Direction dir) implements Op {}
 
-  /** Hand a descriptor over {@code source} ("state:NAME", "handles:NAME" or "sg:NAME") to {@code dev}. */
-  record Submit(DeviceId dev, String source, boolean deviceWrites) implements Op {}
+  /**
+   * Hand a descriptor over {@code source} ("state:NAME", "handles:NAME" or "sg:NAME") to {@code dev};
+   * {@code length} > 0 makes it a short transfer of that many bytes from the start.
+   */
+  record Submit(DeviceId dev, String source, boolean deviceWrites, long length) implements Op {
+    public Submit(DeviceId dev, String source, boolean deviceWrites) {
+      this(dev, source, deviceWrites, 0);
+    }
+  }
 
   /** Wait for the completion of the last submitted descriptor; a faulted transfer sets the error flag. */
   record Await() implements Op {}

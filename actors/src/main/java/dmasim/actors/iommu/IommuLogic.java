@@ -348,6 +348,9 @@ public final class IommuLogic {
   private void bounceAndLink(IommuCommand.Link c, String owner, long allocBase, long iovaPfn, long origPfn, long slot, long len, Prot prot,
       boolean first) {
     d.emit(new IommuEvent.Bounced(owner, iovaPfn, origPfn, slot, len, c.dir()));
+    // swiotlb_tbl_map_single: the slot is filled from the original for TO_DEVICE; since aa6f8dcbab47
+    // for every direction, so a short FROM_DEVICE transfer cannot leave stale slot data behind.
+    if (c.dir() != Direction.FROM_DEVICE || cfg.swiotlbInitSlot()) d.emit(new IommuEvent.BounceCopied(owner, slot, origPfn, true));
     d.emit(new IommuEvent.RangeLinked(c.dev(), owner, first ? "link" : "link-part", allocBase, c.offset(), first ? c.size() : len, iovaPfn,
         slot, 1, prot, c.dir()));
   }
@@ -372,11 +375,15 @@ public final class IommuLogic {
     d.emit(new IommuEvent.InvalidationCompleted(id, "range", pfn, pages, countCached(pfn, pages)));
   }
 
-  /** swiotlb_tbl_unmap_single for every bounced page of the range. */
+  /** swiotlb_tbl_unmap_single for every bounced page of the range: copy back (FROM_DEVICE, BIDIRECTIONAL), then free the slot. */
   private void releaseBounces(long pfn, long pages) {
     for (long p = pfn; p < pfn + pages; p++) {
-      long slot = s.bounced.get(p, -1);
-      if (slot >= 0) d.emit(new IommuEvent.BounceReleased(p, slot));
+      IommuEvent.Bounced b = s.bounceInfo.get(p);
+      if (b == null) continue;
+      if (b.dir() == Direction.FROM_DEVICE || b.dir() == Direction.BIDIRECTIONAL) {
+        d.emit(new IommuEvent.BounceCopied(b.owner(), b.slotPfn(), b.origPfn(), false));
+      }
+      d.emit(new IommuEvent.BounceReleased(p, b.slotPfn()));
     }
   }
 

@@ -34,6 +34,8 @@ import java.util.TreeMap;
  *     flight (B6, 12724ce3fe1a); false: decided at allocation, such an attach is refused (cee686775f9c)
  * @param swiotlbZeroMiddleBug the swiotlb link helper maps an empty middle and unwinds from offset 0
  *     (B7, fixed by 6ec91df8aff7)
+ * @param swiotlbInitSlot a bounce slot is filled from the original buffer at map time whatever the
+ *     direction (aa6f8dcbab47); false: only for TO_DEVICE/BIDIRECTIONAL, the B9 info leak (ddbd89deb7d3)
  */
 public record IommuSettings(
     Mode mode,
@@ -55,7 +57,8 @@ public record IommuSettings(
     boolean fqBarrier,
     List<dmasim.actors.memory.Region> regions,
     boolean syncMapFlagAtAttach,
-    boolean swiotlbZeroMiddleBug) {
+    boolean swiotlbZeroMiddleBug,
+    boolean swiotlbInitSlot) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -109,18 +112,18 @@ public record IommuSettings(
   private static final class Builder {
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
-    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach; boolean swiotlbZeroMiddleBug;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach; boolean swiotlbZeroMiddleBug; boolean swiotlbInitSlot;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
-      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach; swiotlbZeroMiddleBug = s.swiotlbZeroMiddleBug;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach; swiotlbZeroMiddleBug = s.swiotlbZeroMiddleBug; swiotlbInitSlot = s.swiotlbInitSlot;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach, swiotlbZeroMiddleBug);
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach, swiotlbZeroMiddleBug, swiotlbInitSlot);
     }
   }
 
@@ -147,6 +150,10 @@ public record IommuSettings(
   public dmasim.actors.memory.Region regionOf(long pfn) {
     for (dmasim.actors.memory.Region r : regions) if (r.contains(pfn)) return r;
     return null;
+  }
+
+  public IommuSettings withSwiotlbInitSlot(boolean init) {
+    return with(b -> b.swiotlbInitSlot = init);
   }
 
   public IommuSettings withCpus(int n) {
@@ -178,7 +185,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false, true, List.of(), false, false);
+        FaultPlan.NONE, 0, true, false, true, List.of(), false, false, true);
   }
 
   public IommuSettings withCachingMode(boolean on) {

@@ -8,7 +8,7 @@ import java.util.List;
 public final class Monitors {
   /** Names of the standard monitors, in the order they run. */
   public static final List<String> STANDARD = List.of("Termination", "IovaSpace", "FlushQueue", "Translation", "SyncBeforeUse", "IovaApiUsage",
-      "DmaApiDebug", "CpuDeviceOwnership", "MemorySafety", "MemoryType");
+      "DmaApiDebug", "CpuDeviceOwnership", "MemorySafety", "MemoryType", "InfoLeak");
 
   private Monitors() {}
 
@@ -45,6 +45,7 @@ public final class Monitors {
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
         case "MemorySafety" -> new MemorySafetyMonitor();
         case "MemoryType" -> new MemoryTypeMonitor(iommu.regions());
+        case "InfoLeak" -> new InfoLeakMonitor();
         case "Termination" -> new TerminationMonitor();
         default -> {
           MonitorProvider p = providers.get(n);
@@ -73,6 +74,7 @@ public final class Monitors {
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
     all.add(new MemoryTypeMonitor(iommu.regions()));
+    all.add(new InfoLeakMonitor());
     return new MonitorSuite(shadow, all, new RunStats(translation));
   }
 }

@@ -424,6 +424,32 @@ class MonitorsTest {
   }
 
   @Nested
+  class InfoLeak {
+    Probe leakOrNot(boolean initSlot) {
+      Probe p = new Probe(new InfoLeakMonitor())
+          .on("mem", new MemoryEvent.PagesAllocated("cpu0/buf", List.of(100L)))
+          .on("cpu0", new CpuEvent.BufferTouched("buf", List.of(100L), true, 0))
+          .on("iommu0", new IommuEvent.Bounced("cpu0/s", 8, 100, 0x80000, 4096, Direction.TO_DEVICE),
+              new IommuEvent.BounceCopied("cpu0/s", 0x80000, 100, true))
+          .on("iommu0", new IommuEvent.BounceReleased(8, 0x80000))
+          .on("mem", new MemoryEvent.PagesAllocated("cpu1/rbuf", List.of(200L)))
+          .on("iommu0", new IommuEvent.Bounced("cpu1/r", 9, 200, 0x80000, 4096, Direction.FROM_DEVICE));
+      if (initSlot) p.on("iommu0", new IommuEvent.BounceCopied("cpu1/r", 0x80000, 200, true));
+      return p.on("iommu0", new IommuEvent.BounceCopied("cpu1/r", 0x80000, 200, false));
+    }
+
+    @Test
+    void staleSlotDataCopiedIntoAnotherBufferFires() {
+      assertEquals("B9", leakOrNot(false).invariant());
+    }
+
+    @Test
+    void aSlotFilledFromTheBufferIsQuiet() {
+      assertTrue(leakOrNot(true).violations().isEmpty());
+    }
+  }
+
+  @Nested
   class InvalidationCost {
     @Test
     void moreCommandsThanTheBudgetForOneUnmapFires() {
