@@ -258,7 +258,7 @@ public final class ScenarioFile {
       if (names.contains(name)) throw error(o, key + ".name", "device '" + name + "' defined twice");
       names.add(name);
       sub.choice("kind", "nvme", Map.of("nvme", 1, "nic", 2, "gpu", 3, "rdma", 4));
-      if (!sub.bool("coherent", true)) throw error(o.get("coherent"), key + ".coherent", "non-coherent devices (CPU cache maintenance) are not modelled yet");
+      deviceCoherent.put(i, sub.bool("coherent", true));
       deviceUntrusted.put(i, sub.bool("untrusted", false));
       if (d.hasPath("p2p")) throw error(o.get("p2p"), key + ".p2p", "P2P providers and paths are not modelled yet");
       boolean ats = sub.bool("ats", false);
@@ -276,6 +276,7 @@ public final class ScenarioFile {
 
   private final Map<Integer, Integer> deviceMasks = new HashMap<>();
   private final Map<Integer, Boolean> deviceUntrusted = new HashMap<>();
+  private final Map<Integer, Boolean> deviceCoherent = new HashMap<>();
 
   private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
 
@@ -352,7 +353,8 @@ public final class ScenarioFile {
     boolean initSlot = bool("iommu.swiotlb-init-slot", true);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) {
-      specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value())));
+      specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value()),
+          deviceCoherent.get(d.id().value())));
     }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
         FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot);
@@ -501,6 +503,7 @@ public final class ScenarioFile {
     STEPS.put("goto", new StepSpec(1, List.of(), List.of()));
     STEPS.put("if-error", new StepSpec(0, List.of("goto"), List.of()));
     STEPS.put("if-no-iova", new StepSpec(0, List.of("state", "goto"), List.of()));
+    STEPS.put("if-errno", new StepSpec(0, List.of("errno", "goto"), List.of()));
     STEPS.put("if-odd", new StepSpec(0, List.of("counter", "goto"), List.of()));
     STEPS.put("repeat", new StepSpec(0, List.of("times"), List.of("counter")));
     STEPS.put("end-repeat", new StepSpec(0, List.of(), List.of()));
@@ -620,6 +623,7 @@ public final class ScenarioFile {
         case "goto" -> b.op(new Op.Goto(s.positional().get(0)));
         case "if-error" -> b.op(new Op.JumpIfError(a.get("goto")));
         case "if-no-iova" -> b.op(new Op.JumpIfNoIova(a.get("state"), a.get("goto")));
+        case "if-errno" -> b.op(new Op.JumpIfErrno(errno(s), a.get("goto")));
         case "if-odd" -> b.op(new Op.JumpIfOdd(a.get("counter"), a.get("goto")));
         case "repeat" -> {
           String label = "__repeat" + generated++;
@@ -717,6 +721,20 @@ public final class ScenarioFile {
     }
     if (n < min || n > max) throw error(s.at(), s.key(), arg + " must be between " + min + " and " + max + ", got " + n);
     return n;
+  }
+
+  private int errno(ParsedStep s) {
+    String v = s.args().get("errno");
+    return switch (v) {
+      case "ENOMEM" -> Errno.ENOMEM;
+      case "EIO" -> Errno.EIO;
+      case "EINVAL" -> Errno.EINVAL;
+      case "EEXIST" -> Errno.EEXIST;
+      case "EPERM" -> Errno.EPERM;
+      case "EOPNOTSUPP" -> Errno.EOPNOTSUPP;
+      case "EREMOTEIO" -> Errno.EREMOTEIO;
+      default -> throw error(s.at(), s.key(), "errno must be one of ENOMEM, EIO, EINVAL, EEXIST, EPERM, EOPNOTSUPP, EREMOTEIO, got '" + v + "'");
+    };
   }
 
   /** seg=N or seg=all (every page of the buffer). */

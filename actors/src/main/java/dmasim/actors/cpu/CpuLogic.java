@@ -79,6 +79,8 @@ public final class CpuLogic {
         pc = p.label(g.label());
       } else if (op instanceof Op.JumpIfError j) {
         pc = v.lastError ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.JumpIfErrno j) {
+        pc = v.lastErrno == j.errno() ? p.label(j.label()) : pc + 1;
       } else if (op instanceof Op.JumpIfOdd j) {
         pc = (v.counters.getOrDefault(j.counter(), 0L) & 1) == 1 ? p.label(j.label()) : pc + 1;
       } else if (op instanceof Op.JumpIfNoIova j) {

@@ -31,6 +31,7 @@ public final class CpuState {
   boolean started;
   boolean ended;
   boolean lastError;
+  int lastErrno; // the errno of the last call (0 when it succeeded or returned no errno)
   long requests;
   long nextTag = 1;
   long lastTag = -1;
@@ -53,6 +54,7 @@ public final class CpuState {
     c.started = started;
     c.ended = ended;
     c.lastError = lastError;
+    c.lastErrno = lastErrno;
     c.requests = requests;
     c.nextTag = nextTag;
     c.lastTag = lastTag;
@@ -121,6 +123,7 @@ public final class CpuState {
   }
 
   private void onReply(int atPc, Object reply) {
+    lastErrno = reply instanceof IommuReply.Returned r ? r.errno() : reply instanceof DeviceReply.Completed c && c.faults() > 0 ? dmasim.protocol.Errno.EIO : 0;
     if (reply instanceof DeviceReply.Completed c) {
       completions.put(c.tag(), c.faults());
       if (atPc < 0) return;

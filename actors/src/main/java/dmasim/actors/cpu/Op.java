@@ -89,6 +89,9 @@ public sealed interface Op {
   /** goto label when the last call failed (errno, false try_alloc, or mapping error). */
   record JumpIfError(String label) implements Op {}
 
+  /** goto label when the last call failed with exactly {@code errno} (e.g. -EREMOTEIO from a P2P map, -ENOMEM from a sync). */
+  record JumpIfErrno(int errno, String label) implements Op {}
+
   /** goto label when counter is odd. */
   record JumpIfOdd(String counter, String label) implements Op {}
 

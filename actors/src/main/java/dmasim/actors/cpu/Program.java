@@ -24,6 +24,7 @@ public final class Program {
           : op instanceof Op.Loop l ? l.label()
           : op instanceof Op.JumpIfError j ? j.label()
           : op instanceof Op.JumpIfOdd j ? j.label()
+          : op instanceof Op.JumpIfErrno j ? j.label()
           : op instanceof Op.JumpIfNoIova j ? j.label() : null;
       if (target != null && !labels.containsKey(target)) {
         throw new IllegalArgumentException("undefined label '" + target + "' in program " + name);

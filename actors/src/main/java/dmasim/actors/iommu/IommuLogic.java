@@ -278,7 +278,7 @@ public final class IommuLogic {
       return;
     }
     long allocBase = s.allocator.baseContaining(iovaPfn);
-    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO));
+    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO));
     long physPfn = (c.phys().addr() - pad) >>> cfg.granuleShift();
     d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "link", allocBase, c.offset(), c.size(), iovaPfn, physPfn, pages, prot, c.dir()));
     reply("link", c.state(), Errno.OK, 0);
@@ -300,7 +300,7 @@ public final class IommuLogic {
     long size = c.size();
     long mapped = 0;
     long allocBase = s.allocator.baseContaining((addr - startPad) >>> cfg.granuleShift());
-    Prot prot = c.dir().prot(false);
+    Prot prot = cfg.prot(c.dev(), c.dir(), false);
     java.util.Iterator<Long> slots = s.freeSlots.iterator();
     boolean first = true;
     if (startPad != 0) {
@@ -615,7 +615,7 @@ public final class IommuLogic {
       return;
     }
     long pages = pagesFor(c.size() + pad);
-    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO));
+    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO));
     d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "map_phys", base, 0, c.size(), base, (c.phys().addr() - pad) >>> cfg.granuleShift(),
         pages, prot, c.dir()));
     if (syncMapInline(base, pages)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "map_phys", base, pages, true, Errno.OK));
@@ -656,7 +656,7 @@ public final class IommuLogic {
       reply("map_sg", c.sg(), Errno.ENOMEM, 0);
       return;
     }
-    Prot prot = c.dir().prot(c.attrs().has(DmaAttrs.MMIO) || cfg.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
+    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO) || cfg.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
     List<DmaSegment> out = new ArrayList<>();
     long pfn = base;
     long offset = 0;

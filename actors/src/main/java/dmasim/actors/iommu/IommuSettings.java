@@ -68,14 +68,26 @@ public record IommuSettings(
   }
 
   /** A device as the IOMMU sees it. */
-  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted) {
+  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent) {
     public DeviceSpec {
       if (dmaMaskBits < 24 || dmaMaskBits > 64) throw new IllegalArgumentException("dma mask bits out of range: " + dmaMaskBits);
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats) {
-      this(dmaMaskBits, ats, false);
+      this(dmaMaskBits, ats, false, true);
     }
+
+    public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted) {
+      this(dmaMaskBits, ats, untrusted, true);
+    }
+  }
+
+  /** dma_info_to_prot: IOMMU_CACHE only for a coherent device, IOMMU_MMIO instead for MMIO. */
+  public dmasim.protocol.Prot prot(DeviceId dev, dmasim.protocol.Direction dir, boolean mmio) {
+    dmasim.protocol.Prot p = dir.prot(mmio);
+    DeviceSpec spec = devices.get(dev);
+    if (!mmio && spec != null && !spec.coherent()) p = new dmasim.protocol.Prot(p.bits() & ~dmasim.protocol.Prot.CACHE);
+    return p;
   }
 
   /** The swiotlb pool: slots of one page from this pfn (below 4 GiB, away from RAM and regions). */
