@@ -73,8 +73,9 @@ public final class Monitors {
     all.add(new DmaApiDebugMonitor());
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
-    all.add(new MemoryTypeMonitor(iommu.regions()));
-    all.add(new InfoLeakMonitor());
+    if (!iommu.regions().isEmpty()) all.add(new MemoryTypeMonitor(iommu.regions()));
+    // Data provenance costs a label per page; it only matters where swiotlb bounces (untrusted devices).
+    if (iommu.devices().values().stream().anyMatch(IommuSettings.DeviceSpec::untrusted)) all.add(new InfoLeakMonitor());
     return new MonitorSuite(shadow, all, new RunStats(translation));
   }
 }
