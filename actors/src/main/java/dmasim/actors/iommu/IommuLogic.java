@@ -238,19 +238,29 @@ public final class IommuLogic {
     reply("try_alloc", c.state(), Errno.OK, base < 0 ? 0 : (base << cfg.granuleShift()) + pad);
   }
 
-  /** dma_iova_link -> __dma_iova_link -> iommu_map_nosync: PTEs written, no iotlb_sync_map. */
+  /**
+   * dma_iova_link, in the kernel's order: the -EIO check, then the swiotlb path for a device that
+   * must bounce an unaligned buffer (dev_use_swiotlb && iova_unaligned), else __dma_iova_link ->
+   * iommu_map_nosync: PTEs written, no iotlb_sync_map.
+   */
   private void onLink(IommuCommand.Link c) {
     String owner = owner(c.state());
     long pad = pad(c.phys().addr());
-    int err = Errno.OK;
-    String why = null;
+    if (pad != 0 && c.offset() != 0) {
+      failLink(c, owner, Errno.EIO, "unaligned phys with offset > 0 (WARN_ON in dma_iova_link)");
+      return;
+    }
+    IommuSettings.DeviceSpec spec = cfg.devices().get(c.dev());
+    if (c.size() > 0 && spec != null && spec.untrusted() && (pad != 0 || pad(c.size()) != 0)) {
+      linkSwiotlb(c, owner);
+      return;
+    }
     long iova = c.addr().addr() + c.offset() - pad;
     long pages = pagesFor(c.size() + pad);
     long iovaPfn = iova >>> cfg.granuleShift();
-    if (pad != 0 && c.offset() != 0) {
-      err = Errno.EIO;
-      why = "unaligned phys with offset > 0 (WARN_ON in dma_iova_link)";
-    } else if (c.size() <= 0) {
+    int err = Errno.OK;
+    String why = null;
+    if (c.size() <= 0) {
       err = Errno.EINVAL;
       why = "zero-length link (iommu_map of 0 bytes)";
     } else if (pad(iova) != 0) {
@@ -262,19 +272,8 @@ public final class IommuLogic {
     } else if ((err = fault("link", owner)) != 0) {
       why = "fault injected: iommu_map_nosync fails (nothing of this link stays mapped)";
     }
-    boolean bounce = false;
-    IommuSettings.DeviceSpec spec = cfg.devices().get(c.dev());
-    if ((err == Errno.OK || err == Errno.EINVAL) && !(pad != 0 && c.offset() != 0) && c.size() > 0 && spec != null && spec.untrusted()
-        && (pad != 0 || pad(c.size()) != 0)) {
-      bounce = true; // dev_use_swiotlb && iova_unaligned: iommu_dma_iova_link_swiotlb
-    }
-    if (bounce) {
-      linkSwiotlb(c, owner);
-      return;
-    }
     if (err != Errno.OK) {
-      d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), err, why));
-      reply("link", c.state(), err, 0);
+      failLink(c, owner, err, why);
       return;
     }
     long allocBase = s.allocator.baseContaining(iovaPfn);
@@ -356,8 +355,12 @@ public final class IommuLogic {
   }
 
   private void swiotlbFull(IommuCommand.Link c, String owner) {
-    d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), Errno.ENOMEM, "swiotlb slots exhausted"));
-    reply("link", c.state(), Errno.ENOMEM, 0);
+    failLink(c, owner, Errno.ENOMEM, "swiotlb slots exhausted");
+  }
+
+  private void failLink(IommuCommand.Link c, String owner, int errno, String why) {
+    d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), errno, why));
+    reply("link", c.state(), errno, 0);
   }
 
   /** dma_iova_unlink(state, offset, len) done synchronously inside the failing link call. */

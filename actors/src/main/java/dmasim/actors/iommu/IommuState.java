@@ -39,7 +39,6 @@ public final class IommuState {
   boolean tornDown;
   boolean caching; // the attached IOMMUs cache not-present entries
   final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>(); // swiotlb pool
-  final dmasim.actors.state.LongLongMap bounced = new dmasim.actors.state.LongLongMap(64); // iova pfn -> slot pfn
   final TreeMap<Long, IommuEvent.Bounced> bounceInfo = new TreeMap<>(); // iova pfn -> what was bounced
   boolean syncMapFlag; // the domain flushes on map (iotlb_sync_map)
   final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
@@ -159,10 +158,8 @@ public final class IommuState {
       tornDown = true;
     } else if (e instanceof IommuEvent.Bounced b) {
       freeSlots.remove(b.slotPfn());
-      bounced.put(b.iovaPfn(), b.slotPfn());
       bounceInfo.put(b.iovaPfn(), b);
     } else if (e instanceof IommuEvent.BounceReleased r) {
-      bounced.remove(r.iovaPfn());
       bounceInfo.remove(r.iovaPfn());
       freeSlots.add(r.slotPfn());
     } else if (e instanceof IommuEvent.IommuAttached a) {

@@ -24,23 +24,24 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
     super("MemorySafety");
   }
 
+  private long ownerId(String owner) {
+    return ownerIds.computeIfAbsent(owner, k -> {
+      ownerNames.add(k);
+      return (long) ownerNames.size() - 1;
+    });
+  }
+
   @Override
   protected void handle(StepInfo at, Event event) {
     if (event instanceof MemoryEvent.PagesAllocated a) {
-      long id = ownerIds.computeIfAbsent(a.owner(), k -> {
-        ownerNames.add(k);
-        return (long) ownerNames.size() - 1;
-      });
+      long id = ownerId(a.owner());
       for (long p : a.pfns()) owners.put(p, id);
     } else if (event instanceof MemoryEvent.PagesFreed f) {
       for (long p : f.pfns()) {
         if (!owners.remove(p)) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
       }
     } else if (event instanceof IommuEvent.Bounced b) {
-      owners.put(b.slotPfn(), ownerIds.computeIfAbsent(b.owner(), k -> {
-        ownerNames.add(k);
-        return (long) ownerNames.size() - 1;
-      }));
+      owners.put(b.slotPfn(), ownerId(b.owner()));
     } else if (event instanceof IommuEvent.BounceReleased r) {
       owners.remove(r.slotPfn());
     } else if (event instanceof IommuEvent.RangeLinked l) {
