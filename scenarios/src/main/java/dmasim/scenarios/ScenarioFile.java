@@ -559,8 +559,7 @@ public final class ScenarioFile {
     int depth = 0;
     for (ParsedStep s : steps) {
       need(s, "buf", buffers, "buffer", "alloc buf=");
-      if (!s.op().equals("if-no-iova")) need(s, "state", states, "dma_iova_state", "try-alloc state=");
-      else need(s, "state", states, "dma_iova_state", "try-alloc state=");
+      need(s, "state", states, "dma_iova_state", "try-alloc state=");
       need(s, "handle", handles, "handle group", "map-phys handle=");
       need(s, "sg", sgs, "sg table", "map-sg sg=");
       need(s, "goto", labels, "label", "label ");

@@ -93,7 +93,7 @@ public final class CpuLogic {
         emit(new CpuEvent.BufferTouched(t.buf(), buffer(t.buf()), t.write(), pc + 1));
         pc++;
       } else if (op instanceof Op.MappingError m) {
-        long addr = v.handles.getOrDefault(m.handle(), new java.util.TreeMap<>()).getOrDefault(m.seg(), Iova.MAPPING_ERROR.addr());
+        long addr = v.handle(m.handle(), m.seg());
         emit(new CpuEvent.MappingChecked(m.dev(), m.handle() + "." + m.seg(), new Iova(addr), addr == -1L, pc + 1));
         pc++;
       } else if (op instanceof Op.Submit s) {
@@ -132,7 +132,7 @@ public final class CpuLogic {
       } else if (op instanceof Op.End) {
         emit(new CpuEvent.ProgramEnded(v.requests));
         return;
-      } else if (op instanceof Op.UnmapPhys u && !v.handles.getOrDefault(u.handle(), new java.util.TreeMap<>()).containsKey(u.seg())) {
+      } else if (op instanceof Op.UnmapPhys u && v.handle(u.handle(), u.seg()) == -1L) {
         pc++; // the driver unmaps only what it mapped
       } else {
         call(pc, op);
@@ -233,7 +233,7 @@ public final class CpuLogic {
           mp.mmio() ? new DmaAttrs(DmaAttrs.MMIO) : DmaAttrs.NONE);
     } else if (op instanceof Op.UnmapPhys u) {
       object = u.handle() + "." + u.seg();
-      m = new IommuCommand.UnmapPhys(u.dev(), object, new Iova(v.handles.get(u.handle()).get(u.seg())), 4096, u.dir(), DmaAttrs.NONE);
+      m = new IommuCommand.UnmapPhys(u.dev(), object, new Iova(v.handle(u.handle(), u.seg())), 4096, u.dir(), DmaAttrs.NONE);
     } else if (op instanceof Op.MapSg ms) {
       object = ms.sg();
       List<Segment> segs = new ArrayList<>();
@@ -250,7 +250,7 @@ public final class CpuLogic {
         m = new IommuCommand.SyncSg(s.dev(), object, sg.mapped(), sg.nents(), s.dir(), s.forCpu());
       } else {
         object = s.object() + "." + s.seg();
-        long addr = v.handles.getOrDefault(s.object(), new java.util.TreeMap<>()).getOrDefault(s.seg(), Iova.MAPPING_ERROR.addr());
+        long addr = v.handle(s.object(), s.seg());
         m = new IommuCommand.SyncSingle(s.dev(), object, new Iova(addr), 4096, s.dir(), s.forCpu());
       }
     } else {

@@ -83,6 +83,13 @@ public final class CpuState {
     return requests;
   }
 
+  /** The dma_addr_t of handle {@code seg} of group {@code group}, or -1 (DMA_MAPPING_ERROR) when it is not mapped. */
+  public long handle(String group, int seg) {
+    TreeMap<Integer, Long> g = handles.get(group);
+    Long addr = g == null ? null : g.get(seg);
+    return addr == null ? -1L : addr;
+  }
+
   public IovaState state(String name) {
     return states.getOrDefault(name, new IovaState(0, 0, 0, 0));
   }
