@@ -21,7 +21,10 @@ public sealed interface DeviceCommand extends Message {
     }
   }
 
-  /** A modelled function-level reset: in-flight DMA and the ATC are lost. */
+  /**
+   * A modelled function-level reset: in-flight DMA and the ATC are lost; the requester gets
+   * {@link DeviceReply.ResetDone} once the transactions already issued have drained.
+   */
   record Reset() implements DeviceCommand {}
 
   /** Surprise removal: the device is gone; nothing in flight completes and nothing later is answered. */

@@ -3,7 +3,11 @@ package dmasim.protocol;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 
 /** What a Device answers: completions to the submitting CPU queue, ATC invalidation completions to the IOMMU. */
-@JsonSubTypes({@JsonSubTypes.Type(DeviceReply.Completed.class), @JsonSubTypes.Type(DeviceReply.AtcInvalidated.class)})
+@JsonSubTypes({
+  @JsonSubTypes.Type(DeviceReply.Completed.class),
+  @JsonSubTypes.Type(DeviceReply.AtcInvalidated.class),
+  @JsonSubTypes.Type(DeviceReply.ResetDone.class)
+})
 public sealed interface DeviceReply extends Message {
 
   /** Descriptor {@code tag} finished; {@code faults} counts pages whose translation faulted. */
@@ -11,4 +15,10 @@ public sealed interface DeviceReply extends Message {
 
   /** The ATS invalidation {@code id} completed on the device. */
   record AtcInvalidated(long id) implements DeviceReply {}
+
+  /**
+   * The function-level reset finished: the device dropped its descriptors and every transaction it
+   * had issued before the reset has completed (pci_reset_function returns only then).
+   */
+  record ResetDone() implements DeviceReply {}
 }

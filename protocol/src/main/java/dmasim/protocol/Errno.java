@@ -8,6 +8,7 @@ public final class Errno {
   public static final int ENOMEM = 12;
   public static final int EEXIST = 17;
   public static final int EINVAL = 22;
+  public static final int ETIMEDOUT = 110;
   public static final int EOPNOTSUPP = 95;
   public static final int EREMOTEIO = 121;
 
@@ -22,6 +23,7 @@ public final class Errno {
       case EEXIST -> "-EEXIST";
       case EINVAL -> "-EINVAL";
       case EOPNOTSUPP -> "-EOPNOTSUPP";
+      case ETIMEDOUT -> "-ETIMEDOUT";
       case EREMOTEIO -> "-EREMOTEIO";
       default -> "-" + errno;
     };

@@ -27,7 +27,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuCommand.TearDown.class),
   @JsonSubTypes.Type(IommuCommand.PteClearLands.class),
   @JsonSubTypes.Type(IommuCommand.Attach.class),
-  @JsonSubTypes.Type(IommuCommand.SyncMapFlagLands.class)
+  @JsonSubTypes.Type(IommuCommand.SyncMapFlagLands.class),
+  @JsonSubTypes.Type(IommuCommand.Drain.class)
 })
 public sealed interface IommuCommand extends Message {
 
@@ -103,6 +104,13 @@ public sealed interface IommuCommand extends Message {
 
   /** The flush-on-map flag OR-ed in at attach becomes visible to the map path (the B6 window ends). */
   record SyncMapFlagLands() implements IommuCommand {}
+
+  /**
+   * A resetting device asks that every transaction it sent before this one be finished: the channel
+   * is FIFO, so the answer ({@link IommuReply.Drained}) comes after all of them. {@code requester}
+   * is whom the device reports the finished reset to.
+   */
+  record Drain(String requester) implements IommuCommand {}
 
   /** Tear the DMA domain down (device removal / group release: iommu_dma_free_fq). */
   record TearDown() implements IommuCommand {}

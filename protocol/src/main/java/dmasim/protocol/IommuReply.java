@@ -4,7 +4,11 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.List;
 
 /** What the IommuUnit answers: a DMA API call's return to a CPU queue, a translation to a device. */
-@JsonSubTypes({@JsonSubTypes.Type(IommuReply.Returned.class), @JsonSubTypes.Type(IommuReply.Translated.class)})
+@JsonSubTypes({
+  @JsonSubTypes.Type(IommuReply.Returned.class),
+  @JsonSubTypes.Type(IommuReply.Translated.class),
+  @JsonSubTypes.Type(IommuReply.Drained.class)
+})
 public sealed interface IommuReply extends Message {
 
   /**
@@ -21,4 +25,7 @@ public sealed interface IommuReply extends Message {
   /** The result of a {@link IommuCommand.Translate}: present with the physical page and prot, or a fault. */
   record Translated(long tag, Iova iova, boolean write, boolean stray, boolean ok, long physPfn, Prot prot, String fault)
       implements IommuReply {}
+
+  /** Every transaction the device sent before its {@link IommuCommand.Drain} has been handled. */
+  record Drained(String requester) implements IommuReply {}
 }

@@ -514,7 +514,7 @@ public final class ScenarioFile {
     STEPS.put("try-alloc", new StepSpec(0, List.of("state", "buf"), List.of("offset", "device")));
     STEPS.put("link", new StepSpec(0, List.of("state", "buf", "seg", "dir"), List.of("device", "goto", "size")));
     STEPS.put("sync", new StepSpec(0, List.of("state"), List.of("device")));
-    STEPS.put("unlink", new StepSpec(0, List.of("state", "seg", "dir"), List.of("device")));
+    STEPS.put("unlink", new StepSpec(0, List.of("state", "dir"), List.of("seg", "offset", "size", "device")));
     STEPS.put("destroy", new StepSpec(0, List.of("state", "dir"), List.of("segs", "device")));
     STEPS.put("free", new StepSpec(0, List.of("state"), List.of("device")));
     STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device", "mmio")));
@@ -525,7 +525,7 @@ public final class ScenarioFile {
     STEPS.put("sync-for-cpu", new StepSpec(0, List.of("object", "dir"), List.of("seg", "device")));
     STEPS.put("sync-for-device", new StepSpec(0, List.of("object", "dir"), List.of("seg", "device")));
     STEPS.put("submit", new StepSpec(0, List.of("source"), List.of("device-writes", "device", "length")));
-    STEPS.put("await", new StepSpec(0, List.of(), List.of()));
+    STEPS.put("await", new StepSpec(0, List.of(), List.of("timeout")));
     STEPS.put("lock", new StepSpec(1, List.of(), List.of()));
     STEPS.put("unlock", new StepSpec(1, List.of(), List.of()));
     STEPS.put("reset-device", new StepSpec(0, List.of(), List.of("device")));
@@ -656,7 +656,15 @@ public final class ScenarioFile {
         }
         case "sync" -> b.op(new Op.Sync(a.get("state"), dev));
         case "unlink" -> {
-          for (int seg : segs(s, Integer.MAX_VALUE, o)) b.op(new Op.Unlink(a.get("state"), seg, dev, direction(s)));
+          boolean range = a.containsKey("offset") || a.containsKey("size");
+          if (range == a.containsKey("seg") || range && !(a.containsKey("offset") && a.containsKey("size"))) {
+            throw error(s.at(), s.key(), "unlink needs either seg= or both offset= and size= (bytes of the state)");
+          }
+          if (range) {
+            b.op(new Op.Unlink(a.get("state"), 0, dev, direction(s), count(s, "offset", o, 0, 1L << 32), count(s, "size", o, 1, 1L << 32)));
+          } else {
+            for (int seg : segs(s, Integer.MAX_VALUE, o)) b.op(new Op.Unlink(a.get("state"), seg, dev, direction(s)));
+          }
         }
         case "destroy" -> {
           String segsArg = a.getOrDefault("segs", "all");
@@ -684,7 +692,7 @@ public final class ScenarioFile {
         case "sync-for-cpu", "sync-for-device" -> b.op(new Op.SyncFor(a.get("object"), (int) count(s, "seg", o, 0, 4095), s.op().equals("sync-for-cpu"),
             dev, direction(s)));
         case "submit" -> b.op(new Op.Submit(dev, a.get("source"), flag(s, "device-writes"), a.containsKey("length") ? count(s, "length", o, 1, 1 << 24) : 0));
-        case "await" -> b.op(new Op.Await());
+        case "await" -> b.op(new Op.Await(a.containsKey("timeout") ? stepDuration(s, "timeout") : 0));
         case "lock" -> b.op(new Op.Lock(s.positional().get(0)));
         case "unlock" -> b.op(new Op.Unlock(s.positional().get(0)));
         case "reset-device" -> b.op(new Op.ResetDevice(dev));
@@ -722,6 +730,22 @@ public final class ScenarioFile {
     return n;
   }
 
+  /** A duration argument of a step: a whole number with ns, us, ms or s (virtual time). */
+  private long stepDuration(ParsedStep s, String arg) {
+    String v = s.args().get(arg);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})(ns|us|ms|s)").matcher(v);
+    if (!m.matches()) throw error(s.at(), s.key(), arg + " must be a duration such as 500ns, 20us, 5ms, got '" + v + "'");
+    long n = Long.parseLong(m.group(1));
+    long unit = switch (m.group(2)) {
+      case "ns" -> 1;
+      case "us" -> 1_000;
+      case "ms" -> 1_000_000;
+      default -> 1_000_000_000;
+    };
+    if (n == 0 || n > 100_000_000_000L / unit) throw error(s.at(), s.key(), arg + " must be between 1ns and 100s, got '" + v + "'");
+    return n * unit;
+  }
+
   private int errno(ParsedStep s) {
     String v = s.args().get("errno");
     return switch (v) {
@@ -732,7 +756,8 @@ public final class ScenarioFile {
       case "EPERM" -> Errno.EPERM;
       case "EOPNOTSUPP" -> Errno.EOPNOTSUPP;
       case "EREMOTEIO" -> Errno.EREMOTEIO;
-      default -> throw error(s.at(), s.key(), "errno must be one of ENOMEM, EIO, EINVAL, EEXIST, EPERM, EOPNOTSUPP, EREMOTEIO, got '" + v + "'");
+      case "ETIMEDOUT" -> Errno.ETIMEDOUT;
+      default -> throw error(s.at(), s.key(), "errno must be one of ENOMEM, EIO, EINVAL, EEXIST, EPERM, EOPNOTSUPP, EREMOTEIO, ETIMEDOUT, got '" + v + "'");
     };
   }
 

@@ -59,7 +59,11 @@ public final class CpuLogic {
       boolean awaited = "await".equals(v.waiting) && c.tag() == v.lastTag;
       emit(new CpuEvent.ReplyReceived(awaited ? v.pc : -1, c));
       if (awaited) run();
-    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply) {
+    } else if (m instanceof CpuCommand.AwaitTimedOut t) {
+      if (!"await".equals(v.waiting) || t.tag() != v.lastTag || t.await() != v.awaits) return d; // the completion came first
+      emit(new CpuEvent.ReplyReceived(v.pc, t));
+      run();
+    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone) {
       if (v.waiting == null) throw new IllegalStateException(self + " got an answer it did not wait for: " + m);
       emit(new CpuEvent.ReplyReceived(v.pc, m));
       run();
@@ -102,20 +106,17 @@ public final class CpuLogic {
         emit(new CpuEvent.DescriptorSubmitted(pc, Names.device(s.dev()), tag, segs, s.deviceWrites()));
         d.send(Names.device(s.dev()), new DeviceCommand.Submit(tag, segs, s.deviceWrites()));
         pc++;
-      } else if (op instanceof Op.Await) {
+      } else if (op instanceof Op.Await a) {
         if (v.completions.containsKey(v.lastTag)) {
           emit(new CpuEvent.ReplyReceived(pc, new DeviceReply.Completed(v.lastTag, v.completions.get(v.lastTag))));
           pc++;
         } else {
           emit(new CpuEvent.CallIssued(pc, "await", "tag " + v.lastTag, "device"));
+          if (a.timeout() > 0) d.send(self, new CpuCommand.AwaitTimedOut(v.lastTag, v.awaits), a.timeout());
           return;
         }
       } else if (op instanceof Op.RequestDone) {
         emit(new CpuEvent.RequestCompleted(v.requests + 1, pc + 1));
-        pc++;
-      } else if (op instanceof Op.ResetDevice r) {
-        emit(new CpuEvent.Jumped(pc + 1, null, 0));
-        d.send(Names.device(r.dev()), new DeviceCommand.Reset());
         pc++;
       } else if (op instanceof Op.SurpriseRemoval r) {
         emit(new CpuEvent.Jumped(pc + 1, null, 0));
@@ -179,7 +180,11 @@ public final class CpuLogic {
     String to = Names.IOMMU;
     Message m;
     String object;
-    if (op instanceof Op.AttachIommu at) {
+    if (op instanceof Op.ResetDevice r) {
+      to = Names.device(r.dev());
+      object = to;
+      m = new DeviceCommand.Reset();
+    } else if (op instanceof Op.AttachIommu at) {
       object = "domain";
       m = new IommuCommand.Attach(at.cachingMode());
     } else if (op instanceof Op.Lock l) {
@@ -216,8 +221,9 @@ public final class CpuLogic {
     } else if (op instanceof Op.Unlink u) {
       object = u.state();
       CpuState.IovaState st = v.state(u.state());
-      m = new IommuCommand.Unlink(u.dev(), u.state(), new Iova(st.addr()), CpuState.segmentOffset(st, u.seg()),
-          CpuState.segmentSize(st, u.seg()), u.dir(), DmaAttrs.NONE);
+      boolean range = u.size() > 0;
+      m = new IommuCommand.Unlink(u.dev(), u.state(), new Iova(st.addr()), range ? u.offset() : CpuState.segmentOffset(st, u.seg()),
+          range ? u.size() : CpuState.segmentSize(st, u.seg()), u.dir(), DmaAttrs.NONE);
     } else if (op instanceof Op.Destroy x) {
       object = x.state();
       CpuState.IovaState st = v.state(x.state());
@@ -241,7 +247,7 @@ public final class CpuLogic {
       m = new IommuCommand.MapSg(ms.dev(), ms.sg(), segs, ms.dir(), DmaAttrs.NONE);
     } else if (op instanceof Op.UnmapSg u) {
       object = u.sg();
-      CpuState.SgTable sg = v.sgs.getOrDefault(u.sg(), new CpuState.SgTable(0, List.of()));
+      CpuState.SgTable sg = v.sgs.getOrDefault(u.sg(), new CpuState.SgTable(0, List.of(), false));
       m = new IommuCommand.UnmapSg(u.dev(), u.sg(), sg.mapped(), u.nents() < 0 ? sg.nents() : u.nents(), u.dir(), DmaAttrs.NONE);
     } else if (op instanceof Op.SyncFor s) {
       CpuState.SgTable sg = v.sgs.get(s.object());
@@ -265,6 +271,7 @@ public final class CpuLogic {
     return switch (n) {
       case "AllocPages" -> "alloc_pages";
       case "Lock" -> "lock";
+      case "Reset" -> "reset_device";
       case "Attach" -> "attach";
       case "Unlock" -> "unlock";
       case "FreePages" -> "free_pages";

@@ -1,8 +1,10 @@
 package dmasim.actors.cpu;
 
+import dmasim.protocol.CpuCommand;
 import dmasim.protocol.CpuEvent;
 import dmasim.protocol.DeviceReply;
 import dmasim.protocol.DmaSegment;
+import dmasim.protocol.Errno;
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuReply;
 import dmasim.protocol.JournalEvent;
@@ -21,8 +23,16 @@ public final class CpuState {
   /** A dma_iova_state as the driver holds it, plus how much the driver linked from offset 0. */
   public record IovaState(long addr, long size, long offset0, long linked) {}
 
-  /** An sg table after dma_map_sg: the nents passed in and the mapped segments. */
-  public record SgTable(int nents, List<DmaSegment> mapped) {}
+  /**
+   * An sg table after dma_map_sg: the nents passed in and the dma segments written into it. After
+   * dma_unmap_sg the segments stay in the table, as the dma_address fields of a real scatterlist
+   * do ({@code live} false): a driver that hands them to a device again uses stale addresses.
+   */
+  public record SgTable(int nents, List<DmaSegment> mapped, boolean live) {
+    SgTable unmapped() {
+      return new SgTable(nents, mapped, false);
+    }
+  }
 
   final Program program;
   final int cpuIndex;
@@ -35,9 +45,13 @@ public final class CpuState {
   long requests;
   long nextTag = 1;
   long lastTag = -1;
+  /** How many awaits have been issued: names the wait an await timeout belongs to. */
+  long awaits;
   final TreeMap<String, List<Long>> buffers = new TreeMap<>();
   final TreeMap<String, IovaState> states = new TreeMap<>();
   final TreeMap<String, TreeMap<Integer, Long>> handles = new TreeMap<>();
+  /** dma_addr_t values the driver still holds after unmapping them (what a stale descriptor carries). */
+  final TreeMap<String, TreeMap<Integer, Long>> staleHandles = new TreeMap<>();
   final TreeMap<String, SgTable> sgs = new TreeMap<>();
   final TreeMap<String, Long> counters = new TreeMap<>();
   final TreeMap<Long, Integer> completions = new TreeMap<>();
@@ -58,9 +72,11 @@ public final class CpuState {
     c.requests = requests;
     c.nextTag = nextTag;
     c.lastTag = lastTag;
+    c.awaits = awaits;
     c.buffers.putAll(buffers);
     c.states.putAll(states);
     handles.forEach((k, v) -> c.handles.put(k, new TreeMap<>(v)));
+    staleHandles.forEach((k, v) -> c.staleHandles.put(k, new TreeMap<>(v)));
     c.sgs.putAll(sgs);
     c.counters.putAll(counters);
     c.completions.putAll(completions);
@@ -103,6 +119,7 @@ public final class CpuState {
     } else if (e instanceof CpuEvent.CallIssued c) {
       pc = c.pc();
       waiting = c.call();
+      if (c.call().equals("await")) awaits++;
     } else if (e instanceof CpuEvent.ReplyReceived r) {
       onReply(r.pc(), r.reply());
     } else if (e instanceof CpuEvent.BufferTouched t) {
@@ -130,7 +147,9 @@ public final class CpuState {
   }
 
   private void onReply(int atPc, Object reply) {
-    lastErrno = reply instanceof IommuReply.Returned r ? r.errno() : reply instanceof DeviceReply.Completed c && c.faults() > 0 ? dmasim.protocol.Errno.EIO : 0;
+    lastErrno = reply instanceof IommuReply.Returned r ? r.errno()
+        : reply instanceof DeviceReply.Completed c && c.faults() > 0 ? Errno.EIO
+        : reply instanceof CpuCommand.AwaitTimedOut ? Errno.ETIMEDOUT : 0;
     if (reply instanceof DeviceReply.Completed c) {
       completions.put(c.tag(), c.faults());
       if (atPc < 0) return;
@@ -140,6 +159,10 @@ public final class CpuState {
       buffers.put(a.owner(), a.pfns());
       lastError = a.pfns().isEmpty();
       if (lastError) buffers.remove(a.owner());
+    } else if (reply instanceof CpuCommand.AwaitTimedOut) {
+      lastError = true;
+    } else if (reply instanceof DeviceReply.ResetDone) {
+      lastError = false;
     } else if (reply instanceof MemoryReply.LockGranted) {
       lastError = false;
     } else if (reply instanceof MemoryReply.PagesFreed f) {
@@ -165,15 +188,17 @@ public final class CpuState {
     } else if (op instanceof Op.MapPhys m) {
       if (r.value() != -1L) handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
       else if (handles.containsKey(m.handle())) handles.get(m.handle()).remove(m.seg());
+      if (staleHandles.containsKey(m.handle())) staleHandles.get(m.handle()).remove(m.seg());
       lastError = false; // the driver learns of failure only through dma_mapping_error
     } else if (op instanceof Op.UnmapPhys u) {
       TreeMap<Integer, Long> group = handles.get(u.handle());
-      if (group != null) group.remove(u.seg());
+      Long addr = group == null ? null : group.remove(u.seg());
+      if (addr != null) staleHandles.computeIfAbsent(u.handle(), k -> new TreeMap<>()).put(u.seg(), addr);
     } else if (op instanceof Op.MapSg m) {
-      sgs.put(m.sg(), new SgTable(buffers.getOrDefault(m.buf(), List.of()).size(), r.segments()));
+      sgs.put(m.sg(), new SgTable(buffers.getOrDefault(m.buf(), List.of()).size(), r.segments(), r.value() != 0));
       lastError = r.value() == 0;
     } else if (op instanceof Op.UnmapSg u) {
-      sgs.remove(u.sg());
+      sgs.computeIfPresent(u.sg(), (k, t) -> t.unmapped());
     }
   }
 
@@ -186,9 +211,12 @@ public final class CpuState {
     return seg == 0 ? 0 : seg * 4096L - st.offset0();
   }
 
+  /** The dma_addr_t the driver holds for each handle of {@code group}, mapped or already unmapped, in segment order. */
   List<DmaSegment> handleSegments(String group) {
+    TreeMap<Integer, Long> held = new TreeMap<>(staleHandles.getOrDefault(group, new TreeMap<>()));
+    held.putAll(handles.getOrDefault(group, new TreeMap<>()));
     List<DmaSegment> out = new ArrayList<>();
-    handles.getOrDefault(group, new TreeMap<>()).values().forEach(a -> out.add(new DmaSegment(new dmasim.protocol.Iova(a), 4096)));
+    held.values().forEach(a -> out.add(new DmaSegment(new dmasim.protocol.Iova(a), 4096)));
     return out;
   }
 }

@@ -42,8 +42,15 @@ public sealed interface Op {
   /** dma_iova_sync over [0, size of state). */
   record Sync(String state, DeviceId dev) implements Op {}
 
-  /** dma_iova_unlink of segment {@code seg}. */
-  record Unlink(String state, int seg, DeviceId dev, Direction dir) implements Op {}
+  /**
+   * dma_iova_unlink of segment {@code seg}, or, when {@code size} > 0, of the byte range
+   * [offset, offset + size) of the state (part of one link, or several adjacent links at once).
+   */
+  record Unlink(String state, int seg, DeviceId dev, Direction dir, long offset, long size) implements Op {
+    public Unlink(String state, int seg, DeviceId dev, Direction dir) {
+      this(state, seg, dev, dir, 0, 0);
+    }
+  }
 
   /** dma_iova_destroy(state, mapped_len = {@code segs} * 4096, or the whole state when {@code segs} < 0). */
   record Destroy(String state, int segs, DeviceId dev, Direction dir) implements Op {}
@@ -83,8 +90,16 @@ public sealed interface Op {
     }
   }
 
-  /** Wait for the completion of the last submitted descriptor; a faulted transfer sets the error flag. */
-  record Await() implements Op {}
+  /**
+   * Wait for the completion of the last submitted descriptor; a faulted transfer sets the error
+   * flag. With {@code timeout} > 0 (virtual ns) give up after that long: the error flag is set with
+   * -ETIMEDOUT and the descriptor stays with the device (a driver's command timeout).
+   */
+  record Await(long timeout) implements Op {
+    public Await() {
+      this(0);
+    }
+  }
 
   /** goto label when the last call failed (errno, false try_alloc, or mapping error). */
   record JumpIfError(String label) implements Op {}
@@ -113,7 +128,10 @@ public sealed interface Op {
   /** Release a named lock. */
   record Unlock(String name) implements Op {}
 
-  /** Reset the device (function-level reset): in-flight DMA and its ATC are lost. Does not wait. */
+  /**
+   * Reset the device (function-level reset, pci_reset_function): in-flight DMA and its ATC are lost.
+   * Waits until the reset is done, which includes every transaction the device had already issued.
+   */
   record ResetDevice(DeviceId dev) implements Op {}
 
   /** Attach the DMA domain to another IOMMU unit (caching mode or not); waits for the answer, error flag on refusal. */

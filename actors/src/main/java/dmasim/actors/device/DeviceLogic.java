@@ -49,7 +49,8 @@ public final class DeviceLogic {
     else if (m instanceof IommuReply.Translated t) onTranslated(t);
     else if (m instanceof DeviceCommand.LateAccess c) onLateAccess(c);
     else if (m instanceof DeviceCommand.InvalidateAtc c) onInvalidateAtc(c);
-    else if (m instanceof DeviceCommand.Reset) d.emit(new DeviceEvent.DeviceWasReset(s.inFlight.size(), s.atc.size()));
+    else if (m instanceof DeviceCommand.Reset) onReset();
+    else if (m instanceof IommuReply.Drained r) d.send(r.requester(), new DeviceReply.ResetDone());
     else throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
     return d;
   }
@@ -128,6 +129,16 @@ public final class DeviceLogic {
 
   private void onLateAccess(DeviceCommand.LateAccess c) {
     transaction(c.tag(), c.iova().addr(), c.write(), true);
+  }
+
+  /**
+   * Function-level reset: descriptors and the ATC are dropped now, so nothing new is issued; the
+   * reset completes once the transactions already sent to the IOMMU are finished (the drain comes
+   * back behind them on the FIFO channel), as an FLR waits for pending transactions.
+   */
+  private void onReset() {
+    d.emit(new DeviceEvent.DeviceWasReset(s.inFlight.size(), s.atc.size()));
+    d.send(Names.IOMMU, new IommuCommand.Drain(env.sender()));
   }
 
   private void onInvalidateAtc(DeviceCommand.InvalidateAtc c) {

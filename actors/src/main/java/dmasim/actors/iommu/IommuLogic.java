@@ -74,6 +74,7 @@ public final class IommuLogic {
     else if (m instanceof IommuCommand.SyncMapFlagLands) d.emit(new IommuEvent.SyncMapFlagSet());
     else if (m instanceof IommuCommand.PteClearLands c) d.emit(new IommuEvent.PteClearVisible(c.startPfn(), c.pages(), s.startCnt));
     else if (m instanceof DeviceReply.AtcInvalidated c) onAtcInvalidated(c.id());
+    else if (m instanceof IommuCommand.Drain c) d.send(caller, new IommuReply.Drained(c.requester()));
     else throw new IllegalArgumentException("IommuUnit cannot handle " + m.getClass().getName());
     return d;
   }

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The checks of kernel/dma/debug.c for the classic API (DMA-IOMMU.md section 7, classes 1-4, 6-8,
- * 13-18, 23; class 5 needs coherent allocations, not modelled yet), plus I13 at the point of use:
+ * The checks of kernel/dma/debug.c for the classic API (dma-debug classes 1-4, 6-8, 13, 15-18, 23;
+ * 14 is unreachable in check_sync; class 5 needs coherent allocations, not modelled yet), plus I13 at the point of use:
  * a handle given to a device before dma_mapping_error was called on it. Entries are keyed by DMA
  * address like dma-debug's hash.
  */
@@ -109,23 +109,40 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
     }
   }
 
+  /**
+   * check_sync() in kernel/dma/debug.c: the entry must contain the whole synced range
+   * (bucket_find_contain / containing_match), else "sync DMA memory it has not allocated"; then,
+   * unless the mapping is DMA_BIDIRECTIONAL, independent checks, each reported on its own: a
+   * different direction (15), for the CPU a direction that is neither the mapping's FROM_DEVICE nor
+   * TO_DEVICE (16), for the device neither TO_DEVICE nor FROM_DEVICE (17), a different sg entry
+   * count (18). So sync_for_device(FROM_DEVICE) of a FROM_DEVICE buffer, the RX recycling of every
+   * page_pool driver, is legal; so is sync_for_cpu(TO_DEVICE) of a TO_DEVICE buffer.
+   */
   private void onSync(StepInfo at, IommuEvent.SyncPerformed s) {
     Map.Entry<Long, Entry> found = s.addr().isError() ? null : entries.floorEntry(s.addr().addr());
     Entry e = found == null ? null : found.getValue();
-    if (e == null || s.addr().addr() >= found.getKey() + e.size) {
-      violate("DMA-debug 13", at, s.owner() + " syncs DMA memory " + s.addr() + " that is not inside any mapping");
+    if (e == null || s.addr().addr() + s.size() > found.getKey() + e.size) {
+      // debug_dma_sync_sg_*: mapped_ents comes from an exact lookup of the first element, and the
+      // loop stops at once when it is not found, so an unknown sg list is not reported at all.
+      if (s.api().equals("sync_sg")) return;
+      // "outside allocated range" (class 14) is unreachable: containing_match already requires the
+      // whole range inside the entry, so a sync running past the end is "not allocated".
+      boolean starts = e != null && s.addr().addr() < found.getKey() + e.size;
+      violate("DMA-debug 13", at, s.owner() + " syncs DMA memory " + s.addr() + "+" + s.size()
+          + (starts ? ", which runs past the end of its mapping (" + e.size + " bytes at 0x" + Long.toHexString(found.getKey()) + ")" : "")
+          + ": \"device driver tries to sync DMA memory it has not allocated\"");
       return;
     }
-    String what = s.api() + "_for_" + (s.forCpu() ? "cpu" : "device");
-    if (s.addr().addr() + s.size() > found.getKey() + e.size) {
-      violate("DMA-debug 14", at, what + " of " + s.addr() + "+" + s.size() + " reaches beyond the end of the mapping (" + e.size + " bytes)");
-    } else if (e.dir != Direction.BIDIRECTIONAL && e.dir != s.dir()) {
-      violate("DMA-debug 15", at, what + " with direction " + s.dir() + " on a mapping made " + e.dir);
-    } else if (s.forCpu() && e.dir == Direction.TO_DEVICE) {
-      violate("DMA-debug 16", at, what + " of a DMA_TO_DEVICE mapping: the device never writes it");
-    } else if (!s.forCpu() && e.dir == Direction.FROM_DEVICE) {
-      violate("DMA-debug 17", at, what + " of a DMA_FROM_DEVICE mapping: the device never reads it");
-    } else if (s.api().equals("sync_sg") && s.nents() != e.nents) {
+    if (e.dir == Direction.BIDIRECTIONAL) return;
+    String what = s.api() + "_for_" + (s.forCpu() ? "cpu" : "device") + "(" + s.dir() + ")";
+    if (e.dir != s.dir()) violate("DMA-debug 15", at, what + " of " + s.addr() + " on a mapping made " + e.dir + ": different direction");
+    if (s.forCpu() && e.dir != Direction.FROM_DEVICE && s.dir() != Direction.TO_DEVICE) {
+      violate("DMA-debug 16", at, what + " of " + s.addr() + ", mapped " + e.dir + ": syncs device read-only DMA memory for the CPU");
+    }
+    if (!s.forCpu() && e.dir != Direction.TO_DEVICE && s.dir() != Direction.FROM_DEVICE) {
+      violate("DMA-debug 17", at, what + " of " + s.addr() + ", mapped " + e.dir + ": syncs device write-only DMA memory to the device");
+    }
+    if (s.api().equals("sync_sg") && s.nents() != e.nents) {
       violate("DMA-debug 18", at, what + " with nents " + s.nents() + " but the sg list was mapped with nents " + e.nents);
     }
   }

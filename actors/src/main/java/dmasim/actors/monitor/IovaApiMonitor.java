@@ -13,23 +13,38 @@ import java.util.TreeMap;
  * The two-step IOVA API as dma-debug would check it if it covered it (the kernel has no debug
  * hooks for link/unlink/destroy): I14 (links of one state are disjoint, inside the allocation,
  * only the first may start unaligned; dma_iova_free only with zero links; destroy(mapped_len)
- * only when exactly [0, mapped_len) is linked; unlink of exactly a linked range, once),
+ * only when exactly [0, mapped_len) is linked; unlink only of linked bytes),
  * I15 (a state is used only for the IOVA it allocated: no link, destroy or free through a stale
  * or failed state), and leaks (a state re-allocated while its IOVA is live; IOVA alive at driver
  * unbind or at the end of the run).
+ *
+ * <p>Links are judged by ranges, as the kernel keeps them: dma_iova_unlink (__iommu_dma_iova_unlink)
+ * may tear down any linked sub-range, and one call may cover several adjacent links. What it may
+ * not do is unlink bytes that are not linked, or clear whole granules that still hold bytes the
+ * driver did not ask to unlink (another link's pages torn out, as the B7 unwind did).
  */
 public final class IovaApiMonitor extends AbstractMonitor {
   private static final class Alloc {
     final String owner;
     final DeviceId dev;
     final long size;
+    /** The state's byte offset 0 sits this far into the first IOVA granule: pad(phys) at try_alloc. */
+    final long pad;
+    final long basePfn;
     final Links links = new Links();
     boolean tornDown;
 
-    Alloc(String owner, DeviceId dev, long size) {
+    Alloc(String owner, DeviceId dev, long size, long basePfn, long pad) {
       this.owner = owner;
       this.dev = dev;
       this.size = size;
+      this.basePfn = basePfn;
+      this.pad = pad;
+    }
+
+    /** The state offset of the start of IOVA page {@code pfn}. */
+    long offsetOf(long pfn) {
+      return ((pfn - basePfn) << 12) - pad;
     }
   }
 
@@ -47,7 +62,7 @@ public final class IovaApiMonitor extends AbstractMonitor {
       if (old != null && allocs.containsKey(old) && !allocs.get(old).tornDown) {
         violate("I15", at, "dma_iova_try_alloc on " + a.owner() + " while its previous IOVA (pfn " + old + ") was never destroyed or freed: leaked");
       }
-      allocs.put(a.basePfn(), new Alloc(a.owner(), a.dev(), a.size()));
+      allocs.put(a.basePfn(), new Alloc(a.owner(), a.dev(), a.size(), a.basePfn(), a.addr().addr() & 0xfff));
       stateAlloc.put(a.owner(), a.basePfn());
     } else if (event instanceof IommuEvent.IovaAllocFailed f && f.api().equals("try_alloc") && !f.reason().startsWith("32-bit")) {
       stateAlloc.remove(f.owner());
@@ -102,20 +117,28 @@ public final class IovaApiMonitor extends AbstractMonitor {
     if (l.offset() + l.size() > a.size) {
       violate("I14", at, "dma_iova_link of " + l.owner() + " [" + l.offset() + ", " + (l.offset() + l.size()) + ") beyond the allocation of " + a.size + " bytes");
     }
-    a.links.put(l.offset(), l.size());
+    a.links.add(l.offset(), l.offset() + l.size());
   }
 
   private void onUnlinked(StepInfo at, IommuEvent.PtesCleared c) {
     Alloc a = allocs.get(c.allocBasePfn());
-    long size = a == null ? -1 : a.links.get(c.offset());
-    if (size < 0) {
-      violate("I14", at, "dma_iova_unlink of " + c.owner() + " at offset " + c.offset() + " that is not linked (double unlink or never linked)");
+    long start = c.offset();
+    long end = c.offset() + c.size();
+    if (a == null || !a.links.covers(start, end)) {
+      violate("I14", at, "dma_iova_unlink of " + c.owner() + " [" + start + ", " + end + ") that is not linked (double unlink or never linked)"
+          + (a == null ? "" : ": linked are " + a.links));
+      if (a != null) a.links.remove(start, end);
       return;
     }
-    if (size != c.size()) {
-      violate("I14", at, "dma_iova_unlink of " + c.owner() + " at offset " + c.offset() + " with size " + c.size() + " but it was linked with size " + size);
+    // __iommu_dma_iova_unlink clears whole granules: [iova_align_down(addr+offset), iova_align(addr+offset+size)).
+    long clearedFrom = a.offsetOf(c.iovaPfn());
+    long clearedTo = a.offsetOf(c.iovaPfn() + c.pages());
+    long[] torn = a.links.linkedOutside(clearedFrom, clearedTo, start, end);
+    if (torn != null) {
+      violate("I14", at, "dma_iova_unlink of " + c.owner() + " [" + start + ", " + end + ") clears IOVA pfn " + c.iovaPfn() + "+" + c.pages()
+          + ", which also maps [" + torn[0] + ", " + torn[1] + ") that is still linked: another link's pages are torn out");
     }
-    a.links.remove(c.offset());
+    a.links.remove(clearedFrom, clearedTo);
   }
 
   private void onDestroyed(StepInfo at, IommuEvent.PtesCleared c) {
@@ -126,7 +149,7 @@ public final class IovaApiMonitor extends AbstractMonitor {
     }
     if (a.links.contiguousEnd() != c.size()) {
       violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a.links
-          + " (offset+size): destroy must cover exactly [0, mapped_len)");
+          + ": destroy must cover exactly [0, mapped_len)");
     }
     a.links.clear();
     a.tornDown = true;

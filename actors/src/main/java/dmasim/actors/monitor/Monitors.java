@@ -8,7 +8,7 @@ import java.util.List;
 public final class Monitors {
   /** Names of the standard monitors, in the order they run. */
   public static final List<String> STANDARD = List.of("Termination", "IovaSpace", "FlushQueue", "Translation", "SyncBeforeUse", "IovaApiUsage",
-      "DmaApiDebug", "CpuDeviceOwnership", "MemorySafety", "MemoryType", "InfoLeak");
+      "DmaApiDebug", "DeviceAccessAfterUnmap", "CpuDeviceOwnership", "MemorySafety", "MemoryType", "InfoLeak");
 
   private Monitors() {}
 
@@ -42,6 +42,7 @@ public final class Monitors {
         case "SyncBeforeUse" -> new SyncBeforeUseMonitor(iommu.cachingMode(), shadow);
         case "IovaApiUsage" -> new IovaApiMonitor();
         case "DmaApiDebug" -> new DmaApiDebugMonitor();
+        case "DeviceAccessAfterUnmap" -> new DeviceAccessMonitor(shadow);
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
         case "MemorySafety" -> new MemorySafetyMonitor();
         case "MemoryType" -> new MemoryTypeMonitor(iommu.regions());
@@ -71,6 +72,7 @@ public final class Monitors {
     all.add(new SyncBeforeUseMonitor(iommu.cachingMode(), shadow));
     all.add(new IovaApiMonitor());
     all.add(new DmaApiDebugMonitor());
+    all.add(new DeviceAccessMonitor(shadow));
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
     if (!iommu.regions().isEmpty()) all.add(new MemoryTypeMonitor(iommu.regions()));

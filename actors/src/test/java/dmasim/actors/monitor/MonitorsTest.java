@@ -246,6 +246,48 @@ class MonitorsTest {
       assertEquals("I14", p.invariant());
     }
 
+    Probe fourLinks() {
+      Probe p = new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 4, 16384));
+      for (int i = 0; i < 4; i++) p.on("iommu0", link("cpu0/s", 8, i * 4096L, 4096, 8 + i, 100 + i, 1));
+      return p;
+    }
+
+    @Test
+    void oneUnlinkOverAdjacentLinksAndPartialUnlinksAreQuiet() {
+      Probe p = fourLinks().on("iommu0", cleared("cpu0/s", "unlink", 8, 4096, 8192, 9, 2))
+          .on("iommu0", cleared("cpu0/s", "unlink", 8, 0, 4096, 8, 1)).on("iommu0", cleared("cpu0/s", "unlink", 8, 12288, 4096, 11, 1))
+          .on("iommu0", new IommuEvent.IovaFreed(DEV, "cpu0/s", 8, 4, "free")).end();
+      assertEquals(List.of(), p.verdict());
+    }
+
+    @Test
+    void unlinkReachingBytesThatAreNotLinkedFires() {
+      Probe p = fourLinks().on("iommu0", cleared("cpu0/s", "unlink", 8, 4096, 8192, 9, 2))
+          .on("iommu0", cleared("cpu0/s", "unlink", 8, 8192, 8192, 10, 2));
+      assertEquals(List.of("IovaApiUsage I14 @7"), p.verdict());
+      assertTrue(p.message(0).contains("[8192, 16384) that is not linked") && p.message(0).contains("{[0, 4096), [12288, 16384)}"),
+          p.message(0));
+    }
+
+    @Test
+    void anUnlinkWhoseGranulesHoldAnotherLinksBytesFires() {
+      // B7's old unwind: dma_iova_unlink(state, 0, 0) on a state whose data starts 512 bytes into
+      // the granule clears that whole granule, which holds the first link's [0, 3584).
+      Probe p = new Probe(new IovaApiMonitor())
+          .on("iommu0", new IommuEvent.IovaAllocated(DEV, "cpu0/s", "try_alloc", 8, 2, 7680, new Iova((8L << 12) + 512)))
+          .on("iommu0", link("cpu0/s", 8, 0, 3584, 8, 100, 1)).on("iommu0", cleared("cpu0/s", "unlink", 8, 0, 0, 8, 1));
+      assertEquals(List.of("IovaApiUsage I14 @3"), p.verdict());
+      assertTrue(p.message(0).contains("also maps [0, 3584) that is still linked"), p.message(0));
+    }
+
+    @Test
+    void destroyAfterUnlinkingTheMiddleFires() {
+      Probe p = fourLinks().on("iommu0", cleared("cpu0/s", "unlink", 8, 4096, 8192, 9, 2))
+          .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 16384, 8, 4));
+      assertEquals(List.of("IovaApiUsage I14 @7"), p.verdict());
+      assertTrue(p.message(0).contains("{[0, 4096), [12288, 16384)}"), p.message(0));
+    }
+
     @Test
     void staleStateLinkFires() {
       Probe p = new Probe(new IovaApiMonitor()).on("iommu0", link("cpu0/s", -1, 0, 4096, 8, 100, 1));
@@ -306,14 +348,47 @@ class MonitorsTest {
       assertEquals("I13", p.invariant());
     }
 
+    static IommuEvent.SyncPerformed sync(long addr, long size, Direction dir, boolean forCpu) {
+      return new IommuEvent.SyncPerformed(DEV, "cpu0/h.0", "sync_single", new Iova(addr), size, dir, forCpu, 1, true);
+    }
+
     @Test
-    void syncMistakesFire() {
-      Probe outside = new Probe(new DmaApiDebugMonitor()).on("iommu0",
-          new IommuEvent.SyncPerformed(DEV, "cpu0/h", "sync_single", new Iova(0x9000), 4096, Direction.TO_DEVICE, false, 1, false));
-      assertEquals("DMA-debug 13", outside.invariant());
-      Probe toCpu = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE)).on("iommu0",
-          new IommuEvent.SyncPerformed(DEV, "cpu0/h", "sync_single", new Iova(0x8000), 4096, Direction.TO_DEVICE, true, 1, true));
-      assertEquals("DMA-debug 16", toCpu.invariant());
+    void syncOutsideEveryMappingOrPastItsEndIsNotAllocated() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("iommu0", sync(0x9000, 4096, Direction.TO_DEVICE, false)).on("iommu0", sync(0x8800, 4096, Direction.TO_DEVICE, false));
+      assertEquals(List.of("DmaApiDebug DMA-debug 13 @2", "DmaApiDebug DMA-debug 13 @3"), p.verdict());
+      assertTrue(p.message(1).contains("runs past the end of its mapping (4096 bytes at 0x8000)"), p.message(1));
+    }
+
+    @Test
+    void syncForCpuInTheOppositeDirectionOfAToDeviceMappingReportsDirectionAndReadOnly() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("iommu0", sync(0x8000, 4096, Direction.FROM_DEVICE, true));
+      assertEquals(List.of("DmaApiDebug DMA-debug 15 @2", "DmaApiDebug DMA-debug 16 @2"), p.verdict());
+    }
+
+    @Test
+    void syncForDeviceToDeviceOfAFromDeviceMappingReportsDirectionAndWriteOnly() {
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.FROM_DEVICE))
+          .on("iommu0", sync(0x8000, 4096, Direction.TO_DEVICE, false));
+      assertEquals(List.of("DmaApiDebug DMA-debug 15 @2", "DmaApiDebug DMA-debug 17 @2"), p.verdict());
+    }
+
+    @Test
+    void rxRecyclingAndSyncsMatchingTheMappingAreQuiet() {
+      // page_pool: dma_sync_single_for_device(FROM_DEVICE) before giving the RX buffer back, for_cpu after.
+      Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.FROM_DEVICE)).on("cpu0", checked(0x8000));
+      for (int i = 0; i < 3; i++) {
+        p.on("iommu0", sync(0x8000, 4096, Direction.FROM_DEVICE, false)).on("iommu0", sync(0x8000, 2048, Direction.FROM_DEVICE, true));
+      }
+      p.on("iommu0", map(0x20000, 4096, Direction.TO_DEVICE)).on("cpu0", checked(0x20000))
+          .on("iommu0", sync(0x20000, 4096, Direction.TO_DEVICE, true), sync(0x20800, 2048, Direction.TO_DEVICE, false))
+          .on("iommu0", map(0x40000, 4096, Direction.BIDIRECTIONAL)).on("cpu0", checked(0x40000))
+          .on("iommu0", sync(0x40000, 4096, Direction.TO_DEVICE, true), sync(0x40000, 4096, Direction.FROM_DEVICE, false))
+          .on("iommu0", unmap(0x8000, 4096, Direction.FROM_DEVICE), unmap(0x20000, 4096, Direction.TO_DEVICE),
+              unmap(0x40000, 4096, Direction.BIDIRECTIONAL))
+          .end();
+      assertEquals(List.of(), p.verdict());
     }
 
     @Test

@@ -37,6 +37,16 @@ final class Probe {
     return suite.violations();
   }
 
+  /** The whole verdict, one "Monitor invariant @step" per violation, in report order. */
+  List<String> verdict() {
+    return violations().stream().map(v -> v.monitor() + " " + v.invariant() + " @" + v.step()).toList();
+  }
+
+  /** The message of violation {@code i}. */
+  String message(int i) {
+    return violations().get(i).message();
+  }
+
   String invariant() {
     return violations().isEmpty() ? "none" : violations().get(0).invariant();
   }

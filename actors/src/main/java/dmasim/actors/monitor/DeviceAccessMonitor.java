@@ -1,0 +1,139 @@
+package dmasim.actors.monitor;
+
+import dmasim.actors.state.LongLongMap;
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceEvent;
+import dmasim.protocol.DmaAccess;
+import dmasim.protocol.DmaSegment;
+import dmasim.protocol.Event;
+import dmasim.protocol.IommuEvent;
+import dmasim.protocol.Iova;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * The most common DMA bug in real drivers, judged from the descriptors a driver hands its device:
+ *
+ * <ul>
+ *   <li>I19: a device transaction of a descriptor still in flight (submitted, not yet completed,
+ *       reset or removed) reaches an IOVA page whose mapping the driver tore down after it
+ *       submitted the descriptor: a timeout or error handler that unmaps (and frees) a buffer
+ *       before the device is quiesced. On real hardware this is the IO page fault logged a few
+ *       milliseconds after the unmap (AMD-Vi io_page_fault, DMAR fault "PTE Read access is not
+ *       set"), or, if the IOVA was reused, silent DMA into someone else's buffer. Reported for a
+ *       fault as much as for a completed access: the fault is the symptom.</li>
+ *   <li>I20: a descriptor handed to the device names DMA addresses that are not mapped at that
+ *       moment (never mapped, or already unmapped: a stale handle, a destroyed dma_iova_state, an
+ *       unmapped sg table). The device would DMA to whatever those addresses translate to.</li>
+ * </ul>
+ *
+ * <p>Late (stray) accesses after a descriptor completed are not judged here: they belong to the
+ * Translation monitor's exposure accounting.
+ */
+public final class DeviceAccessMonitor extends AbstractMonitor {
+  /** The last teardown of an IOVA page: when and by which call. */
+  private record Unmap(long step, String owner, String api) {}
+
+  private static final class Descriptor {
+    final String cpu;
+    final String device;
+    final long submitStep;
+    final java.util.TreeSet<Long> pages = new java.util.TreeSet<>();
+    /** Pages of this descriptor torn down while it was in flight. */
+    final TreeMap<Long, Unmap> unmapped = new TreeMap<>();
+    boolean reported;
+
+    Descriptor(String cpu, String device, long submitStep) {
+      this.cpu = cpu;
+      this.device = device;
+      this.submitStep = submitStep;
+    }
+  }
+
+  private final TreeMap<Long, Descriptor> inFlight = new TreeMap<>();
+  /** How many in-flight descriptors use each IOVA page: the cheap test on every PTE clear. */
+  private final LongLongMap pageUsers = new LongLongMap(256);
+  private final TreeMap<Long, Unmap> lastUnmap = new TreeMap<>();
+
+  public DeviceAccessMonitor() {
+    super("DeviceAccessAfterUnmap");
+  }
+
+  public DeviceAccessMonitor(Shadow shared) {
+    super("DeviceAccessAfterUnmap", shared);
+  }
+
+  @Override
+  protected void handle(StepInfo at, Event event) {
+    if (event instanceof CpuEvent.DescriptorSubmitted s) onSubmitted(at, s);
+    else if (event instanceof IommuEvent.PtesCleared c) onCleared(at, c);
+    else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
+    else if (event instanceof DeviceEvent.DeviceWasReset || event instanceof DeviceEvent.DeviceRemoved) retireAll(at.actor());
+    else if (event instanceof DmaAccess a && !a.stray()) onTransaction(at, a.tag(), a.iova(), (a.write() ? "wrote" : "read") + " phys pfn " + a.physPfn() + " through");
+    else if (event instanceof IommuEvent.DmaFaulted f && !f.stray()) onTransaction(at, f.tag(), f.iova(), "faulted (" + f.reason() + ") on");
+  }
+
+  private void onSubmitted(StepInfo at, CpuEvent.DescriptorSubmitted s) {
+    Descriptor d = new Descriptor(at.actor(), s.device(), at.step());
+    List<Long> bad = new ArrayList<>();
+    for (DmaSegment seg : s.segments()) {
+      if (seg.busAddress()) continue; // a P2P bus address: the IOMMU neither maps nor translates it
+      long first = seg.addr().addr() >>> 12;
+      long last = (seg.addr().addr() + seg.length() - 1) >>> 12;
+      for (long p = first; p <= last; p++) {
+        if (!d.pages.add(p)) continue;
+        pageUsers.add(p, 1);
+        if (shadow.entry(p) < 0) bad.add(p);
+      }
+    }
+    inFlight.put(s.tag(), d);
+    if (!bad.isEmpty()) {
+      long p = bad.get(0);
+      Unmap u = lastUnmap.get(p);
+      violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over IOVA " + new Iova(p << 12)
+          + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more page(s))" : "") + " that is not mapped"
+          + (u == null ? " (never mapped)" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step())
+          + " - the device will DMA to whatever that address translates to");
+      d.reported = true;
+    }
+  }
+
+  private void onCleared(StepInfo at, IommuEvent.PtesCleared c) {
+    Unmap u = new Unmap(at.step(), c.owner(), c.api());
+    for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
+      lastUnmap.put(p, u);
+      if (pageUsers.get(p, 0) == 0) continue;
+      for (Descriptor d : inFlight.values()) if (d.pages.contains(p)) d.unmapped.putIfAbsent(p, u);
+    }
+  }
+
+  private void onTransaction(StepInfo at, long tag, Iova iova, String what) {
+    Descriptor d = inFlight.get(tag);
+    if (d == null || d.reported) return;
+    Unmap u = d.unmapped.get(iova.addr() >>> 12);
+    if (u == null) return;
+    d.reported = true;
+    violate("I19", at, d.device + " " + what + " IOVA " + iova + " for descriptor " + tag(tag) + " that " + d.cpu + " submitted at step "
+        + d.submitStep + ", after " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step()
+        + " while the descriptor was still in flight: quiesce or reset the device (and wait for it) before unmapping");
+  }
+
+  private void retire(long tag) {
+    Descriptor d = inFlight.remove(tag);
+    if (d == null) return;
+    d.pages.forEach(p -> pageUsers.add(p, -1));
+  }
+
+  private void retireAll(String device) {
+    List<Long> tags = new ArrayList<>();
+    inFlight.forEach((t, d) -> {
+      if (d.device.equals(device)) tags.add(t);
+    });
+    tags.forEach(this::retire);
+  }
+
+  private static String tag(long tag) {
+    return "cpu" + (tag >>> 32) + "#" + (tag & 0xffffffffL);
+  }
+}
