@@ -185,6 +185,7 @@ public final class ScenarioFile {
     for (DeviceSettings d : devices) deviceIds.put(names.get(d.id().value()), d.id());
     long memoryPages = memory();
     IommuSettings iommu = iommu(cpus, devices);
+    if (iommu.strictRequired() != null) throw error("iommu.mode", "mode " + c.getString("iommu.mode") + " is not possible: " + iommu.strictRequired());
     FaultPlan faults = faults();
     if (c.hasPath("workload")) onlyKeys(c.getObject("workload"), "workload.", Set.of("requests", "segments"));
     long requests = number("workload.requests", 1, 1, 1_000_000);
@@ -216,6 +217,7 @@ public final class ScenarioFile {
     Function<RunOptions, SystemSpec> builder = o -> {
       IommuSettings io = iommu;
       if (o.mode() != null) io = io.withMode(o.mode());
+      if (io.strictRequired() != null) throw new UserError("--iommu " + o.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " is not possible for " + name + ": " + io.strictRequired());
       io = resized(io, o.cpus()).withFaults(faults, o.seed());
       List<DeviceSettings> devs = new ArrayList<>();
       for (DeviceSettings d : devices) devs.add(new DeviceSettings(d.id(), d.ats(), d.atcCapacity(), d.pageTime(), d.latePercent(), d.lateMaxDelay(), o.seed()));

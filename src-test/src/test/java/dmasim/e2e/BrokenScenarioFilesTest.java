@@ -52,6 +52,10 @@ class BrokenScenarioFilesTest {
     c.add(new Case("unknown top-level key", "cpus = 2", "cpus = 2\ncolour = blue", "colour", "colour"));
     c.add(new Case("unknown iommu key", "caching-mode = false", "cachingmode = true", "iommu.cachingmode", "cachingmode"));
     c.add(new Case("bad IOMMU mode", "mode = strict", "mode = relaxed", "iommu.mode", "relaxed"));
+    c.add(new Case("lazy domain for an untrusted device", "mode = strict, caching-mode = false }\ncpus = 2\ndevices = [ { name = nvme,",
+        "mode = lazy, caching-mode = false }\ncpus = 2\ndevices = [ { name = nvme, untrusted = true,", "iommu.mode", "mode = lazy"));
+    c.add(new Case("per-CPU flush queues on a caching-mode IOMMU", "mode = strict, caching-mode = false", "mode = lazy, caching-mode = true",
+        "iommu.mode", "mode = lazy"));
     c.add(new Case("wrong type for caching-mode", "caching-mode = false", "caching-mode = maybe", "iommu.caching-mode", "maybe"));
     c.add(new Case("unsupported granule", "mode = strict,", "mode = strict, granule = 8192,", "iommu.granule", "8192"));
     c.add(new Case("aperture too wide", "mode = strict,", "mode = strict, aperture-bits = 70,", "iommu.aperture-bits", "aperture-bits"));

@@ -41,13 +41,17 @@ class CliTest {
         {"run", "nvme-iova", "--cpus", "zero"}, {"run", "nvme-iova", "--cpus", "0", "--journal", "memory"}, {"run"}, {"frobnicate"},
         {"run", "nvme-iova", "--journal", "tape"}, {"explore", "nvme-iova", "--strategy", "pct"}, {"explore", "nvme-iova", "--strategy", "dfs"},
         {"explore", "nvme-iova", "--schedules", "0", "--journal", "memory"}, {"explore"}, {"replay", "no-such-run", "--journal", "memory"},
-        {"inspect", "x", "--journal", "memory"}}) {
+        {"inspect", "x", "--journal", "memory"}, {"run", "nvme-iova-missing-sync", "--iommu", "lazy", "--journal", "memory"},
+        {"explore", "b9-swiotlb-info-leak", "--iommu", "lazy-single", "--journal", "memory"}}) {
       Result r = dmasim(args);
       assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
       assertEquals(1, r.err().lines().count(), r.err());
       assertTrue(r.err().startsWith("dmasim: "), r.err());
       assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
     }
+    Result untrusted = dmasim("run", "b7-swiotlb-empty-middle-skipped", "--iommu", "lazy", "--journal", "memory");
+    assertEquals("dmasim: --iommu lazy is not possible for b7-swiotlb-empty-middle-skipped: device dev0 is untrusted, and the kernel"
+        + " gives an untrusted device a strict DMA domain (iommu_get_default_domain_type), never a flush queue\n", untrusted.err());
   }
 
   @Test

@@ -82,6 +82,32 @@ public record IommuSettings(
     }
   }
 
+  /**
+   * Why this domain cannot be lazy, or null when it can. An untrusted device always gets
+   * IOMMU_DOMAIN_DMA, never DMA_FQ (iommu_get_default_domain_type: "Device is not trusted"), and an
+   * IOMMU that caches not-present entries forces strict invalidation for per-CPU flush queues:
+   * Intel VT-d in caching mode with second-stage tables (intel_iommu_init: iommu_set_dma_strict,
+   * "IOMMU batching disallowed due to virtualization") and AMD with NpCache (6664340cf1d5 "Do not
+   * use flush-queue when NpCache is on"). The single large queue of shadow_on_flush IOMMUs (s390)
+   * is meant for exactly that case and stays allowed.
+   */
+  public String strictRequired() {
+    // Where a domain must be strict the kernel makes it so whatever the boot default; dmasim refuses
+    // the request instead of changing it silently.
+    if (mode == Mode.STRICT) return null;
+    for (Map.Entry<DeviceId, DeviceSpec> d : devices.entrySet()) {
+      if (d.getValue().untrusted()) {
+        return "device " + dmasim.actors.model.Names.device(d.getKey()) + " is untrusted, and the kernel gives an untrusted device a strict DMA domain"
+            + " (iommu_get_default_domain_type), never a flush queue";
+      }
+    }
+    if (cachingMode && mode == Mode.LAZY) {
+      return "an IOMMU in caching mode forces strict invalidation (intel_iommu_init: iommu_set_dma_strict, \"IOMMU batching"
+          + " disallowed due to virtualization\"; AMD NpCache likewise); lazy-single (shadow_on_flush) is the flush queue for it";
+    }
+    return null;
+  }
+
   /** dma_info_to_prot: IOMMU_CACHE only for a coherent device, IOMMU_MMIO instead for MMIO. */
   public dmasim.protocol.Prot prot(DeviceId dev, dmasim.protocol.Direction dir, boolean mmio) {
     dmasim.protocol.Prot p = dir.prot(mmio);
