@@ -414,20 +414,24 @@ public final class IommuLogic {
         List.of()));
   }
 
-  /** dma_iova_unlink: PTEs cleared, then always a synchronous iommu_iotlb_sync; the IOVA stays allocated. */
+  /**
+   * dma_iova_unlink (__iommu_dma_iova_unlink with free_iova false): iommu_unmap_fast over the
+   * granule-aligned range, which stops at the first hole (WARN_ON(unmapped != size)), then always a
+   * synchronous iommu_iotlb_sync of what was unmapped; the IOVA stays allocated.
+   */
   private void onUnlink(IommuCommand.Unlink c) {
     long a = c.addr().addr() + c.offset();
     long pad = pad(a);
     long pfn = (a - pad) >>> cfg.granuleShift();
-    long pages = pagesFor(c.size() + pad);
+    long pages = s.pageTable.presentPrefix(pfn, pagesFor(c.size() + pad));
     String owner = owner(c.state());
     long allocBase = s.allocator.baseContaining(pfn);
-    d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", allocBase, c.offset(), c.size(), pfn, pages,
-        s.pageTable.countPresent(pfn, pages)));
+    d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", allocBase, c.offset(), c.size(), pfn, pages, pages));
     releaseBounces(pfn, pages);
     List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
-    invalidate(pfn, pages, reply(caller, "unlink", c.dev(), owner, "unlink", c.addr(), pfn, pages, c.size(), c.dir(), 1, -1, 0,
-        tables));
+    Continuation done = reply(caller, "unlink", c.dev(), owner, "unlink", c.addr(), pfn, pages, c.size(), c.dir(), 1, -1, 0, tables);
+    if (pages == 0) finishCall(done, false); // an empty gather: iommu_iotlb_sync has nothing to flush
+    else invalidate(pfn, pages, done);
   }
 
   /** dma_iova_destroy: unlink [0, mapped_len) and free the IOVA, through the flush queue in a DMA-FQ domain. */
@@ -442,9 +446,17 @@ public final class IommuLogic {
     unmapAndFree(c.dev(), owner(c.state()), c.state(), "destroy", c.addr(), pfn, pages, c.mappedLen(), c.dir(), 1);
   }
 
-  /** Shared tail of destroy/unmap_phys/unmap_sg (__iommu_dma_unmap): clear, then strict flush + free or queue_iova. */
-  private void unmapAndFree(DeviceId dev, String owner, String object, String api, Iova addr, long pfn, long pages, long size,
+  /**
+   * Shared tail of destroy/unmap_phys/unmap_sg (__iommu_dma_iova_unlink, __iommu_dma_unmap):
+   * iommu_unmap_fast stops at the first hole of the range, WARN_ON(unmapped != size), and the IOVA is
+   * freed all the same, so whatever was mapped behind a hole stays mapped in a freed IOVA: the next
+   * owner of that IOVA shares it with the old pages. Then a strict flush and free, or queue_iova.
+   * The whole allocation goes back (free_iova); the kernel's free_iova_fast of the smaller
+   * iova_align(mapped_len + pad) only differs in which rcache magazine keeps it.
+   */
+  private void unmapAndFree(DeviceId dev, String owner, String object, String api, Iova addr, long pfn, long requested, long size,
       Direction dir, int nents) {
+    long pages = s.pageTable.presentPrefix(pfn, requested);
     long base = s.allocator.baseContaining(pfn);
     long allocPages = base < 0 ? 0 : s.allocator.pagesAt(base);
     boolean unordered = cfg.lazy() && !cfg.fqBarrier() && base >= 0;
@@ -454,11 +466,12 @@ public final class IommuLogic {
       d.emit(new IommuEvent.PteClearPending(pfn, pages));
       d.send(Names.IOMMU, new IommuCommand.PteClearLands(pfn, pages), cfg.invalidationLatency());
     }
-    d.emit(new IommuEvent.PtesCleared(dev, owner, api, base, 0, size, pfn, pages, s.pageTable.countPresent(pfn, pages)));
+    d.emit(new IommuEvent.PtesCleared(dev, owner, api, base, 0, size, pfn, pages, pages));
     releaseBounces(pfn, pages);
     List<Long> tables = s.pageTable.wouldEmpty(pfn, pages);
     Continuation done = reply(caller, api, dev, owner, api, addr, pfn, pages, size, dir, nents, base, allocPages, tables);
     if (cfg.lazy() && base >= 0) queueIova(Names.cpuIndex(caller), done);
+    else if (pages == 0) finishCall(done, false);
     else invalidate(pfn, pages, done);
   }
 

@@ -148,8 +148,10 @@ public final class IovaApiMonitor extends AbstractMonitor {
       return;
     }
     if (a.links.contiguousEnd() != c.size()) {
+      long[] left = a.links.linkedOutside(a.offsetOf(c.iovaPfn() + c.pages()), Long.MAX_VALUE, Long.MIN_VALUE, a.offsetOf(c.iovaPfn() + c.pages()));
       violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a.links
-          + ": destroy must cover exactly [0, mapped_len)");
+          + ": destroy must cover exactly [0, mapped_len)"
+          + (left == null ? "" : "; the unmap stops at the first hole, so [" + left[0] + ", " + left[1] + ") stays mapped in the freed IOVA"));
     }
     a.links.clear();
     a.tornDown = true;

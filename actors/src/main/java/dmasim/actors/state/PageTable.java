@@ -37,6 +37,17 @@ public final class PageTable {
     return false;
   }
 
+  /**
+   * How many pages from {@code iovaPfn} are present before the first hole: what iommu_unmap_fast
+   * tears down of a range that is not fully mapped (the page-table walk stops at the first
+   * unmapped entry and returns the bytes unmapped so far).
+   */
+  public long presentPrefix(long iovaPfn, long pages) {
+    long n = 0;
+    while (n < pages && ptes.containsKey(iovaPfn + n)) n++;
+    return n;
+  }
+
   public long countPresent(long iovaPfn, long pages) {
     long n = 0;
     for (long p = iovaPfn; p < iovaPfn + pages; p++) if (ptes.containsKey(p)) n++;
