@@ -19,6 +19,7 @@ import dmasim.actors.monitor.Monitors;
 import dmasim.chaos.StrategySpec;
 import dmasim.protocol.DeviceId;
 import dmasim.protocol.Direction;
+import dmasim.protocol.DmaAttrs;
 import dmasim.protocol.Errno;
 import java.io.IOException;
 import java.io.Reader;
@@ -514,7 +515,7 @@ public final class ScenarioFile {
     STEPS.put("write", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("read", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("try-alloc", new StepSpec(0, List.of("state", "buf"), List.of("offset", "device")));
-    STEPS.put("link", new StepSpec(0, List.of("state", "buf", "seg", "dir"), List.of("device", "goto", "size")));
+    STEPS.put("link", new StepSpec(0, List.of("state", "buf", "seg", "dir"), List.of("device", "goto", "size", "mmio", "require-coherent")));
     STEPS.put("sync", new StepSpec(0, List.of("state"), List.of("device")));
     STEPS.put("unlink", new StepSpec(0, List.of("state", "dir"), List.of("seg", "offset", "size", "device")));
     STEPS.put("destroy", new StepSpec(0, List.of("state", "dir"), List.of("segs", "device")));
@@ -651,8 +652,9 @@ public final class ScenarioFile {
         case "read" -> b.op(new Op.Touch(a.get("buf"), false));
         case "try-alloc" -> b.op(new Op.TryAlloc(a.get("state"), a.get("buf"), dev, count(s, "offset", o, 0, 4095)));
         case "link" -> {
+          int attrs = (flag(s, "mmio") ? DmaAttrs.MMIO : 0) | (flag(s, "require-coherent") ? DmaAttrs.REQUIRE_COHERENT : 0);
           for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
-            b.op(new Op.Link(a.get("state"), a.get("buf"), seg, dev, direction(s), a.containsKey("size") ? count(s, "size", o, 1, 4096) : 0));
+            b.op(new Op.Link(a.get("state"), a.get("buf"), seg, dev, direction(s), a.containsKey("size") ? count(s, "size", o, 1, 4096) : 0, attrs));
             if (a.containsKey("goto")) b.op(new Op.JumpIfError(a.get("goto")));
           }
         }

@@ -213,7 +213,8 @@ public final class CpuLogic {
       long pfn = buffer(l.buf()).get(l.seg());
       Phys phys = new Phys((pfn << 12) + (l.seg() == 0 ? st.offset0() : 0));
       m = new IommuCommand.Link(l.dev(), l.state(), new Iova(st.addr()), st.size(), CpuState.segmentOffset(st, l.seg()), phys,
-          l.size() > 0 ? Math.min(l.size(), CpuState.segmentSize(st, l.seg())) : CpuState.segmentSize(st, l.seg()), l.dir(), DmaAttrs.NONE);
+          l.size() > 0 ? Math.min(l.size(), CpuState.segmentSize(st, l.seg())) : CpuState.segmentSize(st, l.seg()), l.dir(),
+          new DmaAttrs(l.attrs()));
     } else if (op instanceof Op.Sync s) {
       object = s.state();
       CpuState.IovaState st = v.state(s.state());

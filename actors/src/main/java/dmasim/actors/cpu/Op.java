@@ -32,10 +32,17 @@ public sealed interface Op {
   /** if (!dma_use_iova(state)) goto label. */
   record JumpIfNoIova(String state, String label) implements Op {}
 
-  /** dma_iova_link of segment {@code seg} of {@code buf} at its offset in the state; {@code size} > 0 links only that many bytes. */
-  record Link(String state, String buf, int seg, DeviceId dev, Direction dir, long size) implements Op {
+  /**
+   * dma_iova_link of segment {@code seg} of {@code buf} at its offset in the state; {@code size} > 0
+   * links only that many bytes; {@code attrs} are DMA_ATTR_* bits (MMIO, REQUIRE_COHERENT).
+   */
+  record Link(String state, String buf, int seg, DeviceId dev, Direction dir, long size, int attrs) implements Op {
     public Link(String state, String buf, int seg, DeviceId dev, Direction dir) {
-      this(state, buf, seg, dev, dir, 0);
+      this(state, buf, seg, dev, dir, 0, 0);
+    }
+
+    public Link(String state, String buf, int seg, DeviceId dev, Direction dir, long size) {
+      this(state, buf, seg, dev, dir, size, 0);
     }
   }
 

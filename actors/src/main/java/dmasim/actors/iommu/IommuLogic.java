@@ -39,6 +39,9 @@ public final class IommuLogic {
   private final Decision d = new Decision();
   private final String caller;
   private long nextId;
+  /** PTEs and bounce slots this decision created: the state folds them only after the decision, an unwind inside it must see them. */
+  private final java.util.TreeSet<Long> linkedNow = new java.util.TreeSet<>();
+  private final java.util.TreeMap<Long, IommuEvent.Bounced> bouncedNow = new java.util.TreeMap<>();
 
   private IommuLogic(IommuState state, Envelope env) {
     this.s = state;
@@ -240,9 +243,12 @@ public final class IommuLogic {
   }
 
   /**
-   * dma_iova_link, in the kernel's order: the -EIO check, then the swiotlb path for a device that
-   * must bounce an unaligned buffer (dev_use_swiotlb && iova_unaligned), else __dma_iova_link ->
-   * iommu_map_nosync: PTEs written, no iotlb_sync_map.
+   * dma_iova_link, in the kernel's order: the -EIO check; DMA_ATTR_REQUIRE_COHERENT refused with
+   * -EOPNOTSUPP on a state that already went through swiotlb or on a non-coherent device; then the
+   * swiotlb path for a device that must bounce an unaligned buffer (dev_use_swiotlb &&
+   * iova_unaligned), which memory without struct page (DMA_ATTR_MMIO) or a coherent-only caller
+   * cannot take (-EPERM); else __dma_iova_link -> iommu_map_nosync: PTEs written (IOMMU_MMIO
+   * instead of IOMMU_CACHE for MMIO, no CPU cache maintenance), no iotlb_sync_map.
    */
   private void onLink(IommuCommand.Link c) {
     String owner = owner(c.state());
@@ -252,7 +258,21 @@ public final class IommuLogic {
       return;
     }
     IommuSettings.DeviceSpec spec = cfg.devices().get(c.dev());
+    boolean requireCoherent = c.attrs().has(DmaAttrs.REQUIRE_COHERENT);
+    if (requireCoherent && s.swiotlbStates.contains(s.allocator.baseContaining((c.addr().addr() - pad(c.addr().addr())) >>> cfg.granuleShift()))) {
+      failLink(c, owner, Errno.EOPNOTSUPP, "DMA_ATTR_REQUIRE_COHERENT on a state that already used swiotlb (WARN_ON_ONCE)");
+      return;
+    }
+    if (requireCoherent && spec != null && !spec.coherent()) {
+      failLink(c, owner, Errno.EOPNOTSUPP, "DMA_ATTR_REQUIRE_COHERENT on a non-coherent device");
+      return;
+    }
     if (c.size() > 0 && spec != null && spec.untrusted() && (pad != 0 || pad(c.size()) != 0)) {
+      if (c.attrs().has(DmaAttrs.MMIO) || requireCoherent) {
+        failLink(c, owner, Errno.EPERM, "swiotlb bouncing needed, but " + (requireCoherent ? "DMA_ATTR_REQUIRE_COHERENT" : "DMA_ATTR_MMIO")
+            + " memory cannot be bounced");
+        return;
+      }
       linkSwiotlb(c, owner);
       return;
     }
@@ -287,9 +307,12 @@ public final class IommuLogic {
   /**
    * iommu_dma_iova_link_swiotlb: an unaligned buffer for a device that must not see its neighbours
    * is linked in three parts: the partial head granule and the partial tail bounced through swiotlb
-   * slots, the aligned middle mapped directly. With {@code swiotlbZeroMiddleBug} (before
-   * 6ec91df8aff7) an empty middle is still mapped: iommu_map of 0 bytes fails, and the unwind
-   * unlinks from offset 0 of the state instead of this link's offset.
+   * slots, the aligned middle mapped directly. Each piece is a "link-part"; the call's whole range
+   * is declared as one "link" (no pages of its own) only once every piece is in. On a failure the
+   * fixed helper (6ec91df8aff7) unlinks what it mapped, from this link's offset, which also frees the
+   * slots (out_unmap: if (mapped) dma_iova_unlink(state, offset, mapped)). With
+   * {@code swiotlbZeroMiddleBug} (before that fix) an empty middle is still mapped - iommu_map of 0
+   * bytes fails - and the unwind unlinks from offset 0 of the state instead of this link's offset.
    */
   private void linkSwiotlb(IommuCommand.Link c, String owner) {
     long granule = cfg.granule();
@@ -302,61 +325,71 @@ public final class IommuLogic {
     long allocBase = s.allocator.baseContaining((addr - startPad) >>> cfg.granuleShift());
     Prot prot = cfg.prot(c.dev(), c.dir(), false);
     java.util.Iterator<Long> slots = s.freeSlots.iterator();
-    boolean first = true;
     if (startPad != 0) {
       long len = Math.min(size, granule - startPad);
-      if (!slots.hasNext()) {
-        swiotlbFull(c, owner);
+      if (!slots.hasNext()) { // nothing is linked yet: the error is returned directly
+        failLink(c, owner, Errno.ENOMEM, "swiotlb slots exhausted");
         return;
       }
-      bounceAndLink(c, owner, allocBase, (addr - startPad) >>> cfg.granuleShift(), phys >>> cfg.granuleShift(), slots.next(), len, prot, first);
-      first = false;
+      bounceAndLink(c, owner, allocBase, c.offset(), (addr - startPad) >>> cfg.granuleShift(), phys >>> cfg.granuleShift(), slots.next(), len,
+          prot);
       mapped += len;
       size -= len;
       if (size == 0) {
-        reply("link", c.state(), Errno.OK, 0);
+        linked(c, owner, allocBase, prot);
         return;
       }
     }
     size -= endPad;
     if (size > 0 || cfg.swiotlbZeroMiddleBug()) {
-      if (size == 0) {
-        // generic-pt rejects iommu_map of 0 bytes; the old unwind: dma_iova_unlink(state, 0, mapped).
-        d.emit(new IommuEvent.MapFailed(c.dev(), owner, "link", c.offset(), c.size(), Errno.EINVAL,
-            "iommu_map of an empty aligned middle (0 bytes) in the swiotlb link helper"));
-        unwindUnlink(c, owner, 0, mapped);
-        reply("link", c.state(), Errno.EINVAL, 0);
+      int err = size == 0 ? Errno.EINVAL : fault("link", owner);
+      if (err != Errno.OK) {
+        unwindSwiotlb(c, owner, mapped, err, size == 0 ? "iommu_map of an empty aligned middle (0 bytes) in the swiotlb link helper"
+            : "fault injected: iommu_map_nosync of the aligned middle fails");
         return;
       }
       long pfn = (addr + mapped) >>> cfg.granuleShift();
-      d.emit(new IommuEvent.RangeLinked(c.dev(), owner, first ? "link" : "link-part", allocBase, c.offset(), first ? c.size() : size, pfn,
+      for (long q = pfn; q < pfn + (size >>> cfg.granuleShift()); q++) linkedNow.add(q);
+      d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "link-part", allocBase, c.offset() + mapped, size, pfn,
           (phys + mapped) >>> cfg.granuleShift(), size >>> cfg.granuleShift(), prot, c.dir()));
-      first = false;
       mapped += size;
     }
     if (endPad != 0) {
       if (!slots.hasNext()) {
-        swiotlbFull(c, owner);
+        unwindSwiotlb(c, owner, mapped, Errno.ENOMEM, "swiotlb slots exhausted");
         return;
       }
-      bounceAndLink(c, owner, allocBase, (addr + mapped) >>> cfg.granuleShift(), (phys + mapped) >>> cfg.granuleShift(), slots.next(), endPad,
-          prot, first);
+      bounceAndLink(c, owner, allocBase, c.offset() + mapped, (addr + mapped) >>> cfg.granuleShift(), (phys + mapped) >>> cfg.granuleShift(),
+          slots.next(), endPad, prot);
     }
+    linked(c, owner, allocBase, prot);
+  }
+
+  /** The whole dma_iova_link succeeded: declare [offset, offset+size) linked (its pieces carry the pages). */
+  private void linked(IommuCommand.Link c, String owner, long allocBase, Prot prot) {
+    long iova = c.addr().addr() + c.offset();
+    d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "link", allocBase, c.offset(), c.size(), (iova - pad(iova)) >>> cfg.granuleShift(),
+        c.phys().addr() >>> cfg.granuleShift(), 0, prot, c.dir()));
     reply("link", c.state(), Errno.OK, 0);
   }
 
-  private void bounceAndLink(IommuCommand.Link c, String owner, long allocBase, long iovaPfn, long origPfn, long slot, long len, Prot prot,
-      boolean first) {
-    d.emit(new IommuEvent.Bounced(owner, iovaPfn, origPfn, slot, len, c.dir()));
+  /** out_unmap of the swiotlb helper: undo what this call mapped (fixed: from its offset; buggy: from 0), then fail. */
+  private void unwindSwiotlb(IommuCommand.Link c, String owner, long mapped, int errno, String why) {
+    if (cfg.swiotlbZeroMiddleBug()) unwindUnlink(c, owner, 0, mapped);
+    else if (mapped > 0) unwindUnlink(c, owner, c.offset(), mapped);
+    failLink(c, owner, errno, why);
+  }
+
+  private void bounceAndLink(IommuCommand.Link c, String owner, long allocBase, long offset, long iovaPfn, long origPfn, long slot, long len,
+      Prot prot) {
+    IommuEvent.Bounced bounced = new IommuEvent.Bounced(owner, iovaPfn, origPfn, slot, len, c.dir());
+    d.emit(bounced);
+    bouncedNow.put(iovaPfn, bounced);
+    linkedNow.add(iovaPfn);
     // swiotlb_tbl_map_single: the slot is filled from the original for TO_DEVICE; since aa6f8dcbab47
     // for every direction, so a short FROM_DEVICE transfer cannot leave stale slot data behind.
     if (c.dir() != Direction.FROM_DEVICE || cfg.swiotlbInitSlot()) d.emit(new IommuEvent.BounceCopied(owner, slot, origPfn, true));
-    d.emit(new IommuEvent.RangeLinked(c.dev(), owner, first ? "link" : "link-part", allocBase, c.offset(), first ? c.size() : len, iovaPfn,
-        slot, 1, prot, c.dir()));
-  }
-
-  private void swiotlbFull(IommuCommand.Link c, String owner) {
-    failLink(c, owner, Errno.ENOMEM, "swiotlb slots exhausted");
+    d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "link-part", allocBase, offset, len, iovaPfn, slot, 1, prot, c.dir()));
   }
 
   private void failLink(IommuCommand.Link c, String owner, int errno, String why) {
@@ -369,10 +402,10 @@ public final class IommuLogic {
     long a = c.addr().addr() + offset;
     long pad = pad(a);
     long pfn = (a - pad) >>> cfg.granuleShift();
-    long pages = pagesFor(len + pad);
+    long pages = 0;
+    while (pages < pagesFor(len + pad) && (s.pageTable.lookup(pfn + pages) >= 0 || linkedNow.contains(pfn + pages))) pages++;
     if (pages == 0) return;
-    d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", s.allocator.baseContaining(pfn), offset, len, pfn, pages,
-        s.pageTable.countPresent(pfn, pages)));
+    d.emit(new IommuEvent.PtesCleared(c.dev(), owner, "unlink", s.allocator.baseContaining(pfn), offset, len, pfn, pages, pages));
     releaseBounces(pfn, pages);
     long id = nextId++;
     d.emit(new IommuEvent.InvalidationPosted(id, "range", pfn, pages, 1, null));
@@ -382,7 +415,7 @@ public final class IommuLogic {
   /** swiotlb_tbl_unmap_single for every bounced page of the range: copy back (FROM_DEVICE, BIDIRECTIONAL), then free the slot. */
   private void releaseBounces(long pfn, long pages) {
     for (long p = pfn; p < pfn + pages; p++) {
-      IommuEvent.Bounced b = s.bounceInfo.get(p);
+      IommuEvent.Bounced b = s.bounceInfo.getOrDefault(p, bouncedNow.get(p));
       if (b == null) continue;
       if (b.dir() == Direction.FROM_DEVICE || b.dir() == Direction.BIDIRECTIONAL) {
         d.emit(new IommuEvent.BounceCopied(b.owner(), b.slotPfn(), b.origPfn(), false));

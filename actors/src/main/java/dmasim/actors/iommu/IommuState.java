@@ -40,6 +40,8 @@ public final class IommuState {
   boolean caching; // the attached IOMMUs cache not-present entries
   final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>(); // swiotlb pool
   final TreeMap<Long, IommuEvent.Bounced> bounceInfo = new TreeMap<>(); // iova pfn -> what was bounced
+  // allocations whose dma_iova_state has DMA_IOVA_USE_SWIOTLB set: sticky until the IOVA is freed
+  final java.util.TreeSet<Long> swiotlbStates = new java.util.TreeSet<>();
   boolean syncMapFlag; // the domain flushes on map (iotlb_sync_map)
   final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
   long nextInvalidation = 1;
@@ -117,6 +119,7 @@ public final class IommuState {
     } else if (e instanceof IommuEvent.IovaFreed f) {
       allocator.remove(f.basePfn());
       owners.remove(f.basePfn());
+      swiotlbStates.remove(f.basePfn());
     } else if (e instanceof IommuEvent.RangeLinked l) {
       for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) pendingClears.remove(p);
       pageTable.map(l.iovaPfn(), l.physPfn(), l.pages(), l.prot());
@@ -159,6 +162,8 @@ public final class IommuState {
     } else if (e instanceof IommuEvent.Bounced b) {
       freeSlots.remove(b.slotPfn());
       bounceInfo.put(b.iovaPfn(), b);
+      long base = allocator.baseContaining(b.iovaPfn());
+      if (base >= 0) swiotlbStates.add(base);
     } else if (e instanceof IommuEvent.BounceReleased r) {
       bounceInfo.remove(r.iovaPfn());
       freeSlots.add(r.slotPfn());
