@@ -15,8 +15,14 @@ import java.util.Map;
 final class IommuHarness {
   static final DeviceId DEV = new DeviceId(0);
   final IommuState state;
+  /** Every event emitted, in order. */
   final List<Event> events = new ArrayList<>();
-  final List<Decision.Send> sends = new ArrayList<>();
+  /** Every envelope sent, in order. */
+  final List<Decision.Send> sent = new ArrayList<>();
+  /** Self-addressed envelopes (invalidation completions, timers) not delivered yet. */
+  final List<Decision.Send> pendingSelf = new ArrayList<>();
+  private int eventsTaken;
+  private int sendsTaken;
   long seq;
   long now;
 
@@ -33,7 +39,8 @@ final class IommuHarness {
     Decision d = IommuLogic.decide(state, env);
     for (Event e : d.events()) state.apply(e);
     events.addAll(d.events());
-    sends.addAll(d.sends());
+    sent.addAll(d.sends());
+    for (Decision.Send s : d.sends()) if (s.to().equals("iommu0")) pendingSelf.add(s);
     return d;
   }
 
@@ -45,16 +52,34 @@ final class IommuHarness {
 
   /** Delivers every pending self-addressed envelope (invalidation completions, timers), in due order. */
   void drainSelf() {
-    while (true) {
-      Decision.Send next = null;
-      for (Decision.Send s : sends) {
-        if (s.to().equals("iommu0") && (next == null || s.delay() < next.delay())) next = s;
-      }
-      if (next == null) return;
-      sends.remove(next);
-      now += next.delay();
-      deliver("iommu0", next.message());
+    while (deliverNextSelf()) {
+      // until none is left
     }
+  }
+
+  /** Delivers the pending self-addressed envelope due first; false when none is pending. */
+  boolean deliverNextSelf() {
+    Decision.Send next = null;
+    for (Decision.Send s : pendingSelf) if (next == null || s.delay() < next.delay()) next = s;
+    if (next == null) return false;
+    pendingSelf.remove(next);
+    now += next.delay();
+    deliver("iommu0", next.message());
+    return true;
+  }
+
+  /** The events emitted since the last call, in order. */
+  List<Event> takeEvents() {
+    List<Event> out = List.copyOf(events.subList(eventsTaken, events.size()));
+    eventsTaken = events.size();
+    return out;
+  }
+
+  /** The envelopes sent since the last call, in order. */
+  List<Decision.Send> takeSends() {
+    List<Decision.Send> out = List.copyOf(sent.subList(sendsTaken, sent.size()));
+    sendsTaken = sent.size();
+    return out;
   }
 
   <T> List<T> eventsOf(Class<T> type) {

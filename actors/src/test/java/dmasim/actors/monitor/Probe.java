@@ -46,8 +46,4 @@ final class Probe {
   String message(int i) {
     return violations().get(i).message();
   }
-
-  String invariant() {
-    return violations().isEmpty() ? "none" : violations().get(0).invariant();
-  }
 }
