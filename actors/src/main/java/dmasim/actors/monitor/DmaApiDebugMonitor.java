@@ -97,14 +97,16 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
       violate("DMA-debug 2", at, r.owner() + " tries to free DMA memory it has not allocated: " + r.addr() + " (double unmap?)");
       return;
     }
-    if (!e.type.equals(type)) violate("DMA-debug 4", at, "DMA memory " + r.addr() + " mapped as " + e.type + ", unmapped as " + type);
-    else if (type.equals("phys") && e.size != r.size()) {
+    // check_unmap(): independent checks, each reported on its own, in the kernel's order.
+    if (type.equals("phys") && e.size != r.size()) {
       violate("DMA-debug 3", at, "unmap of " + r.addr() + " with size " + r.size() + " but it was mapped with size " + e.size);
-    } else if (type.equals("sg") && e.nents != r.nents()) {
+    }
+    if (!e.type.equals(type)) violate("DMA-debug 4", at, "DMA memory " + r.addr() + " mapped as " + e.type + ", unmapped as " + type);
+    if (type.equals("sg") && e.type.equals("sg") && e.nents != r.nents()) {
       violate("DMA-debug 6", at, "dma_unmap_sg of " + r.addr() + " with nents " + r.nents() + " but it was mapped with nents " + e.nents);
-    } else if (e.dir != r.dir()) {
-      violate("DMA-debug 7", at, "unmap of " + r.addr() + " with direction " + r.dir() + " but it was mapped " + e.dir);
-    } else if (!e.checked) {
+    }
+    if (e.dir != r.dir()) violate("DMA-debug 7", at, "unmap of " + r.addr() + " with direction " + r.dir() + " but it was mapped " + e.dir);
+    if (!e.checked) {
       violate("DMA-debug 8", at, "DMA address " + r.addr() + " of " + e.owner + " unmapped without ever being checked with dma_mapping_error");
     }
   }

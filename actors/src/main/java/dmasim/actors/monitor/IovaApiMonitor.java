@@ -151,7 +151,8 @@ public final class IovaApiMonitor extends AbstractMonitor {
       long[] left = a.links.linkedOutside(a.offsetOf(c.iovaPfn() + c.pages()), Long.MAX_VALUE, Long.MIN_VALUE, a.offsetOf(c.iovaPfn() + c.pages()));
       violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a.links
           + ": destroy must cover exactly [0, mapped_len)"
-          + (left == null ? "" : "; the unmap stops at the first hole, so [" + left[0] + ", " + left[1] + ") stays mapped in the freed IOVA"));
+          + (left == null ? "" : "; [" + left[0] + ", " + left[1] + ") is not unmapped (the unmap stops at mapped_len or at the first hole) and"
+              + " stays mapped in the freed IOVA"));
     }
     a.links.clear();
     a.tornDown = true;

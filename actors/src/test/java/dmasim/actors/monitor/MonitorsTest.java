@@ -271,7 +271,7 @@ class MonitorsTest {
           .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1), link("cpu0/s", 8, 4096, 4096, 9, 101, 1))
           .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 4096, 8, 1));
       assertEquals(List.of("IovaApiUsage I14 @3"), p.verdict());
-      assertEquals("dma_iova_destroy(mapped_len=4096) on cpu0/s but the linked ranges are {[0, 8192)}: destroy must cover exactly [0, mapped_len)",
+      assertEquals("dma_iova_destroy(mapped_len=4096) on cpu0/s but the linked ranges are {[0, 8192)}: destroy must cover exactly [0, mapped_len); [4096, 8192) is not unmapped (the unmap stops at mapped_len or at the first hole) and stays mapped in the freed IOVA",
           p.message(0));
     }
 
@@ -380,6 +380,10 @@ class MonitorsTest {
           .on("iommu0", unmap(0x8000, 4096, Direction.TO_DEVICE)).end();
       assertEquals(List.of("DmaApiDebug DMA-debug 8 @2"), unchecked.verdict());
       assertEquals("DMA address 0x8000 of cpu0/h.0 unmapped without ever being checked with dma_mapping_error", unchecked.message(0));
+      // check_unmap reports every mistake of one unmap, not just the first.
+      Probe several = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
+          .on("iommu0", unmap(0x8000, 512, Direction.FROM_DEVICE)).end();
+      assertEquals(List.of("DmaApiDebug DMA-debug 3 @2", "DmaApiDebug DMA-debug 7 @2", "DmaApiDebug DMA-debug 8 @2"), several.verdict());
       Probe invalid = new Probe(new DmaApiDebugMonitor()).on("iommu0", unmap(-1, 4096, Direction.TO_DEVICE)).end();
       assertEquals(List.of("DmaApiDebug DMA-debug 1 @1"), invalid.verdict());
       assertEquals("cpu0/h.0 tries to free an invalid DMA memory address (DMA_MAPPING_ERROR)", invalid.message(0));
