@@ -19,6 +19,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuCommand.UnmapPhys.class),
   @JsonSubTypes.Type(IommuCommand.MapSg.class),
   @JsonSubTypes.Type(IommuCommand.UnmapSg.class),
+  @JsonSubTypes.Type(IommuCommand.AllocCoherent.class),
+  @JsonSubTypes.Type(IommuCommand.FreeCoherent.class),
   @JsonSubTypes.Type(IommuCommand.SyncSingle.class),
   @JsonSubTypes.Type(IommuCommand.SyncSg.class),
   @JsonSubTypes.Type(IommuCommand.Translate.class),
@@ -65,6 +67,19 @@ public sealed interface IommuCommand extends Message {
       segments = List.copyOf(segments);
     }
   }
+
+  /**
+   * The mapping half of dma_alloc_coherent(dev, size, &handle, gfp) on the IOMMU path
+   * (iommu_dma_alloc): the pages of {@code buf} were allocated, map them BIDIRECTIONAL into one IOVA range.
+   */
+  record AllocCoherent(DeviceId dev, String buf, List<Long> pfns) implements IommuCommand {
+    public AllocCoherent {
+      pfns = List.copyOf(pfns);
+    }
+  }
+
+  /** dma_free_coherent(dev, size, cpu_addr, handle): the debug hook, then __iommu_dma_unmap(handle, size); the caller frees the pages. */
+  record FreeCoherent(DeviceId dev, String buf, Phys cpu, Iova handle, long size) implements IommuCommand {}
 
   /** dma_unmap_sg(dev, sgl, nents, dir, attrs): {@code mapped} is what the sg's dma fields hold. */
   record UnmapSg(DeviceId dev, String sg, List<DmaSegment> mapped, int nents, Direction dir, DmaAttrs attrs) implements IommuCommand {

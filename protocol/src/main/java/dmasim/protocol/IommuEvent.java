@@ -18,6 +18,7 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.PtesCleared.class),
   @JsonSubTypes.Type(IommuEvent.ApiReturned.class),
   @JsonSubTypes.Type(IommuEvent.SyncPerformed.class),
+  @JsonSubTypes.Type(IommuEvent.DebugHookCalled.class),
   @JsonSubTypes.Type(IommuEvent.IotlbFilled.class),
   @JsonSubTypes.Type(IommuEvent.IotlbEvicted.class),
   @JsonSubTypes.Type(IommuEvent.InvalidationPosted.class),
@@ -75,6 +76,25 @@ public sealed interface IommuEvent extends Event {
    */
   record ApiReturned(DeviceId dev, String owner, String api, Iova addr, long iovaPfn, long pages, long size, Direction dir,
       int nents, boolean deferred, int errno) implements IommuEvent {}
+
+  /**
+   * One scatterlist entry as a kernel/dma/debug.c hook sees it: the CPU side ({@code phys}, the
+   * entry's {@code length}, sg_phys / sg->length) and the DMA side (sg_dma_address / sg_dma_len).
+   */
+  record DebugSegment(long phys, long length, long dmaAddr, long dmaLength) implements CborSerializable {}
+
+  /**
+   * The arguments a dma-debug hook is called with after a successful call (debug_dma_map_phys,
+   * debug_dma_map_sg, debug_dma_alloc_coherent) or before a free (debug_dma_free_coherent):
+   * {@code api} is "map_phys", "map_sg", "alloc_coherent" or "free_coherent"; one segment per
+   * mapped entry (one for map_phys and coherent memory, whose {@code phys} is the CPU address).
+   */
+  record DebugHookCalled(DeviceId dev, String owner, String api, List<DebugSegment> segments, Direction dir, DmaAttrs attrs)
+      implements IommuEvent {
+    public DebugHookCalled {
+      segments = List.copyOf(segments);
+    }
+  }
 
   /** A dma_sync_* call on the classic API, resolved through the page table. */
   record SyncPerformed(DeviceId dev, String owner, String api, Iova addr, long size, Direction dir, boolean forCpu, int nents, boolean mapped)

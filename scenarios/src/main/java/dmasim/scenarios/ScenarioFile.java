@@ -50,7 +50,7 @@ public final class ScenarioFile {
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
       "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot");
   static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "ats", "atc-entries", "dma-mask-bits", "page-time",
-      "late-access-percent", "late-access-max-delay", "p2p");
+      "late-access-percent", "late-access-max-delay", "p2p", "max-segment-size", "segment-boundary");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
   private final String file;
@@ -271,8 +271,14 @@ public final class ScenarioFile {
       int late = (int) sub.number("late-access-percent", 0, 0, 100);
       long lateMax = sub.nanos("late-access-max-delay", 5_000_000L, 10_000_000_000L);
       if (late > 0 && lateMax == 0) throw error(o, key + ".late-access-max-delay", "must be positive when late-access-percent is set");
+      long maxSeg = sub.number("max-segment-size", IommuSettings.DeviceSpec.DEFAULT_MAX_SEGMENT_SIZE, 4096, 0xffffffffL);
+      long boundary = sub.number("segment-boundary", IommuSettings.DeviceSpec.DEFAULT_SEGMENT_BOUNDARY, 0xfff, Long.MAX_VALUE);
+      if ((boundary & (boundary + 1)) != 0) {
+        throw error(o.get("segment-boundary"), key + ".segment-boundary", "must be a mask 2^n - 1 such as 0xffff, got 0x" + Long.toHexString(boundary));
+      }
       out.add(new DeviceSettings(new DeviceId(i), ats, atc, pageTime, late, lateMax, 0));
       deviceMasks.put(i, mask);
+      deviceSegments.put(i, new long[] {maxSeg, boundary});
     }
     return out;
   }
@@ -280,6 +286,7 @@ public final class ScenarioFile {
   private final Map<Integer, Integer> deviceMasks = new HashMap<>();
   private final Map<Integer, Boolean> deviceUntrusted = new HashMap<>();
   private final Map<Integer, Boolean> deviceCoherent = new HashMap<>();
+  private final Map<Integer, long[]> deviceSegments = new HashMap<>(); // {max-segment-size, segment-boundary}
 
   private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
 
@@ -356,8 +363,9 @@ public final class ScenarioFile {
     boolean initSlot = bool("iommu.swiotlb-init-slot", true);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) {
+      long[] seg = deviceSegments.get(d.id().value());
       specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value()),
-          deviceCoherent.get(d.id().value())));
+          deviceCoherent.get(d.id().value()), seg[0], seg[1]));
     }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
         FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot);
@@ -520,10 +528,12 @@ public final class ScenarioFile {
     STEPS.put("unlink", new StepSpec(0, List.of("state", "dir"), List.of("seg", "offset", "size", "device")));
     STEPS.put("destroy", new StepSpec(0, List.of("state", "dir"), List.of("segs", "device")));
     STEPS.put("free", new StepSpec(0, List.of("state"), List.of("device")));
-    STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device", "mmio")));
+    STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device", "mmio", "skip-cpu-sync")));
     STEPS.put("mapping-error", new StepSpec(0, List.of("handle", "seg"), List.of("device", "goto")));
     STEPS.put("unmap-phys", new StepSpec(0, List.of("handle", "seg", "dir"), List.of("device")));
-    STEPS.put("map-sg", new StepSpec(0, List.of("sg", "buf", "dir"), List.of("device")));
+    STEPS.put("map-sg", new StepSpec(0, List.of("sg", "buf", "dir"), List.of("device", "merge", "max-segment")));
+    STEPS.put("alloc-coherent", new StepSpec(0, List.of("buf", "pages"), List.of("device")));
+    STEPS.put("free-coherent", new StepSpec(0, List.of("buf"), List.of("device", "pages", "handle-of")));
     STEPS.put("unmap-sg", new StepSpec(0, List.of("sg", "dir"), List.of("nents", "device")));
     STEPS.put("sync-for-cpu", new StepSpec(0, List.of("object", "dir"), List.of("seg", "device")));
     STEPS.put("sync-for-device", new StepSpec(0, List.of("object", "dir"), List.of("seg", "device")));
@@ -547,9 +557,14 @@ public final class ScenarioFile {
     Set<String> handles = new TreeSet<>();
     Set<String> sgs = new TreeSet<>();
     Set<String> labels = new TreeSet<>();
+    Set<String> coherent = new TreeSet<>();
     for (ParsedStep s : steps) {
       switch (s.op()) {
         case "alloc" -> buffers.add(s.args().get("buf"));
+        case "alloc-coherent" -> {
+          buffers.add(s.args().get("buf"));
+          coherent.add(s.args().get("buf"));
+        }
         case "try-alloc" -> states.add(s.args().get("state"));
         case "map-phys" -> handles.add(s.args().get("handle"));
         case "map-sg" -> sgs.add(s.args().get("sg"));
@@ -566,6 +581,10 @@ public final class ScenarioFile {
       need(s, "handle", handles, "handle group", "map-phys handle=");
       need(s, "sg", sgs, "sg table", "map-sg sg=");
       need(s, "goto", labels, "label", "label ");
+      if (s.op().equals("free-coherent")) {
+        need(s, "buf", coherent, "coherent allocation", "alloc-coherent buf=");
+        need(s, "handle-of", coherent, "coherent allocation", "alloc-coherent buf=");
+      }
       if (s.op().equals("goto") && !labels.contains(s.positional().get(0))) {
         throw error(s.at(), s.key(), "undefined label '" + s.positional().get(0) + "'");
       }
@@ -581,7 +600,8 @@ public final class ScenarioFile {
           case "state" -> states;
           case "handles" -> handles;
           case "sg" -> sgs;
-          default -> throw error(s.at(), s.key(), "source must be state:NAME, handles:NAME or sg:NAME, got '" + src + "'");
+          case "coherent" -> coherent;
+          default -> throw error(s.at(), s.key(), "source must be state:NAME, handles:NAME, sg:NAME or coherent:NAME, got '" + src + "'");
         };
         if (!set.contains(name)) throw error(s.at(), s.key(), "undefined " + kind + " '" + name + "'");
       }
@@ -678,9 +698,21 @@ public final class ScenarioFile {
         case "free" -> b.op(new Op.Free(a.get("state"), dev));
         case "map-phys" -> {
           boolean mmio = flag(s, "mmio");
+          boolean skip = flag(s, "skip-cpu-sync");
           for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
-            b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s), mmio));
+            b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s), mmio, skip));
           }
+        }
+        case "alloc-coherent" -> {
+          int pages = (int) count(s, "pages", o, 1, 4096);
+          bufferPages.merge(a.get("buf"), pages, Math::max);
+          b.op(new Op.AllocBuffer(a.get("buf"), pages, ""));
+          b.op(new Op.AllocCoherent(a.get("buf"), dev));
+        }
+        case "free-coherent" -> {
+          long size = a.containsKey("pages") ? count(s, "pages", o, 1, 4096) * 4096 : 0;
+          b.op(new Op.FreeCoherent(a.get("buf"), a.getOrDefault("handle-of", a.get("buf")), size, dev));
+          b.op(new Op.FreeBuffer(a.get("buf")));
         }
         case "mapping-error" -> {
           for (int seg : segs(s, Integer.MAX_VALUE, o)) {
@@ -691,7 +723,13 @@ public final class ScenarioFile {
         case "unmap-phys" -> {
           for (int seg : segs(s, Integer.MAX_VALUE, o)) b.op(new Op.UnmapPhys(a.get("handle"), seg, dev, direction(s)));
         }
-        case "map-sg" -> b.op(new Op.MapSg(a.get("sg"), a.get("buf"), dev, direction(s)));
+        case "map-sg" -> {
+          boolean merge = flag(s, "merge");
+          if (a.containsKey("max-segment") && !merge) throw error(s.at(), s.key(), "max-segment= only with merge=true");
+          // sg_alloc_table_from_pages passes UINT_MAX, rounded down to a page by sg_alloc_table_from_pages_segment
+          long max = a.containsKey("max-segment") ? count(s, "max-segment", o, 4096, 0xffffffffL) & ~0xfffL : merge ? 0xfffff000L : 0;
+          b.op(new Op.MapSg(a.get("sg"), a.get("buf"), dev, direction(s), max));
+        }
         case "unmap-sg" -> b.op(new Op.UnmapSg(a.get("sg"), a.containsKey("nents") ? (int) count(s, "nents", o, 0, 4096) : -1, dev, direction(s)));
         case "sync-for-cpu", "sync-for-device" -> b.op(new Op.SyncFor(a.get("object"), (int) count(s, "seg", o, 0, 4095), s.op().equals("sync-for-cpu"),
             dev, direction(s)));

@@ -135,6 +135,8 @@ public final class CpuLogic {
         return;
       } else if (op instanceof Op.UnmapPhys u && v.handle(u.handle(), u.seg()) == -1L) {
         pc++; // the driver unmaps only what it mapped
+      } else if (op instanceof Op.AllocCoherent a && !v.buffers.containsKey(a.buf())) {
+        pc++; // the page allocation failed: dma_alloc_coherent returns NULL (the error flag is already set)
       } else {
         call(pc, op);
         return;
@@ -172,6 +174,8 @@ public final class CpuLogic {
       }
       case "handles" -> v.handleSegments(name);
       case "sg" -> v.sgs.containsKey(name) ? v.sgs.get(name).mapped() : List.of();
+      case "coherent" -> v.coherent.containsKey(name) ? List.of(new DmaSegment(new Iova(v.coherent.get(name).addr()), v.coherent.get(name).size()))
+          : List.of();
       default -> throw new IllegalArgumentException("unknown descriptor source " + source);
     };
   }
@@ -237,15 +241,23 @@ public final class CpuLogic {
     } else if (op instanceof Op.MapPhys mp) {
       object = mp.handle() + "." + mp.seg();
       m = new IommuCommand.MapPhys(mp.dev(), object, new Phys(buffer(mp.buf()).get(mp.seg()) << 12), 4096, mp.dir(),
-          mp.mmio() ? new DmaAttrs(DmaAttrs.MMIO) : DmaAttrs.NONE);
+          new DmaAttrs((mp.mmio() ? DmaAttrs.MMIO : 0) | (mp.skipCpuSync() ? DmaAttrs.SKIP_CPU_SYNC : 0)));
     } else if (op instanceof Op.UnmapPhys u) {
       object = u.handle() + "." + u.seg();
       m = new IommuCommand.UnmapPhys(u.dev(), object, new Iova(v.handle(u.handle(), u.seg())), 4096, u.dir(), DmaAttrs.NONE);
     } else if (op instanceof Op.MapSg ms) {
       object = ms.sg();
       List<Segment> segs = new ArrayList<>();
-      for (long pfn : buffer(ms.buf())) segs.add(new Segment(new Phys(pfn << 12), 4096));
+      for (long[] e : CpuState.sgEntries(buffer(ms.buf()), ms.mergeMax())) segs.add(new Segment(new Phys(e[0] << 12), e[1]));
       m = new IommuCommand.MapSg(ms.dev(), ms.sg(), segs, ms.dir(), DmaAttrs.NONE);
+    } else if (op instanceof Op.AllocCoherent a) {
+      object = a.buf();
+      m = new IommuCommand.AllocCoherent(a.dev(), a.buf(), buffer(a.buf()));
+    } else if (op instanceof Op.FreeCoherent f) {
+      object = f.buf();
+      List<Long> pfns = buffer(f.buf());
+      m = new IommuCommand.FreeCoherent(f.dev(), f.buf(), new Phys(pfns.get(0) << 12), new Iova(v.coherentHandle(f.handleOf())),
+          f.size() > 0 ? f.size() : pfns.size() * 4096L);
     } else if (op instanceof Op.UnmapSg u) {
       object = u.sg();
       CpuState.SgTable sg = v.sgs.getOrDefault(u.sg(), new CpuState.SgTable(0, List.of(), false));
@@ -281,6 +293,8 @@ public final class CpuLogic {
       case "UnmapPhys" -> "unmap_phys";
       case "MapSg" -> "map_sg";
       case "UnmapSg" -> "unmap_sg";
+      case "AllocCoherent" -> "alloc_coherent";
+      case "FreeCoherent" -> "free_coherent";
       case "SyncSingle" -> "sync_single";
       case "SyncSg" -> "sync_sg";
       default -> n.toLowerCase(java.util.Locale.ROOT);

@@ -53,6 +53,11 @@ public final class CpuState {
   /** dma_addr_t values the driver still holds after unmapping them (what a stale descriptor carries). */
   final TreeMap<String, TreeMap<Integer, Long>> staleHandles = new TreeMap<>();
   final TreeMap<String, SgTable> sgs = new TreeMap<>();
+  /** Coherent allocations by buffer name: the dma handle and size; kept after dma_free_coherent (a stale handle). */
+  final TreeMap<String, Coherent> coherent = new TreeMap<>();
+
+  /** A dma_alloc_coherent result as the driver holds it; {@code live} false after dma_free_coherent. */
+  public record Coherent(long addr, long size, boolean live) {}
   final TreeMap<String, Long> counters = new TreeMap<>();
   final TreeMap<Long, Integer> completions = new TreeMap<>();
 
@@ -78,6 +83,7 @@ public final class CpuState {
     handles.forEach((k, v) -> c.handles.put(k, new TreeMap<>(v)));
     staleHandles.forEach((k, v) -> c.staleHandles.put(k, new TreeMap<>(v)));
     c.sgs.putAll(sgs);
+    c.coherent.putAll(coherent);
     c.counters.putAll(counters);
     c.completions.putAll(completions);
     return c;
@@ -195,11 +201,38 @@ public final class CpuState {
       Long addr = group == null ? null : group.remove(u.seg());
       if (addr != null) staleHandles.computeIfAbsent(u.handle(), k -> new TreeMap<>()).put(u.seg(), addr);
     } else if (op instanceof Op.MapSg m) {
-      sgs.put(m.sg(), new SgTable(buffers.getOrDefault(m.buf(), List.of()).size(), r.segments(), r.value() != 0));
+      sgs.put(m.sg(), new SgTable(sgEntries(buffers.getOrDefault(m.buf(), List.of()), m.mergeMax()).size(), r.segments(), r.value() != 0));
       lastError = r.value() == 0;
     } else if (op instanceof Op.UnmapSg u) {
       sgs.computeIfPresent(u.sg(), (k, t) -> t.unmapped());
+    } else if (op instanceof Op.AllocCoherent a) {
+      if (r.errno() == 0) coherent.put(a.buf(), new Coherent(r.value(), buffers.getOrDefault(a.buf(), List.of()).size() * 4096L, true));
+      else coherent.remove(a.buf());
+    } else if (op instanceof Op.FreeCoherent f) {
+      coherent.computeIfPresent(f.handleOf(), (k, c) -> new Coherent(c.addr(), c.size(), false));
     }
+  }
+
+  /**
+   * The scatterlist a driver builds over {@code pfns}, as {pfn, bytes} pairs: one entry per page, or
+   * with {@code mergeMax} > 0 runs of physically contiguous pages merged up to that many bytes
+   * (sg_alloc_table_from_pages_segment: a new entry starts when the next page is not contiguous or
+   * the entry would exceed max_segment).
+   */
+  public static List<long[]> sgEntries(List<Long> pfns, long mergeMax) {
+    List<long[]> out = new ArrayList<>();
+    for (long pfn : pfns) {
+      long[] last = out.isEmpty() ? null : out.get(out.size() - 1);
+      if (mergeMax > 0 && last != null && last[0] + (last[1] >>> 12) == pfn && last[1] + 4096 <= mergeMax) last[1] += 4096;
+      else out.add(new long[] {pfn, 4096});
+    }
+    return out;
+  }
+
+  /** The dma handle of the coherent allocation named {@code buf}, or -1 (DMA_MAPPING_ERROR) when there is none. */
+  public long coherentHandle(String buf) {
+    Coherent c = coherent.get(buf);
+    return c == null ? -1L : c.addr();
   }
 
   /** Bytes of segment {@code seg} in a state whose data starts {@code offset0} into the first page. */

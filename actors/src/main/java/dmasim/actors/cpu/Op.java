@@ -65,10 +65,17 @@ public sealed interface Op {
   /** dma_iova_free(state). */
   record Free(String state, DeviceId dev) implements Op {}
 
-  /** dma_map_phys of segment {@code seg} of {@code buf} into handle group {@code handle}; {@code mmio} adds DMA_ATTR_MMIO. */
-  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio) implements Op {
+  /**
+   * dma_map_phys of segment {@code seg} of {@code buf} into handle group {@code handle}; {@code mmio} adds DMA_ATTR_MMIO,
+   * {@code skipCpuSync} DMA_ATTR_SKIP_CPU_SYNC.
+   */
+  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio, boolean skipCpuSync) implements Op {
+    public MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio) {
+      this(handle, buf, seg, dev, dir, mmio, false);
+    }
+
     public MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir) {
-      this(handle, buf, seg, dev, dir, false);
+      this(handle, buf, seg, dev, dir, false, false);
     }
   }
 
@@ -78,8 +85,25 @@ public sealed interface Op {
   /** dma_unmap_phys of handle {@code seg} of group {@code handle}. */
   record UnmapPhys(String handle, int seg, DeviceId dev, Direction dir) implements Op {}
 
-  /** dma_map_sg of every page of {@code buf} into sg table {@code sg}. */
-  record MapSg(String sg, String buf, DeviceId dev, Direction dir) implements Op {}
+  /**
+   * dma_map_sg of every page of {@code buf} into sg table {@code sg}: one entry per page, or, when
+   * {@code mergeMax} > 0, physically contiguous pages merged into entries of at most that many bytes
+   * (the table built by sg_alloc_table_from_pages_segment with max_segment = mergeMax).
+   */
+  record MapSg(String sg, String buf, DeviceId dev, Direction dir, long mergeMax) implements Op {
+    public MapSg(String sg, String buf, DeviceId dev, Direction dir) {
+      this(sg, buf, dev, dir, 0);
+    }
+  }
+
+  /** The mapping half of dma_alloc_coherent for the pages of {@code buf} (allocated just before): the handle is kept under the buffer's name. */
+  record AllocCoherent(String buf, DeviceId dev) implements Op {}
+
+  /**
+   * dma_free_coherent(dev, size, cpu address of {@code buf}, handle of {@code handleOf}); {@code size} 0 means the
+   * buffer's pages. The pages themselves are freed by the FreeBuffer that follows.
+   */
+  record FreeCoherent(String buf, String handleOf, long size, DeviceId dev) implements Op {}
 
   /** dma_unmap_sg(sg, nents); {@code nents} < 0 means the nents passed to map. */
   record UnmapSg(String sg, int nents, DeviceId dev, Direction dir) implements Op {}
@@ -88,7 +112,7 @@ public sealed interface Op {
   record SyncFor(String object, int seg, boolean forCpu, DeviceId dev, Direction dir) implements Op {}
 
   /**
-   * Hand a descriptor over {@code source} ("state:NAME", "handles:NAME" or "sg:NAME") to {@code dev};
+   * Hand a descriptor over {@code source} ("state:NAME", "handles:NAME", "sg:NAME" or "coherent:NAME") to {@code dev};
    * {@code length} > 0 makes it a short transfer of that many bytes from the start.
    */
   record Submit(DeviceId dev, String source, boolean deviceWrites, long length) implements Op {

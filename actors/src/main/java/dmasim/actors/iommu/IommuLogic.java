@@ -67,6 +67,8 @@ public final class IommuLogic {
     else if (m instanceof IommuCommand.UnmapPhys c) onUnmap(c.dev(), c.handle(), "unmap_phys", c.addr(), c.addr(), c.size(), c.dir(), 1);
     else if (m instanceof IommuCommand.MapSg c) onMapSg(c);
     else if (m instanceof IommuCommand.UnmapSg c) onUnmapSg(c);
+    else if (m instanceof IommuCommand.AllocCoherent c) onAllocCoherent(c);
+    else if (m instanceof IommuCommand.FreeCoherent c) onFreeCoherent(c);
     else if (m instanceof IommuCommand.SyncSingle c) onSync(c.dev(), c.handle(), "sync_single", c.addr(), c.size(), c.dir(), c.forCpu(), 1);
     else if (m instanceof IommuCommand.SyncSg c) onSyncSg(c);
     else if (m instanceof IommuCommand.Translate c) onTranslate(c);
@@ -670,6 +672,8 @@ public final class IommuLogic {
         pages, prot, c.dir()));
     if (syncMapInline(base, pages)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "map_phys", base, pages, true, Errno.OK));
     Iova addr = new Iova((base << cfg.granuleShift()) + pad);
+    d.emit(new IommuEvent.DebugHookCalled(c.dev(), owner, "map_phys",
+        List.of(new IommuEvent.DebugSegment(c.phys().addr(), c.size(), addr.addr(), c.size())), c.dir(), c.attrs()));
     d.emit(new ApiReturned(c.dev(), owner, "map_phys", addr, base, pages, c.size(), c.dir(), 1, false, Errno.OK));
     reply("map_phys", c.handle(), Errno.OK, addr.addr());
   }
@@ -677,11 +681,19 @@ public final class IommuLogic {
   /**
    * iommu_dma_map_sg: P2P segments by their mapping type (bus address: not mapped; not supported:
    * -EREMOTEIO for the whole list), the rest in one IOVA allocation laid out granule-aligned, one sync.
+   * As there, a segment that would cross the device's segment boundary (dma_get_seg_boundary) starts
+   * at the next boundary instead: pad_len = (mask - iova_len + 1) & mask is added after the previous
+   * segment when pad_len && pad_len < s_length - 1 (the padding itself is not mapped here).
    */
   private void onMapSg(IommuCommand.MapSg c) {
     String owner = owner(c.sg());
+    IommuSettings.DeviceSpec spec = cfg.devices().get(c.dev());
+    long mask = spec == null ? IommuSettings.DeviceSpec.DEFAULT_SEGMENT_BOUNDARY : spec.segmentBoundary();
+    long[] padAfter = new long[c.segments().size()];
+    int prev = -1;
     long total = 0;
-    for (Segment seg : c.segments()) {
+    for (int i = 0; i < c.segments().size(); i++) {
+      Segment seg = c.segments().get(i);
       dmasim.actors.memory.Region r = cfg.regionOf(seg.phys().addr() >>> 12);
       if (r != null && r.path() == dmasim.actors.memory.Region.Path.NOT_SUPPORTED) {
         d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, 0, c.dir(), c.segments().size(), false, Errno.EREMOTEIO));
@@ -689,7 +701,14 @@ public final class IommuLogic {
         return;
       }
       if (r == null || r.path() != dmasim.actors.memory.Region.Path.BUS_ADDRESS) {
-        total += pagesFor(seg.length() + pad(seg.phys().addr())) << cfg.granuleShift();
+        long sLength = pagesFor(seg.length() + pad(seg.phys().addr())) << cfg.granuleShift();
+        long padLen = (mask - total + 1) & mask;
+        if (padLen != 0 && prev >= 0 && Long.compareUnsigned(padLen, sLength - 1) < 0) {
+          padAfter[prev] += padLen;
+          total += padLen;
+        }
+        total += sLength;
+        prev = i;
       }
     }
     if (total == 0) { // every segment is a P2P bus address: nothing goes through the IOMMU
@@ -710,7 +729,8 @@ public final class IommuLogic {
     List<DmaSegment> out = new ArrayList<>();
     long pfn = base;
     long offset = 0;
-    for (Segment seg : c.segments()) {
+    for (int i = 0; i < c.segments().size(); i++) {
+      Segment seg = c.segments().get(i);
       dmasim.actors.memory.Region region = cfg.regionOf(seg.phys().addr() >>> 12);
       if (region != null && region.path() == dmasim.actors.memory.Region.Path.BUS_ADDRESS) {
         out.add(busSegment(seg)); // SG_DMA_BUS_ADDRESS: pci_p2pdma_bus_addr_map, no IOVA
@@ -721,14 +741,57 @@ public final class IommuLogic {
       d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "map_sg", base, offset, seg.length(), pfn,
           (seg.phys().addr() - pad) >>> cfg.granuleShift(), pages, prot, c.dir()));
       out.add(new DmaSegment(new Iova((pfn << cfg.granuleShift()) + pad), seg.length()));
-      pfn += pages;
-      offset += pages << cfg.granuleShift();
+      pfn += pages + (padAfter[i] >>> cfg.granuleShift());
+      offset += (pages << cfg.granuleShift()) + padAfter[i];
     }
     if (syncMapInline(base, pfn - base)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "map_sg", base, pfn - base, true, Errno.OK));
+    List<IommuEvent.DebugSegment> hook = new ArrayList<>();
+    for (int i = 0; i < out.size(); i++) {
+      Segment seg = c.segments().get(i);
+      hook.add(new IommuEvent.DebugSegment(seg.phys().addr(), seg.length(), out.get(i).addr().addr(), out.get(i).length()));
+    }
+    d.emit(new IommuEvent.DebugHookCalled(c.dev(), owner, "map_sg", hook, c.dir(), c.attrs()));
     DmaSegment firstIova = out.stream().filter(x -> !x.busAddress()).findFirst().orElseThrow();
     d.emit(new ApiReturned(c.dev(), owner, "map_sg", firstIova.addr(), base, pfn - base, total, c.dir(), c.segments().size(), false,
         Errno.OK));
     d.send(caller, new IommuReply.Returned("map_sg", c.sg(), Errno.OK, out.size(), out));
+  }
+
+  /**
+   * iommu_dma_alloc on the mapping side: the pages (allocated by the caller, not necessarily
+   * contiguous, as __iommu_dma_alloc_noncontiguous gets them) are mapped BIDIRECTIONAL into one IOVA
+   * range; the handle is its start. debug_dma_alloc_coherent then records a coherent entry whose
+   * CPU address is the first page.
+   */
+  private void onAllocCoherent(IommuCommand.AllocCoherent c) {
+    String owner = owner(c.buf());
+    long size = c.pfns().size() * 4096L;
+    long base = allocIova(c.dev(), owner, "alloc_coherent", size, 0);
+    if (base < 0) {
+      d.emit(new ApiReturned(c.dev(), owner, "alloc_coherent", Iova.MAPPING_ERROR, 0, 0, size, Direction.BIDIRECTIONAL, 1, false,
+          Errno.ENOMEM));
+      reply("alloc_coherent", c.buf(), Errno.ENOMEM, Iova.MAPPING_ERROR.addr());
+      return;
+    }
+    Prot prot = cfg.prot(c.dev(), Direction.BIDIRECTIONAL, false);
+    for (int i = 0; i < c.pfns().size(); i++) {
+      d.emit(new IommuEvent.RangeLinked(c.dev(), owner, "alloc_coherent", base, i * 4096L, 4096, base + i, c.pfns().get(i), 1, prot,
+          Direction.BIDIRECTIONAL));
+    }
+    long pages = c.pfns().size();
+    if (syncMapInline(base, pages)) d.emit(new IommuEvent.RangeSynced(c.dev(), owner, "alloc_coherent", base, pages, true, Errno.OK));
+    Iova addr = new Iova(base << cfg.granuleShift());
+    d.emit(new IommuEvent.DebugHookCalled(c.dev(), owner, "alloc_coherent",
+        List.of(new IommuEvent.DebugSegment(c.pfns().get(0) << 12, size, addr.addr(), size)), Direction.BIDIRECTIONAL, DmaAttrs.NONE));
+    d.emit(new ApiReturned(c.dev(), owner, "alloc_coherent", addr, base, pages, size, Direction.BIDIRECTIONAL, 1, false, Errno.OK));
+    reply("alloc_coherent", c.buf(), Errno.OK, addr.addr());
+  }
+
+  /** iommu_dma_free: debug_dma_free_coherent (in dma_free_attrs) first, then __iommu_dma_unmap(dev, handle, size). */
+  private void onFreeCoherent(IommuCommand.FreeCoherent c) {
+    d.emit(new IommuEvent.DebugHookCalled(c.dev(), owner(c.buf()), "free_coherent",
+        List.of(new IommuEvent.DebugSegment(c.cpu().addr(), c.size(), c.handle().addr(), c.size())), Direction.BIDIRECTIONAL, DmaAttrs.NONE));
+    onUnmap(c.dev(), c.buf(), "free_coherent", c.handle(), c.handle(), c.size(), Direction.BIDIRECTIONAL, 1);
   }
 
   private DmaSegment busSegment(Segment seg) {

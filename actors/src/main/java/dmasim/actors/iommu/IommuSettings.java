@@ -67,10 +67,26 @@ public record IommuSettings(
     LAZY_SINGLE
   }
 
-  /** A device as the IOMMU sees it. */
-  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent) {
+  /**
+   * A device as the IOMMU sees it. {@code maxSegmentSize} is dma_get_max_seg_size (65536 when the
+   * driver sets no dma_parms) and {@code segmentBoundary} dma_get_seg_boundary (0xffffffff by default,
+   * a mask 2^n - 1): iommu_dma_map_sg lays segments out so they do not cross it, and
+   * check_sg_segment (kernel/dma/debug.c) reports mapped segments that break either.
+   */
+  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, long maxSegmentSize, long segmentBoundary) {
+    public static final long DEFAULT_MAX_SEGMENT_SIZE = 65536;
+    public static final long DEFAULT_SEGMENT_BOUNDARY = 0xffffffffL;
+
     public DeviceSpec {
       if (dmaMaskBits < 24 || dmaMaskBits > 64) throw new IllegalArgumentException("dma mask bits out of range: " + dmaMaskBits);
+      if (maxSegmentSize < 1) throw new IllegalArgumentException("max segment size must be positive: " + maxSegmentSize);
+      if (segmentBoundary < 0 || (segmentBoundary & (segmentBoundary + 1)) != 0) {
+        throw new IllegalArgumentException("segment boundary must be a mask 2^n - 1: " + segmentBoundary);
+      }
+    }
+
+    public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent) {
+      this(dmaMaskBits, ats, untrusted, coherent, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_SEGMENT_BOUNDARY);
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats) {

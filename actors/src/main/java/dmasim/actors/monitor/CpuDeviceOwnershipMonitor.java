@@ -10,11 +10,13 @@ import dmasim.protocol.IommuEvent;
  * I16, the data half: while a buffer is mapped, the CPU reads what the device wrote only after
  * dma_sync_*_for_cpu (or the unmap), and the device reads what the CPU wrote after mapping only
  * after dma_sync_*_for_device. Mapping cleans the CPU cache and unmapping syncs for the CPU, so
- * both reset the page's state. Tracked per physical page.
+ * both reset the page's state. Tracked per physical page. Coherent memory (dma_alloc_coherent) is
+ * shared by both sides without syncs and is not judged, until its pages are freed.
  */
 public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
   private final LongLongMap cpuDirty = new LongLongMap(256);
   private final LongLongMap deviceWrote = new LongLongMap(256);
+  private final LongLongMap coherent = new LongLongMap(64);
 
   public CpuDeviceOwnershipMonitor() {
     super("CpuDeviceOwnership");
@@ -26,7 +28,11 @@ public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
-    if (event instanceof IommuEvent.RangeLinked l) {
+    if (event instanceof IommuEvent.RangeLinked l && l.api().equals("alloc_coherent")) {
+      for (long i = 0; i < l.pages(); i++) coherent.put(l.physPfn() + i, at.step());
+    } else if (event instanceof dmasim.protocol.MemoryEvent.PagesFreed f) {
+      for (long p : f.pfns()) coherent.remove(p);
+    } else if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) {
         cpuDirty.remove(l.physPfn() + i);
         deviceWrote.remove(l.physPfn() + i);
@@ -48,7 +54,7 @@ public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
       }
     } else if (event instanceof CpuEvent.BufferTouched t) {
       for (long phys : t.pfns()) {
-        if (!shadow.isMapped(phys)) continue;
+        if (!shadow.isMapped(phys) || coherent.containsKey(phys)) continue;
         if (t.write()) cpuDirty.put(phys, at.step());
         else if (deviceWrote.containsKey(phys)) {
           violate("I16", at, at.actor() + " read buffer " + t.buffer() + " (phys pfn " + phys + ") the device wrote at step "
@@ -58,6 +64,7 @@ public final class CpuDeviceOwnershipMonitor extends AbstractMonitor {
       }
     } else if (event instanceof DmaAccess a && !a.stray()) {
       long phys = a.physPfn();
+      if (coherent.containsKey(phys)) return;
       if (a.write()) deviceWrote.put(phys, at.step());
       else if (cpuDirty.containsKey(phys)) {
         violate("I16", at, a.dev() + " read phys pfn " + phys + " that the CPU wrote at step " + cpuDirty.get(phys, 0)

@@ -1,6 +1,9 @@
 package dmasim.actors.monitor;
 
+import dmasim.actors.iommu.IommuSettings;
 import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.DmaAttrs;
 import dmasim.protocol.Direction;
 import dmasim.protocol.DmaSegment;
 import dmasim.protocol.Event;
@@ -9,12 +12,23 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The checks of kernel/dma/debug.c for the classic API (dma-debug classes 1-4, 6-8, 13, 15-18, 23;
- * 14 is unreachable in check_sync; class 5 needs coherent allocations, not modelled yet), plus I13 at the point of use:
- * a handle given to a device before dma_mapping_error was called on it. Entries are keyed by DMA
- * address like dma-debug's hash.
+ * The checks of kernel/dma/debug.c for the classic API (dma-debug classes 1-8, 13, 15-23; 14 is
+ * unreachable in check_sync), plus I13 at the point of use: a handle given to a device before
+ * dma_mapping_error was called on it. Entries are keyed by DMA address like dma-debug's hash.
+ *
+ * <p>check_sg_segment (19, 20) uses each device's max segment size and segment boundary. The
+ * cacheline tracking of add_dma_entry / active_cacheline_insert (21, 22) keys the first cacheline
+ * of each entry (paddr >> L1_CACHE_SHIFT) and follows the newest add_dma_entry on a platform where
+ * dma_get_cache_alignment() >= L1_CACHE_BYTES and kmalloc buffers are not bounced (arm64 with
+ * ARCH_DMA_MINALIGN 128 and without CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC); of the attribute
+ * exemptions, DMA_ATTR_SKIP_CPU_SYNC and DMA_ATTR_REQUIRE_COHERENT are modelled.
  */
 public final class DmaApiDebugMonitor extends AbstractMonitor {
+  /** L1_CACHE_SHIFT of x86-64 and arm64. */
+  static final int L1_CACHE_SHIFT = 6;
+  /** ACTIVE_CACHELINE_MAX_OVERLAP = (1 << RADIX_TREE_MAX_TAGS) - 1. */
+  static final int ACTIVE_CACHELINE_MAX_OVERLAP = 7;
+
   private static final class Entry {
     final String owner;
     final String type;
@@ -23,6 +37,8 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
     final int nents;
     final String dev;
     boolean checked;
+    long phys = -1; // the CPU address (paddr) of a coherent entry, -1 when unknown
+    long[] cachelines = new long[0]; // the cacheline numbers this entry inserted (none for TO_DEVICE)
 
     Entry(String owner, String type, long size, Direction dir, int nents, String dev, boolean checked) {
       this.owner = owner;
@@ -35,15 +51,30 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
     }
   }
 
+  /** What the map hook of an owner recorded, for the entry its ApiReturned creates. */
+  private record Pending(long phys, long[] cachelines) {}
+
   private final TreeMap<Long, Entry> entries = new TreeMap<>();
+  private final Map<DeviceId, IommuSettings.DeviceSpec> devices;
+  /** dma_active_cacheline: cacheline number -> {overlap count (tag bits, 0-7), attrs of the entry inserted first}. */
+  private final TreeMap<Long, int[]> activeCachelines = new TreeMap<>();
+  private final TreeMap<String, Pending> pending = new TreeMap<>();
+  private boolean overlapWarned; // WARN_ONCE in active_cacheline_inc_overlap
 
   public DmaApiDebugMonitor() {
+    this(Map.of());
+  }
+
+  /** With the devices' max segment size and segment boundary (the defaults for a device not listed). */
+  public DmaApiDebugMonitor(Map<DeviceId, IommuSettings.DeviceSpec> devices) {
     super("DmaApiDebug");
+    this.devices = new TreeMap<>(devices);
   }
 
   @Override
   protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.ApiReturned r) onReturned(at, r);
+    else if (event instanceof IommuEvent.DebugHookCalled h) onHook(at, h);
     else if (event instanceof CpuEvent.MappingChecked m && !m.error()) {
       Entry e = entries.get(m.addr().addr());
       if (e != null) e.checked = true;
@@ -76,15 +107,146 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
   private void onReturned(StepInfo at, IommuEvent.ApiReturned r) {
     switch (r.api()) {
       case "map_phys" -> {
-        if (r.errno() == 0) entries.put(r.addr().addr(), new Entry(r.owner(), "phys", r.size(), r.dir(), 1, r.dev().toString(), false));
+        if (r.errno() == 0) add(r, new Entry(r.owner(), "phys", r.size(), r.dir(), 1, r.dev().toString(), false));
       }
       case "map_sg" -> {
-        if (r.errno() == 0) entries.put(r.addr().addr(), new Entry(r.owner(), "sg", r.size(), r.dir(), r.nents(), r.dev().toString(), true));
+        if (r.errno() == 0) add(r, new Entry(r.owner(), "sg", r.size(), r.dir(), r.nents(), r.dev().toString(), true));
+      }
+      case "alloc_coherent" -> {
+        // debug_dma_alloc_coherent: map_err_type stays MAP_ERR_CHECK_NOT_APPLICABLE
+        if (r.errno() == 0) add(r, new Entry(r.owner(), "coherent", r.size(), Direction.BIDIRECTIONAL, 1, r.dev().toString(), true));
       }
       case "unmap_phys" -> onUnmap(at, r, "phys");
       case "unmap_sg" -> onUnmap(at, r, "sg");
       default -> {}
     }
+  }
+
+  private void add(IommuEvent.ApiReturned r, Entry e) {
+    Pending p = pending.remove(r.owner());
+    if (p != null) {
+      e.phys = p.phys();
+      e.cachelines = p.cachelines();
+    }
+    entries.put(r.addr().addr(), e);
+  }
+
+  /**
+   * The hooks: debug_dma_map_phys / debug_dma_map_sg / debug_dma_alloc_coherent (check_sg_segment
+   * for each mapped sg entry, then add_dma_entry with its cacheline), and debug_dma_free_coherent
+   * (check_unmap with the CPU address), which runs before the memory is unmapped and freed.
+   */
+  private void onHook(StepInfo at, IommuEvent.DebugHookCalled h) {
+    if (h.api().equals("free_coherent")) {
+      onFreeCoherent(at, h);
+      return;
+    }
+    long[] lines = new long[h.segments().size()];
+    int n = 0;
+    for (IommuEvent.DebugSegment seg : h.segments()) {
+      if (h.api().equals("map_sg")) checkSgSegment(at, h, seg);
+      long cln = seg.phys() >>> L1_CACHE_SHIFT; // to_cacheline_number
+      if (activeCachelineInsert(at, h, cln)) lines[n++] = cln;
+    }
+    pending.put(h.owner(), new Pending(h.segments().isEmpty() ? -1 : h.segments().get(0).phys(), java.util.Arrays.copyOf(lines, n)));
+  }
+
+  /** check_sg_segment: sg->length against dma_get_max_seg_size, the DMA segment against dma_get_seg_boundary. */
+  private void checkSgSegment(StepInfo at, IommuEvent.DebugHookCalled h, IommuEvent.DebugSegment seg) {
+    IommuSettings.DeviceSpec spec = devices.get(h.dev());
+    long maxSeg = spec == null ? IommuSettings.DeviceSpec.DEFAULT_MAX_SEGMENT_SIZE : spec.maxSegmentSize();
+    long boundary = spec == null ? IommuSettings.DeviceSpec.DEFAULT_SEGMENT_BOUNDARY : spec.segmentBoundary();
+    if (seg.length() > maxSeg) {
+      violate("DMA-debug 19", at, h.owner() + " on " + h.dev() + ": \"mapping sg segment longer than device claims to support [len=" + seg.length()
+          + "] [max=" + maxSeg + "]\"");
+    }
+    long start = seg.dmaAddr();
+    long end = start + seg.dmaLength() - 1;
+    if (((start ^ end) & ~boundary) != 0) {
+      violate("DMA-debug 20", at, h.owner() + " on " + h.dev() + ": \"mapping sg segment across boundary [start=" + hex16(start) + "] [end="
+          + hex16(end) + "] [boundary=" + hex16(boundary) + "]\"");
+    }
+  }
+
+  private static String hex16(long v) {
+    return String.format(java.util.Locale.ROOT, "0x%016x", v);
+  }
+
+  /**
+   * active_cacheline_insert and the EEXIST report of add_dma_entry. TO_DEVICE entries are not
+   * tracked. The first entry of a cacheline stays in the tree; each further one raises the overlap
+   * count, which set_overlap stores only up to 7 (the WARN_ONCE beyond it is class 22), and is
+   * reported as class 21 unless it has DMA_ATTR_SKIP_CPU_SYNC or both it and the first entry are
+   * cache-clean (DMA_ATTR_REQUIRE_COHERENT). Returns whether the cacheline was inserted or counted.
+   */
+  private boolean activeCachelineInsert(StepInfo at, IommuEvent.DebugHookCalled h, long cln) {
+    if (h.dir() == Direction.TO_DEVICE) return false;
+    boolean cacheClean = h.attrs().has(DmaAttrs.REQUIRE_COHERENT);
+    int[] line = activeCachelines.get(cln);
+    if (line == null) {
+      activeCachelines.put(cln, new int[] {0, h.attrs().bits()});
+      return true;
+    }
+    int overlap = line[0] + 1; // active_cacheline_inc_overlap
+    if (overlap <= ACTIVE_CACHELINE_MAX_OVERLAP) line[0] = overlap;
+    if (!cacheClean && overlap > ACTIVE_CACHELINE_MAX_OVERLAP && !overlapWarned) {
+      overlapWarned = true;
+      violate("DMA-debug 22", at, h.owner() + ": \"DMA-API: exceeded " + ACTIVE_CACHELINE_MAX_OVERLAP + " overlapping mappings of cacheline 0x"
+          + Long.toHexString(cln) + "\" (a leak of mappings of phys 0x" + Long.toHexString(cln << L1_CACHE_SHIFT) + "?)");
+    }
+    boolean overlapCacheClean = new DmaAttrs(line[1]).has(DmaAttrs.REQUIRE_COHERENT);
+    if (!h.attrs().has(DmaAttrs.SKIP_CPU_SYNC) && !(cacheClean && overlapCacheClean)) {
+      violate("DMA-debug 21", at, h.api() + " by " + h.owner() + " (" + h.dir() + ") of phys 0x" + Long.toHexString(cln << L1_CACHE_SHIFT)
+          + ", whose cacheline another live non-TO_DEVICE mapping holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\"");
+    }
+    return true;
+  }
+
+  /** active_cacheline_remove: dec_overlap, and the radix entry goes when the count drops below 0. */
+  private void activeCachelineRemove(Entry e) {
+    for (long cln : e.cachelines) {
+      int[] line = activeCachelines.get(cln);
+      if (line == null) continue;
+      if (--line[0] < 0) activeCachelines.remove(cln);
+    }
+  }
+
+  /**
+   * debug_dma_free_coherent -> check_unmap with a coherent, BIDIRECTIONAL ref whose paddr is the CPU
+   * address being freed: the size (3), the type (4) or else, for a coherent entry, the CPU address (5),
+   * the direction (7) and an unchecked mapping (8) are independent checks; the entry goes in any case.
+   */
+  private void onFreeCoherent(StepInfo at, IommuEvent.DebugHookCalled h) {
+    IommuEvent.DebugSegment ref = h.segments().get(0);
+    String addr = "0x" + Long.toHexString(ref.dmaAddr());
+    if (ref.dmaAddr() == -1L) {
+      violate("DMA-debug 1", at, h.owner() + " tries to free an invalid DMA memory address (DMA_MAPPING_ERROR) with dma_free_coherent");
+      return;
+    }
+    Entry e = entries.remove(ref.dmaAddr());
+    if (e == null) {
+      violate("DMA-debug 2", at, h.owner() + ": \"device driver tries to free DMA memory it has not allocated [device address=" + hex16(ref.dmaAddr())
+          + "] [size=" + ref.length() + " bytes]\" (dma_free_coherent of a handle freed before or never allocated)");
+      return;
+    }
+    if (e.size != ref.length()) {
+      violate("DMA-debug 3", at, "dma_free_coherent of " + addr + " by " + h.owner() + ": \"device driver frees DMA memory with different size [map size="
+          + e.size + " bytes] [unmap size=" + ref.length() + " bytes]\"");
+    }
+    if (!e.type.equals("coherent")) {
+      violate("DMA-debug 4", at, "DMA memory " + addr + " mapped as " + e.type + ", freed with dma_free_coherent");
+    } else if (e.phys != -1 && e.phys != ref.phys()) {
+      violate("DMA-debug 5", at, "dma_free_coherent by " + h.owner() + ": \"device driver frees DMA memory with different CPU address [device address="
+          + hex16(ref.dmaAddr()) + "] [size=" + ref.length() + " bytes] [cpu alloc address=" + hex16(e.phys) + "] [cpu free address="
+          + hex16(ref.phys()) + "]\" (the handle belongs to " + e.owner + ")");
+    }
+    if (e.dir != Direction.BIDIRECTIONAL) {
+      violate("DMA-debug 7", at, "dma_free_coherent of " + addr + " but it was mapped " + e.dir);
+    }
+    if (!e.checked) {
+      violate("DMA-debug 8", at, "DMA address " + addr + " of " + e.owner + " freed without ever being checked with dma_mapping_error");
+    }
+    activeCachelineRemove(e);
   }
 
   private void onUnmap(StepInfo at, IommuEvent.ApiReturned r, String type) {
@@ -97,6 +259,7 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
       violate("DMA-debug 2", at, r.owner() + " tries to free DMA memory it has not allocated: " + r.addr() + " (double unmap?)");
       return;
     }
+    activeCachelineRemove(e);
     // check_unmap(): independent checks, each reported on its own, in the kernel's order.
     if (type.equals("phys") && e.size != r.size()) {
       violate("DMA-debug 3", at, "unmap of " + r.addr() + " with size " + r.size() + " but it was mapped with size " + e.size);

@@ -41,7 +41,7 @@ public final class Monitors {
         case "Translation" -> translation;
         case "SyncBeforeUse" -> new SyncBeforeUseMonitor(iommu.cachingMode(), shadow);
         case "IovaApiUsage" -> new IovaApiMonitor();
-        case "DmaApiDebug" -> new DmaApiDebugMonitor();
+        case "DmaApiDebug" -> new DmaApiDebugMonitor(iommu.devices());
         case "DeviceAccessAfterUnmap" -> new DeviceAccessMonitor(shadow);
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
         case "MemorySafety" -> new MemorySafetyMonitor();
@@ -71,7 +71,7 @@ public final class Monitors {
     all.add(translation);
     all.add(new SyncBeforeUseMonitor(iommu.cachingMode(), shadow));
     all.add(new IovaApiMonitor());
-    all.add(new DmaApiDebugMonitor());
+    all.add(new DmaApiDebugMonitor(iommu.devices()));
     all.add(new DeviceAccessMonitor(shadow));
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());

@@ -127,7 +127,7 @@ public final class TranslationMonitor extends AbstractMonitor {
 
   private void onReturned(StepInfo at, IommuEvent.ApiReturned r) {
     boolean unmap = switch (r.api()) {
-      case "unlink", "destroy", "unmap_phys", "unmap_sg" -> true;
+      case "unlink", "destroy", "unmap_phys", "unmap_sg", "free_coherent" -> true;
       default -> false;
     };
     if (!unmap || r.errno() != 0) return;

@@ -304,6 +304,8 @@ class IommuLogicTest {
     assertEquals(PAGE, returned(ok).value(), "the only IOVA page of [1, 2)");
     expect(h, List.of(allocated("cpu0/h", "map_phys", 1, 1, PAGE, PAGE),
         new IommuEvent.RangeLinked(DEV, "cpu0/h", "map_phys", 1, 0, PAGE, 1, 9, 1, WRITE, Direction.FROM_DEVICE),
+        new IommuEvent.DebugHookCalled(DEV, "cpu0/h", "map_phys", List.of(new IommuEvent.DebugSegment(9 * PAGE, PAGE, PAGE, PAGE)),
+            Direction.FROM_DEVICE, DmaAttrs.NONE),
         new ApiReturned(DEV, "cpu0/h", "map_phys", new Iova(PAGE), 1, 1, PAGE, Direction.FROM_DEVICE, 1, false, Errno.OK)),
         List.of(toCpu0("map_phys", "h", Errno.OK, PAGE)));
     h.deliver("cpu0", new IommuCommand.MapPhys(DEV, "h2", new Phys(0xa000), PAGE, Direction.FROM_DEVICE, DmaAttrs.NONE));
@@ -457,6 +459,8 @@ class IommuLogicTest {
     // The map read the flag before it landed: no flush.
     expect(h, List.of(allocated("cpu0/h", "map_phys", 0xfffff, 1, PAGE, 0xfffff000L),
         new IommuEvent.RangeLinked(DEV, "cpu0/h", "map_phys", 0xfffff, 0, PAGE, 0xfffff, 9, 1, READ, Direction.TO_DEVICE),
+        new IommuEvent.DebugHookCalled(DEV, "cpu0/h", "map_phys", List.of(new IommuEvent.DebugSegment(9 * PAGE, PAGE, 0xfffff000L, PAGE)),
+            Direction.TO_DEVICE, DmaAttrs.NONE),
         new ApiReturned(DEV, "cpu0/h", "map_phys", new Iova(0xfffff000L), 0xfffff, 1, PAGE, Direction.TO_DEVICE, 1, false, Errno.OK)),
         List.of(toCpu0("map_phys", "h", Errno.OK, 0xfffff000L)));
     h.drainSelf();
@@ -468,6 +472,8 @@ class IommuLogicTest {
         new IommuEvent.RangeLinked(DEV, "cpu0/h2", "map_phys", 0xffffe, 0, PAGE, 0xffffe, 0xa, 1, READ, Direction.TO_DEVICE),
         new IommuEvent.InvalidationPosted(1, "range", 0xffffe, 1, 1, null), new IommuEvent.InvalidationCompleted(1, "range", 0xffffe, 1, 0),
         new IommuEvent.RangeSynced(DEV, "cpu0/h2", "map_phys", 0xffffe, 1, true, Errno.OK),
+        new IommuEvent.DebugHookCalled(DEV, "cpu0/h2", "map_phys", List.of(new IommuEvent.DebugSegment(10 * PAGE, PAGE, 0xffffe000L, PAGE)),
+            Direction.TO_DEVICE, DmaAttrs.NONE),
         new ApiReturned(DEV, "cpu0/h2", "map_phys", new Iova(0xffffe000L), 0xffffe, 1, PAGE, Direction.TO_DEVICE, 1, false, Errno.OK)),
         List.of(toCpu0("map_phys", "h2", Errno.OK, 0xffffe000L)));
     nothingLeft(h);
