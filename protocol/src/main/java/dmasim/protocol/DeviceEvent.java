@@ -12,6 +12,7 @@ import java.util.List;
   @JsonSubTypes.Type(DeviceEvent.AtcInvalidated.class),
   @JsonSubTypes.Type(DeviceEvent.AtcAccessed.class),
   @JsonSubTypes.Type(DeviceEvent.PeerAccessed.class),
+  @JsonSubTypes.Type(DeviceEvent.DirectAccessed.class),
   @JsonSubTypes.Type(DeviceEvent.LateAccessScheduled.class),
   @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class),
   @JsonSubTypes.Type(DeviceEvent.DeviceRemoved.class),
@@ -40,6 +41,13 @@ public sealed interface DeviceEvent extends Event {
 
   /** A transaction used a translation cached in the ATC (no IOMMU involvement). */
   record AtcAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)
+      implements DeviceEvent, DmaAccess {}
+
+  /**
+   * A transaction of a device no IOMMU translates (dma-direct, identity domain): the DMA address is
+   * the physical address ({@code via} "direct"), nothing can fault or be blocked.
+   */
+  record DirectAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)
       implements DeviceEvent, DmaAccess {}
 
   /** A transaction to a PCI bus address went straight to the P2P peer (no IOMMU on the path). */

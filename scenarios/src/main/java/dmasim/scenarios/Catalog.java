@@ -95,7 +95,7 @@ public final class Catalog {
     IommuSettings iommu = IommuSettings.defaults(mode, o.cpus(), Map.of(NVME, new IommuSettings.DeviceSpec(64, false)))
         .withCachingMode(cachingMode);
     if (iommu.strictRequired() != null) throw new UserError("--iommu " + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " is not possible: " + iommu.strictRequired());
-    DeviceSettings dev = DeviceSettings.nvme(NVME, o.seed()).withLateAccesses(LATE_PERCENT, LATE_MAX_DELAY);
+    DeviceSettings dev = DeviceSettings.nvme(NVME, o.seed()).withLateAccesses(LATE_PERCENT, LATE_MAX_DELAY).withDirect(iommu.direct(NVME));
     List<Program> programs = new ArrayList<>();
     for (int c = 0; c < o.cpus(); c++) {
       programs.add(classic ? Programs.nvmeClassic(NVME, o.segments(), o.requests()) : Programs.nvmeIova(NVME, o.segments(), o.requests(), bug));

@@ -49,7 +49,7 @@ public final class ScenarioFile {
       "faults", "monitors", "expect");
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
       "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot");
-  static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "ats", "atc-entries", "dma-mask-bits", "page-time",
+  static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "iommu", "ats", "atc-entries", "dma-mask-bits", "page-time",
       "late-access-percent", "late-access-max-delay", "p2p", "max-segment-size", "segment-boundary");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
@@ -221,7 +221,9 @@ public final class ScenarioFile {
       if (io.strictRequired() != null) throw new UserError("--iommu " + o.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " is not possible for " + name + ": " + io.strictRequired());
       io = resized(io, o.cpus()).withFaults(faults, o.seed());
       List<DeviceSettings> devs = new ArrayList<>();
-      for (DeviceSettings d : devices) devs.add(new DeviceSettings(d.id(), d.ats(), d.atcCapacity(), d.pageTime(), d.latePercent(), d.lateMaxDelay(), o.seed()));
+      for (DeviceSettings d : devices) {
+        devs.add(new DeviceSettings(d.id(), d.ats(), d.atcCapacity(), d.pageTime(), d.latePercent(), d.lateMaxDelay(), o.seed(), io.direct(d.id())));
+      }
       List<Program> progs = new ArrayList<>();
       for (int i = 0; i < o.cpus(); i++) {
         List<ParsedStep> steps = programs.getOrDefault("cpu" + i, programs.get("all"));
@@ -263,6 +265,7 @@ public final class ScenarioFile {
       sub.choice("kind", "nvme", Map.of("nvme", 1, "nic", 2, "gpu", 3, "rdma", 4));
       deviceCoherent.put(i, sub.bool("coherent", true));
       deviceUntrusted.put(i, sub.bool("untrusted", false));
+      deviceDirect.put(i, !sub.bool("iommu", true));
       if (d.hasPath("p2p")) throw error(o.get("p2p"), key + ".p2p", "P2P providers and paths are not modelled yet");
       boolean ats = sub.bool("ats", false);
       int atc = (int) sub.number("atc-entries", 32, 1, 1 << 20);
@@ -286,6 +289,7 @@ public final class ScenarioFile {
   private final Map<Integer, Integer> deviceMasks = new HashMap<>();
   private final Map<Integer, Boolean> deviceUntrusted = new HashMap<>();
   private final Map<Integer, Boolean> deviceCoherent = new HashMap<>();
+  private final Map<Integer, Boolean> deviceDirect = new HashMap<>();
   private final Map<Integer, long[]> deviceSegments = new HashMap<>(); // {max-segment-size, segment-boundary}
 
   private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
@@ -327,7 +331,7 @@ public final class ScenarioFile {
   private IommuSettings iommu(int cpus, List<DeviceSettings> devices) {
     if (c.hasPath("iommu")) onlyKeys(c.getObject("iommu"), "iommu.", IOMMU);
     IommuSettings.Mode mode = choice("iommu.mode", "strict", Map.of("strict", IommuSettings.Mode.STRICT, "lazy", IommuSettings.Mode.LAZY,
-        "lazy-single", IommuSettings.Mode.LAZY_SINGLE));
+        "lazy-single", IommuSettings.Mode.LAZY_SINGLE, "passthrough", IommuSettings.Mode.PASSTHROUGH));
     if (number("iommu.granule", 4096, 1, 1 << 20) != 4096) throw error("iommu.granule", "only a 4096-byte granule is modelled");
     int bits = (int) number("iommu.aperture-bits", 48, 13, 57);
     List<long[]> reserved = new ArrayList<>();
@@ -365,7 +369,7 @@ public final class ScenarioFile {
     for (DeviceSettings d : devices) {
       long[] seg = deviceSegments.get(d.id().value());
       specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value()),
-          deviceCoherent.get(d.id().value()), seg[0], seg[1]));
+          deviceCoherent.get(d.id().value()), seg[0], seg[1], deviceDirect.get(d.id().value())));
     }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
         FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot);

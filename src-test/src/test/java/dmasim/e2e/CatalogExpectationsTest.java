@@ -70,7 +70,9 @@ class CatalogExpectationsTest {
         for (long seed = 1; seed <= SEEDS; seed++) {
           RunReport r = run(s, RunOptions.defaults(seed).withMode(mode).withRequests(12).withCpus(3));
           assertTrue("quiescent".equals(r.outcome().reason()) || r.expectsStop(), "ended " + r.outcome().reason() + ": " + describe(r));
-          if (s.expectsViolation()) {
+          // In passthrough no device is on a DMA-API domain: try_alloc is false and the fallback path runs, so the
+          // built-in bugs of the IOVA path are never reached.
+          if (s.expectsViolation() && mode != IommuSettings.Mode.PASSTHROUGH) {
             assertTrue(!r.violations().isEmpty(), "not caught: " + describe(r));
             assertEquals(s.expectedMonitor(), r.violations().get(0).monitor(), describe(r));
           } else {

@@ -78,8 +78,13 @@ public final class DeviceLogic {
     transaction(tag, iova, desc.write(), false);
   }
 
-  /** One transaction: through the ATC when it holds the page, else to the IOMMU (a DMA, or an ATS request). */
+  /** One transaction: straight to memory without an IOMMU, through the ATC when it holds the page, else to the IOMMU (a DMA, or an ATS request). */
   private void transaction(long tag, long iova, boolean write, boolean stray) {
+    if (cfg.direct()) {
+      d.emit(new DeviceEvent.DirectAccessed(cfg.id(), tag, new Iova(iova), iova >>> 12, write, "direct", stray));
+      if (!stray) pageDone(tag, true);
+      return;
+    }
     long pfn = iova >>> 12;
     long cached = cfg.ats() ? s.atc.lookup(pfn) : Iotlb.MISS;
     if (cached >= 0) {

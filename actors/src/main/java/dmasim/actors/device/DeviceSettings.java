@@ -10,11 +10,22 @@ import dmasim.protocol.DeviceId;
  * @param latePercent percentage of descriptors followed by one late access
  * @param lateMaxDelay the late access happens up to this many virtual ns after completion
  */
-public record DeviceSettings(DeviceId id, boolean ats, int atcCapacity, long pageTime, int latePercent, long lateMaxDelay, long seed) {
+public record DeviceSettings(DeviceId id, boolean ats, int atcCapacity, long pageTime, int latePercent, long lateMaxDelay, long seed,
+    boolean direct) {
   public DeviceSettings {
     if (atcCapacity < 1 || pageTime < 0 || latePercent < 0 || latePercent > 100 || lateMaxDelay < 0) {
       throw new IllegalArgumentException("bad device settings for " + id);
     }
+  }
+
+  /** A device translated by the IOMMU. */
+  public DeviceSettings(DeviceId id, boolean ats, int atcCapacity, long pageTime, int latePercent, long lateMaxDelay, long seed) {
+    this(id, ats, atcCapacity, pageTime, latePercent, lateMaxDelay, seed, false);
+  }
+
+  /** {@code direct}: no IOMMU translates this device's transactions (dma-direct or an identity domain): DMA addresses are physical. */
+  public DeviceSettings withDirect(boolean on) {
+    return new DeviceSettings(id, ats, atcCapacity, pageTime, latePercent, lateMaxDelay, seed, on);
   }
 
   public static DeviceSettings nvme(DeviceId id, long seed) {
@@ -22,10 +33,10 @@ public record DeviceSettings(DeviceId id, boolean ats, int atcCapacity, long pag
   }
 
   public DeviceSettings withAts(boolean on) {
-    return new DeviceSettings(id, on, atcCapacity, pageTime, latePercent, lateMaxDelay, seed);
+    return new DeviceSettings(id, on, atcCapacity, pageTime, latePercent, lateMaxDelay, seed, direct);
   }
 
   public DeviceSettings withLateAccesses(int percent, long maxDelay) {
-    return new DeviceSettings(id, ats, atcCapacity, pageTime, percent, maxDelay, seed);
+    return new DeviceSettings(id, ats, atcCapacity, pageTime, percent, maxDelay, seed, direct);
   }
 }

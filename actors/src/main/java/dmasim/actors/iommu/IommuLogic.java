@@ -57,6 +57,7 @@ public final class IommuLogic {
   }
 
   private Decision handle(Message m) {
+    if (new DmaDirect(s, d, caller).handle(m)) return d;
     if (m instanceof IommuCommand.TryAlloc c) onTryAlloc(c);
     else if (m instanceof IommuCommand.Link c) onLink(c);
     else if (m instanceof IommuCommand.Sync c) onSync(c);

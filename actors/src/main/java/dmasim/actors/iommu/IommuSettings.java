@@ -64,7 +64,9 @@ public record IommuSettings(
   public enum Mode {
     STRICT,
     LAZY,
-    LAZY_SINGLE
+    LAZY_SINGLE,
+    /** IOMMU_DOMAIN_IDENTITY (iommu=pt): no DMA-API domain, every device uses dma-direct. */
+    PASSTHROUGH
   }
 
   /**
@@ -73,7 +75,12 @@ public record IommuSettings(
    * a mask 2^n - 1): iommu_dma_map_sg lays segments out so they do not cross it, and
    * check_sg_segment (kernel/dma/debug.c) reports mapped segments that break either.
    */
-  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, long maxSegmentSize, long segmentBoundary) {
+  /**
+   * A device as the IOMMU sees it. {@code direct}: the device is not translated by this IOMMU
+   * (no IOMMU on its path), so the DMA API takes dma-direct for it: use_dma_iommu() is false.
+   */
+  public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, long maxSegmentSize, long segmentBoundary,
+      boolean direct) {
     public static final long DEFAULT_MAX_SEGMENT_SIZE = 65536;
     public static final long DEFAULT_SEGMENT_BOUNDARY = 0xffffffffL;
 
@@ -86,7 +93,11 @@ public record IommuSettings(
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent) {
-      this(dmaMaskBits, ats, untrusted, coherent, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_SEGMENT_BOUNDARY);
+      this(dmaMaskBits, ats, untrusted, coherent, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_SEGMENT_BOUNDARY, false);
+    }
+
+    public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, long maxSegmentSize, long segmentBoundary) {
+      this(dmaMaskBits, ats, untrusted, coherent, maxSegmentSize, segmentBoundary, false);
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats) {
@@ -108,6 +119,15 @@ public record IommuSettings(
    * is meant for exactly that case and stays allowed.
    */
   public String strictRequired() {
+    if (mode == Mode.PASSTHROUGH) {
+      for (Map.Entry<DeviceId, DeviceSpec> d : devices.entrySet()) {
+        if (d.getValue().untrusted()) {
+          return "device " + dmasim.actors.model.Names.device(d.getKey()) + " is untrusted, and the kernel gives an untrusted device a"
+              + " DMA domain (iommu_get_default_domain_type), never an identity domain";
+        }
+      }
+      return null;
+    }
     // Where a domain must be strict the kernel makes it so whatever the boot default; dmasim refuses
     // the request instead of changing it silently.
     if (mode == Mode.STRICT) return null;
@@ -122,6 +142,15 @@ public record IommuSettings(
           + " disallowed due to virtualization\"; AMD NpCache likewise); lazy-single (shadow_on_flush) is the flush queue for it";
     }
     return null;
+  }
+
+  /**
+   * use_dma_iommu(dev) is false: the device sits in an identity (passthrough) domain or behind no
+   * IOMMU at all, so dma_map_phys goes to dma_direct_map_phys and dma_iova_try_alloc returns false.
+   */
+  public boolean direct(DeviceId dev) {
+    DeviceSpec spec = devices.get(dev);
+    return mode == Mode.PASSTHROUGH || spec != null && spec.direct();
   }
 
   /** dma_info_to_prot: IOMMU_CACHE only for a coherent device, IOMMU_MMIO instead for MMIO. */
@@ -269,7 +298,7 @@ public record IommuSettings(
   }
 
   public boolean lazy() {
-    return mode != Mode.STRICT;
+    return mode == Mode.LAZY || mode == Mode.LAZY_SINGLE;
   }
 
   public long granule() {

@@ -39,6 +39,8 @@ public final class IommuState {
   boolean tornDown;
   boolean caching; // the attached IOMMUs cache not-present entries
   final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>(); // swiotlb pool
+  // dma-direct mappings (identity, never in the page table): phys pfn -> how many live mappings
+  final dmasim.actors.state.LongLongMap directMapped = new dmasim.actors.state.LongLongMap(64);
   final TreeMap<Long, IommuEvent.Bounced> bounceInfo = new TreeMap<>(); // iova pfn -> what was bounced
   // allocations whose dma_iova_state has DMA_IOVA_USE_SWIOTLB set: sticky until the IOVA is freed
   final java.util.TreeSet<Long> swiotlbStates = new java.util.TreeSet<>();
@@ -120,6 +122,8 @@ public final class IommuState {
       allocator.remove(f.basePfn());
       owners.remove(f.basePfn());
       swiotlbStates.remove(f.basePfn());
+    } else if (e instanceof IommuEvent.RangeLinked l && l.api().equals(DmaDirect.MAP)) {
+      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) directMapped.add(p, 1);
     } else if (e instanceof IommuEvent.RangeLinked l) {
       for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) pendingClears.remove(p);
       pageTable.map(l.iovaPfn(), l.physPfn(), l.pages(), l.prot());
@@ -130,6 +134,8 @@ public final class IommuState {
       }
     } else if (e instanceof IommuEvent.PteClearVisible v) {
       for (long q = v.iovaPfn(); q < v.iovaPfn() + v.pages(); q++) pendingClears.remove(q);
+    } else if (e instanceof IommuEvent.PtesCleared c && c.api().equals(DmaDirect.UNMAP)) {
+      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) directMapped.add(p, -1);
     } else if (e instanceof IommuEvent.PtesCleared c) {
       pageTable.clear(c.iovaPfn(), c.pages());
     } else if (e instanceof IommuEvent.IotlbFilled f) {

@@ -91,7 +91,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     if (!bad.isEmpty()) {
       long p = bad.get(0);
       Unmap u = lastUnmap.get(p);
-      violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over IOVA " + new Iova(p << 12)
+      violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over DMA address " + new Iova(p << 12)
           + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more page(s))" : "") + " that is not mapped"
           + (u == null ? " (never mapped)" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step())
           + " - the device will DMA to whatever that address translates to");
@@ -114,7 +114,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     Unmap u = d.unmapped.get(iova.addr() >>> 12);
     if (u == null) return;
     d.reported = true;
-    violate("I19", at, d.device + " " + what + " IOVA " + iova + " for descriptor " + tag(tag) + " that " + d.cpu + " submitted at step "
+    violate("I19", at, d.device + " " + what + " DMA address " + iova + " for descriptor " + tag(tag) + " that " + d.cpu + " submitted at step "
         + d.submitStep + ", after " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step()
         + " while the descriptor was still in flight: quiesce or reset the device (and wait for it) before unmapping");
   }

@@ -40,6 +40,7 @@ public final class FlushQueueMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (Monitors.dmaDirect(event)) return; // dma-direct mappings have no page-table pages
     if (event instanceof IommuEvent.FlushStarted s) {
       if (s.startCnt() != start + 1) violate("I4", at, "fq_flush_start_cnt jumped from " + start + " to " + s.startCnt());
       start = s.startCnt();

@@ -12,6 +12,17 @@ public final class Monitors {
 
   private Monitors() {}
 
+  /**
+   * An event of the dma-direct path (a device no IOMMU translates): its identity mappings and its
+   * untranslated accesses. Monitors of IOMMU state (IOTLB, flush queues, flush-on-map) skip them;
+   * monitors of what the driver hands the device judge them like any other mapping.
+   */
+  public static boolean dmaDirect(dmasim.protocol.Event event) {
+    if (event instanceof dmasim.protocol.IommuEvent.RangeLinked l) return l.api().startsWith("dma_direct");
+    if (event instanceof dmasim.protocol.IommuEvent.PtesCleared c) return c.api().startsWith("dma_direct");
+    return event instanceof dmasim.protocol.DeviceEvent.DirectAccessed;
+  }
+
   /** Monitors users added through {@link MonitorProvider} (ServiceLoader), by name, in name order. */
   public static java.util.Map<String, MonitorProvider> providers() {
     java.util.Map<String, MonitorProvider> out = new java.util.TreeMap<>();

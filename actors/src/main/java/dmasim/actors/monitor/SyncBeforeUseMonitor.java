@@ -29,6 +29,7 @@ public final class SyncBeforeUseMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (Monitors.dmaDirect(event)) return; // no IOTLB on the dma-direct path: nothing to make visible
     if (event instanceof IommuEvent.IommuAttached a) {
       cachingMode |= a.cachingMode();
     } else if (event instanceof IommuEvent.RangeLinked l) {

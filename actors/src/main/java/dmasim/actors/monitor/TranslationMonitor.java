@@ -62,6 +62,7 @@ public final class TranslationMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (Monitors.dmaDirect(event)) return; // no IOMMU translates these: nothing to cache, invalidate or expose
     if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) lazyUnmappedAt.remove(l.iovaPfn() + i);
     } else if (event instanceof IommuEvent.PtesCleared c) {

@@ -13,7 +13,7 @@ final class WorkloadOptions {
   @Option(names = "--seed", defaultValue = "1", description = "master seed (default ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--iommu", converter = ModeConverter.class, description = "strict, lazy or lazy-single (default: the scenario's)")
+  @Option(names = "--iommu", converter = ModeConverter.class, description = "strict, lazy, lazy-single or passthrough (default: the scenario's)")
   IommuSettings.Mode mode;
 
   @Option(names = "--cpus", description = "CPU queues (default: the scenario's, 2 for built-ins)")
@@ -38,14 +38,14 @@ final class WorkloadOptions {
     }
   }
 
-  /** Accepts strict, lazy, lazy-single (any case, - or _). */
+  /** Accepts strict, lazy, lazy-single, passthrough (any case, - or _). */
   static final class ModeConverter implements ITypeConverter<IommuSettings.Mode> {
     @Override
     public IommuSettings.Mode convert(String value) {
       try {
         return IommuSettings.Mode.valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        throw new TypeConversionException("'" + value + "' is not an IOMMU mode (strict, lazy, lazy-single)");
+        throw new TypeConversionException("'" + value + "' is not an IOMMU mode (strict, lazy, lazy-single, passthrough)");
       }
     }
   }
