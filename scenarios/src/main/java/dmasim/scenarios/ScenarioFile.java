@@ -48,9 +48,10 @@ public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
       "faults", "monitors", "expect");
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
-      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot");
+      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot",
+      "init-domain-unlocked", "init-domain-latency");
   static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "ats", "atc-entries", "dma-mask-bits", "page-time",
-      "late-access-percent", "late-access-max-delay", "p2p");
+      "late-access-percent", "late-access-max-delay", "p2p", "attach");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
   private final String file;
@@ -263,6 +264,7 @@ public final class ScenarioFile {
       sub.choice("kind", "nvme", Map.of("nvme", 1, "nic", 2, "gpu", 3, "rdma", 4));
       deviceCoherent.put(i, sub.bool("coherent", true));
       deviceUntrusted.put(i, sub.bool("untrusted", false));
+      deviceAttachAtStart.put(i, sub.choice("attach", "at-start", Map.of("at-start", true, "step", false)));
       if (d.hasPath("p2p")) throw error(o.get("p2p"), key + ".p2p", "P2P providers and paths are not modelled yet");
       boolean ats = sub.bool("ats", false);
       int atc = (int) sub.number("atc-entries", 32, 1, 1 << 20);
@@ -280,6 +282,7 @@ public final class ScenarioFile {
   private final Map<Integer, Integer> deviceMasks = new HashMap<>();
   private final Map<Integer, Boolean> deviceUntrusted = new HashMap<>();
   private final Map<Integer, Boolean> deviceCoherent = new HashMap<>();
+  private final Map<Integer, Boolean> deviceAttachAtStart = new HashMap<>();
 
   private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
 
@@ -354,13 +357,16 @@ public final class ScenarioFile {
     boolean flagAtAttach = bool("iommu.sync-map-flag-at-attach", false);
     boolean zeroMiddleBug = bool("iommu.swiotlb-zero-middle-bug", false);
     boolean initSlot = bool("iommu.swiotlb-init-slot", true);
+    boolean initUnlocked = bool("iommu.init-domain-unlocked", false);
+    long initLatency = nanos("iommu.init-domain-latency", 0, 1_000_000_000L);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) {
       specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value()),
-          deviceCoherent.get(d.id().value())));
+          deviceCoherent.get(d.id().value()), deviceAttachAtStart.get(d.id().value())));
     }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot,
+        initUnlocked, initLatency);
   }
 
   private FaultPlan faults() {
@@ -534,6 +540,7 @@ public final class ScenarioFile {
     STEPS.put("reset-device", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("teardown-domain", new StepSpec(0, List.of(), List.of()));
     STEPS.put("attach-iommu", new StepSpec(0, List.of(), List.of("caching-mode")));
+    STEPS.put("attach", new StepSpec(0, List.of("device"), List.of()));
     STEPS.put("surprise-removal", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("request-done", new StepSpec(0, List.of(), List.of()));
     STEPS.put("unbind", new StepSpec(0, List.of(), List.of("device")));
@@ -588,6 +595,9 @@ public final class ScenarioFile {
       if (s.op().equals("sync-for-cpu") || s.op().equals("sync-for-device")) {
         String obj = s.args().get("object");
         if (!handles.contains(obj) && !sgs.contains(obj)) throw error(s.at(), s.key(), "undefined handle group or sg table '" + obj + "'");
+      }
+      if (s.op().equals("attach") && deviceAttachAtStart.get(deviceIds.get(s.args().get("device")).value())) {
+        throw error(s.at(), s.key(), "device '" + s.args().get("device") + "' is attached at start; only a device with attach = step is attached by a program");
       }
       if (s.op().equals("repeat")) depth++;
       if (s.op().equals("end-repeat") && --depth < 0) throw error(s.at(), s.key(), "end-repeat without repeat");
@@ -702,6 +712,7 @@ public final class ScenarioFile {
         case "reset-device" -> b.op(new Op.ResetDevice(dev));
         case "teardown-domain" -> b.op(new Op.TearDownDomain());
         case "surprise-removal" -> b.op(new Op.SurpriseRemoval(dev));
+        case "attach" -> b.op(new Op.AttachDevice(dev));
         case "attach-iommu" -> b.op(new Op.AttachIommu(!a.containsKey("caching-mode") || flag(s, "caching-mode")));
         case "request-done" -> b.op(new Op.RequestDone());
         case "unbind" -> b.op(new Op.Unbind(dev));
