@@ -30,6 +30,8 @@ import java.util.List;
   @JsonSubTypes.Type(IommuCommand.PteClearLands.class),
   @JsonSubTypes.Type(IommuCommand.Attach.class),
   @JsonSubTypes.Type(IommuCommand.SyncMapFlagLands.class),
+  @JsonSubTypes.Type(IommuCommand.AttachDevice.class),
+  @JsonSubTypes.Type(IommuCommand.DomainInitLands.class),
   @JsonSubTypes.Type(IommuCommand.Drain.class)
 })
 public sealed interface IommuCommand extends Message {
@@ -119,6 +121,15 @@ public sealed interface IommuCommand extends Message {
 
   /** The flush-on-map flag OR-ed in at attach becomes visible to the map path (the B6 window ends). */
   record SyncMapFlagLands() implements IommuCommand {}
+
+  /**
+   * Attach device {@code dev} to the shared DMA domain as its driver probes (iommu_setup_dma_ops ->
+   * iommu_dma_init_domain); answered once the device can use the DMA API.
+   */
+  record AttachDevice(DeviceId dev) implements IommuCommand {}
+
+  /** init_iova_domain started by attach {@code id} completes: start_pfn is set (the window of ac9a5d522bb8 ends). */
+  record DomainInitLands(long id) implements IommuCommand {}
 
   /**
    * A resetting device asks that every transaction it sent before this one be finished: the channel

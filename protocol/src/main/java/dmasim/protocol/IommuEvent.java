@@ -41,6 +41,10 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.BounceCopied.class),
   @JsonSubTypes.Type(IommuEvent.AttachRefused.class),
   @JsonSubTypes.Type(IommuEvent.SyncMapFlagSet.class),
+  @JsonSubTypes.Type(IommuEvent.DomainInitStarted.class),
+  @JsonSubTypes.Type(IommuEvent.DomainInitialised.class),
+  @JsonSubTypes.Type(IommuEvent.AttachWaiting.class),
+  @JsonSubTypes.Type(IommuEvent.DeviceAttached.class),
   @JsonSubTypes.Type(IommuEvent.DmaAccessed.class),
   @JsonSubTypes.Type(IommuEvent.DmaFaulted.class)
 })
@@ -205,6 +209,22 @@ public sealed interface IommuEvent extends Event {
 
   /** The domain's flush-on-map (iotlb_sync_map) flag is now set for every map. */
   record SyncMapFlagSet() implements IommuEvent {}
+
+  /**
+   * Attach {@code id} of {@code dev}, by {@code attacher} ("cpuN/attach:devM"), found the shared
+   * IOVA domain uninitialised (start_pfn == 0 in iommu_dma_init_domain) and started init_iova_domain;
+   * {@code locked}: it holds the cookie mutex (ac9a5d522bb8) until {@link DomainInitialised}.
+   */
+  record DomainInitStarted(long id, DeviceId dev, String attacher, boolean locked) implements IommuEvent {}
+
+  /** The init_iova_domain of attach {@code id} completed: start_pfn is set, the rbtree holds its anchor node only. */
+  record DomainInitialised(long id, DeviceId dev, String attacher) implements IommuEvent {}
+
+  /** Attach of {@code dev} by {@code attacher} sleeps in mutex_lock(&cookie->mutex), held by {@code holder}'s initialisation. */
+  record AttachWaiting(DeviceId dev, String attacher, String holder) implements IommuEvent {}
+
+  /** {@code dev} is attached to the DMA domain and may use the DMA API; {@code how} says whether it initialised the IOVA domain. */
+  record DeviceAttached(DeviceId dev, String attacher, String how) implements IommuEvent {}
 
   /** A device transaction was translated and performed (via "iotlb" hit or page-table "walk"). */
   record DmaAccessed(DeviceId dev, long tag, Iova iova, long physPfn, boolean write, String via, boolean stray)

@@ -48,9 +48,10 @@ public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
       "faults", "monitors", "expect");
   static final Set<String> IOMMU = Set.of("mode", "granule", "aperture-bits", "reserved", "iotlb-entries", "caching-mode", "flush-queue",
-      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot");
+      "invalidation-latency", "invalidation-order", "teardown-deletes-timer-sync", "gather-end-bug", "sync-map-flag-at-attach", "swiotlb-zero-middle-bug", "swiotlb-init-slot",
+      "init-domain-unlocked", "init-domain-latency");
   static final Set<String> DEVICE = Set.of("name", "kind", "coherent", "untrusted", "iommu", "ats", "atc-entries", "dma-mask-bits", "page-time",
-      "late-access-percent", "late-access-max-delay", "p2p", "max-segment-size", "segment-boundary");
+      "late-access-percent", "late-access-max-delay", "p2p", "max-segment-size", "segment-boundary", "attach");
   static final Set<String> EXPECT = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
   private final String file;
@@ -266,6 +267,7 @@ public final class ScenarioFile {
       deviceCoherent.put(i, sub.bool("coherent", true));
       deviceUntrusted.put(i, sub.bool("untrusted", false));
       deviceDirect.put(i, !sub.bool("iommu", true));
+      deviceAttachAtStart.put(i, sub.choice("attach", "at-start", Map.of("at-start", true, "step", false)));
       if (d.hasPath("p2p")) throw error(o.get("p2p"), key + ".p2p", "P2P providers and paths are not modelled yet");
       boolean ats = sub.bool("ats", false);
       int atc = (int) sub.number("atc-entries", 32, 1, 1 << 20);
@@ -291,6 +293,7 @@ public final class ScenarioFile {
   private final Map<Integer, Boolean> deviceCoherent = new HashMap<>();
   private final Map<Integer, Boolean> deviceDirect = new HashMap<>();
   private final Map<Integer, long[]> deviceSegments = new HashMap<>(); // {max-segment-size, segment-boundary}
+  private final Map<Integer, Boolean> deviceAttachAtStart = new HashMap<>();
 
   private final List<dmasim.actors.memory.Region> regions = new ArrayList<>();
 
@@ -365,14 +368,17 @@ public final class ScenarioFile {
     boolean flagAtAttach = bool("iommu.sync-map-flag-at-attach", false);
     boolean zeroMiddleBug = bool("iommu.swiotlb-zero-middle-bug", false);
     boolean initSlot = bool("iommu.swiotlb-init-slot", true);
+    boolean initUnlocked = bool("iommu.init-domain-unlocked", false);
+    long initLatency = nanos("iommu.init-domain-latency", 0, 1_000_000_000L);
     Map<DeviceId, IommuSettings.DeviceSpec> specs = new LinkedHashMap<>();
     for (DeviceSettings d : devices) {
       long[] seg = deviceSegments.get(d.id().value());
       specs.put(d.id(), new IommuSettings.DeviceSpec(deviceMasks.get(d.id().value()), d.ats(), deviceUntrusted.get(d.id().value()),
-          deviceCoherent.get(d.id().value()), seg[0], seg[1], deviceDirect.get(d.id().value())));
+          deviceCoherent.get(d.id().value()), seg[0], seg[1], deviceDirect.get(d.id().value()), deviceAttachAtStart.get(d.id().value())));
     }
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, specs,
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot);
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, regions, flagAtAttach, zeroMiddleBug, initSlot,
+        initUnlocked, initLatency);
   }
 
   private FaultPlan faults() {
@@ -548,6 +554,7 @@ public final class ScenarioFile {
     STEPS.put("reset-device", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("teardown-domain", new StepSpec(0, List.of(), List.of()));
     STEPS.put("attach-iommu", new StepSpec(0, List.of(), List.of("caching-mode")));
+    STEPS.put("attach", new StepSpec(0, List.of("device"), List.of()));
     STEPS.put("surprise-removal", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("request-done", new StepSpec(0, List.of(), List.of()));
     STEPS.put("unbind", new StepSpec(0, List.of(), List.of("device")));
@@ -612,6 +619,9 @@ public final class ScenarioFile {
       if (s.op().equals("sync-for-cpu") || s.op().equals("sync-for-device")) {
         String obj = s.args().get("object");
         if (!handles.contains(obj) && !sgs.contains(obj)) throw error(s.at(), s.key(), "undefined handle group or sg table '" + obj + "'");
+      }
+      if (s.op().equals("attach") && deviceAttachAtStart.get(deviceIds.get(s.args().get("device")).value())) {
+        throw error(s.at(), s.key(), "device '" + s.args().get("device") + "' is attached at start; only a device with attach = step is attached by a program");
       }
       if (s.op().equals("repeat")) depth++;
       if (s.op().equals("end-repeat") && --depth < 0) throw error(s.at(), s.key(), "end-repeat without repeat");
@@ -744,6 +754,7 @@ public final class ScenarioFile {
         case "reset-device" -> b.op(new Op.ResetDevice(dev));
         case "teardown-domain" -> b.op(new Op.TearDownDomain());
         case "surprise-removal" -> b.op(new Op.SurpriseRemoval(dev));
+        case "attach" -> b.op(new Op.AttachDevice(dev));
         case "attach-iommu" -> b.op(new Op.AttachIommu(!a.containsKey("caching-mode") || flag(s, "caching-mode")));
         case "request-done" -> b.op(new Op.RequestDone());
         case "unbind" -> b.op(new Op.Unbind(dev));

@@ -112,6 +112,13 @@ class BrokenScenarioFilesTest {
     c.add(new Case("missing description", "description = \"a valid scenario the broken cases start from\"", "", "description", null));
     c.add(new Case("lock without a name", "\"await\"", "\"lock\"\n\"await\"", "programs.all[7]", "\"lock\""));
     c.add(new Case("unknown expect key", "schedules = 2", "schedules = 2, budget = 3", "expect.budget", "budget"));
+    c.add(new Case("bad attach mode", "dma-mask-bits = 64", "dma-mask-bits = 64, attach = later", "devices[0].attach", "later"));
+    c.add(new Case("attach step for a device attached at start", "\"repeat times=$requests\"", "\"attach device=nvme\"\n\"repeat times=$requests\"",
+        "programs.all[0]", "attach device=nvme"));
+    c.add(new Case("attach step without a device", "\"repeat times=$requests\"", "\"attach\"\n\"repeat times=$requests\"", "programs.all[0]",
+        "\"attach\""));
+    c.add(new Case("init-domain-unlocked not a boolean", "mode = strict,", "mode = strict, init-domain-unlocked = racy,", "iommu.init-domain-unlocked",
+        "racy"));
     return c;
   }
 

@@ -138,7 +138,8 @@ class ScenarioFilesTest {
     CatalogCheck.Row r = CatalogCheck.check(explorer, s);
     assertTrue(r.ok(), r.toString());
     for (String key : List.of("aperture-bits", "flush-queue.size", "late-access-percent", "max-invalidations-per-unmap", "teardown-deletes-timer-sync",
-        "gather-end-bug", "invalidation-order", "mapping-error", "reset-device", "probability")) {
+        "gather-end-bug", "invalidation-order", "mapping-error", "reset-device", "probability", "init-domain-unlocked", "init-domain-latency",
+        "`attach`")) {
       assertTrue(md.contains(key), "docs miss " + key);
     }
     for (String step : dmasim.scenarios.ScenarioFile.stepNames()) assertTrue(md.contains("`" + step), "docs miss step " + step);

@@ -191,6 +191,9 @@ public final class CpuLogic {
     } else if (op instanceof Op.AttachIommu at) {
       object = "domain";
       m = new IommuCommand.Attach(at.cachingMode());
+    } else if (op instanceof Op.AttachDevice at) {
+      object = Names.device(at.dev());
+      m = new IommuCommand.AttachDevice(at.dev());
     } else if (op instanceof Op.Lock l) {
       to = Names.MEMORY;
       object = l.name();
@@ -286,6 +289,7 @@ public final class CpuLogic {
       case "Lock" -> "lock";
       case "Reset" -> "reset_device";
       case "Attach" -> "attach";
+      case "AttachDevice" -> "attach_device";
       case "Unlock" -> "unlock";
       case "FreePages" -> "free_pages";
       case "TryAlloc" -> "try_alloc";

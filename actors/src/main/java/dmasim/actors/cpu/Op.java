@@ -168,6 +168,12 @@ public sealed interface Op {
   /** Attach the DMA domain to another IOMMU unit (caching mode or not); waits for the answer, error flag on refusal. */
   record AttachIommu(boolean cachingMode) implements Op {}
 
+  /**
+   * Attach device {@code dev} to the shared DMA domain (its driver probes: iommu_setup_dma_ops ->
+   * iommu_dma_init_domain); waits for the answer. Only then can the device use the DMA API.
+   */
+  record AttachDevice(DeviceId dev) implements Op {}
+
   /** Surprise removal of {@code dev}: the device vanishes and its DMA domain is torn down. Does not wait. */
   record SurpriseRemoval(DeviceId dev) implements Op {}
 

@@ -37,6 +37,11 @@ public final class IommuLogic {
   private final IommuSettings cfg;
   private final Envelope env;
   private final Decision d = new Decision();
+  /**
+   * Why a DMA API call of a device not attached to the domain fails: as when the deferred attach in
+   * the entry points fails (iommu_deferred_attach in dma_iova_try_alloc, __iommu_dma_map, iommu_dma_map_sg).
+   */
+  static final String NOT_ATTACHED = "device not attached to the DMA domain (iommu_deferred_attach fails)";
   private final String caller;
   private long nextId;
   /** PTEs and bounce slots this decision created: the state folds them only after the decision, an unwind inside it must see them. */
@@ -78,6 +83,8 @@ public final class IommuLogic {
     else if (m instanceof IommuCommand.TearDown) onTearDown();
     else if (m instanceof IommuCommand.Attach c) onAttach(c);
     else if (m instanceof IommuCommand.SyncMapFlagLands) d.emit(new IommuEvent.SyncMapFlagSet());
+    else if (m instanceof IommuCommand.AttachDevice c) onAttachDevice(c);
+    else if (m instanceof IommuCommand.DomainInitLands c) onDomainInitLands(c.id());
     else if (m instanceof IommuCommand.PteClearLands c) d.emit(new IommuEvent.PteClearVisible(c.startPfn(), c.pages(), s.startCnt));
     else if (m instanceof DeviceReply.AtcInvalidated c) onAtcInvalidated(c.id());
     else if (m instanceof IommuCommand.Drain c) d.send(caller, new IommuReply.Drained(c.requester()));
@@ -230,6 +237,11 @@ public final class IommuLogic {
   /** dma_iova_try_alloc: false on size 0 or bit 63 (WARN) or exhaustion; no page-table change. */
   private void onTryAlloc(IommuCommand.TryAlloc c) {
     String owner = owner(c.state());
+    if (!s.attached.contains(c.dev())) {
+      d.emit(new IommuEvent.IovaAllocFailed(c.dev(), owner, "try_alloc", c.size(), NOT_ATTACHED));
+      reply("try_alloc", c.state(), Errno.OK, 0);
+      return;
+    }
     if (c.size() <= 0) {
       d.emit(new IommuEvent.IovaAllocFailed(c.dev(), owner, "try_alloc", c.size(), "size is 0 or has bit 63 set (WARN)"));
       reply("try_alloc", c.state(), Errno.OK, 0);
@@ -584,6 +596,56 @@ public final class IommuLogic {
     reply("attach", "domain", Errno.OK, 0);
   }
 
+  /**
+   * A device's driver probes and its group is attached to the shared DMA domain: iommu_setup_dma_ops
+   * -> iommu_dma_init_domain. The first attach finds the cookie's iova_domain uninitialised ("start_pfn
+   * is always nonzero for an already-initialised domain") and runs init_iova_domain, which completes
+   * as a separate envelope (DomainInitLands) after initDomainLatency. Fixed (ac9a5d522bb8): the check
+   * and the whole initialisation hold cookie->mutex, so a second attach sleeps in mutex_lock until the
+   * first is done and then finds start_pfn set. Unlocked (before it): a second attach inside the
+   * window also reads start_pfn == 0 and runs init_iova_domain on the same iova_domain at once.
+   * (032d7e435cbd later removed the mutex again, once iommu_setup_dma_ops ran from the core probe
+   * path under the group mutex; the model keeps the mutex version.)
+   */
+  private void onAttachDevice(IommuCommand.AttachDevice c) {
+    if (!cfg.devices().containsKey(c.dev())) throw new IllegalArgumentException("device " + c.dev() + " is not behind " + Names.IOMMU);
+    String attacher = caller + "/attach:" + Names.device(c.dev());
+    if (!cfg.initDomainUnlocked() && s.initMutexHolder != null) {
+      d.emit(new IommuEvent.AttachWaiting(c.dev(), attacher, s.initMutexHolder));
+      return; // mutex_lock sleeps: answered when the holder's initialisation completes
+    }
+    if (s.iovadReady) {
+      attached(c.dev(), attacher, "start_pfn already set: the IOVA domain is initialised");
+      return;
+    }
+    long id = s.nextInit;
+    d.emit(new IommuEvent.DomainInitStarted(id, c.dev(), attacher, !cfg.initDomainUnlocked()));
+    d.send(Names.IOMMU, new IommuCommand.DomainInitLands(id), cfg.initDomainLatency());
+  }
+
+  /**
+   * init_iova_domain of attach {@code id} is done (iova_domain_init_rcaches and
+   * iova_reserve_iommu_regions with it): start_pfn is set and the attach returns 0. With the mutex,
+   * mutex_unlock lets each sleeper in turn take it, find start_pfn set and return 0.
+   */
+  private void onDomainInitLands(long id) {
+    IommuEvent.DomainInitStarted st = s.initsInFlight.get(id);
+    if (st == null) return;
+    d.emit(new IommuEvent.DomainInitialised(id, st.dev(), st.attacher()));
+    attached(st.dev(), st.attacher(), "initialised the IOVA domain (init_iova_domain)");
+    if (st.locked()) {
+      for (IommuEvent.AttachWaiting w : s.initWaiters) {
+        attached(w.dev(), w.attacher(), "start_pfn already set once cookie->mutex was released");
+      }
+    }
+  }
+
+  /** The attach by {@code attacher} ("cpuN/attach:devM") returns 0 to its CPU queue. */
+  private void attached(DeviceId dev, String attacher, String how) {
+    d.emit(new IommuEvent.DeviceAttached(dev, attacher, how));
+    d.send(attacher.substring(0, attacher.indexOf('/')), new IommuReply.Returned("attach_device", Names.device(dev), Errno.OK, 0, List.of()));
+  }
+
   /** iommu_dma_free_fq: timer_delete_sync, queued page lists freed, IOVAs dropped with the iova_domain. No final flush. */
   private void onTearDown() {
     int queued = s.rings.stream().mapToInt(FlushQueue::length).sum();
@@ -659,6 +721,11 @@ public final class IommuLogic {
   /** iommu_dma_map_phys -> __iommu_dma_map: alloc IOVA, iommu_map (map + sync_map); DMA_MAPPING_ERROR on failure. */
   private void onMapPhys(IommuCommand.MapPhys c) {
     String owner = owner(c.handle());
+    if (!s.attached.contains(c.dev())) {
+      d.emit(new ApiReturned(c.dev(), owner, "map_phys", Iova.MAPPING_ERROR, 0, 0, c.size(), c.dir(), 1, false, Errno.EINVAL));
+      reply("map_phys", c.handle(), Errno.EINVAL, Iova.MAPPING_ERROR.addr());
+      return;
+    }
     long pad = pad(c.phys().addr());
     int err = fault("map_phys", owner);
     long base = err != 0 ? -1 : allocIova(c.dev(), owner, "map_phys", c.size(), pad);
@@ -688,6 +755,11 @@ public final class IommuLogic {
    */
   private void onMapSg(IommuCommand.MapSg c) {
     String owner = owner(c.sg());
+    if (!s.attached.contains(c.dev())) {
+      d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, 0, c.dir(), c.segments().size(), false, Errno.EINVAL));
+      reply("map_sg", c.sg(), Errno.EINVAL, 0);
+      return;
+    }
     IommuSettings.DeviceSpec spec = cfg.devices().get(c.dev());
     long mask = spec == null ? IommuSettings.DeviceSpec.DEFAULT_SEGMENT_BOUNDARY : spec.segmentBoundary();
     long[] padAfter = new long[c.segments().size()];

@@ -36,6 +36,11 @@ import java.util.TreeMap;
  *     (B7, fixed by 6ec91df8aff7)
  * @param swiotlbInitSlot a bounce slot is filled from the original buffer at map time whatever the
  *     direction (aa6f8dcbab47); false: only for TO_DEVICE/BIDIRECTIONAL, the B9 info leak (ddbd89deb7d3)
+ * @param initDomainUnlocked iommu_dma_init_domain checks start_pfn and runs init_iova_domain without
+ *     the cookie mutex, so two devices attaching at once both initialise the shared IOVA domain (the
+ *     race fixed by ac9a5d522bb8); false: the mutex is held across the check and the initialisation
+ * @param initDomainLatency from the start_pfn check to init_iova_domain completing (a separate
+ *     envelope; 0 = the same virtual time, only the interleaving opens the window)
  */
 public record IommuSettings(
     Mode mode,
@@ -58,7 +63,9 @@ public record IommuSettings(
     List<dmasim.actors.memory.Region> regions,
     boolean syncMapFlagAtAttach,
     boolean swiotlbZeroMiddleBug,
-    boolean swiotlbInitSlot) {
+    boolean swiotlbInitSlot,
+    boolean initDomainUnlocked,
+    long initDomainLatency) {
 
   /** Domain type: IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ with per-CPU rings, or with the single queue. */
   public enum Mode {
@@ -73,14 +80,13 @@ public record IommuSettings(
    * A device as the IOMMU sees it. {@code maxSegmentSize} is dma_get_max_seg_size (65536 when the
    * driver sets no dma_parms) and {@code segmentBoundary} dma_get_seg_boundary (0xffffffff by default,
    * a mask 2^n - 1): iommu_dma_map_sg lays segments out so they do not cross it, and
-   * check_sg_segment (kernel/dma/debug.c) reports mapped segments that break either.
-   */
-  /**
-   * A device as the IOMMU sees it. {@code direct}: the device is not translated by this IOMMU
-   * (no IOMMU on its path), so the DMA API takes dma-direct for it: use_dma_iommu() is false.
+   * check_sg_segment (kernel/dma/debug.c) reports mapped segments that break either. {@code direct}:
+   * the device is not translated by this IOMMU, so the DMA API takes dma-direct for it
+   * (use_dma_iommu() is false). {@code attachAtStart}: attached to the DMA domain before the run
+   * (false: only once a program attaches it, until then its DMA API calls fail).
    */
   public record DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, long maxSegmentSize, long segmentBoundary,
-      boolean direct) {
+      boolean direct, boolean attachAtStart) {
     public static final long DEFAULT_MAX_SEGMENT_SIZE = 65536;
     public static final long DEFAULT_SEGMENT_BOUNDARY = 0xffffffffL;
 
@@ -93,11 +99,15 @@ public record IommuSettings(
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent) {
-      this(dmaMaskBits, ats, untrusted, coherent, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_SEGMENT_BOUNDARY, false);
+      this(dmaMaskBits, ats, untrusted, coherent, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_SEGMENT_BOUNDARY, false, true);
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, long maxSegmentSize, long segmentBoundary) {
-      this(dmaMaskBits, ats, untrusted, coherent, maxSegmentSize, segmentBoundary, false);
+      this(dmaMaskBits, ats, untrusted, coherent, maxSegmentSize, segmentBoundary, false, true);
+    }
+
+    public DeviceSpec(int dmaMaskBits, boolean ats, boolean untrusted, boolean coherent, boolean attachAtStart) {
+      this(dmaMaskBits, ats, untrusted, coherent, DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_SEGMENT_BOUNDARY, false, attachAtStart);
     }
 
     public DeviceSpec(int dmaMaskBits, boolean ats) {
@@ -177,6 +187,7 @@ public record IommuSettings(
     if (iotlbCapacity < 1) throw new IllegalArgumentException("iotlb capacity must be positive");
     if (Integer.bitCount(fqSize) != 1) throw new IllegalArgumentException("fq size must be a power of two: " + fqSize);
     if (fqTimeout <= 0 || invalidationLatency < 0) throw new IllegalArgumentException("bad flush-queue timing");
+    if (initDomainLatency < 0) throw new IllegalArgumentException("init-domain latency must not be negative");
     if (cpus < 1) throw new IllegalArgumentException("at least one CPU");
     reserved = List.copyOf(reserved);
     devices = new TreeMap<>(devices);
@@ -196,17 +207,20 @@ public record IommuSettings(
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
     long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach; boolean swiotlbZeroMiddleBug; boolean swiotlbInitSlot;
+    boolean initDomainUnlocked; long initDomainLatency;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
       teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach; swiotlbZeroMiddleBug = s.swiotlbZeroMiddleBug; swiotlbInitSlot = s.swiotlbInitSlot;
+      initDomainUnlocked = s.initDomainUnlocked; initDomainLatency = s.initDomainLatency;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach, swiotlbZeroMiddleBug, swiotlbInitSlot);
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach, swiotlbZeroMiddleBug, swiotlbInitSlot,
+          initDomainUnlocked, initDomainLatency);
     }
   }
 
@@ -251,6 +265,14 @@ public record IommuSettings(
     return with(b -> b.syncMapFlagAtAttach = atAttach);
   }
 
+  public IommuSettings withInitDomainUnlocked(boolean unlocked) {
+    return with(b -> b.initDomainUnlocked = unlocked);
+  }
+
+  public IommuSettings withInitDomainLatency(long ns) {
+    return with(b -> b.initDomainLatency = ns);
+  }
+
   public IommuSettings withFqBarrier(boolean barrier) {
     return with(b -> b.fqBarrier = barrier);
   }
@@ -268,7 +290,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false, true, List.of(), false, false, true);
+        FaultPlan.NONE, 0, true, false, true, List.of(), false, false, true, false, 0);
   }
 
   public IommuSettings withCachingMode(boolean on) {

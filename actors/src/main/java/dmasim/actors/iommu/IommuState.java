@@ -47,6 +47,14 @@ public final class IommuState {
   boolean syncMapFlag; // the domain flushes on map (iotlb_sync_map)
   final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
   long nextInvalidation = 1;
+  // The cookie's iova_domain (iommu_dma_init_domain): start_pfn != 0, the devices attached to the
+  // domain, initialisations in progress by id, the cookie mutex's holder (ac9a5d522bb8) and its sleepers.
+  boolean iovadReady;
+  final Set<DeviceId> attached = new HashSet<>();
+  final TreeMap<Long, IommuEvent.DomainInitStarted> initsInFlight = new TreeMap<>();
+  String initMutexHolder;
+  final List<IommuEvent.AttachWaiting> initWaiters = new ArrayList<>();
+  long nextInit = 1;
   // volatile
   Iotlb iotlb;
   final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -62,6 +70,22 @@ public final class IommuState {
     this.caching = settings.cachingMode();
     this.syncMapFlag = settings.cachingMode();
     for (long i = 0; i < IommuSettings.SWIOTLB_SLOTS; i++) freeSlots.add(IommuSettings.SWIOTLB_PFN + i);
+    settings.devices().forEach((dev, spec) -> {
+      if (spec.attachAtStart()) attached.add(dev);
+    });
+    // A device attached before the run initialised the IOVA domain then; with every device attached
+    // by a program step, the first such attach finds start_pfn == 0.
+    this.iovadReady = settings.devices().isEmpty() || !attached.isEmpty();
+  }
+
+  /** Whether {@code dev} is attached to the DMA domain (may use the DMA API). */
+  public boolean attached(DeviceId dev) {
+    return attached.contains(dev);
+  }
+
+  /** Whether the IOVA domain is initialised (start_pfn != 0). */
+  public boolean iovaDomainReady() {
+    return iovadReady;
   }
 
   public IommuSettings settings() {
@@ -177,6 +201,19 @@ public final class IommuState {
       caching |= a.cachingMode();
     } else if (e instanceof IommuEvent.SyncMapFlagSet) {
       syncMapFlag = true;
+    } else if (e instanceof IommuEvent.DomainInitStarted st) {
+      initsInFlight.put(st.id(), st);
+      nextInit = Math.max(nextInit, st.id() + 1);
+      if (st.locked()) initMutexHolder = st.attacher();
+    } else if (e instanceof IommuEvent.DomainInitialised i) {
+      iovadReady = true;
+      IommuEvent.DomainInitStarted st = initsInFlight.remove(i.id());
+      if (st != null && st.locked()) initMutexHolder = null;
+    } else if (e instanceof IommuEvent.AttachWaiting w) {
+      initWaiters.add(w);
+    } else if (e instanceof IommuEvent.DeviceAttached a) {
+      attached.add(a.dev());
+      initWaiters.removeIf(w -> w.dev().equals(a.dev()) && w.attacher().equals(a.attacher()));
     } else if (e instanceof IommuEvent.FaultDecided f) {
       calls.put(f.op(), f.call());
     }

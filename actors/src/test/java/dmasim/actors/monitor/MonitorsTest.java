@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 /** Every monitor: a sequence that makes it fire, one that keeps it quiet. */
 class MonitorsTest {
   static final DeviceId DEV = new DeviceId(0);
+  static final DeviceId DEV1 = new DeviceId(1);
   static final Prot RW = new Prot(Prot.READ | Prot.WRITE);
 
   static IommuEvent.IovaAllocated alloc(String owner, long base, long pages, long size) {
@@ -58,6 +59,42 @@ class MonitorsTest {
           new IommuEvent.IovaFreed(DEV, "cpu0/a", 8, 8, "free"), new IommuEvent.IovaFreed(DEV, "cpu0/a", 8, 8, "free"));
       assertEquals(List.of("IovaSpace I1 @1"), p.verdict());
       assertEquals("IOVA pfn 8 freed (free) but it is not allocated: double free", p.message(0));
+    }
+
+    @Test
+    void twoAttachesInitialisingTheDomainAtOnceFire() {
+      Probe p = new Probe(new IovaSpaceMonitor()).on("iommu0", new IommuEvent.DomainInitStarted(1, DEV, "cpu0/attach:dev0", false))
+          .on("iommu0", new IommuEvent.DomainInitStarted(2, DEV1, "cpu1/attach:dev1", false));
+      assertEquals(List.of("IovaSpace I21 @2"), p.verdict());
+      assertEquals("the IOVA domain is initialised twice concurrently: cpu1/attach:dev1 runs init_iova_domain while cpu0/attach:dev0 is still"
+          + " initialising it; both saw start_pfn == 0 in iommu_dma_init_domain (no cookie->mutex: the race fixed by ac9a5d522bb8), so the"
+          + " rbtree is reinitialised under the other insertion and corrupted (the crash in rb_insert_color from init_iova_domain)", p.message(0));
+    }
+
+    @Test
+    void theSecondInitialisationLandingOverLiveRangesFiresAgain() {
+      Probe p = new Probe(new IovaSpaceMonitor()).on("iommu0", new IommuEvent.DomainInitStarted(1, DEV, "cpu0/attach:dev0", false))
+          .on("iommu0", new IommuEvent.DomainInitStarted(2, DEV1, "cpu1/attach:dev1", false))
+          .on("iommu0", new IommuEvent.DomainInitialised(1, DEV, "cpu0/attach:dev0"),
+              new IommuEvent.DeviceAttached(DEV, "cpu0/attach:dev0", "initialised the IOVA domain (init_iova_domain)"))
+          .on("iommu0", alloc("cpu0/h.0", 0xfffff, 1, 4096))
+          .on("iommu0", new IommuEvent.DomainInitialised(2, DEV1, "cpu1/attach:dev1"));
+      assertEquals(List.of("IovaSpace I21 @2", "IovaSpace I21 @5"), p.verdict());
+      assertEquals("the IOVA domain is re-initialised while in use: cpu1/attach:dev1 completes init_iova_domain over the domain"
+          + " cpu0/attach:dev0 already initialised, with 1 range(s) still allocated (first: pfn 1048575 of cpu0/h.0): the rbtree is reset to"
+          + " its anchor node under them and corrupted (the crash in rb_insert_color from init_iova_domain; iommu_dma_init_domain without"
+          + " cookie->mutex, fixed by ac9a5d522bb8)", p.message(1));
+    }
+
+    @Test
+    void aSecondAttachThatWaitedForTheMutexIsQuiet() {
+      Probe p = new Probe(new IovaSpaceMonitor()).on("iommu0", new IommuEvent.DomainInitStarted(1, DEV, "cpu0/attach:dev0", true))
+          .on("iommu0", new IommuEvent.AttachWaiting(DEV1, "cpu1/attach:dev1", "cpu0/attach:dev0"))
+          .on("iommu0", new IommuEvent.DomainInitialised(1, DEV, "cpu0/attach:dev0"),
+              new IommuEvent.DeviceAttached(DEV, "cpu0/attach:dev0", "initialised the IOVA domain (init_iova_domain)"),
+              new IommuEvent.DeviceAttached(DEV1, "cpu1/attach:dev1", "start_pfn already set once cookie->mutex was released"))
+          .on("iommu0", alloc("cpu0/h.0", 0xfffff, 1, 4096)).on("iommu0", alloc("cpu1/h.0", 0xffffe, 1, 4096)).end();
+      assertEquals(List.of(), p.verdict());
     }
 
     @Test
