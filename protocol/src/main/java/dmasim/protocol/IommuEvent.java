@@ -1,6 +1,7 @@
 package dmasim.protocol;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.List;
 
 /**
@@ -120,17 +121,50 @@ public sealed interface IommuEvent extends Event {
   record AtcInvalidationAcked(long id, DeviceId dev) implements IommuEvent {}
 
   /**
-   * What completes once an invalidation sequence finishes. {@code kind}: "reply" (answer the caller,
-   * then free IOVA and page tables when {@code freeBasePfn} >= 0), "fq-flush" (finish_cnt++, free
-   * covered flush-queue entries, then append the caller's waiting entry when {@code replyTo} is set),
-   * "next" (post the next stage: {@code nextScope}).
+   * What completes once an invalidation sequence finishes: the call that waited returns
+   * ({@link Reply}), a flush-queue flush finishes ({@link FqFlush}), or the next stage of the
+   * sequence is posted ({@link Next}). Carried in {@link InvalidationPosted} so a restart or a
+   * replay knows what each pending command completes.
    */
-  record Continuation(
-      String kind, String replyTo, String call, DeviceId dev, String owner, String api, Iova addr, long iovaPfn, long pages,
-      long size, Direction dir, int nents, long freeBasePfn, long freePages, List<Long> tables, boolean allRings, int queue,
-      String nextScope, Continuation next) {
-    public Continuation {
-      tables = List.copyOf(tables);
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+  @JsonSubTypes({
+    @JsonSubTypes.Type(Continuation.Reply.class),
+    @JsonSubTypes.Type(Continuation.FqFlush.class),
+    @JsonSubTypes.Type(Continuation.Next.class)
+  })
+  sealed interface Continuation {
+    /**
+     * The call ({@code call} by {@code replyTo}) returns: page tables in {@code tables} and the IOVA
+     * at {@code freeBasePfn} (when >= 0) are freed, the return is recorded as {@code api} over
+     * [iovaPfn, iovaPfn+pages), and the caller gets its answer.
+     */
+    record Reply(String replyTo, String call, DeviceId dev, String owner, String api, Iova addr, long iovaPfn, long pages, long size,
+        Direction dir, int nents, long freeBasePfn, long freePages, List<Long> tables) implements Continuation {
+      public Reply {
+        tables = List.copyOf(tables);
+      }
+    }
+
+    /**
+     * fq_flush_iotlb finished: finish_cnt++, the entries it covers are freed (every ring when
+     * {@code allRings}, else ring {@code queue}), then {@code waiting} - a queue_iova that found its
+     * ring full - is appended, if any.
+     */
+    record FqFlush(boolean allRings, int queue, Reply waiting) implements Continuation {}
+
+    /** Post the {@code scope} stage of the sequence over the same range, completing {@code then}. */
+    record Next(Scope scope, Continuation then) implements Continuation {}
+  }
+
+  /** What an invalidation command targets: an IOTLB range, the whole IOTLB (flush_iotlb_all), or the devices' ATCs. */
+  enum Scope {
+    RANGE,
+    ALL,
+    ATC;
+
+    /** The name events carry: "range", "all", "atc". */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
     }
   }
 

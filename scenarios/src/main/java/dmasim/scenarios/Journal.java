@@ -127,8 +127,12 @@ public record Journal(String kind, Path dir) {
       + " \"schedule_seed\" BIGINT NOT NULL, \"expected_steps\" BIGINT NOT NULL, \"verdict\" VARCHAR NOT NULL, \"monitor\" VARCHAR,"
       + " \"steps\" BIGINT NOT NULL, \"non_fifo\" BIGINT NOT NULL, \"parent_run\" VARCHAR, \"prefix\" BIGINT NOT NULL,"
       + " \"version\" VARCHAR NOT NULL)";
-  /** The model version a run was recorded with (a replay under another version may diverge). */
-  public static final String VERSION = "dmasim-0.1.0";
+  /**
+   * The model version a run was recorded with (a replay under another version may diverge). Raise
+   * it whenever events change shape or meaning: 0.2.0 added the dma-direct path, link attributes,
+   * descriptor sources and the sealed invalidation continuations.
+   */
+  public static final String VERSION = "dmasim-0.2.0";
 
   /** Records (or re-records) a kept run. Memory journals keep no registry. */
   public void register(RunRecord r) {
@@ -143,6 +147,16 @@ public record Journal(String kind, Path dir) {
       st.executeUpdate();
     } catch (SQLException e) {
       throw new InfrastructureError("cannot register run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The model version {@code runId} was registered with, or null when it is not registered. */
+  private static String versionOf(Connection c, String runId) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT \"version\" FROM \"dmasim_runs\" WHERE \"run_id\" = ?")) {
+      st.setString(1, runId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
     }
   }
 
@@ -187,6 +201,12 @@ public record Journal(String kind, Path dir) {
           try {
             event = serialization.deserialize(rs.getBytes(5), rs.getInt(3), rs.getString(4)).get();
           } catch (Exception e) {
+            String recordedBy = versionOf(c, runId);
+            if (recordedBy != null && !recordedBy.equals(VERSION)) {
+              throw new RecordedByAnotherModel("run " + runId + " was recorded by " + recordedBy + " and this is " + VERSION + ": journal row " + pid
+                  + " #" + rs.getLong(2) + " (" + rs.getString(4).substring(rs.getString(4).lastIndexOf('.') + 1) + ") is not an event of this"
+                  + " model, so the run diverges from its record before it can be replayed; run its command again to record it with this model", e);
+            }
             throw new InfrastructureError("journal row " + pid + " #" + rs.getLong(2) + " cannot be read (" + rs.getString(4) + "): "
                 + e.getMessage(), e);
           }

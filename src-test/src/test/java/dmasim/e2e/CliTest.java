@@ -131,6 +131,31 @@ class CliTest {
   }
 
   @Test
+  void aRunRecordedByAnotherModelWhoseEventsNoLongerReadDivergesButADamagedRowIsAnInfrastructureFailure(@TempDir Path tmp)
+      throws Exception {
+    Result run = dmasim("run", "nvme-iova", "--seed", "9", "--requests", "2", "--data-dir", tmp.toString(), "--json");
+    assertEquals(0, run.code(), run.err());
+    String id = new ObjectMapper().readTree(run.out()).get("runId").asText();
+    String url = dmasim.scenarios.Journal.h2(tmp).url();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
+      // A payload this model cannot read, as an older model's event of another shape would be.
+      c.createStatement().executeUpdate("UPDATE \"event_journal\" SET \"event_payload\" = X'a0' WHERE \"persistence_id\" = '" + id
+          + "|iommu0' AND \"sequence_number\" = 2");
+    }
+    Result damaged = dmasim("replay", id, "--data-dir", tmp.toString());
+    assertEquals(3, damaged.code(), damaged.out() + damaged.err());
+    assertTrue(damaged.err().startsWith("dmasim: infrastructure failure: journal row " + id + "|iommu0 #2 cannot be read"), damaged.err());
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
+      c.createStatement().executeUpdate("UPDATE \"dmasim_runs\" SET \"version\" = 'dmasim-0.1.0' WHERE \"run_id\" = '" + id + "'");
+    }
+    Result older = dmasim("replay", id, "--data-dir", tmp.toString());
+    assertEquals(4, older.code(), older.out() + older.err());
+    assertTrue(older.err().startsWith("dmasim: DIVERGED: run " + id + " was recorded by dmasim-0.1.0 and this is "
+        + dmasim.scenarios.Journal.VERSION + ": journal row " + id + "|iommu0 #2"), older.err());
+    assertFalse(older.err().contains("\tat "), older.err());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

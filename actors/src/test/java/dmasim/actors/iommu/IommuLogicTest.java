@@ -69,20 +69,19 @@ class IommuLogicTest {
   }
 
   /** What cpu0's waiting call does once its invalidation completes. */
-  private static Continuation replyToCpu0(String api, String owner, long addr, long pfn, long pages, long size, Direction dir, int nents,
+  private static Continuation.Reply replyToCpu0(String api, String owner, long addr, long pfn, long pages, long size, Direction dir, int nents,
       long freeBase, long freePages, List<Long> tables) {
-    return new Continuation("reply", "cpu0", api, DEV, owner, api, new Iova(addr), pfn, pages, size, dir, nents, freeBase, freePages,
-        tables, false, -1, null, null);
+    return new Continuation.Reply("cpu0", api, DEV, owner, api, new Iova(addr), pfn, pages, size, dir, nents, freeBase, freePages, tables);
   }
 
-  private static Continuation fqFlush(boolean allRings, int queue, Continuation waiting) {
-    return new Continuation("fq-flush", null, null, null, null, null, null, 0, 0, 0, null, 0, -1, 0, List.of(), allRings, queue, null,
-        waiting);
+  private static Continuation fqFlush(boolean allRings, int queue, Continuation.Reply waiting) {
+    return new Continuation.FqFlush(allRings, queue, waiting);
   }
 
-  private static Continuation next(String scope, Continuation then) {
-    return new Continuation("next", null, null, null, null, null, null, 0, 0, 0, null, 0, -1, 0, List.of(), false, -1, scope, then);
+  private static Continuation next(IommuEvent.Scope scope, Continuation then) {
+    return new Continuation.Next(scope, then);
   }
+
 
   /** The events and envelopes since the last check are exactly these. */
   private static void expect(IommuHarness h, List<? extends Event> events, List<Decision.Send> sends) {
@@ -166,7 +165,7 @@ class IommuLogicTest {
     assertEquals(2, h.state.pageTable().size(), "dma_iova_link never syncs; dma_iova_sync does");
 
     h.deliver("cpu0", new IommuCommand.Sync(DEV, "s", new Iova(addr), 0, 2 * PAGE));
-    Continuation synced = replyToCpu0("sync", "cpu0/s", addr, 0xffffe, 2, 2 * PAGE, null, 0, -1, 0, List.of());
+    Continuation.Reply synced = replyToCpu0("sync", "cpu0/s", addr, 0xffffe, 2, 2 * PAGE, null, 0, -1, 0, List.of());
     expect(h, List.of(new IommuEvent.InvalidationPosted(1, "range", 0xffffe, 2, 1, synced)),
         List.of(self(new IommuCommand.InvalidationDone(1), LATENCY)));
     h.drainSelf();
@@ -185,7 +184,7 @@ class IommuLogicTest {
     expect(h, List.of(linked("cpu0/s", 0xffffe, 0, PAGE, 0xffffe, 7, 1)), List.of(toCpu0("link", "s", Errno.OK, 0)));
 
     h.deliver("cpu0", new IommuCommand.Unlink(DEV, "s", new Iova(addr), 0, PAGE, Direction.TO_DEVICE, DmaAttrs.NONE));
-    Continuation unlinked = replyToCpu0("unlink", "cpu0/s", addr, 0xffffe, 1, PAGE, Direction.TO_DEVICE, 1, -1, 0, LEAF);
+    Continuation.Reply unlinked = replyToCpu0("unlink", "cpu0/s", addr, 0xffffe, 1, PAGE, Direction.TO_DEVICE, 1, -1, 0, LEAF);
     expect(h, List.of(new IommuEvent.PtesCleared(DEV, "cpu0/s", "unlink", 0xffffe, 0, PAGE, 0xffffe, 1, 1),
         new IommuEvent.InvalidationPosted(1, "range", 0xffffe, 1, 1, unlinked)),
         List.of(self(new IommuCommand.InvalidationDone(1), LATENCY)));
@@ -202,7 +201,7 @@ class IommuLogicTest {
     IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.STRICT));
     long addr = allocAndLinkOnePage(h);
     h.deliver("cpu0", new IommuCommand.Destroy(DEV, "s", new Iova(addr), PAGE, PAGE, Direction.TO_DEVICE, DmaAttrs.NONE));
-    Continuation destroyed = replyToCpu0("destroy", "cpu0/s", addr, 0xfffff, 1, PAGE, Direction.TO_DEVICE, 1, 0xfffff, 1, LEAF);
+    Continuation.Reply destroyed = replyToCpu0("destroy", "cpu0/s", addr, 0xfffff, 1, PAGE, Direction.TO_DEVICE, 1, 0xfffff, 1, LEAF);
     expect(h, List.of(new IommuEvent.PtesCleared(DEV, "cpu0/s", "destroy", 0xfffff, 0, PAGE, 0xfffff, 1, 1),
         new IommuEvent.InvalidationPosted(1, "range", 0xfffff, 1, 1, destroyed)),
         List.of(self(new IommuCommand.InvalidationDone(1), LATENCY)));
@@ -247,7 +246,7 @@ class IommuLogicTest {
     long timeout = 1_000_000;
     IommuHarness h = new IommuHarness(IommuHarness.settings(IommuSettings.Mode.LAZY).withFlushQueue(4, timeout));
     long[] bases = {0xfffff, 0xffffe, 0xffffd, 0xffffc}; // the queued IOVAs stay allocated: each allocation goes below the last
-    Continuation[] done = new Continuation[4];
+    Continuation.Reply[] done = new Continuation.Reply[4];
     for (int i = 0; i < 4; i++) {
       String owner = "cpu0/s" + i;
       long addr = tryAlloc(h, "s" + i, 0, PAGE);
@@ -381,9 +380,9 @@ class IommuLogicTest {
     IommuHarness h = new IommuHarness(ats);
     long addr = allocAndLinkOnePage(h);
     h.deliver("cpu0", new IommuCommand.Unlink(DEV, "s", new Iova(addr), 0, PAGE, Direction.TO_DEVICE, DmaAttrs.NONE));
-    Continuation unlinked = replyToCpu0("unlink", "cpu0/s", addr, 0xfffff, 1, PAGE, Direction.TO_DEVICE, 1, -1, 0, LEAF);
+    Continuation.Reply unlinked = replyToCpu0("unlink", "cpu0/s", addr, 0xfffff, 1, PAGE, Direction.TO_DEVICE, 1, -1, 0, LEAF);
     expect(h, List.of(new IommuEvent.PtesCleared(DEV, "cpu0/s", "unlink", 0xfffff, 0, PAGE, 0xfffff, 1, 1),
-        new IommuEvent.InvalidationPosted(1, "range", 0xfffff, 1, 1, next("atc", unlinked))),
+        new IommuEvent.InvalidationPosted(1, "range", 0xfffff, 1, 1, next(IommuEvent.Scope.ATC, unlinked))),
         List.of(self(new IommuCommand.InvalidationDone(1), LATENCY)));
     h.drainSelf();
     // The IOTLB invalidation completed: only now is the ATC invalidation posted to the device.

@@ -48,6 +48,10 @@ public final class Main implements Runnable {
         err.println("dmasim: " + ex.getMessage());
         return BAD_INPUT;
       }
+      if (ex instanceof dmasim.scenarios.RecordedByAnotherModel) {
+        err.println("dmasim: DIVERGED: " + ex.getMessage());
+        return DIVERGED;
+      }
       if (ex instanceof InfrastructureError) {
         err.println("dmasim: infrastructure failure: " + ex.getMessage());
         return INFRASTRUCTURE;
