@@ -34,8 +34,11 @@ public sealed interface CpuEvent extends Event {
     }
   }
 
-  /** Instruction {@code pc} handed descriptor {@code tag} over {@code segments} to {@code device}. */
-  record DescriptorSubmitted(int pc, String device, long tag, List<DmaSegment> segments, boolean write) implements CpuEvent {
+  /**
+   * Instruction {@code pc} handed descriptor {@code tag} over {@code segments} to {@code device};
+   * {@code source} names the object the driver built it from ("state:s", "handles:h", "sg:t", ...).
+   */
+  record DescriptorSubmitted(int pc, String device, long tag, List<DmaSegment> segments, boolean write, String source) implements CpuEvent {
     public DescriptorSubmitted {
       segments = List.copyOf(segments);
     }

@@ -695,8 +695,10 @@ public final class ScenarioFile {
         case "sync" -> b.op(new Op.Sync(a.get("state"), dev));
         case "unlink" -> {
           boolean range = a.containsKey("offset") || a.containsKey("size");
-          if (range == a.containsKey("seg") || range && !(a.containsKey("offset") && a.containsKey("size"))) {
-            throw error(s.at(), s.key(), "unlink needs either seg= or both offset= and size= (bytes of the state)");
+          if (range && a.containsKey("seg")) throw error(s.at(), s.key(), "unlink takes seg= or offset= and size=, not both");
+          if (!range && !a.containsKey("seg")) throw error(s.at(), s.key(), "unlink needs seg= or both offset= and size= (bytes of the state)");
+          if (range && !(a.containsKey("offset") && a.containsKey("size"))) {
+            throw error(s.at(), s.key(), "unlink with offset= needs size= too, and size= needs offset= (bytes of the state)");
           }
           if (range) {
             b.op(new Op.Unlink(a.get("state"), 0, dev, direction(s), count(s, "offset", o, 0, 1L << 32), count(s, "size", o, 1, 1L << 32)));
@@ -745,8 +747,11 @@ public final class ScenarioFile {
           b.op(new Op.MapSg(a.get("sg"), a.get("buf"), dev, direction(s), max));
         }
         case "unmap-sg" -> b.op(new Op.UnmapSg(a.get("sg"), a.containsKey("nents") ? (int) count(s, "nents", o, 0, 4096) : -1, dev, direction(s)));
-        case "sync-for-cpu", "sync-for-device" -> b.op(new Op.SyncFor(a.get("object"), (int) count(s, "seg", o, 0, 4095), s.op().equals("sync-for-cpu"),
-            dev, direction(s)));
+        case "sync-for-cpu", "sync-for-device" -> {
+          // seg=all syncs every handle of a group, one dma_sync_single_* each; an sg table is synced whole anyway.
+          List<Integer> segs = "all".equals(a.get("seg")) ? segs(s, Integer.MAX_VALUE, o) : List.of((int) count(s, "seg", o, 0, 4095));
+          for (int seg : segs) b.op(new Op.SyncFor(a.get("object"), seg, s.op().equals("sync-for-cpu"), dev, direction(s)));
+        }
         case "submit" -> b.op(new Op.Submit(dev, a.get("source"), flag(s, "device-writes"), a.containsKey("length") ? count(s, "length", o, 1, 1 << 24) : 0));
         case "await" -> b.op(new Op.Await(a.containsKey("timeout") ? stepDuration(s, "timeout") : 0));
         case "lock" -> b.op(new Op.Lock(s.positional().get(0)));

@@ -103,7 +103,7 @@ public final class CpuLogic {
       } else if (op instanceof Op.Submit s) {
         long tag = ((long) v.cpuIndex << 32) | v.nextTag;
         List<DmaSegment> segs = truncate(source(s.source()), s.length());
-        emit(new CpuEvent.DescriptorSubmitted(pc, Names.device(s.dev()), tag, segs, s.deviceWrites()));
+        emit(new CpuEvent.DescriptorSubmitted(pc, Names.device(s.dev()), tag, segs, s.deviceWrites(), s.source()));
         d.send(Names.device(s.dev()), new DeviceCommand.Submit(tag, segs, s.deviceWrites()));
         pc++;
       } else if (op instanceof Op.Await a) {

@@ -25,7 +25,9 @@ import java.util.TreeMap;
  *       fault as much as for a completed access: the fault is the symptom.</li>
  *   <li>I20: a descriptor handed to the device names DMA addresses that are not mapped at that
  *       moment (never mapped, or already unmapped: a stale handle, a destroyed dma_iova_state, an
- *       unmapped sg table). The device would DMA to whatever those addresses translate to.</li>
+ *       unmapped sg table), or that are mapped now by another object than the one the descriptor
+ *       was built from - the stale address was reused, the nastiest form: no fault, DMA into
+ *       another buffer. The device would DMA to whatever those addresses translate to.</li>
  * </ul>
  *
  * <p>Late (stray) accesses after a descriptor completed are not judged here: they belong to the
@@ -55,6 +57,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   /** How many in-flight descriptors use each IOVA page: the cheap test on every PTE clear. */
   private final LongLongMap pageUsers = new LongLongMap(256);
   private final TreeMap<Long, Unmap> lastUnmap = new TreeMap<>();
+  /** Who mapped each IOVA page (or dma-direct page) now: the owner of the live mapping. */
+  private final TreeMap<Long, String> mappedBy = new TreeMap<>();
 
   public DeviceAccessMonitor() {
     super("DeviceAccessAfterUnmap");
@@ -66,7 +70,9 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
-    if (event instanceof CpuEvent.DescriptorSubmitted s) onSubmitted(at, s);
+    if (event instanceof IommuEvent.RangeLinked l) {
+      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) mappedBy.put(p, l.owner());
+    } else if (event instanceof CpuEvent.DescriptorSubmitted s) onSubmitted(at, s);
     else if (event instanceof IommuEvent.PtesCleared c) onCleared(at, c);
     else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
     else if (event instanceof DeviceEvent.DeviceWasReset || event instanceof DeviceEvent.DeviceRemoved) retireAll(at.actor());
@@ -77,6 +83,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   private void onSubmitted(StepInfo at, CpuEvent.DescriptorSubmitted s) {
     Descriptor d = new Descriptor(at.actor(), s.device(), at.step());
     List<Long> bad = new ArrayList<>();
+    long reused = -1;
+    String object = at.actor() + "/" + s.source().substring(s.source().indexOf(':') + 1);
     for (DmaSegment seg : s.segments()) {
       if (seg.busAddress()) continue; // a P2P bus address: the IOMMU neither maps nor translates it
       long first = seg.addr().addr() >>> 12;
@@ -85,6 +93,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
         if (!d.pages.add(p)) continue;
         pageUsers.add(p, 1);
         if (shadow.entry(p) < 0) bad.add(p);
+        else if (reused < 0 && !ownedBy(mappedBy.get(p), object)) reused = p;
       }
     }
     inFlight.put(s.tag(), d);
@@ -96,13 +105,26 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
           + (u == null ? " (never mapped)" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step())
           + " - the device will DMA to whatever that address translates to");
       d.reported = true;
+    } else if (reused >= 0) {
+      Unmap u = lastUnmap.get(reused);
+      violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " built from " + s.source() + " over DMA address "
+          + new Iova(reused << 12) + ", which now maps " + mappedBy.get(reused) + "'s buffer (phys pfn " + shadow.physOf(reused) + ")"
+          + (u == null ? "" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step() + " and the address was reused")
+          + " - the device will DMA into another buffer, and nothing faults");
+      d.reported = true;
     }
+  }
+
+  /** Whether a mapping owned by {@code owner} belongs to {@code object} (a state, an sg table, or a member "h.N" of a handle group). */
+  private static boolean ownedBy(String owner, String object) {
+    return owner == null || owner.equals(object) || owner.startsWith(object + ".");
   }
 
   private void onCleared(StepInfo at, IommuEvent.PtesCleared c) {
     Unmap u = new Unmap(at.step(), c.owner(), c.api());
     for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
       lastUnmap.put(p, u);
+      mappedBy.remove(p);
       if (pageUsers.get(p, 0) == 0) continue;
       for (Descriptor d : inFlight.values()) if (d.pages.contains(p)) d.unmapped.putIfAbsent(p, u);
     }

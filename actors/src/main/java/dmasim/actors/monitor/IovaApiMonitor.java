@@ -136,7 +136,8 @@ public final class IovaApiMonitor extends AbstractMonitor {
     long[] torn = a.links.linkedOutside(clearedFrom, clearedTo, start, end);
     if (torn != null) {
       violate("I14", at, "dma_iova_unlink of " + c.owner() + " [" + start + ", " + end + ") clears IOVA pfn " + c.iovaPfn() + "+" + c.pages()
-          + ", which also maps [" + torn[0] + ", " + torn[1] + ") that is still linked: another link's pages are torn out");
+          + ", which also maps [" + torn[0] + ", " + torn[1] + "), linked and not part of this unlink: its PTEs are torn out while the driver"
+          + " still counts it as linked (unlink whole granules only)");
     }
     a.links.remove(clearedFrom, clearedTo);
   }

@@ -3,7 +3,7 @@ package dmasim.actors.monitor;
 import java.util.List;
 
 /**
- * A broken invariant: which monitor and invariant (ids from shared/domain/), the step and virtual
+ * A broken invariant: which monitor and invariant id (I1..I21, dma-debug classes, ...), the step and virtual
  * time, the actors involved, the causal chain of envelopes that led to it (oldest first), and one
  * sentence a kernel developer understands.
  */

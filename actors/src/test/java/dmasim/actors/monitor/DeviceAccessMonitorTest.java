@@ -19,7 +19,7 @@ class DeviceAccessMonitorTest {
   static final long TAG = 1;
 
   static CpuEvent.DescriptorSubmitted submit(long iovaPfn, long bytes) {
-    return new CpuEvent.DescriptorSubmitted(7, "dev0", TAG, List.of(new DmaSegment(new Iova(iovaPfn << 12), bytes)), false);
+    return new CpuEvent.DescriptorSubmitted(7, "dev0", TAG, List.of(new DmaSegment(new Iova(iovaPfn << 12), bytes)), false, "state:s");
   }
 
   static IommuEvent.DmaFaulted fault(long pfn, boolean stray) {
@@ -73,5 +73,25 @@ class DeviceAccessMonitorTest {
     assertEquals(List.of("DeviceAccessAfterUnmap I20 @1"), p.verdict());
     assertEquals("cpu0 handed dev0 descriptor cpu0#1 over DMA address 0x8000 (and 1 more page(s)) that is not mapped (never mapped)"
         + " - the device will DMA to whatever that address translates to", p.message(0));
+  }
+
+  @Test
+  void aStaleDescriptorWhoseAddressWasReusedByAnotherMappingFiresAtSubmit() {
+    Probe p = new Probe(new DeviceAccessMonitor()).on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1))
+        .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 4096, 8, 1)).on("iommu0", link("cpu0/s2", 8, 0, 4096, 8, 200, 1))
+        .on("cpu0", submit(8, 4096)).on("iommu0", access(8, 200, false, "walk", false)).end();
+    assertEquals(List.of("DeviceAccessAfterUnmap I20 @4"), p.verdict());
+    assertEquals("cpu0 handed dev0 descriptor cpu0#1 built from state:s over DMA address 0x8000, which now maps cpu0/s2's buffer (phys pfn 200):"
+        + " cpu0/s unmapped it with destroy at step 2 and the address was reused - the device will DMA into another buffer, and nothing faults",
+        p.message(0));
+  }
+
+  @Test
+  void aDescriptorOverTheHandlesOfItsOwnGroupIsQuiet() {
+    Probe p = new Probe(new DeviceAccessMonitor()).on("iommu0", link("cpu0/h.0", 8, 0, 4096, 8, 100, 1), link("cpu0/h.1", 9, 0, 4096, 9, 101, 1))
+        .on("cpu0", new CpuEvent.DescriptorSubmitted(7, "dev0", TAG, List.of(new DmaSegment(new Iova(8L << 12), 4096),
+            new DmaSegment(new Iova(9L << 12), 4096)), false, "handles:h"))
+        .on("dev0", new DeviceEvent.DescriptorCompleted(TAG, 0)).end();
+    assertEquals(List.of(), p.verdict());
   }
 }

@@ -214,7 +214,7 @@ class DmaApiDebugMonitorTest {
   @Test
   void allocSubmitFreeCoherentIsQuiet() {
     Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", allocCoherent("cpu0/a", 0x10000, 0x20000, 8192))
-        .on("cpu0", new CpuEvent.DescriptorSubmitted(0, "dev0", 1, List.of(new dmasim.protocol.DmaSegment(new Iova(0x20000), 8192)), false))
+        .on("cpu0", new CpuEvent.DescriptorSubmitted(0, "dev0", 1, List.of(new dmasim.protocol.DmaSegment(new Iova(0x20000), 8192)), false, "handles:h"))
         .on("iommu0", freeCoherent("cpu0/a", 0x10000, 0x20000, 8192))
         .on("iommu0", new ApiReturned(DEV, "cpu0/a", "free_coherent", new Iova(0x20000), 0x20, 2, 8192, Direction.BIDIRECTIONAL, 1, false, 0))
         // the cacheline went with the entry

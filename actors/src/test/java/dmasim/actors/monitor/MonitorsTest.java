@@ -343,8 +343,8 @@ class MonitorsTest {
           .on("iommu0", new IommuEvent.IovaAllocated(DEV, "cpu0/s", "try_alloc", 8, 2, 7680, new Iova((8L << 12) + 512)))
           .on("iommu0", link("cpu0/s", 8, 0, 3584, 8, 100, 1)).on("iommu0", cleared("cpu0/s", "unlink", 8, 0, 0, 8, 1));
       assertEquals(List.of("IovaApiUsage I14 @3"), p.verdict());
-      assertEquals("dma_iova_unlink of cpu0/s [0, 0) clears IOVA pfn 8+1, which also maps [0, 3584) that is still linked:"
-          + " another link's pages are torn out", p.message(0));
+      assertEquals("dma_iova_unlink of cpu0/s [0, 0) clears IOVA pfn 8+1, which also maps [0, 3584), linked and not part of"
+          + " this unlink: its PTEs are torn out while the driver still counts it as linked (unlink whole granules only)", p.message(0));
     }
 
     @Test
@@ -429,7 +429,7 @@ class MonitorsTest {
     @Test
     void useBeforeMappingErrorCheckFires() {
       Probe p = new Probe(new DmaApiDebugMonitor()).on("iommu0", map(0x8000, 4096, Direction.TO_DEVICE))
-          .on("cpu0", new CpuEvent.DescriptorSubmitted(0, "dev0", 1, List.of(new DmaSegment(new Iova(0x8000), 4096)), false));
+          .on("cpu0", new CpuEvent.DescriptorSubmitted(0, "dev0", 1, List.of(new DmaSegment(new Iova(0x8000), 4096)), false, "handles:h"));
       assertEquals(List.of("DmaApiDebug I13 @2"), p.verdict());
       assertEquals("handle 0x8000 of cpu0/h.0 given to dev0 without checking dma_mapping_error", p.message(0));
     }
