@@ -57,8 +57,17 @@ public sealed interface IommuCommand extends Message {
   /** dma_iova_free(dev, state). */
   record Free(DeviceId dev, String state, Iova addr, long stateSize) implements IommuCommand {}
 
-  /** dma_map_phys(dev, phys, size, dir, attrs) on the IOMMU path. */
-  record MapPhys(DeviceId dev, String handle, Phys phys, long size, Direction dir, DmaAttrs attrs) implements IommuCommand {}
+  /**
+   * dma_map_phys(dev, phys, size, dir, attrs); with {@code single} non-null the driver called
+   * dma_map_single_attrs on a kernel virtual address into memory of that kind, which checks the
+   * address (and dma-debug's debug_dma_map_single runs) before dma_map_page_attrs.
+   */
+  record MapPhys(DeviceId dev, String handle, Phys phys, long size, Direction dir, DmaAttrs attrs, PageKind single) implements IommuCommand {
+    /** dma_map_phys / dma_map_page (not through dma_map_single). */
+    public MapPhys(DeviceId dev, String handle, Phys phys, long size, Direction dir, DmaAttrs attrs) {
+      this(dev, handle, phys, size, dir, attrs, null);
+    }
+  }
 
   /** dma_unmap_phys(dev, addr, size, dir, attrs). */
   record UnmapPhys(DeviceId dev, String handle, Iova addr, long size, Direction dir, DmaAttrs attrs) implements IommuCommand {}

@@ -19,6 +19,7 @@ import java.util.List;
   @JsonSubTypes.Type(IommuEvent.PtesCleared.class),
   @JsonSubTypes.Type(IommuEvent.ApiReturned.class),
   @JsonSubTypes.Type(IommuEvent.SyncPerformed.class),
+  @JsonSubTypes.Type(IommuEvent.MapSingleRejected.class),
   @JsonSubTypes.Type(IommuEvent.DebugHookCalled.class),
   @JsonSubTypes.Type(IommuEvent.IotlbFilled.class),
   @JsonSubTypes.Type(IommuEvent.IotlbEvicted.class),
@@ -93,6 +94,8 @@ public sealed interface IommuEvent extends Event {
    * debug_dma_map_sg, debug_dma_alloc_coherent) or before a free (debug_dma_free_coherent):
    * {@code api} is "map_phys", "map_sg", "alloc_coherent" or "free_coherent"; one segment per
    * mapped entry (one for map_phys and coherent memory, whose {@code phys} is the CPU address).
+   * "map_single" is debug_dma_map_single, called by dma_map_single_attrs before it maps: its one
+   * segment is the memory the virtual address points into, with no DMA side yet (dmaAddr -1, dmaLength 0).
    */
   record DebugHookCalled(DeviceId dev, String owner, String api, List<DebugSegment> segments, Direction dir, DmaAttrs attrs)
       implements IommuEvent {
@@ -100,6 +103,13 @@ public sealed interface IommuEvent extends Event {
       segments = List.copyOf(segments);
     }
   }
+
+  /**
+   * dma_map_single_attrs refused a vmalloc address: dev_WARN_ONCE(dev, is_vmalloc_addr(ptr),
+   * "rejecting DMA map of vmalloc memory") and DMA_MAPPING_ERROR, before debug_dma_map_single and
+   * before anything is mapped. {@code kind} is the memory the address points into.
+   */
+  record MapSingleRejected(DeviceId dev, String owner, long phys, long size, PageKind kind) implements IommuEvent {}
 
   /** A dma_sync_* call on the classic API, resolved through the page table. */
   record SyncPerformed(DeviceId dev, String owner, String api, Iova addr, long size, Direction dir, boolean forCpu, int nents, boolean mapped)

@@ -12,11 +12,19 @@ import java.util.List;
 })
 public sealed interface MemoryCommand extends Message {
 
-  /** Allocate {@code count} physical pages for {@code owner} (a buffer name) from {@code region} ("" = RAM). */
-  record AllocPages(String owner, int count, String region) implements MemoryCommand {
+  /**
+   * Allocate {@code count} physical pages for {@code owner} (a buffer name) from {@code region} ("" = RAM);
+   * {@code kind} says what the RAM pages are (null = ordinary linear RAM).
+   */
+  record AllocPages(String owner, int count, String region, PageKind kind) implements MemoryCommand {
     public AllocPages {
       if (count <= 0) throw new IllegalArgumentException("page count must be positive: " + count);
       if (region == null) region = "";
+      if (kind == null) kind = PageKind.LINEAR;
+    }
+
+    public AllocPages(String owner, int count, String region) {
+      this(owner, count, region, PageKind.LINEAR);
     }
 
     public AllocPages(String owner, int count) {

@@ -7,6 +7,7 @@ import java.util.List;
 @JsonSubTypes({
   @JsonSubTypes.Type(MemoryEvent.PagesAllocated.class),
   @JsonSubTypes.Type(MemoryEvent.PagesFreed.class),
+  @JsonSubTypes.Type(MemoryEvent.PagesKind.class),
   @JsonSubTypes.Type(MemoryEvent.AllocationFailed.class),
   @JsonSubTypes.Type(MemoryEvent.LockAcquired.class),
   @JsonSubTypes.Type(MemoryEvent.LockWaited.class),
@@ -17,6 +18,17 @@ public sealed interface MemoryEvent extends Event {
   /** Pages were handed to {@code owner} ("cpuN/buffer"). */
   record PagesAllocated(String owner, List<Long> pfns) implements MemoryEvent {
     public PagesAllocated {
+      pfns = List.copyOf(pfns);
+    }
+  }
+
+  /**
+   * The pages just handed to {@code owner} are not ordinary linear RAM but {@code kind} (the task's
+   * stack, kernel text, ...). Follows their PagesAllocated; never emitted for linear RAM. The kind
+   * lasts until the pages are freed.
+   */
+  record PagesKind(String owner, List<Long> pfns, PageKind kind) implements MemoryEvent {
+    public PagesKind {
       pfns = List.copyOf(pfns);
     }
   }

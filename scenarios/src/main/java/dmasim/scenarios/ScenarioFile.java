@@ -528,7 +528,7 @@ public final class ScenarioFile {
     STEPS.put("if-odd", new StepSpec(0, List.of("counter", "goto"), List.of()));
     STEPS.put("repeat", new StepSpec(0, List.of("times"), List.of("counter")));
     STEPS.put("end-repeat", new StepSpec(0, List.of(), List.of()));
-    STEPS.put("alloc", new StepSpec(0, List.of("buf", "pages"), List.of("region")));
+    STEPS.put("alloc", new StepSpec(0, List.of("buf", "pages"), List.of("region", "kind")));
     STEPS.put("free-pages", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("write", new StepSpec(0, List.of("buf"), List.of()));
     STEPS.put("read", new StepSpec(0, List.of("buf"), List.of()));
@@ -538,7 +538,7 @@ public final class ScenarioFile {
     STEPS.put("unlink", new StepSpec(0, List.of("state", "dir"), List.of("seg", "offset", "size", "device")));
     STEPS.put("destroy", new StepSpec(0, List.of("state", "dir"), List.of("segs", "device")));
     STEPS.put("free", new StepSpec(0, List.of("state"), List.of("device")));
-    STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device", "mmio", "skip-cpu-sync")));
+    STEPS.put("map-phys", new StepSpec(0, List.of("handle", "buf", "seg", "dir"), List.of("device", "mmio", "skip-cpu-sync", "single")));
     STEPS.put("mapping-error", new StepSpec(0, List.of("handle", "seg"), List.of("device", "goto")));
     STEPS.put("unmap-phys", new StepSpec(0, List.of("handle", "seg", "dir"), List.of("device")));
     STEPS.put("map-sg", new StepSpec(0, List.of("sg", "buf", "dir"), List.of("device", "merge", "max-segment")));
@@ -679,7 +679,13 @@ public final class ScenarioFile {
           if (!region.isEmpty() && regions.stream().noneMatch(r -> r.name().equals(region))) {
             throw error(s.at(), s.key(), "undefined memory region '" + region + "' (define it in memory.types)");
           }
-          b.op(new Op.AllocBuffer(a.get("buf"), pages, region));
+          dmasim.protocol.PageKind kind = dmasim.protocol.PageKind.LINEAR;
+          if (a.containsKey("kind")) {
+            kind = java.util.Arrays.stream(dmasim.protocol.PageKind.values()).filter(k -> k.key().equals(a.get("kind"))).findFirst()
+                .orElseThrow(() -> error(s.at(), s.key(), "kind must be linear, stack, text, rodata, vmalloc or module, got '" + a.get("kind") + "'"));
+            if (!region.isEmpty()) throw error(s.at(), s.key(), "kind= is for RAM; a memory.types region is not RAM");
+          }
+          b.op(new Op.AllocBuffer(a.get("buf"), pages, region, kind));
         }
         case "free-pages" -> b.op(new Op.FreeBuffer(a.get("buf")));
         case "write" -> b.op(new Op.Touch(a.get("buf"), true));
@@ -715,8 +721,9 @@ public final class ScenarioFile {
         case "map-phys" -> {
           boolean mmio = flag(s, "mmio");
           boolean skip = flag(s, "skip-cpu-sync");
+          boolean single = flag(s, "single");
           for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
-            b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s), mmio, skip));
+            b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s), mmio, skip, single));
           }
         }
         case "alloc-coherent" -> {

@@ -205,7 +205,7 @@ public final class CpuLogic {
     } else if (op instanceof Op.AllocBuffer a) {
       to = Names.MEMORY;
       object = a.buf();
-      m = new MemoryCommand.AllocPages(a.buf(), a.pages(), a.region());
+      m = new MemoryCommand.AllocPages(a.buf(), a.pages(), a.region(), a.kind());
     } else if (op instanceof Op.FreeBuffer f) {
       to = Names.MEMORY;
       object = f.buf();
@@ -244,7 +244,8 @@ public final class CpuLogic {
     } else if (op instanceof Op.MapPhys mp) {
       object = mp.handle() + "." + mp.seg();
       m = new IommuCommand.MapPhys(mp.dev(), object, new Phys(buffer(mp.buf()).get(mp.seg()) << 12), 4096, mp.dir(),
-          new DmaAttrs((mp.mmio() ? DmaAttrs.MMIO : 0) | (mp.skipCpuSync() ? DmaAttrs.SKIP_CPU_SYNC : 0)));
+          new DmaAttrs((mp.mmio() ? DmaAttrs.MMIO : 0) | (mp.skipCpuSync() ? DmaAttrs.SKIP_CPU_SYNC : 0)),
+          mp.single() ? v.kinds.getOrDefault(mp.buf(), dmasim.protocol.PageKind.LINEAR) : null);
     } else if (op instanceof Op.UnmapPhys u) {
       object = u.handle() + "." + u.seg();
       m = new IommuCommand.UnmapPhys(u.dev(), object, new Iova(v.handle(u.handle(), u.seg())), 4096, u.dir(), DmaAttrs.NONE);

@@ -48,6 +48,8 @@ public final class CpuState {
   /** How many awaits have been issued: names the wait an await timeout belongs to. */
   long awaits;
   final TreeMap<String, List<Long>> buffers = new TreeMap<>();
+  /** What each buffer's memory is to the kernel (absent: ordinary linear RAM), from its alloc step. */
+  final TreeMap<String, dmasim.protocol.PageKind> kinds = new TreeMap<>();
   final TreeMap<String, IovaState> states = new TreeMap<>();
   final TreeMap<String, TreeMap<Integer, Long>> handles = new TreeMap<>();
   /** dma_addr_t values the driver still holds after unmapping them (what a stale descriptor carries). */
@@ -79,6 +81,7 @@ public final class CpuState {
     c.lastTag = lastTag;
     c.awaits = awaits;
     c.buffers.putAll(buffers);
+    c.kinds.putAll(kinds);
     c.states.putAll(states);
     handles.forEach((k, v) -> c.handles.put(k, new TreeMap<>(v)));
     staleHandles.forEach((k, v) -> c.staleHandles.put(k, new TreeMap<>(v)));
@@ -163,6 +166,8 @@ public final class CpuState {
       lastError = c.faults() > 0;
     } else if (reply instanceof MemoryReply.PagesAllocated a) {
       buffers.put(a.owner(), a.pfns());
+      kinds.remove(a.owner());
+      if (program.at(atPc) instanceof Op.AllocBuffer op && op.kind() != dmasim.protocol.PageKind.LINEAR) kinds.put(a.owner(), op.kind());
       lastError = a.pfns().isEmpty();
       if (lastError) buffers.remove(a.owner());
     } else if (reply instanceof CpuCommand.AwaitTimedOut) {
@@ -173,6 +178,7 @@ public final class CpuState {
       lastError = false;
     } else if (reply instanceof MemoryReply.PagesFreed f) {
       buffers.remove(f.owner());
+      kinds.remove(f.owner());
       lastError = false;
     } else if (reply instanceof IommuReply.Returned r) {
       onReturned(program.at(atPc), r);

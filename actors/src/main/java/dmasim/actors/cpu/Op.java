@@ -13,8 +13,19 @@ public sealed interface Op {
   /** A label for jumps; does nothing. */
   record Label(String name) implements Op {}
 
-  /** Allocate {@code pages} pages into buffer {@code buf} (one segment per page) from {@code region} ("" = RAM). */
-  record AllocBuffer(String buf, int pages, String region) implements Op {
+  /**
+   * Allocate {@code pages} pages into buffer {@code buf} (one segment per page) from {@code region}
+   * ("" = RAM); {@code kind} is what the RAM is to the kernel (the task's stack, kernel text, ...).
+   */
+  record AllocBuffer(String buf, int pages, String region, dmasim.protocol.PageKind kind) implements Op {
+    public AllocBuffer {
+      if (kind == null) kind = dmasim.protocol.PageKind.LINEAR;
+    }
+
+    public AllocBuffer(String buf, int pages, String region) {
+      this(buf, pages, region, dmasim.protocol.PageKind.LINEAR);
+    }
+
     public AllocBuffer(String buf, int pages) {
       this(buf, pages, "");
     }
@@ -67,9 +78,15 @@ public sealed interface Op {
 
   /**
    * dma_map_phys of segment {@code seg} of {@code buf} into handle group {@code handle}; {@code mmio} adds DMA_ATTR_MMIO,
-   * {@code skipCpuSync} DMA_ATTR_SKIP_CPU_SYNC.
+   * {@code skipCpuSync} DMA_ATTR_SKIP_CPU_SYNC; {@code single}: through dma_map_single_attrs with the
+   * buffer's kernel virtual address instead of dma_map_page.
    */
-  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio, boolean skipCpuSync) implements Op {
+  record MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio, boolean skipCpuSync, boolean single)
+      implements Op {
+    public MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio, boolean skipCpuSync) {
+      this(handle, buf, seg, dev, dir, mmio, skipCpuSync, false);
+    }
+
     public MapPhys(String handle, String buf, int seg, DeviceId dev, Direction dir, boolean mmio) {
       this(handle, buf, seg, dev, dir, mmio, false);
     }

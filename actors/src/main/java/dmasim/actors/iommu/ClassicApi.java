@@ -32,6 +32,25 @@ final class ClassicApi extends IommuCall {
     super(k);
   }
 
+  /**
+   * dma_map_single_attrs, before dma_map_page_attrs (either path): a vmalloc address is refused with
+   * dev_WARN_ONCE(dev, is_vmalloc_addr(ptr), "rejecting DMA map of vmalloc memory") and
+   * DMA_MAPPING_ERROR (dma_mapping_error then gives -ENOMEM), nothing mapped; any other address goes
+   * to debug_dma_map_single(dev, ptr, size) and on to the map. Returns whether the call ended here.
+   */
+  boolean onMapSingle(IommuCommand.MapPhys c) {
+    String owner = owner(c.handle());
+    if (c.single().vmallocAddr()) {
+      d.emit(new IommuEvent.MapSingleRejected(c.dev(), owner, c.phys().addr(), c.size(), c.single()));
+      d.emit(new ApiReturned(c.dev(), owner, "map_phys", Iova.MAPPING_ERROR, 0, 0, c.size(), c.dir(), 1, false, Errno.ENOMEM));
+      reply("map_phys", c.handle(), Errno.ENOMEM, Iova.MAPPING_ERROR.addr());
+      return true;
+    }
+    d.emit(new IommuEvent.DebugHookCalled(c.dev(), owner, "map_single", List.of(new IommuEvent.DebugSegment(c.phys().addr(), c.size(), -1, 0)),
+        c.dir(), c.attrs()));
+    return false;
+  }
+
   /** iommu_dma_map_phys -> __iommu_dma_map: alloc IOVA, iommu_map (map + sync_map); DMA_MAPPING_ERROR on failure. */
   void onMapPhys(IommuCommand.MapPhys c) {
     String owner = owner(c.handle());

@@ -23,6 +23,7 @@ public final class MemoryLogic {
       } else {
         List<Long> pfns = from.peek(a.count());
         d.emit(new MemoryEvent.PagesAllocated(owner, pfns));
+        if (a.kind() != dmasim.protocol.PageKind.LINEAR) d.emit(new MemoryEvent.PagesKind(owner, pfns, a.kind()));
         d.send(env.sender(), new MemoryReply.PagesAllocated(a.owner(), pfns));
       }
     } else if (env.message() instanceof MemoryCommand.FreePages f) {

@@ -91,7 +91,8 @@ public final class MemoryState {
       waiters.computeIfAbsent(w.name(), k -> new ArrayDeque<>()).addLast(w.waiter());
     } else if (event instanceof MemoryEvent.LockReleased r) {
       holders.remove(r.name());
-    } else if (!(event instanceof JournalEvent) && !(event instanceof MemoryEvent.AllocationFailed)) {
+    } else if (!(event instanceof JournalEvent) && !(event instanceof MemoryEvent.AllocationFailed)
+        && !(event instanceof MemoryEvent.PagesKind)) {
       throw new IllegalArgumentException("not a memory event: " + event);
     }
     return this;

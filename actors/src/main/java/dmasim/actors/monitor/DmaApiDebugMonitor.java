@@ -8,13 +8,23 @@ import dmasim.protocol.Direction;
 import dmasim.protocol.DmaSegment;
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.PageKind;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The checks of kernel/dma/debug.c for the classic API (dma-debug classes 1-8, 13, 15-23; 14 is
+ * The checks of kernel/dma/debug.c for the classic API (dma-debug classes 1-13, 15-24; 14 is
  * unreachable in check_sync), plus I13 at the point of use: a handle given to a device before
  * dma_mapping_error was called on it. Entries are keyed by DMA address like dma-debug's hash.
+ *
+ * <p>The address checks follow the page kinds the memory side records (MemoryEvent.PagesKind):
+ * check_for_stack (9) and check_for_illegal_area (10) in debug_dma_map_phys and for every input
+ * entry of debug_dma_map_sg; debug_dma_map_single (11: !virt_addr_valid, 12: is_vmalloc_addr) and,
+ * as the newest kernel reaches it, the WARN of dma_map_single_attrs that refuses a vmalloc address
+ * first (12); and for DMA_ATTR_MMIO mappings, instead of 9 and 10, "dma_map_resource called for RAM
+ * address" (24) when pfn_valid && !PageReserved. The platform for these is one whose kernel image
+ * lies in the linear map (32-bit ARM) with CONFIG_VMAP_STACK and no highmem; see PageKind.
  *
  * <p>check_sg_segment (19, 20) uses each device's max segment size and segment boundary. The
  * cacheline tracking of add_dma_entry / active_cacheline_insert (21, 22) keys the first cacheline
@@ -60,6 +70,10 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
   private final TreeMap<Long, int[]> activeCachelines = new TreeMap<>();
   private final TreeMap<String, Pending> pending = new TreeMap<>();
   private boolean overlapWarned; // WARN_ONCE in active_cacheline_inc_overlap
+  private boolean vmallocMapWarned; // dev_WARN_ONCE in dma_map_single_attrs
+  /** Pages that are not ordinary linear RAM: pfn -> {kind, owner "cpuN/buf"}; until they are freed. */
+  private final TreeMap<Long, Object[]> pageKinds = new TreeMap<>();
+  private final java.util.List<dmasim.actors.memory.Region> regions;
 
   public DmaApiDebugMonitor() {
     this(Map.of());
@@ -67,13 +81,30 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
 
   /** With the devices' max segment size and segment boundary (the defaults for a device not listed). */
   public DmaApiDebugMonitor(Map<DeviceId, IommuSettings.DeviceSpec> devices) {
+    this(devices, java.util.List.of());
+  }
+
+  /** With the devices and the memory that is not RAM (MMIO, P2P BARs: no struct page, pfn_valid is false). */
+  public DmaApiDebugMonitor(Map<DeviceId, IommuSettings.DeviceSpec> devices, java.util.List<dmasim.actors.memory.Region> regions) {
     super("DmaApiDebug");
     this.devices = new TreeMap<>(devices);
+    this.regions = java.util.List.copyOf(regions);
   }
 
   @Override
   protected void handle(StepInfo at, Event event) {
-    if (event instanceof IommuEvent.ApiReturned r) onReturned(at, r);
+    if (event instanceof MemoryEvent.PagesKind k) {
+      for (long pfn : k.pfns()) pageKinds.put(pfn, new Object[] {k.kind(), k.owner()});
+    } else if (event instanceof MemoryEvent.PagesFreed f) {
+      for (long pfn : f.pfns()) pageKinds.remove(pfn);
+    } else if (event instanceof IommuEvent.MapSingleRejected r) {
+      if (!vmallocMapWarned) {
+        vmallocMapWarned = true;
+        violate("DMA-debug 12", at, "dma_map_single by " + r.owner() + " on " + r.dev() + " of " + r.kind().key() + " memory (phys " + hex(r.phys())
+            + "): \"rejecting DMA map of vmalloc memory\" (dma_map_single_attrs: dev_WARN_ONCE, DMA_MAPPING_ERROR; debug_dma_map_single's "
+            + "\"device driver maps memory from vmalloc area\" is not reached)");
+      }
+    } else if (event instanceof IommuEvent.ApiReturned r) onReturned(at, r);
     else if (event instanceof IommuEvent.DebugHookCalled h) onHook(at, h);
     else if (event instanceof CpuEvent.MappingChecked m && !m.error()) {
       Entry e = entries.get(m.addr().addr());
@@ -141,6 +172,28 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
       onFreeCoherent(at, h);
       return;
     }
+    if (h.api().equals("map_single")) {
+      debugDmaMapSingle(at, h, h.segments().get(0));
+      return;
+    }
+    if (h.api().equals("map_phys")) {
+      IommuEvent.DebugSegment seg = h.segments().get(0);
+      if (h.attrs().has(DmaAttrs.MMIO)) {
+        long pfn = seg.phys() >>> 12;
+        if (pfnValid(pfn) && !kindOf(pfn).reserved()) {
+          violate("DMA-debug 24", at, h.owner() + " on " + h.dev() + " maps RAM with DMA_ATTR_MMIO: \"dma_map_resource called for RAM address "
+              + hex16(seg.phys()) + "\"");
+        }
+      } else {
+        checkForStack(at, h, seg.phys());
+        checkForIllegalArea(at, h, seg.phys(), seg.length());
+      }
+    } else if (h.api().equals("map_sg")) {
+      for (IommuEvent.DebugSegment seg : h.segments()) { // every input entry (the nents loop), before any entry is added
+        checkForStack(at, h, seg.phys());
+        checkForIllegalArea(at, h, seg.phys(), seg.length());
+      }
+    }
     long[] lines = new long[h.segments().size()];
     int n = 0;
     for (IommuEvent.DebugSegment seg : h.segments()) {
@@ -149,6 +202,64 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
       if (activeCachelineInsert(at, h, cln)) lines[n++] = cln;
     }
     pending.put(h.owner(), new Pending(h.segments().isEmpty() ? -1 : h.segments().get(0).phys(), java.util.Arrays.copyOf(lines, n)));
+  }
+
+  private PageKind kindOf(long pfn) {
+    Object[] k = pageKinds.get(pfn);
+    return k == null ? PageKind.LINEAR : (PageKind) k[0];
+  }
+
+  /** pfn_valid: RAM has struct pages; the memory.types regions (MMIO, P2P BARs) have none in the model. */
+  private boolean pfnValid(long pfn) {
+    for (dmasim.actors.memory.Region r : regions) if (r.contains(pfn)) return false;
+    return true;
+  }
+
+  private static String hex(long v) {
+    return "0x" + Long.toHexString(v);
+  }
+
+  /**
+   * check_for_stack with a vmapped stack (CONFIG_VMAP_STACK): the pfn of {@code phys} is one of
+   * current's stack_vm_area pages. Only the calling task's stack counts, and only the first page of
+   * the range is looked at. %p is shown as the physical address (the kernel prints a hashed pointer).
+   */
+  private void checkForStack(StepInfo at, IommuEvent.DebugHookCalled h, long phys) {
+    Object[] k = pageKinds.get(phys >>> 12);
+    if (k == null || k[0] != PageKind.STACK) return;
+    String task = h.owner().substring(0, h.owner().indexOf('/') + 1);
+    if (!((String) k[1]).startsWith(task)) return;
+    violate("DMA-debug 9", at, h.api() + " by " + h.owner() + " on " + h.dev() + ": \"device driver maps memory from stack [probable addr="
+        + hex(phys) + "]\" (a page of " + k[1] + ", the task's stack)");
+  }
+
+  /**
+   * check_for_illegal_area(dev, phys_to_virt(phys), len): memory_intersects with [_stext, _etext) or
+   * [__start_rodata, __end_rodata). The kernel image lies in the linear map here, so that is any page
+   * of [phys, phys + len) being kernel text or rodata.
+   */
+  private void checkForIllegalArea(StepInfo at, IommuEvent.DebugHookCalled h, long phys, long len) {
+    for (long pfn = phys >>> 12; pfn <= (phys + len - 1) >>> 12; pfn++) {
+      PageKind k = kindOf(pfn);
+      if (k == PageKind.TEXT || k == PageKind.RODATA) {
+        violate("DMA-debug 10", at, h.api() + " by " + h.owner() + " on " + h.dev() + ": \"device driver maps memory from kernel text or rodata [addr="
+            + hex(phys) + "] [len=" + len + "]\" (kernel " + k.key() + " at phys " + hex(pfn << 12) + ")");
+        return;
+      }
+    }
+  }
+
+  /** debug_dma_map_single: two independent checks of the virtual address, no entry (the map hook adds it). */
+  private void debugDmaMapSingle(StepInfo at, IommuEvent.DebugHookCalled h, IommuEvent.DebugSegment seg) {
+    PageKind k = kindOf(seg.phys() >>> 12);
+    if (!k.virtAddrValid()) {
+      violate("DMA-debug 11", at, "dma_map_single by " + h.owner() + " on " + h.dev() + " of " + k.key() + " memory: \"device driver maps memory "
+          + "from invalid area [addr=" + hex(seg.phys()) + "] [len=" + seg.length() + "]\"");
+    }
+    if (k.vmallocAddr()) {
+      violate("DMA-debug 12", at, "dma_map_single by " + h.owner() + " on " + h.dev() + " of " + k.key() + " memory: \"device driver maps memory "
+          + "from vmalloc area [addr=" + hex(seg.phys()) + "] [len=" + seg.length() + "]\"");
+    }
   }
 
   /** check_sg_segment: sg->length against dma_get_max_seg_size, the DMA segment against dma_get_seg_boundary. */

@@ -52,7 +52,7 @@ public final class Monitors {
         case "Translation" -> translation;
         case "SyncBeforeUse" -> new SyncBeforeUseMonitor(iommu.cachingMode(), shadow);
         case "IovaApiUsage" -> new IovaApiMonitor();
-        case "DmaApiDebug" -> new DmaApiDebugMonitor(iommu.devices());
+        case "DmaApiDebug" -> new DmaApiDebugMonitor(iommu.devices(), iommu.regions());
         case "DeviceAccessAfterUnmap" -> new DeviceAccessMonitor(shadow);
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
         case "MemorySafety" -> new MemorySafetyMonitor();
@@ -82,7 +82,7 @@ public final class Monitors {
     all.add(translation);
     all.add(new SyncBeforeUseMonitor(iommu.cachingMode(), shadow));
     all.add(new IovaApiMonitor());
-    all.add(new DmaApiDebugMonitor(iommu.devices()));
+    all.add(new DmaApiDebugMonitor(iommu.devices(), iommu.regions()));
     all.add(new DeviceAccessMonitor(shadow));
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());

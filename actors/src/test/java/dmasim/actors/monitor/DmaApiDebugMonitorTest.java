@@ -13,12 +13,14 @@ import dmasim.protocol.IommuEvent;
 import dmasim.protocol.IommuEvent.ApiReturned;
 import dmasim.protocol.IommuEvent.DebugHookCalled;
 import dmasim.protocol.IommuEvent.DebugSegment;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.PageKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** dma-debug classes 19-20 (check_sg_segment), 21-22 (cacheline tracking) and 5 with 2, 3, 23 for coherent memory. */
+/** dma-debug classes 9-12 and 24 (address checks), 19-20 (check_sg_segment), 21-22 (cacheline tracking) and 5 with 2, 3, 23 for coherent memory. */
 class DmaApiDebugMonitorTest {
   static final DeviceId DEV = new DeviceId(0);
 
@@ -221,5 +223,105 @@ class DmaApiDebugMonitorTest {
         .on("iommu0", allocCoherent("cpu0/b", 0x10000, 0x30000, 4096)).on("iommu0", freeCoherent("cpu0/b", 0x10000, 0x30000, 4096))
         .on("cpu0", new CpuEvent.DriverUnbound(DEV, 0)).end();
     assertEquals(List.of(), p.verdict());
+  }
+
+  // ---- classes 9-12, 24: the address checks -----------------------------------------------------
+
+  static MemoryEvent.PagesKind kind(String owner, PageKind kind, long... pfns) {
+    List<Long> l = new ArrayList<>();
+    for (long p : pfns) l.add(p);
+    return new MemoryEvent.PagesKind(owner, l, kind);
+  }
+
+  static DebugHookCalled mapSingle(String owner, long phys) {
+    return new DebugHookCalled(DEV, owner, "map_single", List.of(new DebugSegment(phys, 4096, -1, 0)), Direction.TO_DEVICE, DmaAttrs.NONE);
+  }
+
+  @Test
+  void mappingAPageOfTheCurrentTasksStackIsClass9ForMapPhysAndMapSg() {
+    Probe p = new Probe(new DmaApiDebugMonitor()).on("memory", kind("cpu0/s", PageKind.STACK, 0x1005))
+        .on("iommu0", mapPhys("cpu0/h.0", 0x1005000, 0x8000, Direction.TO_DEVICE, 0))
+        .on("iommu0", mapSg("cpu0/g", Direction.TO_DEVICE, new long[] {0x1009000, 0x1000, 0x20000}, new long[] {0x1005000, 0x1000, 0x21000}));
+    assertEquals(List.of("DmaApiDebug DMA-debug 9 @2", "DmaApiDebug DMA-debug 9 @3"), p.verdict());
+    assertTrue(p.message(0).contains("\"device driver maps memory from stack [probable addr=0x1005000]\""), p.message(0));
+  }
+
+  @Test
+  void anotherTasksStackAFreedStackPageAndALaterPageOfTheRangeAreNotClass9() {
+    Probe p = new Probe(new DmaApiDebugMonitor()).on("memory", kind("cpu1/s", PageKind.STACK, 0x1005))
+        .on("iommu0", mapPhys("cpu0/h.0", 0x1005000, 0x8000, Direction.TO_DEVICE, 0))
+        .on("memory", kind("cpu0/s", PageKind.STACK, 0x1007))
+        // check_for_stack looks at the pfn of the start only
+        .on("iommu0", mapSg("cpu0/g", Direction.TO_DEVICE, new long[] {0x1006000, 0x2000, 0x20000}))
+        .on("memory", new MemoryEvent.PagesFreed("cpu0/s", List.of(0x1007L)))
+        .on("iommu0", mapPhys("cpu0/k.0", 0x1007000, 0x30000, Direction.TO_DEVICE, 0));
+    assertEquals(List.of(), p.verdict());
+  }
+
+  @Test
+  void kernelTextOrRodataIsClass10ForMapPhysAndEveryMapSgInput() {
+    Probe p = new Probe(new DmaApiDebugMonitor()).on("memory", kind("cpu0/t", PageKind.TEXT, 0x1010))
+        .on("memory", kind("cpu0/r", PageKind.RODATA, 0x1020, 0x1021))
+        .on("iommu0", mapPhys("cpu0/h.0", 0x1010000, 0x8000, Direction.TO_DEVICE, 0))
+        .on("iommu0", mapSg("cpu0/g", Direction.TO_DEVICE, new long[] {0x1030000, 0x1000, 0x20000}, new long[] {0x1020000, 0x1000, 0x21000},
+            new long[] {0x1021000, 0x1000, 0x22000}))
+        // an entry that only runs into rodata intersects it too
+        .on("iommu0", mapSg("cpu0/m", Direction.TO_DEVICE, new long[] {0x101f000, 0x2000, 0x40000}));
+    assertEquals(List.of("DmaApiDebug DMA-debug 10 @3", "DmaApiDebug DMA-debug 10 @4", "DmaApiDebug DMA-debug 10 @4",
+        "DmaApiDebug DMA-debug 10 @5"), p.verdict());
+    assertTrue(p.message(0).contains("\"device driver maps memory from kernel text or rodata [addr=0x1010000] [len=4096]\""), p.message(0));
+    assertTrue(p.message(3).contains("[addr=0x101f000] [len=8192]"), p.message(3));
+  }
+
+  @Test
+  void mmioMappingsSkipClasses9And10AndReportRamAsClass24() {
+    dmasim.actors.memory.Region bar = new dmasim.actors.memory.Region("bar", dmasim.actors.memory.Region.Kind.MMIO, 0x100000, 16,
+        dmasim.actors.memory.Region.Path.NONE, 0);
+    Probe p = new Probe(new DmaApiDebugMonitor(Map.of(), List.of(bar))).on("memory", kind("cpu0/s", PageKind.STACK, 0x1005))
+        .on("memory", kind("cpu0/t", PageKind.TEXT, 0x1010))
+        // a BAR: pfn_valid is false
+        .on("iommu0", mapPhys("cpu0/a.0", 0x100000000L, 0x8000, Direction.TO_DEVICE, DmaAttrs.MMIO))
+        // kernel text is PageReserved: neither 10 nor 24
+        .on("iommu0", mapPhys("cpu0/b.0", 0x1010000, 0x9000, Direction.TO_DEVICE, DmaAttrs.MMIO))
+        // the stack is ordinary RAM: 24, not 9
+        .on("iommu0", mapPhys("cpu0/c.0", 0x1005000, 0xa000, Direction.TO_DEVICE, DmaAttrs.MMIO))
+        .on("iommu0", mapPhys("cpu0/d.0", 0x1100000, 0xb000, Direction.TO_DEVICE, DmaAttrs.MMIO));
+    assertEquals(List.of("DmaApiDebug DMA-debug 24 @5", "DmaApiDebug DMA-debug 24 @6"), p.verdict());
+    assertTrue(p.message(1).contains("\"dma_map_resource called for RAM address 0x0000000001100000\""), p.message(1));
+  }
+
+  @Test
+  void dmaMapSingleOutsideTheLinearMapIsClass11AndOfKernelRodataAlso10() {
+    Probe p = new Probe(new DmaApiDebugMonitor()).on("memory", kind("cpu0/m", PageKind.MODULE, 0x1040))
+        .on("memory", kind("cpu0/r", PageKind.RODATA, 0x1050))
+        .on("iommu0", mapSingle("cpu0/h.0", 0x1040000)).on("iommu0", mapPhys("cpu0/h.0", 0x1040000, 0x8000, Direction.TO_DEVICE, 0))
+        // the image lies in the linear map here: rodata is virt_addr_valid, only check_for_illegal_area fires
+        .on("iommu0", mapSingle("cpu0/k.0", 0x1050000)).on("iommu0", mapPhys("cpu0/k.0", 0x1050000, 0x9000, Direction.TO_DEVICE, 0))
+        // kmalloc memory
+        .on("iommu0", mapSingle("cpu0/l.0", 0x1060000)).on("iommu0", mapPhys("cpu0/l.0", 0x1060000, 0xa000, Direction.TO_DEVICE, 0));
+    assertEquals(List.of("DmaApiDebug DMA-debug 11 @3", "DmaApiDebug DMA-debug 10 @6"), p.verdict());
+    assertTrue(p.message(0).contains("\"device driver maps memory from invalid area [addr=0x1040000] [len=4096]\""), p.message(0));
+  }
+
+  @Test
+  void debugDmaMapSingleOfAVmallocAddressReportsBothChecks() {
+    // dma_map_single_attrs refuses vmalloc addresses first, so the model never calls the hook with one; the hook itself is exact
+    Probe p = new Probe(new DmaApiDebugMonitor()).on("memory", kind("cpu0/v", PageKind.VMALLOC, 0x1070)).on("iommu0", mapSingle("cpu0/h.0", 0x1070000));
+    assertEquals(List.of("DmaApiDebug DMA-debug 11 @2", "DmaApiDebug DMA-debug 12 @2"), p.verdict());
+    assertTrue(p.message(1).contains("\"device driver maps memory from vmalloc area [addr=0x1070000] [len=4096]\""), p.message(1));
+  }
+
+  @Test
+  void dmaMapSingleRefusingVmallocMemoryIsClass12OnceAndVmallocPagesMappedWithMapPhysAreQuiet() {
+    Probe p = new Probe(new DmaApiDebugMonitor()).on("memory", kind("cpu0/v", PageKind.VMALLOC, 0x1070, 0x1071))
+        // dma_map_page(vmalloc_to_page(addr)) is legal
+        .on("iommu0", mapPhys("cpu0/p.0", 0x1070000, 0x8000, Direction.TO_DEVICE, 0)).on("cpu0", checked("p.0", 0x8000))
+        .on("iommu0", unmapPhys("cpu0/p", 0x8000, Direction.TO_DEVICE))
+        .on("iommu0", new IommuEvent.MapSingleRejected(DEV, "cpu0/h.0", 0x1070000, 4096, PageKind.VMALLOC))
+        .on("iommu0", new ApiReturned(DEV, "cpu0/h.0", "map_phys", Iova.MAPPING_ERROR, 0, 0, 4096, Direction.TO_DEVICE, 1, false, 12))
+        // dev_WARN_ONCE
+        .on("iommu0", new IommuEvent.MapSingleRejected(DEV, "cpu0/h.1", 0x1071000, 4096, PageKind.VMALLOC)).end();
+    assertEquals(List.of("DmaApiDebug DMA-debug 12 @5"), p.verdict());
+    assertTrue(p.message(0).contains("\"rejecting DMA map of vmalloc memory\""), p.message(0));
   }
 }
