@@ -219,6 +219,16 @@ public final class ScenarioFile {
     Function<RunOptions, SystemSpec> builder = o -> {
       IommuSettings io = iommu;
       if (o.mode() != null) io = io.withMode(o.mode());
+      for (Map.Entry<String, List<ParsedStep>> prog : programs.entrySet()) {
+        for (ParsedStep st : prog.getValue()) {
+          if (!st.op().equals("alloc-coherent")) continue;
+          DeviceId dev = deviceIds.get(st.args().getOrDefault("device", deviceIds.keySet().iterator().next()));
+          if (io.direct(dev)) {
+            throw error(st.at(), st.key(), "alloc-coherent is modelled on the IOMMU path only, and device dev" + dev.value()
+                + " takes dma-direct here (iommu = false or mode passthrough): dma_direct_alloc is not modelled");
+          }
+        }
+      }
       if (io.strictRequired() != null) throw new UserError("--iommu " + o.mode().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " is not possible for " + name + ": " + io.strictRequired());
       io = resized(io, o.cpus()).withFaults(faults, o.seed());
       List<DeviceSettings> devs = new ArrayList<>();
@@ -270,6 +280,10 @@ public final class ScenarioFile {
       deviceAttachAtStart.put(i, sub.choice("attach", "at-start", Map.of("at-start", true, "step", false)));
       if (d.hasPath("p2p")) throw error(o.get("p2p"), key + ".p2p", "P2P providers and paths are not modelled yet");
       boolean ats = sub.bool("ats", false);
+      if (deviceDirect.get(i) && ats) throw error(o.get("ats"), key + ".ats", "ATS needs an IOMMU: a device with iommu = false has no ATC to fill");
+      if (deviceDirect.get(i) && !deviceAttachAtStart.get(i)) {
+        throw error(o.get("attach"), key + ".attach", "a device with iommu = false has no DMA domain to attach to: leave attach = at-start");
+      }
       int atc = (int) sub.number("atc-entries", 32, 1, 1 << 20);
       int mask = (int) sub.number("dma-mask-bits", 64, 24, 64);
       long pageTime = sub.nanos("page-time", 500, 1_000_000_000L);
@@ -649,6 +663,8 @@ public final class ScenarioFile {
   private Program compile(String name, List<ParsedStep> steps, RunOptions o) {
     Program.Builder b = new Program.Builder(name);
     Map<String, Integer> bufferPages = new HashMap<>();
+    // How many handles each group holds (seg=all on mapping-error, unmap-phys and sync-for-* walks them, not $segments).
+    Map<String, Integer> handleSegs = new HashMap<>();
     List<String> repeatLabels = new ArrayList<>();
     int generated = 0;
     for (ParsedStep s : steps) {
@@ -724,6 +740,7 @@ public final class ScenarioFile {
           boolean single = flag(s, "single");
           for (int seg : segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
             b.op(new Op.MapPhys(a.get("handle"), a.get("buf"), seg, dev, direction(s), mmio, skip, single));
+            handleSegs.merge(a.get("handle"), seg + 1, Math::max);
           }
         }
         case "alloc-coherent" -> {
@@ -738,13 +755,15 @@ public final class ScenarioFile {
           b.op(new Op.FreeBuffer(a.get("buf")));
         }
         case "mapping-error" -> {
-          for (int seg : segs(s, Integer.MAX_VALUE, o)) {
+          for (int seg : segs(s, handleSegs.getOrDefault(a.get("handle"), Integer.MAX_VALUE), o)) {
             b.op(new Op.MappingError(a.get("handle"), seg, dev));
             if (a.containsKey("goto")) b.op(new Op.JumpIfError(a.get("goto")));
           }
         }
         case "unmap-phys" -> {
-          for (int seg : segs(s, Integer.MAX_VALUE, o)) b.op(new Op.UnmapPhys(a.get("handle"), seg, dev, direction(s)));
+          for (int seg : segs(s, handleSegs.getOrDefault(a.get("handle"), Integer.MAX_VALUE), o)) {
+            b.op(new Op.UnmapPhys(a.get("handle"), seg, dev, direction(s)));
+          }
         }
         case "map-sg" -> {
           boolean merge = flag(s, "merge");
@@ -756,7 +775,8 @@ public final class ScenarioFile {
         case "unmap-sg" -> b.op(new Op.UnmapSg(a.get("sg"), a.containsKey("nents") ? (int) count(s, "nents", o, 0, 4096) : -1, dev, direction(s)));
         case "sync-for-cpu", "sync-for-device" -> {
           // seg=all syncs every handle of a group, one dma_sync_single_* each; an sg table is synced whole anyway.
-          List<Integer> segs = "all".equals(a.get("seg")) ? segs(s, Integer.MAX_VALUE, o) : List.of((int) count(s, "seg", o, 0, 4095));
+          List<Integer> segs = "all".equals(a.get("seg")) ? segs(s, handleSegs.getOrDefault(a.get("object"), Integer.MAX_VALUE), o)
+              : List.of((int) count(s, "seg", o, 0, 4095));
           for (int seg : segs) b.op(new Op.SyncFor(a.get("object"), seg, s.op().equals("sync-for-cpu"), dev, direction(s)));
         }
         case "submit" -> b.op(new Op.Submit(dev, a.get("source"), flag(s, "device-writes"), a.containsKey("length") ? count(s, "length", o, 1, 1 << 24) : 0));

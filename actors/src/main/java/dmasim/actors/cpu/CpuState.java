@@ -198,8 +198,9 @@ public final class CpuState {
       long size = l.size() > 0 ? Math.min(l.size(), segmentSize(st, l.seg())) : segmentSize(st, l.seg());
       states.put(l.state(), new IovaState(st.addr(), st.size(), st.offset0(), st.linked() + size));
     } else if (op instanceof Op.MapPhys m) {
-      if (r.value() != -1L) handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
-      else if (handles.containsKey(m.handle())) handles.get(m.handle()).remove(m.seg());
+      // A failed map leaves DMA_MAPPING_ERROR in the driver's variable: handle() reads -1 either way,
+      // and a descriptor built from the group carries it.
+      handles.computeIfAbsent(m.handle(), k -> new TreeMap<>()).put(m.seg(), r.value());
       if (staleHandles.containsKey(m.handle())) staleHandles.get(m.handle()).remove(m.seg());
       lastError = false; // the driver learns of failure only through dma_mapping_error
     } else if (op instanceof Op.UnmapPhys u) {

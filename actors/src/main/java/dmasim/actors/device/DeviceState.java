@@ -57,6 +57,7 @@ public final class DeviceState {
   static List<Long> pagesOf(List<DmaSegment> segments) {
     List<Long> pages = new ArrayList<>();
     for (DmaSegment s : segments) {
+      if (s.addr().isError()) continue; // DMA_MAPPING_ERROR: no transaction is modelled for ~0 (the monitors judge the descriptor)
       long first = s.addr().addr() & ~0xfffL;
       for (long a = first; a < s.addr().addr() + s.length(); a += 4096) pages.add(s.busAddress() ? a | BUS : a);
     }

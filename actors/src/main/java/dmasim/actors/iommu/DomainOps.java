@@ -64,6 +64,10 @@ final class DomainOps extends IommuCall {
   void onAttachDevice(IommuCommand.AttachDevice c) {
     if (!cfg.devices().containsKey(c.dev())) throw new IllegalArgumentException("device " + c.dev() + " is not behind " + Names.IOMMU);
     String attacher = caller + "/attach:" + Names.device(c.dev());
+    if (cfg.direct(c.dev())) { // an identity domain has no IOVA domain: iommu_dma_init_domain is not called
+      attached(c.dev(), attacher, "identity domain: no IOVA domain to initialise");
+      return;
+    }
     if (!cfg.initDomainUnlocked() && s.initMutexHolder != null) {
       d.emit(new IommuEvent.AttachWaiting(c.dev(), attacher, s.initMutexHolder));
       return; // mutex_lock sleeps: answered when the holder's initialisation completes

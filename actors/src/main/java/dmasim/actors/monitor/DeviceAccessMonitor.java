@@ -85,8 +85,13 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     List<Long> bad = new ArrayList<>();
     long reused = -1;
     String object = at.actor() + "/" + s.source().substring(s.source().indexOf(':') + 1);
+    if (s.segments().stream().anyMatch(seg -> seg.addr().isError())) {
+      violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " built from " + s.source()
+          + " with DMA_MAPPING_ERROR in it: a mapping failed and the driver did not check dma_mapping_error before using the handle");
+      d.reported = true;
+    }
     for (DmaSegment seg : s.segments()) {
-      if (seg.busAddress()) continue; // a P2P bus address: the IOMMU neither maps nor translates it
+      if (seg.busAddress() || seg.addr().isError()) continue; // a P2P bus address: the IOMMU neither maps nor translates it
       long first = seg.addr().addr() >>> 12;
       long last = (seg.addr().addr() + seg.length() - 1) >>> 12;
       for (long p = first; p <= last; p++) {
@@ -97,6 +102,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
       }
     }
     inFlight.put(s.tag(), d);
+    if (d.reported) return;
     if (!bad.isEmpty()) {
       long p = bad.get(0);
       Unmap u = lastUnmap.get(p);

@@ -37,8 +37,16 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       long id = ownerId(a.owner());
       for (long p : a.pfns()) owners.put(p, id);
     } else if (event instanceof MemoryEvent.PagesFreed f) {
+      boolean reported = false;
       for (long p : f.pfns()) {
         if (!owners.remove(p)) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
+        else if (!reported && shadow.isMapped(p)) {
+          // The page goes back to the allocator while a DMA mapping still points at it: the device can
+          // write whatever owns the page next. Reported once per free.
+          reported = true;
+          violate("MEM", at, f.owner() + " freed phys pfn " + p + " while a DMA mapping still points at it: unmap (or free the coherent"
+              + " buffer) before freeing the pages, or the device writes into their next owner");
+        }
       }
     } else if (event instanceof IommuEvent.Bounced b) {
       owners.put(b.slotPfn(), ownerId(b.owner()));

@@ -94,4 +94,15 @@ class DeviceAccessMonitorTest {
         .on("dev0", new DeviceEvent.DescriptorCompleted(TAG, 0)).end();
     assertEquals(List.of(), p.verdict());
   }
+
+  @Test
+  void aDescriptorCarryingDmaMappingErrorFiresAtSubmit() {
+    Probe p = new Probe(new DeviceAccessMonitor()).on("iommu0", link("cpu0/h.0", 8, 0, 4096, 8, 100, 1))
+        .on("cpu0", new CpuEvent.DescriptorSubmitted(7, "dev0", TAG, List.of(new DmaSegment(new Iova(8L << 12), 4096),
+            new DmaSegment(Iova.MAPPING_ERROR, 4096)), false, "handles:h"))
+        .on("dev0", new DeviceEvent.DescriptorCompleted(TAG, 0)).end();
+    assertEquals(List.of("DeviceAccessAfterUnmap I20 @2"), p.verdict());
+    assertEquals("cpu0 handed dev0 descriptor cpu0#1 built from handles:h with DMA_MAPPING_ERROR in it: a mapping failed and the driver did"
+        + " not check dma_mapping_error before using the handle", p.message(0));
+  }
 }

@@ -535,15 +535,17 @@ class MonitorsTest {
       Probe p = new Probe(new MemorySafetyMonitor()).on("mem", new MemoryEvent.PagesAllocated("cpu0/buf", List.of(100L)))
           .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1)).on("mem", new MemoryEvent.PagesFreed("cpu0/buf", List.of(100L)))
           .on("iommu0", access(8, 100, true, "iotlb", false));
-      assertEquals(List.of("MemorySafety MEM @4"), p.verdict());
-      assertEquals("device0 DMA wrote freed phys pfn 100 through 0x8000 (use after free)", p.message(0));
+      assertEquals(List.of("MemorySafety MEM @3", "MemorySafety MEM @4"), p.verdict());
+      assertEquals("cpu0/buf freed phys pfn 100 while a DMA mapping still points at it: unmap (or free the coherent buffer) before freeing"
+          + " the pages, or the device writes into their next owner", p.message(0));
+      assertEquals("device0 DMA wrote freed phys pfn 100 through 0x8000 (use after free)", p.message(1));
     }
 
     @Test
     void dmaIntoAnOwnedPageIsQuiet() {
       Probe p = new Probe(new MemorySafetyMonitor()).on("mem", new MemoryEvent.PagesAllocated("cpu0/buf", List.of(100L)))
           .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1)).on("iommu0", access(8, 100, true, "walk", false))
-          .on("mem", new MemoryEvent.PagesFreed("cpu0/buf", List.of(100L)));
+          .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 4096, 8, 1)).on("mem", new MemoryEvent.PagesFreed("cpu0/buf", List.of(100L)));
       assertEquals(List.of(), p.verdict());
     }
   }
