@@ -1,5 +1,7 @@
 package dmasim.actors.iommu;
 
+import static dmasim.actors.iommu.IommuHarness.expect;
+import static dmasim.actors.iommu.IommuHarness.nothingLeft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,16 +46,7 @@ class IommuAttachTest {
     return new Decision.Send("iommu0", new IommuCommand.DomainInitLands(id), delay);
   }
 
-  private static void expect(IommuHarness h, List<? extends Event> events, List<Decision.Send> sends) {
-    assertEquals(events, h.takeEvents());
-    assertEquals(sends, h.takeSends());
-  }
 
-  private static void nothingLeft(IommuHarness h) {
-    assertEquals(List.of(), h.takeEvents());
-    assertEquals(List.of(), h.takeSends());
-    assertEquals(List.of(), h.pendingSelf);
-  }
 
   @Test
   void withTheMutexASecondAttachSleepsUntilTheFirstInitialisationIsDone() {

@@ -85,4 +85,17 @@ final class IommuHarness {
   <T> List<T> eventsOf(Class<T> type) {
     return events.stream().filter(type::isInstance).map(type::cast).toList();
   }
+
+  /** The events and envelopes since the last check are exactly these. */
+  static void expect(IommuHarness h, List<? extends Event> events, List<Decision.Send> sends) {
+    org.junit.jupiter.api.Assertions.assertEquals(events, h.takeEvents());
+    org.junit.jupiter.api.Assertions.assertEquals(sends, h.takeSends());
+  }
+
+  /** Nothing was emitted or sent beyond what was checked, and no self-addressed envelope is pending. */
+  static void nothingLeft(IommuHarness h) {
+    org.junit.jupiter.api.Assertions.assertEquals(List.of(), h.takeEvents());
+    org.junit.jupiter.api.Assertions.assertEquals(List.of(), h.takeSends());
+    org.junit.jupiter.api.Assertions.assertEquals(List.of(), h.pendingSelf);
+  }
 }

@@ -1,6 +1,8 @@
 package dmasim.actors.iommu;
 
 import static dmasim.actors.iommu.IommuHarness.DEV;
+import static dmasim.actors.iommu.IommuHarness.expect;
+import static dmasim.actors.iommu.IommuHarness.nothingLeft;
 import static dmasim.actors.iommu.IommuHarness.returned;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -83,18 +85,7 @@ class IommuLogicTest {
   }
 
 
-  /** The events and envelopes since the last check are exactly these. */
-  private static void expect(IommuHarness h, List<? extends Event> events, List<Decision.Send> sends) {
-    assertEquals(events, h.takeEvents());
-    assertEquals(sends, h.takeSends());
-  }
 
-  /** Nothing was emitted or sent beyond what was checked, and no self-addressed envelope is pending. */
-  private static void nothingLeft(IommuHarness h) {
-    assertEquals(List.of(), h.takeEvents());
-    assertEquals(List.of(), h.takeSends());
-    assertEquals(List.of(), h.pendingSelf);
-  }
 
   /** dma_iova_try_alloc of one page and dma_iova_link of phys pfn 7 for it, checked whole. */
   private static long allocAndLinkOnePage(IommuHarness h) {
