@@ -3,7 +3,11 @@ package dmasim.protocol;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 
 /** What a CpuQueue is told by the harness. */
-@JsonSubTypes({@JsonSubTypes.Type(CpuCommand.Start.class), @JsonSubTypes.Type(CpuCommand.AwaitTimedOut.class)})
+@JsonSubTypes({
+  @JsonSubTypes.Type(CpuCommand.Start.class),
+  @JsonSubTypes.Type(CpuCommand.AwaitTimedOut.class),
+  @JsonSubTypes.Type(CpuCommand.Woke.class)
+})
 public sealed interface CpuCommand extends Message {
 
   /** Start running the driver program. */
@@ -14,4 +18,7 @@ public sealed interface CpuCommand extends Message {
    * queue) for descriptor {@code tag} gives up, unless the completion came first.
    */
   record AwaitTimedOut(long tag, long await) implements CpuCommand {}
+
+  /** The timer of {@code sleep} number {@code sleep} (counted per CPU queue) fired: the program goes on. */
+  record Woke(long sleep) implements CpuCommand {}
 }

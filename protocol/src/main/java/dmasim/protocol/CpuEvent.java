@@ -12,6 +12,7 @@ import java.util.List;
   @JsonSubTypes.Type(CpuEvent.DescriptorSubmitted.class),
   @JsonSubTypes.Type(CpuEvent.MappingChecked.class),
   @JsonSubTypes.Type(CpuEvent.Jumped.class),
+  @JsonSubTypes.Type(CpuEvent.StateReset.class),
   @JsonSubTypes.Type(CpuEvent.RequestCompleted.class),
   @JsonSubTypes.Type(CpuEvent.DriverUnbound.class),
   @JsonSubTypes.Type(CpuEvent.ProgramEnded.class)
@@ -49,6 +50,9 @@ public sealed interface CpuEvent extends Event {
 
   /** Local control flow: the program counter moved to {@code pc}; {@code counter} (if named) now holds {@code value}. */
   record Jumped(int pc, String counter, long value) implements CpuEvent {}
+
+  /** The driver cleared dma_iova_state {@code state} (memset to 0: dma_use_iova() is false again). */
+  record StateReset(String state, int nextPc) implements CpuEvent {}
 
   /** A request (one pass of the program's loop) completed. */
   record RequestCompleted(long request, int nextPc) implements CpuEvent {}

@@ -21,6 +21,9 @@ public record Scenario(String name, String description, String expectedMonitor, 
     this(name, description, expectedMonitor, build, RunOptions.defaults(1), Expectation.DEFAULT, null);
   }
 
+  /** As {@code expectedMonitor}: a violation of any monitor meets the expectation ({@code expect.monitor} left out). */
+  public static final String ANY_VIOLATION = "any violation";
+
   public boolean expectsViolation() {
     return expectedMonitor != null;
   }

@@ -196,7 +196,9 @@ public final class ScenarioFile {
     if (c.hasPath("expect")) onlyKeys(c.getObject("expect"), "expect.", EXPECT);
     String verdict = choice("expect.verdict", "clean", Map.of("clean", "clean", "violation", "violation"));
     String monitor = null;
-    if (verdict.equals("violation")) {
+    if (verdict.equals("violation") && !c.hasPath("expect.monitor")) {
+      monitor = Scenario.ANY_VIOLATION;
+    } else if (verdict.equals("violation")) {
       monitor = string("expect.monitor", null);
       Set<String> known = new TreeSet<>(Monitors.known());
       known.add("InvalidationCost");
@@ -570,6 +572,8 @@ public final class ScenarioFile {
     STEPS.put("attach-iommu", new StepSpec(0, List.of(), List.of("caching-mode")));
     STEPS.put("attach", new StepSpec(0, List.of("device"), List.of()));
     STEPS.put("surprise-removal", new StepSpec(0, List.of(), List.of("device")));
+    STEPS.put("reset-state", new StepSpec(0, List.of("state"), List.of()));
+    STEPS.put("sleep", new StepSpec(0, List.of("duration"), List.of()));
     STEPS.put("request-done", new StepSpec(0, List.of(), List.of()));
     STEPS.put("unbind", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("end", new StepSpec(0, List.of(), List.of()));
@@ -788,6 +792,8 @@ public final class ScenarioFile {
         case "surprise-removal" -> b.op(new Op.SurpriseRemoval(dev));
         case "attach" -> b.op(new Op.AttachDevice(dev));
         case "attach-iommu" -> b.op(new Op.AttachIommu(!a.containsKey("caching-mode") || flag(s, "caching-mode")));
+        case "reset-state" -> b.op(new Op.ResetState(a.get("state")));
+        case "sleep" -> b.op(new Op.Sleep(stepDuration(s, "duration")));
         case "request-done" -> b.op(new Op.RequestDone());
         case "unbind" -> b.op(new Op.Unbind(dev));
         case "end" -> b.op(new Op.End());

@@ -102,7 +102,6 @@ class BrokenScenarioFilesTest {
     c.add(new Case("repeat without end-repeat", "\"end-repeat\"\n", "", "programs.all", "free-pages"));
     c.add(new Case("duplicate label", "\"label skip\"", "\"label skip\"\n\"label  skip \"", "programs.all[10]", "label  skip"));
     c.add(new Case("bad verdict", "verdict = clean", "verdict = maybe", "expect.verdict", "maybe"));
-    c.add(new Case("violation without monitor", "verdict = clean", "verdict = violation", "expect.monitor", null));
     c.add(new Case("unknown expected monitor", "verdict = clean", "verdict = violation, monitor = Clairvoyance", "expect.monitor", "Clairvoyance"));
     c.add(new Case("strategy without depth", "strategy = random", "strategy = pct", "expect.strategy", "strategy = pct"));
     c.add(new Case("zero schedules", "schedules = 2", "schedules = 0", "expect.schedules", "schedules = 0"));

@@ -146,6 +146,17 @@ class ScenarioFilesTest {
   }
 
   @Test
+  void aViolationWithoutAMonitorIsMetByAnyMonitor(@TempDir Path dir) throws Exception {
+    String text = NEW_BUG.replace("expect { verdict = violation, monitor = IovaApiUsage }", "expect { verdict = violation }")
+        .replace("name = freed-while-linked", "name = any-monitor");
+    Scenario s = ScenarioFile.load(Files.writeString(dir.resolve("any-monitor.conf"), text));
+    CatalogCheck.Row r = CatalogCheck.check(explorer, s);
+    assertEquals(List.of("any violation", "IovaApiUsage", true), List.of(r.expected(), r.got(), r.ok()), r.toString());
+    CatalogCheck.Row clean = new CatalogCheck.Row("x", "buggy", Scenario.ANY_VIOLATION, "clean", -1, 20, "");
+    assertFalse(clean.ok(), "a clean run does not meet an expected violation");
+  }
+
+  @Test
   void aUserMonitorFromTheClasspathCanBeNamedInAFile(@TempDir Path dir) throws Exception {
     String text = NEW_BUG.replace("expect { verdict = violation, monitor = IovaApiUsage }",
         "monitors = [ NoDeviceReads, Termination ]\nexpect { verdict = violation, monitor = NoDeviceReads }")

@@ -59,6 +59,10 @@ public final class CpuLogic {
       boolean awaited = "await".equals(v.waiting) && c.tag() == v.lastTag;
       emit(new CpuEvent.ReplyReceived(awaited ? v.pc : -1, c));
       if (awaited) run();
+    } else if (m instanceof CpuCommand.Woke w) {
+      if (!"sleep".equals(v.waiting) || w.sleep() != v.sleeps) throw new IllegalStateException(self + " woke from a sleep it is not in: " + m);
+      emit(new CpuEvent.ReplyReceived(v.pc, w));
+      run();
     } else if (m instanceof CpuCommand.AwaitTimedOut t) {
       if (!"await".equals(v.waiting) || t.tag() != v.lastTag || t.await() != v.awaits) return d; // the completion came first
       emit(new CpuEvent.ReplyReceived(v.pc, t));
@@ -115,6 +119,13 @@ public final class CpuLogic {
           if (a.timeout() > 0) d.send(self, new CpuCommand.AwaitTimedOut(v.lastTag, v.awaits), a.timeout());
           return;
         }
+      } else if (op instanceof Op.ResetState r) {
+        emit(new CpuEvent.StateReset(r.state(), pc + 1));
+        pc++;
+      } else if (op instanceof Op.Sleep sl) {
+        emit(new CpuEvent.CallIssued(pc, "sleep", sl.duration() + " ns", self));
+        d.send(self, new CpuCommand.Woke(v.sleeps), sl.duration());
+        return;
       } else if (op instanceof Op.RequestDone) {
         emit(new CpuEvent.RequestCompleted(v.requests + 1, pc + 1));
         pc++;

@@ -47,6 +47,8 @@ public final class CpuState {
   long lastTag = -1;
   /** How many awaits have been issued: names the wait an await timeout belongs to. */
   long awaits;
+  /** How many sleeps have been issued: names the sleep a wake-up belongs to. */
+  long sleeps;
   final TreeMap<String, List<Long>> buffers = new TreeMap<>();
   /** What each buffer's memory is to the kernel (absent: ordinary linear RAM), from its alloc step. */
   final TreeMap<String, dmasim.protocol.PageKind> kinds = new TreeMap<>();
@@ -80,6 +82,7 @@ public final class CpuState {
     c.nextTag = nextTag;
     c.lastTag = lastTag;
     c.awaits = awaits;
+    c.sleeps = sleeps;
     c.buffers.putAll(buffers);
     c.kinds.putAll(kinds);
     c.states.putAll(states);
@@ -129,6 +132,7 @@ public final class CpuState {
       pc = c.pc();
       waiting = c.call();
       if (c.call().equals("await")) awaits++;
+      if (c.call().equals("sleep")) sleeps++;
     } else if (e instanceof CpuEvent.ReplyReceived r) {
       onReply(r.pc(), r.reply());
     } else if (e instanceof CpuEvent.BufferTouched t) {
@@ -143,6 +147,9 @@ public final class CpuState {
     } else if (e instanceof CpuEvent.Jumped j) {
       pc = j.pc();
       if (j.counter() != null) counters.put(j.counter(), j.value());
+    } else if (e instanceof CpuEvent.StateReset r) {
+      states.remove(r.state());
+      pc = r.nextPc();
     } else if (e instanceof CpuEvent.RequestCompleted r) {
       requests = r.request();
       pc = r.nextPc();
@@ -172,7 +179,7 @@ public final class CpuState {
       if (lastError) buffers.remove(a.owner());
     } else if (reply instanceof CpuCommand.AwaitTimedOut) {
       lastError = true;
-    } else if (reply instanceof DeviceReply.ResetDone) {
+    } else if (reply instanceof DeviceReply.ResetDone || reply instanceof CpuCommand.Woke) {
       lastError = false;
     } else if (reply instanceof MemoryReply.LockGranted) {
       lastError = false;

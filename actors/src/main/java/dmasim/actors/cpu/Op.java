@@ -164,6 +164,12 @@ public sealed interface Op {
   /** counter++; goto label while counter < times. */
   record Loop(String counter, long times, String label) implements Op {}
 
+  /** memset(state, 0): the driver clears a dma_iova_state (dma_use_iova() is false until the next try_alloc). */
+  record ResetState(String state) implements Op {}
+
+  /** Sleep {@code duration} virtual ns (msleep, a retry back-off, a watchdog period); other queues and devices go on. */
+  record Sleep(long duration) implements Op {}
+
   /** Count one finished request. */
   record RequestDone() implements Op {}
 
