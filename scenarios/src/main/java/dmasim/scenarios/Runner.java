@@ -68,6 +68,10 @@ public final class Runner {
     }
     Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
     MonitorSuite suite = Monitors.suite(sys.iommu(), sys.monitors());
+    suite.locateWith((cpu, pc) -> {
+      int i = dmasim.actors.model.Names.cpuIndex(cpu);
+      return i < sys.programs().size() ? sys.programs().get(i).origin(pc) : null;
+    });
     StepObserver observer = extra == null ? suite::observe : (step, env, events) -> suite.observe(step, env, events) | extra.onStep(step, env, events);
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journaled ? runId : null, sys, chosen, observer,
         o.maxSteps()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));

@@ -674,6 +674,7 @@ public final class ScenarioFile {
     for (ParsedStep s : steps) {
       Map<String, String> a = s.args();
       DeviceId dev = deviceIds.get(a.getOrDefault("device", deviceIds.keySet().iterator().next()));
+      b.at(Path.of(file).getFileName() + ":" + (s.at() == null || s.at().origin() == null ? 0 : s.at().origin().lineNumber()) + " " + s.key());
       switch (s.op()) {
         case "label" -> b.op(new Op.Label(s.positional().get(0)));
         case "goto" -> b.op(new Op.Goto(s.positional().get(0)));

@@ -157,6 +157,18 @@ class CliTest {
   }
 
   @Test
+  void aViolationNamesTheLineOfTheScenarioFileItCameFrom() throws Exception {
+    Result r = dmasim("run", "iova-stale-state-fallback", "--journal", "memory", "--json");
+    assertEquals(1, r.code(), r.err());
+    JsonNode v = new ObjectMapper().readTree(r.out()).get("violations").get(0);
+    assertEquals("IovaApiUsage I15 @28 at iova-stale-state-fallback.conf:18 programs.all[7]",
+        v.get("monitor").asText() + " " + v.get("invariant").asText() + " @" + v.get("step").asLong() + " at " + v.get("where").asText());
+    assertEquals("step 28 @4000ns cpu0#11 -> iommu0 Link", v.get("chain").get(v.get("chain").size() - 1).asText());
+    assertEquals("step 27 @4000ns mem#3 -> cpu0 PagesAllocated (iova-stale-state-fallback.conf:18 programs.all[7])",
+        v.get("chain").get(v.get("chain").size() - 2).asText());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

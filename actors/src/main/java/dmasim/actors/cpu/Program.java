@@ -9,11 +9,19 @@ import java.util.Map;
 public final class Program {
   private final String name;
   private final List<Op> ops;
+  /** Where each instruction comes from ("file.conf:14 programs.all[4]"), or null for built-in programs. */
+  private final List<String> origins;
   private final Map<String, Integer> labels = new HashMap<>();
 
   public Program(String name, List<Op> ops) {
+    this(name, ops, null);
+  }
+
+  public Program(String name, List<Op> ops, List<String> origins) {
     this.name = name;
     this.ops = List.copyOf(ops);
+    this.origins = origins == null ? null : java.util.Collections.unmodifiableList(new ArrayList<>(origins));
+    if (origins != null && origins.size() != ops.size()) throw new IllegalArgumentException("one origin per instruction");
     for (int i = 0; i < this.ops.size(); i++) {
       if (this.ops.get(i) instanceof Op.Label l && labels.put(l.name(), i) != null) {
         throw new IllegalArgumentException("label '" + l.name() + "' defined twice in program " + name);
@@ -48,22 +56,38 @@ public final class Program {
     return labels.get(l);
   }
 
+  /** The scenario-file line instruction {@code pc} was compiled from, or null (built-in program, or past the end). */
+  public String origin(int pc) {
+    return origins == null || pc < 0 || pc >= origins.size() ? null : origins.get(pc);
+  }
+
   /** Builds programs instruction by instruction. */
   public static final class Builder {
     private final String name;
     private final List<Op> ops = new ArrayList<>();
+    private final List<String> origins = new ArrayList<>();
+    private String origin;
+    private boolean located;
 
     public Builder(String name) {
       this.name = name;
     }
 
+    /** The instructions added from now on were compiled from {@code where} ("file.conf:14 programs.all[4]"). */
+    public Builder at(String where) {
+      origin = where;
+      located = true;
+      return this;
+    }
+
     public Builder op(Op op) {
       ops.add(op);
+      origins.add(origin);
       return this;
     }
 
     public Program build() {
-      return new Program(name, ops);
+      return new Program(name, ops, located ? origins : null);
     }
   }
 }

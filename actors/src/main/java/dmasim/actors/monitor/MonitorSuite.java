@@ -21,7 +21,12 @@ public final class MonitorSuite {
   /** At most this many violations are kept (a journal checked offline can break an invariant at every step); the rest are counted. */
   static final int MAX_KEPT = 1000;
 
-  private record Node(EnvelopeId cause, long step, long time, String receiver, String type) {}
+  private record Node(EnvelopeId cause, long step, long time, String receiver, String type, String where) {}
+
+  /** Maps a CPU queue's instruction to the scenario-file line it was compiled from ("drv.conf:14 programs.all[4]"), or null. */
+  public interface Locator {
+    String locate(String cpu, int pc);
+  }
 
   private final List<Monitor> monitors;
   private final Shadow shadow;
@@ -34,7 +39,14 @@ public final class MonitorSuite {
   };
   private final List<Violation> violations = new ArrayList<>();
   private Envelope current;
+  private String currentWhere;
   private long dropped;
+  private Locator locator = (cpu, pc) -> null;
+
+  /** Lets violations name the scenario-file lines of the CPU-queue steps involved. */
+  public void locateWith(Locator l) {
+    this.locator = l;
+  }
 
   public MonitorSuite(List<Monitor> monitors, RunStats stats) {
     this(new Shadow(), monitors, stats);
@@ -68,8 +80,9 @@ public final class MonitorSuite {
   /** Feeds one step; returns true when it produced a violation. */
   public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
     current = envelope;
+    currentWhere = where(envelope.receiver(), events);
     seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
-        envelope.message().getClass().getSimpleName()));
+        envelope.message().getClass().getSimpleName(), currentWhere));
     long before = violations.size() + dropped;
     StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
     for (Event e : events) {
@@ -78,6 +91,21 @@ public final class MonitorSuite {
       shadow.apply(e);
     }
     return violations.size() + dropped > before;
+  }
+
+  /** The file line of the instruction a CPU queue ran in this step: the last one its events name. */
+  private String where(String actor, List<? extends Event> events) {
+    if (!actor.startsWith("cpu")) return null;
+    int pc = -1;
+    for (Event e : events) {
+      if (e instanceof dmasim.protocol.CpuEvent.CallIssued c) pc = c.pc();
+      else if (e instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) pc = s.pc();
+      else if (e instanceof dmasim.protocol.CpuEvent.BufferTouched t) pc = t.nextPc() - 1;
+      else if (e instanceof dmasim.protocol.CpuEvent.MappingChecked m) pc = m.nextPc() - 1;
+      else if (e instanceof dmasim.protocol.CpuEvent.DriverUnbound u) pc = u.nextPc() - 1;
+      else if (e instanceof dmasim.protocol.CpuEvent.StateReset r) pc = r.nextPc() - 1;
+    }
+    return pc < 0 ? null : locator.locate(actor, pc);
   }
 
   /** The run ended (nothing left in flight, or stopped): judge the hot monitors. */
@@ -94,6 +122,7 @@ public final class MonitorSuite {
     }
     List<String> chain = new ArrayList<>();
     List<String> actors = new ArrayList<>();
+    String where = null;
     if (current != null) {
       actors.add(current.receiver());
       if (!actors.contains(current.sender())) actors.add(current.sender());
@@ -101,10 +130,12 @@ public final class MonitorSuite {
       while (id != null && chain.size() < CHAIN_LENGTH) {
         Node n = seen.get(id);
         if (n == null) break;
-        chain.add(0, "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type());
+        chain.add(0, "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type()
+            + (n.where() == null ? "" : " (" + n.where() + ")"));
+        if (where == null) where = n.where();
         id = n.cause();
       }
     }
-    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message));
+    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where));
   }
 }

@@ -5,11 +5,18 @@ import java.util.List;
 /**
  * A broken invariant: which monitor and invariant id (I1..I21, dma-debug classes, ...), the step and virtual
  * time, the actors involved, the causal chain of envelopes that led to it (oldest first), and one
- * sentence a kernel developer understands.
+ * sentence a kernel developer understands; {@code where} is the scenario-file line of the latest
+ * CPU-queue step on that chain ("drv.conf:14 programs.all[4]"), or null (a built-in program, or no
+ * CPU step on the chain).
  */
-public record Violation(String monitor, String invariant, long step, long time, List<String> actors, List<String> chain, String message) {
+public record Violation(String monitor, String invariant, long step, long time, List<String> actors, List<String> chain, String message,
+    String where) {
   public Violation {
     actors = List.copyOf(actors);
     chain = List.copyOf(chain);
+  }
+
+  public Violation(String monitor, String invariant, long step, long time, List<String> actors, List<String> chain, String message) {
+    this(monitor, invariant, step, time, actors, chain, message, null);
   }
 }

@@ -37,6 +37,7 @@ final class Output {
       Violation v = vs.get(i);
       out.printf(Locale.ROOT, "%nVIOLATION %d: %s [%s] at step %d (t=%s), actors %s%n  %s%n", i + 1, v.monitor(), v.invariant(), v.step(),
           time(v.time()), String.join(", ", v.actors()), v.message());
+      if (v.where() != null) out.println("  at " + v.where());
       if (!v.chain().isEmpty()) {
         out.println("  causal chain (oldest first):");
         for (String c : v.chain()) out.println("    " + c);
@@ -59,6 +60,7 @@ final class Output {
       j.put("timeNs", v.time());
       j.put("actors", v.actors());
       j.put("message", v.message());
+      if (v.where() != null) j.put("where", v.where());
       j.put("chain", v.chain());
       vs.add(j);
     }
