@@ -53,35 +53,35 @@ import java.util.List;
 public sealed interface IommuEvent extends Event {
 
   /** IOVA space [basePfn, basePfn+pages) was allocated; {@code addr} is what the caller got (base + pad(phys)). */
-  record IovaAllocated(DeviceId dev, String owner, String api, long basePfn, long pages, long size, Iova addr) implements IommuEvent {}
+  record IovaAllocated(DeviceId dev, String owner, String api, long basePfn, long pages, long size, Iova addr) implements IommuEvent, Owned {}
 
   /** An IOVA allocation failed (try_alloc returned false, or a map returned DMA_MAPPING_ERROR). */
-  record IovaAllocFailed(DeviceId dev, String owner, String api, long size, String reason) implements IommuEvent {}
+  record IovaAllocFailed(DeviceId dev, String owner, String api, long size, String reason) implements IommuEvent, Owned {}
 
   /** IOVA space went back to the allocator; {@code path} is "free", "strict" or "flush-queue". */
-  record IovaFreed(DeviceId dev, String owner, long basePfn, long pages, String path) implements IommuEvent {}
+  record IovaFreed(DeviceId dev, String owner, long basePfn, long pages, String path) implements IommuEvent, Owned {}
 
   /** PTEs were written for [iovaPfn, iovaPfn+pages) -> [physPfn, ...) by {@code api} ("link", "map_phys", "map_sg"). */
   record RangeLinked(
       DeviceId dev, String owner, String api, long allocBasePfn, long offset, long size,
-      long iovaPfn, long physPfn, long pages, Prot prot, Direction dir) implements IommuEvent {}
+      long iovaPfn, long physPfn, long pages, Prot prot, Direction dir) implements IommuEvent, Owned {}
 
   /** A link or map call failed with {@code errno}; {@code reason} says why in kernel terms. */
-  record MapFailed(DeviceId dev, String owner, String api, long offset, long size, int errno, String reason) implements IommuEvent {}
+  record MapFailed(DeviceId dev, String owner, String api, long offset, long size, int errno, String reason) implements IommuEvent, Owned {}
 
   /** iommu_sync_map over the range: {@code flushedIotlb} when the IOMMU needs flush-on-map (caching mode). */
-  record RangeSynced(DeviceId dev, String owner, String api, long iovaPfn, long pages, boolean flushedIotlb, int errno) implements IommuEvent {}
+  record RangeSynced(DeviceId dev, String owner, String api, long iovaPfn, long pages, boolean flushedIotlb, int errno) implements IommuEvent, Owned {}
 
   /** PTEs of [iovaPfn, iovaPfn+pages) were cleared ({@code cleared} were present). */
   record PtesCleared(DeviceId dev, String owner, String api, long allocBasePfn, long offset, long size, long iovaPfn, long pages, long cleared)
-      implements IommuEvent {}
+      implements IommuEvent, Owned {}
 
   /**
    * An unmap-type call returned to its caller ("unlink", "destroy", "free", "unmap_phys", "unmap_sg")
    * over [iovaPfn, iovaPfn+pages); {@code deferred} when the IOTLB flush was left to the flush queue.
    */
   record ApiReturned(DeviceId dev, String owner, String api, Iova addr, long iovaPfn, long pages, long size, Direction dir,
-      int nents, boolean deferred, int errno) implements IommuEvent {}
+      int nents, boolean deferred, int errno) implements IommuEvent, Owned {}
 
   /**
    * One scatterlist entry as a kernel/dma/debug.c hook sees it: the CPU side ({@code phys}, the
@@ -98,7 +98,7 @@ public sealed interface IommuEvent extends Event {
    * segment is the memory the virtual address points into, with no DMA side yet (dmaAddr -1, dmaLength 0).
    */
   record DebugHookCalled(DeviceId dev, String owner, String api, List<DebugSegment> segments, Direction dir, DmaAttrs attrs)
-      implements IommuEvent {
+      implements IommuEvent, Owned {
     public DebugHookCalled {
       segments = List.copyOf(segments);
     }
@@ -109,11 +109,11 @@ public sealed interface IommuEvent extends Event {
    * "rejecting DMA map of vmalloc memory") and DMA_MAPPING_ERROR, before debug_dma_map_single and
    * before anything is mapped. {@code kind} is the memory the address points into.
    */
-  record MapSingleRejected(DeviceId dev, String owner, long phys, long size, PageKind kind) implements IommuEvent {}
+  record MapSingleRejected(DeviceId dev, String owner, long phys, long size, PageKind kind) implements IommuEvent, Owned {}
 
   /** A dma_sync_* call on the classic API, resolved through the page table. */
   record SyncPerformed(DeviceId dev, String owner, String api, Iova addr, long size, Direction dir, boolean forCpu, int nents, boolean mapped)
-      implements IommuEvent {}
+      implements IommuEvent, Owned {}
 
   /** A translation was cached in the IOTLB; {@code present} false is a cached not-present entry (caching mode). */
   record IotlbFilled(long iovaPfn, long physPfn, Prot prot, boolean present) implements IommuEvent {}
@@ -182,7 +182,7 @@ public sealed interface IommuEvent extends Event {
   record InvalidationCompleted(long id, String scope, long startPfn, long pages, int dropped) implements IommuEvent {}
 
   /** dma_iova_destroy / unmap in lazy mode queued the IOVA in flush queue {@code queue} with {@code counter} = fq_flush_start_cnt. */
-  record FlushQueued(int queue, String owner, long basePfn, long pages, long counter, List<Long> freedTables) implements IommuEvent {
+  record FlushQueued(int queue, String owner, long basePfn, long pages, long counter, List<Long> freedTables) implements IommuEvent, Owned {
     public FlushQueued {
       freedTables = List.copyOf(freedTables);
     }
@@ -195,7 +195,7 @@ public sealed interface IommuEvent extends Event {
   record FlushFinished(long finishCnt) implements IommuEvent {}
 
   /** A flush-queue entry was freed because its counter < finish_cnt. */
-  record FlushQueueEntryFreed(int queue, String owner, long basePfn, long pages, long counter, long finishCnt) implements IommuEvent {}
+  record FlushQueueEntryFreed(int queue, String owner, long basePfn, long pages, long counter, long finishCnt) implements IommuEvent, Owned {}
 
   /** The flush-queue timer was armed for virtual time {@code deadline}. */
   record FlushTimerArmed(long deadline) implements IommuEvent {}
@@ -220,7 +220,7 @@ public sealed interface IommuEvent extends Event {
    * The fault plan was consulted for call {@code call} of {@code op} (by {@code owner}):
    * {@code injected} with {@code errno} per {@code rule}, or not. Only journaled for operations a rule names.
    */
-  record FaultDecided(String op, String owner, long call, boolean injected, int errno, String rule) implements IommuEvent {}
+  record FaultDecided(String op, String owner, long call, boolean injected, int errno, String rule) implements IommuEvent, Owned {}
 
   /**
    * The CPU cleared the PTEs of [iovaPfn, iovaPfn+pages) but, with no barrier before the
@@ -237,10 +237,10 @@ public sealed interface IommuEvent extends Event {
    * was bounced: swiotlb slot {@code slotPfn} holds {@code length} bytes of {@code origPfn} and the
    * IOVA page {@code iovaPfn} maps the slot instead.
    */
-  record Bounced(String owner, long iovaPfn, long origPfn, long slotPfn, long length, Direction dir) implements IommuEvent {}
+  record Bounced(String owner, long iovaPfn, long origPfn, long slotPfn, long length, Direction dir) implements IommuEvent, Owned {}
 
   /** swiotlb copied the data of a mapping of {@code owner}: original page to slot ({@code toSlot}) or slot back to the original. */
-  record BounceCopied(String owner, long slotPfn, long origPfn, boolean toSlot) implements IommuEvent {}
+  record BounceCopied(String owner, long slotPfn, long origPfn, boolean toSlot) implements IommuEvent, Owned {}
 
   /** The bounce slot behind IOVA page {@code iovaPfn} went back to the swiotlb pool (swiotlb_tbl_unmap_single). */
   record BounceReleased(long iovaPfn, long slotPfn) implements IommuEvent {}

@@ -16,7 +16,7 @@ import java.util.List;
 public sealed interface MemoryEvent extends Event {
 
   /** Pages were handed to {@code owner} ("cpuN/buffer"). */
-  record PagesAllocated(String owner, List<Long> pfns) implements MemoryEvent {
+  record PagesAllocated(String owner, List<Long> pfns) implements MemoryEvent, Owned {
     public PagesAllocated {
       pfns = List.copyOf(pfns);
     }
@@ -27,14 +27,14 @@ public sealed interface MemoryEvent extends Event {
    * stack, kernel text, ...). Follows their PagesAllocated; never emitted for linear RAM. The kind
    * lasts until the pages are freed.
    */
-  record PagesKind(String owner, List<Long> pfns, PageKind kind) implements MemoryEvent {
+  record PagesKind(String owner, List<Long> pfns, PageKind kind) implements MemoryEvent, Owned {
     public PagesKind {
       pfns = List.copyOf(pfns);
     }
   }
 
   /** Pages went back to the free list. */
-  record PagesFreed(String owner, List<Long> pfns) implements MemoryEvent {
+  record PagesFreed(String owner, List<Long> pfns) implements MemoryEvent, Owned {
     public PagesFreed {
       pfns = List.copyOf(pfns);
     }
@@ -50,5 +50,5 @@ public sealed interface MemoryEvent extends Event {
   record LockReleased(String name, String holder) implements MemoryEvent {}
 
   /** Not enough free pages. */
-  record AllocationFailed(String owner, int count) implements MemoryEvent {}
+  record AllocationFailed(String owner, int count) implements MemoryEvent, Owned {}
 }

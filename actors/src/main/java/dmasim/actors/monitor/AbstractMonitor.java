@@ -1,16 +1,18 @@
 package dmasim.actors.monitor;
 
+import java.util.List;
+
 /** Monitor base: a name and a way to report. */
 public abstract class AbstractMonitor implements Monitor {
   private final String name;
   /** The page-table shadow this monitor reads: the suite's shared one, or its own. */
   protected final Shadow shadow;
   private final boolean ownsShadow;
-  private Reporter reporter = (m, inv, at, msg) -> {};
+  private Reporter reporter = (m, inv, at, msg, about) -> {};
 
   /** Where violations go (the suite). */
   public interface Reporter {
-    void report(String monitor, String invariant, StepInfo at, String message);
+    void report(String monitor, String invariant, StepInfo at, String message, List<String> about);
   }
 
   /** A monitor with its own shadow, which it keeps up to date itself (standalone use and tests). */
@@ -48,6 +50,14 @@ public abstract class AbstractMonitor implements Monitor {
   }
 
   protected final void violate(String invariant, StepInfo at, String message) {
-    reporter.report(name, invariant, at, message);
+    reporter.report(name, invariant, at, message, List.of());
+  }
+
+  /**
+   * A violation about the driver objects {@code about} ("cpu0/s", "cpu1/h"): its explanation lists
+   * the steps that created, changed or freed them, besides the object of the event being judged.
+   */
+  protected final void violate(String invariant, StepInfo at, String message, List<String> about) {
+    reporter.report(name, invariant, at, message, about);
   }
 }

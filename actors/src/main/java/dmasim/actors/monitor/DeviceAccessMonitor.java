@@ -41,15 +41,18 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     final String cpu;
     final String device;
     final long submitStep;
+    /** The driver object the descriptor was built from ("cpu0/s"). */
+    final String object;
     final java.util.TreeSet<Long> pages = new java.util.TreeSet<>();
     /** Pages of this descriptor torn down while it was in flight. */
     final TreeMap<Long, Unmap> unmapped = new TreeMap<>();
     boolean reported;
 
-    Descriptor(String cpu, String device, long submitStep) {
+    Descriptor(String cpu, String device, long submitStep, String object) {
       this.cpu = cpu;
       this.device = device;
       this.submitStep = submitStep;
+      this.object = object;
     }
   }
 
@@ -81,13 +84,14 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   }
 
   private void onSubmitted(StepInfo at, CpuEvent.DescriptorSubmitted s) {
-    Descriptor d = new Descriptor(at.actor(), s.device(), at.step());
+    String object = at.actor() + "/" + s.source().substring(s.source().indexOf(':') + 1);
+    Descriptor d = new Descriptor(at.actor(), s.device(), at.step(), object);
     List<Long> bad = new ArrayList<>();
     long reused = -1;
-    String object = at.actor() + "/" + s.source().substring(s.source().indexOf(':') + 1);
     if (s.segments().stream().anyMatch(seg -> seg.addr().isError())) {
       violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " built from " + s.source()
-          + " with DMA_MAPPING_ERROR in it: a mapping failed and the driver did not check dma_mapping_error before using the handle");
+          + " with DMA_MAPPING_ERROR in it: a mapping failed and the driver did not check dma_mapping_error before using the handle",
+          List.of(object));
       d.reported = true;
     }
     for (DmaSegment seg : s.segments()) {
@@ -109,14 +113,15 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
       violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over DMA address " + new Iova(p << 12)
           + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more page(s))" : "") + " that is not mapped"
           + (u == null ? " (never mapped)" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step())
-          + " - the device will DMA to whatever that address translates to");
+          + " - the device will DMA to whatever that address translates to", u == null ? List.of(object) : List.of(object, u.owner()));
       d.reported = true;
     } else if (reused >= 0) {
       Unmap u = lastUnmap.get(reused);
       violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " built from " + s.source() + " over DMA address "
           + new Iova(reused << 12) + ", which now maps " + mappedBy.get(reused) + "'s buffer (phys pfn " + shadow.physOf(reused) + ")"
           + (u == null ? "" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step() + " and the address was reused")
-          + " - the device will DMA into another buffer, and nothing faults");
+          + " - the device will DMA into another buffer, and nothing faults",
+          u == null ? List.of(object, mappedBy.get(reused)) : List.of(object, u.owner(), mappedBy.get(reused)));
       d.reported = true;
     }
   }
@@ -144,7 +149,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     d.reported = true;
     violate("I19", at, d.device + " " + what + " DMA address " + iova + " for descriptor " + tag(tag) + " that " + d.cpu + " submitted at step "
         + d.submitStep + ", after " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step()
-        + " while the descriptor was still in flight: quiesce or reset the device (and wait for it) before unmapping");
+        + " while the descriptor was still in flight: quiesce or reset the device (and wait for it) before unmapping",
+        List.of(d.object, u.owner()));
   }
 
   private void retire(long tag) {

@@ -6,6 +6,7 @@ import dmasim.protocol.Errno;
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -173,7 +174,7 @@ public final class IovaApiMonitor extends AbstractMonitor {
   public void onRunEnd(StepInfo at) {
     for (Map.Entry<Long, Alloc> e : allocs.entrySet()) {
       if (!e.getValue().tornDown) {
-        violate("I12", at, "the IOVA of " + e.getValue().owner + " (pfn " + e.getKey() + ") was never destroyed or freed");
+        violate("I12", at, "the IOVA of " + e.getValue().owner + " (pfn " + e.getKey() + ") was never destroyed or freed", List.of(e.getValue().owner));
         return;
       }
     }

@@ -18,6 +18,10 @@ public final class MonitorSuite {
   static final int CHAIN_LENGTH = 12;
   /** Envelopes remembered for causal chains; older ones are forgotten (a chain then starts later). */
   static final int REMEMBERED_ENVELOPES = 65_536;
+  /** How many steps a violation's explanation lists (the latest ones touching its objects). */
+  static final int CAUSES = 20;
+  /** Steps remembered per driver object. */
+  static final int HISTORY = 32;
   /** At most this many violations are kept (a journal checked offline can break an invariant at every step); the rest are counted. */
   static final int MAX_KEPT = 1000;
 
@@ -39,6 +43,9 @@ public final class MonitorSuite {
   };
   private final List<Violation> violations = new ArrayList<>();
   private Envelope current;
+  private Event currentEvent;
+  /** For each driver object ("cpu0/s"), the envelopes of the latest steps whose events touched it. */
+  private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.HashMap<>();
   private String currentWhere;
   private long dropped;
   private Locator locator = (cpu, pc) -> null;
@@ -86,11 +93,63 @@ public final class MonitorSuite {
     long before = violations.size() + dropped;
     StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
     for (Event e : events) {
+      String object = objectOf(envelope.receiver(), e);
+      if (object != null) {
+        java.util.ArrayDeque<EnvelopeId> h = touched.computeIfAbsent(object, k -> new java.util.ArrayDeque<>());
+        if (!envelope.id().equals(h.peekLast())) h.addLast(envelope.id());
+        if (h.size() > HISTORY) h.removeFirst();
+      }
+      currentEvent = e;
       for (Monitor m : monitors) m.onEvent(at, e);
       stats.onEvent(at, e);
       shadow.apply(e);
     }
     return violations.size() + dropped > before;
+  }
+
+  /** The driver object an event is about ("cpuN/name"), or null. */
+  private static String objectOf(String actor, Event e) {
+    if (e instanceof dmasim.protocol.Owned o) return o.owner();
+    if (e instanceof dmasim.protocol.CpuEvent.CallIssued c) {
+      return c.call().equals("await") || c.call().equals("sleep") ? null : actor + "/" + c.object();
+    }
+    if (e instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) return actor + "/" + s.source().substring(s.source().indexOf(':') + 1);
+    if (e instanceof dmasim.protocol.CpuEvent.MappingChecked m) return actor + "/" + m.handle();
+    if (e instanceof dmasim.protocol.CpuEvent.StateReset r) return actor + "/" + r.state();
+    if (e instanceof dmasim.protocol.CpuEvent.BufferTouched t) return actor + "/" + t.buffer();
+    return null;
+  }
+
+  /** Whether history key {@code key} belongs to object {@code object}: the same, or a member of a handle group ("cpu0/h" and "cpu0/h.1"). */
+  private static boolean sameObject(String key, String object) {
+    return key.equals(object) || key.startsWith(object + ".") || object.startsWith(key + ".");
+  }
+
+  /** The steps that touched {@code about}, oldest first, the latest {@link #CAUSES}, ending with the current step. */
+  private List<String> causes(List<String> about) {
+    if (about.isEmpty()) return List.of();
+    java.util.TreeMap<Long, String> lines = new java.util.TreeMap<>();
+    for (Map.Entry<String, java.util.ArrayDeque<EnvelopeId>> e : touched.entrySet()) {
+      if (about.stream().noneMatch(o -> sameObject(e.getKey(), o))) continue;
+      for (EnvelopeId id : e.getValue()) {
+        Node n = seen.get(id);
+        if (n != null) lines.put(n.step(), line(id, n));
+      }
+    }
+    if (current != null) {
+      Node n = seen.get(current.id());
+      if (n != null) lines.put(n.step(), line(current.id(), n));
+    }
+    List<String> out = new ArrayList<>(lines.values());
+    if (out.size() <= CAUSES) return out;
+    List<String> kept = new ArrayList<>();
+    kept.add("(" + (out.size() - CAUSES) + " earlier step(s) omitted)");
+    kept.addAll(out.subList(out.size() - CAUSES, out.size()));
+    return kept;
+  }
+
+  private static String line(EnvelopeId id, Node n) {
+    return "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type() + (n.where() == null ? "" : " (" + n.where() + ")");
   }
 
   /** The file line of the instruction a CPU queue ran in this step: the last one its events name. */
@@ -111,11 +170,12 @@ public final class MonitorSuite {
   /** The run ended (nothing left in flight, or stopped): judge the hot monitors. */
   public void end(long step, long time) {
     current = null;
+    currentEvent = null;
     StepInfo at = new StepInfo(step, time, "run-end", null);
     for (Monitor m : monitors) m.onRunEnd(at);
   }
 
-  private void report(String monitor, String invariant, StepInfo at, String message) {
+  private void report(String monitor, String invariant, StepInfo at, String message, List<String> extra) {
     if (violations.size() >= MAX_KEPT) {
       dropped++;
       return;
@@ -130,12 +190,14 @@ public final class MonitorSuite {
       while (id != null && chain.size() < CHAIN_LENGTH) {
         Node n = seen.get(id);
         if (n == null) break;
-        chain.add(0, "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type()
-            + (n.where() == null ? "" : " (" + n.where() + ")"));
+        chain.add(0, line(id, n));
         if (where == null) where = n.where();
         id = n.cause();
       }
     }
-    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where));
+    List<String> about = new ArrayList<>(extra);
+    String own = current == null || currentEvent == null ? null : objectOf(current.receiver(), currentEvent);
+    if (own != null && !about.contains(own)) about.add(0, own);
+    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where, about, causes(about)));
   }
 }

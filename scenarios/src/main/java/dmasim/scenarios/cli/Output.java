@@ -38,6 +38,10 @@ final class Output {
       out.printf(Locale.ROOT, "%nVIOLATION %d: %s [%s] at step %d (t=%s), actors %s%n  %s%n", i + 1, v.monitor(), v.invariant(), v.step(),
           time(v.time()), String.join(", ", v.actors()), v.message());
       if (v.where() != null) out.println("  at " + v.where());
+      if (!v.causes().isEmpty()) {
+        out.println("  how " + String.join(", ", v.about()) + " got here (oldest first):");
+        for (String c : v.causes()) out.println("    " + c);
+      }
       if (!v.chain().isEmpty()) {
         out.println("  causal chain (oldest first):");
         for (String c : v.chain()) out.println("    " + c);
@@ -61,6 +65,8 @@ final class Output {
       j.put("actors", v.actors());
       j.put("message", v.message());
       if (v.where() != null) j.put("where", v.where());
+      j.put("about", v.about());
+      j.put("causes", v.causes());
       j.put("chain", v.chain());
       vs.add(j);
     }
