@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Where runs are journaled: "memory" (Akka's in-memory journal, for tests and fast exploration)
  * or "h2" (akka-persistence-jdbc 5.1.0 on an embedded H2 file: crash-safe with WRITE_DELAY=0 and
- * with the replay batch sizes that keep replay linear, see STACK.md).
+ * with the replay batch sizes that keep replay linear, set in its journal configuration).
  */
 public record Journal(String kind, Path dir) {
   public Journal {

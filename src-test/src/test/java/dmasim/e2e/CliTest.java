@@ -184,4 +184,32 @@ class CliTest {
     assertTrue(r.err().startsWith("dmasim: infrastructure failure:"), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
   }
+
+  @Test
+  void everyCommandPrintsItsUsageWithAnExampleOnHelpAndExitsZero() {
+    java.util.Set<String> commands = new picocli.CommandLine(new Main()).getSubcommands().keySet();
+    assertEquals(java.util.Set.of("scenarios", "run", "explore", "replay", "inspect", "shrink", "catalog", "demo", "help"), commands);
+    for (String command : commands) {
+      if (command.equals("help")) continue;
+      Result r = dmasim(command, "--help");
+      assertEquals(0, r.code(), command + " --help -> " + r.err());
+      assertTrue(r.out().startsWith("Usage: dmasim " + command), command + ": " + r.out());
+      assertTrue(r.out().contains("Example:\n  dmasim " + command), command + " has no example line: " + r.out());
+      assertEquals("", r.err(), command);
+    }
+    Result top = dmasim("--help");
+    assertEquals(0, top.code(), top.err());
+    assertTrue(top.out().contains("help") && top.out().contains("Example:"), top.out());
+  }
+
+  @Test
+  void helpCommandPrintsTheUsageOfTheNamedCommand() {
+    Result help = dmasim("help", "run");
+    assertEquals(0, help.code(), help.err());
+    assertEquals(dmasim("run", "--help").out(), help.out());
+    assertTrue(help.out().contains("--seed") && help.out().contains("Example:\n  dmasim run "), help.out());
+    Result bare = dmasim("help");
+    assertEquals(0, bare.code(), bare.err());
+    assertTrue(bare.out().startsWith("Usage: dmasim"), bare.out());
+  }
 }

@@ -3,7 +3,7 @@ package dmasim.actors.model;
 /**
  * Seeded randomness as a pure function of stable coordinates (seed, actor, envelope, purpose),
  * SplitMix64-style: the same draw on the controlled wire, on the live wire and after a restart,
- * whatever order threads ran in (STYLE.md "Determinism").
+ * whatever order threads ran in (docs/architecture.md, "Determinism").
  */
 public final class Draw {
   private Draw() {}

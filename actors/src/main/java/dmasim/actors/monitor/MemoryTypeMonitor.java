@@ -9,7 +9,7 @@ import dmasim.protocol.Prot;
 import java.util.List;
 
 /**
- * Memory that is not RAM (DMA_ATTR_MMIO in dma_map_phys; the P2PDMA mapping types of pci_p2pdma_map_type): MMIO and P2P BARs have no struct page, so they
+ * Memory that is not RAM: MMIO and P2P BARs have no struct page, so they
  * are mapped only with DMA_ATTR_MMIO (IOMMU_MMIO prot, no CPU cache maintenance, no swiotlb); a
  * P2P peer behind a common switch (PCI_P2PDMA_MAP_BUS_ADDR) is reached by its bus address, never
  * through the IOMMU - an IOVA sent there is routed by the switch as a bus address.

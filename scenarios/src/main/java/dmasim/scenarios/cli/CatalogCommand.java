@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim catalog: every scenario against its expectation. */
-@Command(name = "catalog", description = "Run every catalogue scenario against its expectation and tabulate the results.")
+@Command(name = "catalog", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim catalog --json"},
+    description = "Run every catalogue scenario against its expectation and tabulate the results.")
 @WallClockAllowed
 final class CatalogCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim demo: strict vs lazy nvme-iova, then a buggy driver caught, all journaled on the embedded journal. */
-@Command(name = "demo", description = "A short tour: strict vs lazy invalidation on nvme-iova, and a driver bug caught.")
+@Command(name = "demo", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim demo"},
+    description = "A short tour: strict vs lazy invalidation on nvme-iova, and a driver bug caught.")
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

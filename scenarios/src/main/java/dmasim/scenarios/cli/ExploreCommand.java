@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim explore SCENARIO: many schedules in memory; violating ones re-executed, journaled and kept. */
-@Command(name = "explore", description = "Explore many schedules of a scenario and keep the ones that break an invariant.")
+@Command(name = "explore", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim explore nvme-iova-missing-sync --schedules 100 --strategy pct:3 --stop-at-first"},
+    description = "Explore many schedules of a scenario and keep the ones that break an invariant.")
 final class ExploreCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim inspect RUN_ID --step N: actor states folded from the journal, and what was in flight. */
-@Command(name = "inspect", description = "Show every actor's state after step N of a kept run, folded from its journal (no re-execution).")
+@Command(name = "inspect", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim inspect nvme-iova-missing-sync-s1-a9ae2333 --step 30 --actor iommu0"},
+    description = "Show every actor's state after step N of a kept run, folded from its journal (no re-execution).")
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

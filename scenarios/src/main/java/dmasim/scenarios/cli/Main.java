@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
 @Command(name = "dmasim", mixinStandardHelpOptions = true, version = "dmasim 0.1.0",
     description = "Explore races in Linux DMA / IOMMU code with a deterministic actor model.",
     subcommands = {ScenariosCommand.class, RunCommand.class, ExploreCommand.class, ReplayCommand.class, InspectCommand.class,
-        ShrinkCommand.class, CatalogCommand.class, DemoCommand.class})
+        ShrinkCommand.class, CatalogCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+    footer = {"", "Example:", "  dmasim run nvme-iova-missing-sync --seed 1", "", "'dmasim help COMMAND' or 'dmasim COMMAND --help' prints a command's usage."})
 public final class Main implements Runnable {
   public static final int CLEAN = 0;
   public static final int VIOLATION = 1;
@@ -25,7 +26,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, explore, replay, demo)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, explore, replay, inspect, shrink, catalog, demo, help)");
   }
 
   public static void main(String[] args) {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim replay RUN_ID: re-drive a kept run from its journal and compare every step. */
-@Command(name = "replay", description = "Replay a kept run exactly from its journal; exit 4 at the first divergence.")
+@Command(name = "replay", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim replay nvme-iova-missing-sync-s1-a9ae2333 --step-through"},
+    description = "Replay a kept run exactly from its journal; exit 4 at the first divergence.")
 final class ReplayCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

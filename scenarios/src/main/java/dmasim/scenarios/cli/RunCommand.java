@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim run SCENARIO: one schedule, seeded, journaled. */
-@Command(name = "run", description = "Run one scenario on the controlled wire and judge it.")
+@Command(name = "run", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim run nvme-iova --seed 1 --iommu lazy"},
+    description = "Run one scenario on the controlled wire and judge it.")
 final class RunCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim scenarios: one line per scenario. */
-@Command(name = "scenarios", description = "List the built-in scenarios.")
+@Command(name = "scenarios", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim scenarios"},
+    description = "List the built-in scenarios.")
 final class ScenariosCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

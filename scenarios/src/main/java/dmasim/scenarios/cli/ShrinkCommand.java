@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim shrink RUN_ID: a smaller run that breaks the same monitor, kept as a new run. */
-@Command(name = "shrink", description = "Find a smaller run that breaks the same monitor and keep it.")
+@Command(name = "shrink", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim shrink nvme-iova-missing-sync-s1-a9ae2333 --schedules 200"},
+    description = "Find a smaller run that breaks the same monitor and keep it.")
 final class ShrinkCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
