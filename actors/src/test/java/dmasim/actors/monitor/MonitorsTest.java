@@ -653,6 +653,19 @@ class MonitorsTest {
   }
 
   @Test
+  void aViolationExplainsItselfByTheStepsThatTouchedItsObjects() {
+    Probe p = new Probe(new IovaApiMonitor()).on("iommu0", alloc("cpu0/s", 8, 1, 4096)).on("iommu0", alloc("cpu1/t", 16, 1, 4096))
+        .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 100, 1)).on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 4096, 8, 1),
+            new IommuEvent.IovaFreed(DEV, "cpu0/s", 8, 1, "strict"))
+        .on("iommu0", link("cpu0/s", 8, 0, 4096, 8, 101, 1));
+    assertEquals(List.of("IovaApiUsage I15 @5"), p.verdict());
+    Violation v = p.violations().get(0);
+    assertEquals(List.of("cpu0/s"), v.about());
+    assertEquals(List.of("step 1 @0ns x#1 -> iommu0 Start", "step 3 @0ns x#3 -> iommu0 Start", "step 4 @0ns x#4 -> iommu0 Start",
+        "step 5 @0ns x#5 -> iommu0 Start"), v.causes(), "cpu1/t's allocation at step 2 is not a cause");
+  }
+
+  @Test
   void violationsNameTheStepActorsAndCausalChain() {
     MonitorSuite suite = new MonitorSuite(List.of(new SyncBeforeUseMonitor(true)), new RunStats(new TranslationMonitor()));
     dmasim.protocol.EnvelopeId first = new dmasim.protocol.EnvelopeId("cpu0", 1);
