@@ -21,8 +21,9 @@ import java.util.function.BiConsumer;
  * Runs many schedules of one scenario in memory (volatile actors, nothing journaled), each with a
  * fresh strategy seeded by its index, optionally after replaying a prefix of a kept run. Violating
  * schedules are re-executed against the durable journal and kept. Totals depend only on (scenario,
- * options, strategy, seed, schedule count): workers may run schedules in any order, results are
- * merged by schedule index, and "stop at first" means the lowest violating index.
+ * options, strategy, seed, schedule count): workers take schedule indices from a shared counter and
+ * may finish them in any order, results (and the run statistics in {@link ExploreTotals}) are merged
+ * by schedule index, and "stop at first" means the lowest violating index.
  */
 public final class Explorer {
   /** What to explore. {@code keep} caps how many violating schedules are journaled and kept. */
@@ -40,7 +41,7 @@ public final class Explorer {
   /** The totals of an exploration. */
   public record Summary(String scenario, RunOptions options, Plan plan, long expectedSteps, int actors, long schedulesRun, long totalSteps,
       Map<String, Long> violationsByMonitor, long violatingSchedules, long distinctViolatingSchedules, int actorMessagePairs,
-      int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation) {
+      int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation, ExploreTotals totals) {
 
     public double pctBound() {
       return plan.spec().pctBound(actors, expectedSteps);
@@ -72,6 +73,8 @@ public final class Explorer {
     AtomicLong cutoff = new AtomicLong(Long.MAX_VALUE);
     AtomicLong done = new AtomicLong();
     AtomicLong violating = new AtomicLong();
+    AtomicLong nextIndex = new AtomicLong();
+    ExploreTotals.Merger totals = new ExploreTotals.Merger(cutoff);
     ExecutorService workers = Executors.newFixedThreadPool(plan.parallel());
     try {
       List<Future<?>> futures = new ArrayList<>();
@@ -79,13 +82,17 @@ public final class Explorer {
         int worker = w;
         futures.add(workers.submit(() -> {
           Runner.WORKER.set(worker);
-          for (long i = worker; i < results.length; i += plan.parallel()) {
-            if (i > cutoff.get()) break;
-            results[(int) i] = one(scenario, o, plan, prefix, i, expectedSteps, coverage);
-            if (results[(int) i].firstMonitor() != null) {
+          for (long i = nextIndex.getAndIncrement(); i < results.length && i <= cutoff.get(); i = nextIndex.getAndIncrement()) {
+            Ran ran = one(scenario, o, plan, prefix, i, expectedSteps, coverage);
+            RunReport r = ran.report();
+            var v = r.violations().isEmpty() ? null : r.violations().get(0);
+            results[(int) i] = new ScheduleResult(i, r.outcome().steps(), v == null ? null : v.monitor(), v == null ? null : v.invariant(),
+                v == null ? null : v.message(), r.outcome().nonFifoChoices(), ran.hash());
+            if (v != null) {
               violating.incrementAndGet();
               if (plan.stopAtFirst()) cutoff.accumulateAndGet(i, Math::min);
             }
+            totals.offer(ExploreTotals.Tally.of(i, r)); // after the cutoff update: see Merger
             if (progress != null) progress.accept(done.incrementAndGet(), violating.get());
           }
         }));
@@ -100,10 +107,13 @@ public final class Explorer {
     } finally {
       workers.shutdownNow();
     }
-    return summarize(scenario, o, plan, prefix, expectedSteps, coverage, results, cutoff.get());
+    return summarize(scenario, o, plan, prefix, expectedSteps, coverage, results, cutoff.get(), totals);
   }
 
-  private ScheduleResult one(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long i, long k, Coverage coverage) {
+  /** A schedule's report and the hash of its envelope order. */
+  private record Ran(RunReport report, long hash) {}
+
+  private Ran one(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long i, long k, Coverage coverage) {
     Coverage.Schedule cov = coverage.schedule();
     long[] hash = {17};
     StepObserver observe = (step, env, events) -> {
@@ -114,9 +124,7 @@ public final class Explorer {
         false, observe);
     if (r.outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + r.outcome().detail(), null);
     cov.merge();
-    var v = r.violations().isEmpty() ? null : r.violations().get(0);
-    return new ScheduleResult(i, r.outcome().steps(), v == null ? null : v.monitor(), v == null ? null : v.invariant(),
-        v == null ? null : v.message(), r.outcome().nonFifoChoices(), hash[0]);
+    return new Ran(r, hash[0]);
   }
 
   /** The expected step count k for PCT and delay bounding: the length of the FIFO schedule. */
@@ -126,7 +134,7 @@ public final class Explorer {
   }
 
   private Summary summarize(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long k, Coverage coverage,
-      ScheduleResult[] results, long cutoff) {
+      ScheduleResult[] results, long cutoff, ExploreTotals.Merger merger) {
     long last = Math.min(results.length - 1L, cutoff);
     long run = 0;
     long steps = 0;
@@ -152,7 +160,7 @@ public final class Explorer {
     for (ScheduleResult r : toKeep) kept.add(keep(scenario, o, plan, prefix, k, r));
     int actors = kept.isEmpty() ? actorsOf(scenario, o) : kept.get(0).actors();
     return new Summary(scenario.name(), o, plan, k, actors, run, steps, byMonitor, violating, distinct.size(), coverage.actorMessagePairs(),
-        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first);
+        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run));
   }
 
   private static int actorsOf(Scenario scenario, RunOptions o) {

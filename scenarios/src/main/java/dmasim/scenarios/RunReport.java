@@ -1,14 +1,20 @@
 package dmasim.scenarios;
 
 import dmasim.actors.monitor.Violation;
+import dmasim.actors.monitor.WindowHistogram;
 import dmasim.chaos.RunOutcome;
 import dmasim.chaos.StrategySpec;
 import java.util.List;
 import java.util.Map;
 
-/** Everything a run produced: identity, outcome, verdict, violations and figures. */
+/**
+ * Everything a run produced: identity, outcome, verdict, violations and figures. {@code exposureWindows}
+ * holds every exposure's window, bucketed (its max equals {@code stats.maxExposureWindowNs}), for
+ * percentiles over many schedules.
+ */
 public record RunReport(String scenario, String runId, long seed, String strategy, RunOptions options, String iommuMode, RunOutcome outcome,
-    List<Violation> violations, Map<String, Object> stats, StrategySpec spec, long scheduleSeed, long expectedSteps, int actors) {
+    List<Violation> violations, Map<String, Object> stats, StrategySpec spec, long scheduleSeed, long expectedSteps, int actors,
+    WindowHistogram exposureWindows) {
 
   /** A run stopped early by a violation ends "stopped"; a clean run ends "quiescent". */
   public boolean expectsStop() {

@@ -81,7 +81,7 @@ public final class Runner {
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
       return new RunReport(Catalog.ref(scenario), runId, o.seed(), chosen.name(), o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
           .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap(), spec, scheduleSeed, expectedSteps, sys.programs().size()
-          + sys.devices().size() + 2);
+          + sys.devices().size() + 2, suite.stats().exposureWindows().copy());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InfrastructureError("interrupted while running " + runId, e);

@@ -107,6 +107,82 @@ class CliTest {
     assertEquals(0, clean.code(), clean.out() + clean.err());
   }
 
+  /** explore --json without its wall-clock part. */
+  static JsonNode exploreJson(String... args) throws Exception {
+    Result r = dmasim(args);
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) j).remove("timing");
+    return j;
+  }
+
+  static void expectStats(JsonNode stats, long requests, long iotlb, double iotlbPerRequest, long atc, double atcPerRequest, long injected,
+      long dmaFaults, long exposures, long maxWindow, long maxWindowSchedule, long p99Window) {
+    assertEquals(11, stats.size(), stats.toString());
+    assertEquals(requests, stats.get("requests").asLong());
+    assertEquals(iotlb, stats.get("iotlbInvalidations").asLong());
+    assertEquals(iotlbPerRequest, stats.get("iotlbInvalidationsPerRequest").asDouble());
+    assertEquals(atc, stats.get("atcInvalidations").asLong());
+    assertEquals(atcPerRequest, stats.get("atcInvalidationsPerRequest").asDouble());
+    assertEquals(injected, stats.get("faultsInjected").asLong());
+    assertEquals(dmaFaults, stats.get("dmaFaults").asLong());
+    assertEquals(exposures, stats.get("exposures").asLong());
+    assertEquals(maxWindow, stats.get("maxExposureWindowNs").asLong());
+    assertEquals(maxWindowSchedule, stats.get("maxExposureWindowSchedule").asLong());
+    assertEquals(p99Window, stats.get("p99ExposureWindowNs").asLong());
+  }
+
+  @Test
+  void exploreAggregatesTheRunStatisticsTheSameWayWhateverTheParallelism() throws Exception {
+    String[] lazy = {"explore", "nvme-iova", "--iommu", "lazy", "--schedules", "20", "--requests", "4", "--seed", "1", "--journal", "memory",
+        "--json"};
+    JsonNode one = exploreJson(lazy);
+    JsonNode two = exploreJson(concat(lazy, "--parallel", "2"));
+    assertEquals(one, two, "the same aggregates for --parallel 1 and 2");
+    assertEquals(20, one.get("schedulesRun").asLong());
+    assertEquals(0, one.get("violatingSchedules").asLong());
+    assertEquals(0, one.get("firstViolatingSchedule").size());
+    // 2 CPU queues x 4 requests x 20 schedules; one flush-queue flush (a full IOTLB invalidation) and one exposure per schedule,
+    // whose window is the same virtual time in every schedule of this seed
+    expectStats(one.get("stats"), 160, 20, 0.125, 0, 0.0, 0, 0, 20, 3_625_128, 0, 3_625_128);
+
+    // A buggy fallback: try_alloc fails on every other call (fault plan); dma-debug fires first in every schedule,
+    // and DeviceAccessAfterUnmap also fires, first in schedule 2.
+    String[] fallback = {"explore", "iova-fallback-unchecked", "--schedules", "20", "--seed", "1", "--journal", "memory", "--keep", "0",
+        "--json"};
+    JsonNode f1 = exploreJson(fallback);
+    assertEquals(f1, exploreJson(concat(fallback, "--parallel", "2")));
+    assertEquals(20, f1.get("violationsByMonitor").get("DmaApiDebug").asLong());
+    assertEquals(2, f1.get("firstViolatingSchedule").size());
+    assertEquals(0, f1.get("firstViolatingSchedule").get("DmaApiDebug").asLong());
+    assertEquals(2, f1.get("firstViolatingSchedule").get("DeviceAccessAfterUnmap").asLong());
+    expectStats(f1.get("stats"), 0, 0, 0.0, 0, 0.0, 59, 0, 0, 0, -1, 0);
+
+    // ATS: every IOTLB invalidation is followed by a device-TLB (ATC) invalidation
+    JsonNode ats = exploreJson("explore", "ats-invalidation-order", "--schedules", "20", "--seed", "1", "--journal", "memory", "--json");
+    expectStats(ats.get("stats"), 160, 640, 4.0, 640, 4.0, 0, 0, 0, 0, -1, 0);
+
+    // The wrong DMA direction: the IOMMU faults the device's write, Translation (I11) stops every schedule
+    JsonNode wrong = exploreJson("explore", "wrong-direction", "--schedules", "20", "--seed", "1", "--journal", "memory", "--keep", "0",
+        "--json");
+    assertEquals(0, wrong.get("firstViolatingSchedule").get("Translation").asLong());
+    expectStats(wrong.get("stats"), 0, 0, 0.0, 0, 0.0, 0, 20, 0, 0, -1, 0);
+
+    Result text = dmasim("explore", "nvme-iova", "--iommu", "lazy", "--schedules", "20", "--requests", "4", "--seed", "1", "--journal",
+        "memory");
+    assertEquals(0, text.code(), text.err());
+    for (String row : new String[] {"IOTLB invalidations                20 (0.125 per request)", "exposures                          20",
+        "max exposure window                3625.128 us (schedule 0)", "p99 exposure window                3625.128 us (of 20 windows",
+        "fault-plan faults fired            0", "first violating schedule           none"}) {
+      assertTrue(text.out().contains(row), row + " in\n" + text.out());
+    }
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
   @Test
   void aReplayThatDivergesFromItsRecordExitsFour(@TempDir Path tmp) throws Exception {
     Result run = dmasim("run", "nvme-iova", "--seed", "9", "--requests", "3", "--data-dir", tmp.toString(), "--json");

@@ -12,9 +12,11 @@ import akka.serialization.SerializationExtension;
 import akka.serialization.Serializer;
 import akka.serialization.Serializers;
 import dmasim.actors.iommu.IommuSettings;
+import dmasim.actors.monitor.WindowHistogram;
 import dmasim.chaos.StrategySpec;
 import dmasim.protocol.IommuEvent;
 import dmasim.scenarios.Catalog;
+import dmasim.scenarios.ExploreTotals;
 import dmasim.scenarios.Explorer;
 import dmasim.scenarios.Journal;
 import dmasim.scenarios.RecordedStep;
@@ -88,7 +90,54 @@ class ExploreReplayTest {
     assertEquals(one.actorMessagePairs(), three.actorMessagePairs());
     assertEquals(one.conflictingPairs(), three.conflictingPairs());
     assertEquals(one.conflictingPairsBothOrders(), three.conflictingPairsBothOrders());
+    assertEquals(one.totals().asMap(), three.totals().asMap());
     assertTrue(one.conflictingPairsBothOrders() > 0, "random walk sees conflicting envelopes in both orders");
+  }
+
+  @Test
+  void theAggregatesAreThoseOfTheSchedulesRunOneByOne() {
+    Scenario s = Catalog.find("nvme-iova").orElseThrow();
+    RunOptions o = RunOptions.defaults(1).withRequests(4).withMode(IommuSettings.Mode.LAZY);
+    Explorer.Summary sum = explore(s, o, "random", 20, 2);
+    long steps = 0, requests = 0, iotlb = 0, atc = 0, injected = 0, faults = 0, exposures = 0, max = 0, maxAt = -1;
+    WindowHistogram windows = new WindowHistogram();
+    for (long i = 0; i < 20; i++) {
+      RunReport r = runner.run(s, o, "one-by-one-" + i, StrategySpec.parse("random"), Runner.scheduleSeed(o.seed(), i), sum.expectedSteps(),
+          null, false, null);
+      steps += r.outcome().steps();
+      requests += n(r, "requests");
+      iotlb += n(r, "iotlbInvalidations");
+      atc += n(r, "atcInvalidations");
+      injected += n(r, "faultsInjected");
+      faults += n(r, "dmaFaults");
+      exposures += n(r, "exposures");
+      assertEquals(n(r, "maxExposureWindowNs"), r.exposureWindows().max());
+      assertEquals(n(r, "exposures"), r.exposureWindows().count());
+      if (n(r, "exposures") > 0 && (maxAt < 0 || n(r, "maxExposureWindowNs") > max)) {
+        max = n(r, "maxExposureWindowNs");
+        maxAt = i;
+      }
+      windows.merge(r.exposureWindows());
+    }
+    ExploreTotals t = sum.totals();
+    assertEquals(steps, sum.totalSteps(), "the schedules run one by one are the explored ones");
+    assertEquals(20, t.schedules());
+    assertEquals(requests, t.requests());
+    assertEquals(iotlb, t.iotlbInvalidations());
+    assertEquals(atc, t.atcInvalidations());
+    assertEquals(injected, t.faultsInjected());
+    assertEquals(faults, t.dmaFaults());
+    assertEquals(exposures, t.exposures());
+    assertEquals(max, t.maxExposureWindowNs(), "the max over all schedules is the max of the per-schedule maxima");
+    assertEquals(maxAt, t.maxExposureWindowSchedule());
+    assertEquals(windows.percentile(99), t.p99ExposureWindowNs());
+    assertTrue(t.p99ExposureWindowNs() <= t.maxExposureWindowNs());
+    assertTrue(exposures > 0 && max > 0, "lazy nvme-iova exposes");
+    assertTrue(t.firstViolatingSchedule().isEmpty());
+  }
+
+  static long n(RunReport r, String key) {
+    return ((Number) r.stats().get(key)).longValue();
   }
 
   @Test
@@ -101,6 +150,10 @@ class ExploreReplayTest {
     assertEquals(1, a.schedulesRun(), "schedule 0 already violates");
     assertEquals(a.schedulesRun(), b.schedulesRun());
     assertEquals(a.totalSteps(), b.totalSteps());
+    assertEquals(1, a.totals().schedules(), "the run statistics count the same schedules");
+    assertEquals(a.totals().asMap(), b.totals().asMap());
+    assertEquals(a.totals().firstViolatingSchedule(), b.totals().firstViolatingSchedule());
+    assertEquals(0L, a.totals().firstViolatingSchedule().get("IovaApiUsage"));
   }
 
   @Test

@@ -27,6 +27,7 @@ public final class RunStats implements Monitor {
   private long fullFlushes;
   private long accesses;
   private long faults;
+  private long faultsInjected;
   private long lateAccesses;
   private long fallbacks;
   private long metadataBytes;
@@ -69,6 +70,7 @@ public final class RunStats implements Monitor {
     } else if (event instanceof DmaAccess a && !a.stray()) accesses++;
     else if (event instanceof IommuEvent.DmaFaulted f && !f.stray()) faults++;
     else if (event instanceof DeviceEvent.LateAccessScheduled) lateAccesses++;
+    else if (event instanceof IommuEvent.FaultDecided d && d.injected()) faultsInjected++;
   }
 
   public long requests() {
@@ -77,6 +79,11 @@ public final class RunStats implements Monitor {
 
   public long iotlbInvalidations() {
     return iotlbInvalidations;
+  }
+
+  /** Every exposure's window in virtual ns, bucketed (see {@link WindowHistogram}). */
+  public WindowHistogram exposureWindows() {
+    return translation.exposureWindows();
   }
 
   /** The figures in a fixed order (for text and JSON output). */
@@ -97,6 +104,7 @@ public final class RunStats implements Monitor {
     m.put("flushQueueFullFlushes", fullFlushes);
     m.put("dmaAccesses", accesses);
     m.put("dmaFaults", faults);
+    m.put("faultsInjected", faultsInjected);
     m.put("lateAccesses", lateAccesses);
     m.put("exposures", translation.exposures());
     m.put("maxExposureWindowNs", translation.maxExposureWindow());

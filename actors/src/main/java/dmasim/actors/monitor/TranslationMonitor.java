@@ -27,6 +27,7 @@ public final class TranslationMonitor extends AbstractMonitor {
   private final LongLongMap unmapInProgress = new LongLongMap(256);
   private long exposures;
   private long maxWindow;
+  private final WindowHistogram windows = new WindowHistogram();
   private long strayBlocked;
   private long strayOnLiveMapping;
   private long accessesDuringUnmap;
@@ -45,6 +46,11 @@ public final class TranslationMonitor extends AbstractMonitor {
 
   public long maxExposureWindow() {
     return maxWindow;
+  }
+
+  /** Every exposure's window (virtual ns from the deferred unmap's return to the access), bucketed. */
+  public WindowHistogram exposureWindows() {
+    return windows;
   }
 
   public long strayBlocked() {
@@ -163,7 +169,9 @@ public final class TranslationMonitor extends AbstractMonitor {
     }
     if (entry < 0 && lazyUnmappedAt.containsKey(pfn)) {
       exposures++;
-      maxWindow = Math.max(maxWindow, at.time() - lazyUnmappedAt.get(pfn, at.time()));
+      long window = at.time() - lazyUnmappedAt.get(pfn, at.time());
+      maxWindow = Math.max(maxWindow, window);
+      windows.record(window);
       return;
     }
     if (entry < 0 && unmapInProgress.containsKey(pfn)) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dmasim.chaos.StrategySpec;
 import dmasim.protocol.EnvelopeId;
 import dmasim.scenarios.Catalog;
+import dmasim.scenarios.ExploreTotals;
 import dmasim.scenarios.Explorer;
 import dmasim.scenarios.RecordedStep;
 import dmasim.scenarios.RunOptions;
@@ -113,6 +114,19 @@ final class ExploreCommand implements Callable<Integer> {
     Output.row(out, "violations by monitor", s.violationsByMonitor().isEmpty() ? "none" : s.violationsByMonitor().toString());
     Output.row(out, "coverage: actor/message pairs", Integer.toString(s.actorMessagePairs()));
     Output.row(out, "coverage: conflicting pairs", s.conflictingPairs() + " seen, " + s.conflictingPairsBothOrders() + " in both orders");
+    ExploreTotals t = s.totals();
+    Output.row(out, "requests (all schedules)", Long.toString(t.requests()));
+    Output.row(out, "IOTLB invalidations", String.format(Locale.ROOT, "%d (%.3f per request)", t.iotlbInvalidations(),
+        t.iotlbInvalidationsPerRequest()));
+    Output.row(out, "ATC invalidations", String.format(Locale.ROOT, "%d (%.3f per request)", t.atcInvalidations(), t.atcInvalidationsPerRequest()));
+    Output.row(out, "fault-plan faults fired", Long.toString(t.faultsInjected()));
+    Output.row(out, "DMA faults", Long.toString(t.dmaFaults()));
+    Output.row(out, "exposures", Long.toString(t.exposures()));
+    Output.row(out, "max exposure window", t.exposures() == 0 ? "none"
+        : Output.time(t.maxExposureWindowNs()) + " (schedule " + t.maxExposureWindowSchedule() + ")");
+    Output.row(out, "p99 exposure window", t.exposures() == 0 ? "none"
+        : Output.time(t.p99ExposureWindowNs()) + " (of " + t.exposures() + " windows; bucketed, at most 1/64 high)");
+    Output.row(out, "first violating schedule", t.firstViolatingSchedule().isEmpty() ? "none" : t.firstViolatingSchedule().toString());
     if (p.spec().kind().equals("pct")) {
       int d = p.spec().parameter();
       Output.row(out, "PCT bound per schedule", String.format(Locale.ROOT, "1/(n k^(d-1)) = 1/(%d x %d^%d) = %.3g", s.actors(), s.expectedSteps(),
@@ -146,6 +160,8 @@ final class ExploreCommand implements Callable<Integer> {
     m.put("actorMessagePairs", s.actorMessagePairs());
     m.put("conflictingPairs", s.conflictingPairs());
     m.put("conflictingPairsBothOrders", s.conflictingPairsBothOrders());
+    m.put("firstViolatingSchedule", s.totals().firstViolatingSchedule());
+    m.put("stats", s.totals().asMap());
     m.put("expectedSteps", s.expectedSteps());
     if (s.plan().spec().kind().equals("pct")) {
       m.put("pctBound", s.pctBound());
