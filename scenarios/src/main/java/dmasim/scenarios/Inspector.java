@@ -85,7 +85,8 @@ public final class Inspector {
 
   private static List<String> describe(CpuState c) {
     List<String> out = new ArrayList<>();
-    out.add(c.ended() ? "program ended" : "pc " + c.pc() + (c.waiting() == null ? "" : ", waiting for " + c.waiting()));
+    out.add(c.ended() ? "program ended" : "pc " + c.pc() + (c.origin() == null ? "" : " (" + c.origin() + ")")
+        + (c.waiting() == null ? "" : ", waiting for " + c.waiting()));
     out.add("requests completed " + c.requests());
     CpuState.IovaState st = c.state("state");
     if (st.size() != 0 || st.addr() != 0) {

@@ -30,9 +30,10 @@ public final class Replayer {
     List<EnvelopeId> schedule = recorded.stream().map(RecordedStep::envelope).toList();
     Divergence[] first = {null};
     boolean stopAtEnd = !record.verdict().equals("clean");
+    List<dmasim.actors.cpu.Program> programs = scenario.build().apply(record.options()).programs();
     StepObserver compare = (step, env, events) -> {
       RecordedStep r = step <= recorded.size() ? recorded.get((int) step - 1) : null;
-      if (stepLog != null) stepLog.accept(describe(step, env, events));
+      if (stepLog != null) stepLog.accept(describe(step, env, events, programs));
       Divergence d = diverges(step, r, env, events);
       if (d != null) {
         first[0] = d;
@@ -67,10 +68,14 @@ public final class Replayer {
     return null;
   }
 
-  static String describe(long step, Envelope env, List<? extends Event> events) {
+  static String describe(long step, Envelope env, List<? extends Event> events, List<dmasim.actors.cpu.Program> programs) {
     StringBuilder b = new StringBuilder();
     b.append("step ").append(step).append(" @").append(env.deliveredAt()).append("ns ").append(env.receiver()).append(" <- ").append(env.id())
         .append(' ').append(env.message().getClass().getSimpleName());
+    int cpu = env.receiver().startsWith("cpu") ? dmasim.actors.model.Names.cpuIndex(env.receiver()) : -1;
+    int pc = cpu < 0 || cpu >= programs.size() ? -1 : dmasim.actors.monitor.MonitorSuite.lastPc(events);
+    String origin = pc < 0 ? null : programs.get(cpu).origin(pc);
+    if (origin != null) b.append(" (").append(origin).append(')');
     for (Event e : events) b.append("\n    ").append(e);
     return b.toString();
   }

@@ -245,6 +245,20 @@ class CliTest {
   }
 
   @Test
+  void replayStepThroughAndInspectNameTheFileLinesOfCpuSteps(@TempDir Path tmp) throws Exception {
+    Result run = dmasim("run", "iova-stale-state-fallback", "--data-dir", tmp.toString(), "--json");
+    assertEquals(1, run.code(), run.err());
+    String id = new ObjectMapper().readTree(run.out()).get("runId").asText();
+    Result replay = dmasim("replay", id, "--step-through", "--data-dir", tmp.toString());
+    assertEquals(1, replay.code(), replay.err());
+    assertTrue(replay.out().contains("step 3 @0ns cpu0 <- mem#1 PagesAllocated (iova-stale-state-fallback.conf:15 programs.all[4])\n"),
+        replay.out());
+    Result inspect = dmasim("inspect", id, "--step", "20", "--actor", "cpu0", "--data-dir", tmp.toString());
+    assertEquals(0, inspect.code(), inspect.err());
+    assertTrue(inspect.out().contains("    pc 14 (iova-stale-state-fallback.conf:22 programs.all[11]), waiting for destroy\n"), inspect.out());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

@@ -99,6 +99,11 @@ public final class CpuState {
     return pc;
   }
 
+  /** The scenario-file line of the instruction at the program counter ("drv.conf:14 programs.all[4]"), or null. */
+  public String origin() {
+    return program.origin(pc);
+  }
+
   public String waiting() {
     return waiting;
   }

@@ -155,6 +155,12 @@ public final class MonitorSuite {
   /** The file line of the instruction a CPU queue ran in this step: the last one its events name. */
   private String where(String actor, List<? extends Event> events) {
     if (!actor.startsWith("cpu")) return null;
+    int pc = lastPc(events);
+    return pc < 0 ? null : locator.locate(actor, pc);
+  }
+
+  /** The last instruction a CPU queue's events of one step name (the call it issued, the descriptor it submitted, ...), or -1. */
+  public static int lastPc(List<? extends Event> events) {
     int pc = -1;
     for (Event e : events) {
       if (e instanceof dmasim.protocol.CpuEvent.CallIssued c) pc = c.pc();
@@ -164,7 +170,7 @@ public final class MonitorSuite {
       else if (e instanceof dmasim.protocol.CpuEvent.DriverUnbound u) pc = u.nextPc() - 1;
       else if (e instanceof dmasim.protocol.CpuEvent.StateReset r) pc = r.nextPc() - 1;
     }
-    return pc < 0 ? null : locator.locate(actor, pc);
+    return pc;
   }
 
   /** The run ended (nothing left in flight, or stopped): judge the hot monitors. */
