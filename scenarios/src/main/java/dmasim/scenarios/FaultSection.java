@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigObject;
 import dmasim.actors.iommu.FaultPlan;
 import dmasim.protocol.Errno;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +14,13 @@ import java.util.TreeSet;
 
 /** The {@code faults} list: what the IOMMU glue fails, and when. */
 final class FaultSection {
+  /** The errnos a rule may fail with, by name, in FaultPlan's order. */
+  private static final Map<String, Errno.Name> ERRNOS = new LinkedHashMap<>();
+
+  static {
+    for (Errno.Name n : FaultPlan.ERRNOS) ERRNOS.put(n.name(), n);
+  }
+
   private FaultSection() {}
 
   static FaultPlan read(HoconReader r) {
@@ -38,9 +46,8 @@ final class FaultSection {
     double p = probability(r, o, key);
     int set = (nth > 0 ? 1 : 0) + (every > 0 ? 1 : 0) + (p > 0 ? 1 : 0);
     if (set != 1) throw r.error(o, key, "needs exactly one of nth, every, probability");
-    int errno = sub.choice("errno", "ENOMEM", Map.of("ENOMEM", Errno.ENOMEM, "EIO", Errno.EIO, "EINVAL", Errno.EINVAL, "EREMOTEIO",
-        Errno.EREMOTEIO));
-    return new FaultPlan.Rule(op, nth, every, p, errno);
+    Errno.Name errno = sub.choice("errno", Errno.Name.ENOMEM.name(), ERRNOS);
+    return new FaultPlan.Rule(op, nth, every, p, errno.code());
   }
 
   /** The rule's probability in (0, 1], or 0 when it has none. */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** Typed arguments of a step (counts, durations, flags, directions, errnos, segments), each mistake naming the step's file, line and key. */
 final class StepArgs {
@@ -61,19 +62,14 @@ final class StepArgs {
     return n * unit;
   }
 
+  /** errno=NAME: any failure code of {@link Errno.Name}. */
   int errno(ParsedStep s) {
     String v = s.args().get("errno");
-    return switch (v) {
-      case "ENOMEM" -> Errno.ENOMEM;
-      case "EIO" -> Errno.EIO;
-      case "EINVAL" -> Errno.EINVAL;
-      case "EEXIST" -> Errno.EEXIST;
-      case "EPERM" -> Errno.EPERM;
-      case "EOPNOTSUPP" -> Errno.EOPNOTSUPP;
-      case "EREMOTEIO" -> Errno.EREMOTEIO;
-      case "ETIMEDOUT" -> Errno.ETIMEDOUT;
-      default -> throw error(s, "errno must be one of ENOMEM, EIO, EINVAL, EEXIST, EPERM, EOPNOTSUPP, EREMOTEIO, ETIMEDOUT, got '" + v + "'");
-    };
+    Errno.Name n = Errno.Name.parse(v);
+    if (n == null || n == Errno.Name.OK) {
+      throw error(s, "errno must be one of " + Errno.Name.failures().stream().map(Errno.Name::name).collect(Collectors.joining(", ")) + ", got '" + v + "'");
+    }
+    return n.code();
   }
 
   /** seg=N or seg=all (every page of the buffer; {@code bufferPages} MAX_VALUE: $segments). */
