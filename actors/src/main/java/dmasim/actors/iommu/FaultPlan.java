@@ -1,5 +1,6 @@
 package dmasim.actors.iommu;
 
+import dmasim.protocol.Errno;
 import java.util.List;
 import java.util.Set;
 
@@ -14,6 +15,9 @@ public record FaultPlan(List<Rule> rules) {
   /** Operations a rule can fail. */
   public static final Set<String> OPERATIONS = Set.of("try_alloc", "link", "sync", "map_phys", "map_sg");
 
+  /** Errors a rule can fail with. */
+  public static final List<Errno.Name> ERRNOS = List.of(Errno.Name.ENOMEM, Errno.Name.EIO, Errno.Name.EINVAL, Errno.Name.EREMOTEIO);
+
   /** One rule. Exactly one of nth, every, probability is set (the others 0). */
   public record Rule(String op, long nth, long every, double probability, int errno) {
     public Rule {
@@ -22,6 +26,7 @@ public record FaultPlan(List<Rule> rules) {
       if (set != 1) throw new IllegalArgumentException("a fault rule needs exactly one of nth, every, probability");
       if (probability < 0 || probability > 1) throw new IllegalArgumentException("probability must be between 0 and 1");
       if (nth < 0 || every < 0) throw new IllegalArgumentException("nth and every must be positive");
+      if (!ERRNOS.contains(Errno.Name.of(errno))) throw new IllegalArgumentException("a fault fails with one of " + ERRNOS + ", not " + Errno.name(errno));
     }
 
     /** Does call number {@code call} (1-based) fail, given a uniform draw in [0, 1)? */
