@@ -11,6 +11,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.ArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -239,9 +241,17 @@ class CliTest {
     JsonNode v = new ObjectMapper().readTree(r.out()).get("violations").get(0);
     assertEquals("IovaApiUsage I15 @28 at iova-stale-state-fallback.conf:18 programs.all[7]",
         v.get("monitor").asText() + " " + v.get("invariant").asText() + " @" + v.get("step").asLong() + " at " + v.get("where").asText());
-    assertEquals("step 28 @4000ns cpu0#11 -> iommu0 Link", v.get("chain").get(v.get("chain").size() - 1).asText());
-    assertEquals("step 27 @4000ns mem#3 -> cpu0 PagesAllocated (iova-stale-state-fallback.conf:18 programs.all[7])",
-        v.get("chain").get(v.get("chain").size() - 2).asText());
+    assertEquals("step 28 @4000ns cpu0#11 -> iommu0 Link (iova-stale-state-fallback.conf:18 programs.all[7])",
+        v.get("chain").get(v.get("chain").size() - 1).asText());
+    assertEquals("step 27 @4000ns mem#3 -> cpu0 PagesAllocated", v.get("chain").get(v.get("chain").size() - 2).asText());
+    // The explanation follows cpu0/s back to the try-alloc and the destroy that made it stale, with their lines.
+    assertEquals("[\"cpu0/s\"]", v.get("about").toString());
+    List<String> causes = new ArrayList<>();
+    v.get("causes").forEach(c -> causes.add(c.asText()));
+    assertTrue(causes.contains("step 4 @0ns cpu0#2 -> iommu0 TryAlloc (iova-stale-state-fallback.conf:15 programs.all[4])"), causes.toString());
+    assertTrue(causes.contains("step 20 @1000ns cpu0#7 -> iommu0 Destroy (iova-stale-state-fallback.conf:22 programs.all[11])"),
+        causes.toString());
+    assertEquals("step 28 @4000ns cpu0#11 -> iommu0 Link (iova-stale-state-fallback.conf:18 programs.all[7])", causes.get(causes.size() - 1));
   }
 
   @Test

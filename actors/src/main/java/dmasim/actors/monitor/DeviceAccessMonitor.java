@@ -168,6 +168,6 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   }
 
   private static String tag(long tag) {
-    return "cpu" + (tag >>> 32) + "#" + (tag & 0xffffffffL);
+    return "cpu" + (tag >>> 32) + "/tag" + (tag & 0xffffffffL);
   }
 }

@@ -25,7 +25,20 @@ public final class MonitorSuite {
   /** At most this many violations are kept (a journal checked offline can break an invariant at every step); the rest are counted. */
   static final int MAX_KEPT = 1000;
 
-  private record Node(EnvelopeId cause, long step, long time, String receiver, String type, String where) {}
+  /**
+   * One delivered envelope: its cause, step, time, receiver and type; {@code where} is the file line
+   * of the instruction that sent it when a CPU queue did; {@code pcs} what a CPU queue's step sent
+   * from where (null for other actors).
+   */
+  private record Node(EnvelopeId cause, long step, long time, String receiver, String type, String where, Pcs pcs) {}
+
+  /** The instructions a CPU queue's step sent envelopes from: its call, and each descriptor it submitted (by tag). */
+  private record Pcs(int call, Map<Long, Integer> submits) {
+    int of(dmasim.protocol.Message m) {
+      if (m instanceof dmasim.protocol.DeviceCommand.Submit s) return submits.getOrDefault(s.tag(), -1);
+      return call;
+    }
+  }
 
   /** Maps a CPU queue's instruction to the scenario-file line it was compiled from ("drv.conf:14 programs.all[4]"), or null. */
   public interface Locator {
@@ -46,7 +59,6 @@ public final class MonitorSuite {
   private Event currentEvent;
   /** For each driver object ("cpu0/s"), the envelopes of the latest steps whose events touched it. */
   private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.HashMap<>();
-  private String currentWhere;
   private long dropped;
   private Locator locator = (cpu, pc) -> null;
 
@@ -87,9 +99,8 @@ public final class MonitorSuite {
   /** Feeds one step; returns true when it produced a violation. */
   public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
     current = envelope;
-    currentWhere = where(envelope.receiver(), events);
     seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
-        envelope.message().getClass().getSimpleName(), currentWhere));
+        envelope.message().getClass().getSimpleName(), sentFrom(envelope), pcs(envelope.receiver(), events)));
     long before = violations.size() + dropped;
     StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
     for (Event e : events) {
@@ -152,23 +163,45 @@ public final class MonitorSuite {
     return "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type() + (n.where() == null ? "" : " (" + n.where() + ")");
   }
 
-  /** The file line of the instruction a CPU queue ran in this step: the last one its events name. */
-  private String where(String actor, List<? extends Event> events) {
+  /** The file line of the instruction that sent {@code e}, when a CPU queue sent it. */
+  private String sentFrom(Envelope e) {
+    if (e.cause() == null || !e.sender().startsWith("cpu")) return null;
+    Node cause = seen.get(e.cause());
+    int pc = cause == null || cause.pcs() == null ? -1 : cause.pcs().of(e.message());
+    return pc < 0 ? null : locator.locate(e.sender(), pc);
+  }
+
+  private static Pcs pcs(String actor, List<? extends Event> events) {
     if (!actor.startsWith("cpu")) return null;
-    int pc = lastPc(events);
-    return pc < 0 ? null : locator.locate(actor, pc);
+    int call = -1;
+    Map<Long, Integer> submits = Map.of();
+    for (Event e : events) {
+      if (e instanceof dmasim.protocol.CpuEvent.CallIssued c) call = c.pc();
+      else if (e instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) {
+        if (submits.isEmpty()) submits = new java.util.HashMap<>();
+        submits.put(s.tag(), s.pc());
+      }
+    }
+    return new Pcs(call, submits);
+  }
+
+  /** The instruction a CPU queue's event stands for, or -1 (not a CPU event, or one without a pc). */
+  private static int pcOf(Event e) {
+    if (e instanceof dmasim.protocol.CpuEvent.CallIssued c) return c.pc();
+    if (e instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) return s.pc();
+    if (e instanceof dmasim.protocol.CpuEvent.BufferTouched t) return t.nextPc() - 1;
+    if (e instanceof dmasim.protocol.CpuEvent.MappingChecked m) return m.nextPc() - 1;
+    if (e instanceof dmasim.protocol.CpuEvent.DriverUnbound u) return u.nextPc() - 1;
+    if (e instanceof dmasim.protocol.CpuEvent.StateReset r) return r.nextPc() - 1;
+    return -1;
   }
 
   /** The last instruction a CPU queue's events of one step name (the call it issued, the descriptor it submitted, ...), or -1. */
   public static int lastPc(List<? extends Event> events) {
     int pc = -1;
     for (Event e : events) {
-      if (e instanceof dmasim.protocol.CpuEvent.CallIssued c) pc = c.pc();
-      else if (e instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) pc = s.pc();
-      else if (e instanceof dmasim.protocol.CpuEvent.BufferTouched t) pc = t.nextPc() - 1;
-      else if (e instanceof dmasim.protocol.CpuEvent.MappingChecked m) pc = m.nextPc() - 1;
-      else if (e instanceof dmasim.protocol.CpuEvent.DriverUnbound u) pc = u.nextPc() - 1;
-      else if (e instanceof dmasim.protocol.CpuEvent.StateReset r) pc = r.nextPc() - 1;
+      int p = pcOf(e);
+      if (p >= 0) pc = p;
     }
     return pc;
   }
@@ -188,7 +221,10 @@ public final class MonitorSuite {
     }
     List<String> chain = new ArrayList<>();
     List<String> actors = new ArrayList<>();
-    String where = null;
+    // Where in the file: the instruction of the violating CPU event itself, else the latest instruction
+    // on the causal chain that sent an envelope.
+    int ownPc = currentEvent == null || current == null || !current.receiver().startsWith("cpu") ? -1 : pcOf(currentEvent);
+    String where = ownPc < 0 ? null : locator.locate(current.receiver(), ownPc);
     if (current != null) {
       actors.add(current.receiver());
       if (!actors.contains(current.sender())) actors.add(current.sender());
@@ -201,9 +237,11 @@ public final class MonitorSuite {
         id = n.cause();
       }
     }
-    List<String> about = new ArrayList<>(extra);
+    java.util.LinkedHashSet<String> objects = new java.util.LinkedHashSet<>();
     String own = current == null || currentEvent == null ? null : objectOf(current.receiver(), currentEvent);
-    if (own != null && !about.contains(own)) about.add(0, own);
+    if (own != null) objects.add(own);
+    for (String o : extra) if (o != null) objects.add(o);
+    List<String> about = new ArrayList<>(objects);
     violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where, about, causes(about)));
   }
 }

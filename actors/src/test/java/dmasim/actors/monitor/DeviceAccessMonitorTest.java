@@ -36,7 +36,7 @@ class DeviceAccessMonitorTest {
     Probe p = linkedAndSubmitted().on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 16384, 8, 4)).on("iommu0", fault(9, false))
         .on("iommu0", fault(10, false)).end();
     assertEquals(List.of("DeviceAccessAfterUnmap I19 @5"), p.verdict());
-    assertEquals("dev0 faulted (not present) on DMA address 0x9000 for descriptor cpu0#1 that cpu0 submitted at step 2, after cpu0/s unmapped it"
+    assertEquals("dev0 faulted (not present) on DMA address 0x9000 for descriptor cpu0/tag1 that cpu0 submitted at step 2, after cpu0/s unmapped it"
         + " with destroy at step 4 while the descriptor was still in flight: quiesce or reset the device (and wait for it) before unmapping",
         p.message(0));
   }
@@ -63,7 +63,7 @@ class DeviceAccessMonitorTest {
     Probe p = new Probe(new DeviceAccessMonitor()).on("iommu0", link("cpu0/h.0", 8, 0, 4096, 8, 100, 1))
         .on("iommu0", cleared("cpu0/h.0", "unmap_phys", 8, 0, 4096, 8, 1)).on("cpu0", submit(8, 4096)).on("iommu0", fault(8, false)).end();
     assertEquals(List.of("DeviceAccessAfterUnmap I20 @3"), p.verdict());
-    assertEquals("cpu0 handed dev0 descriptor cpu0#1 over DMA address 0x8000 that is not mapped: cpu0/h.0 unmapped it with unmap_phys at step 2"
+    assertEquals("cpu0 handed dev0 descriptor cpu0/tag1 over DMA address 0x8000 that is not mapped: cpu0/h.0 unmapped it with unmap_phys at step 2"
         + " - the device will DMA to whatever that address translates to", p.message(0));
   }
 
@@ -71,7 +71,7 @@ class DeviceAccessMonitorTest {
   void aDescriptorOverNeverMappedAddressesSaysSo() {
     Probe p = new Probe(new DeviceAccessMonitor()).on("cpu0", submit(8, 8192));
     assertEquals(List.of("DeviceAccessAfterUnmap I20 @1"), p.verdict());
-    assertEquals("cpu0 handed dev0 descriptor cpu0#1 over DMA address 0x8000 (and 1 more page(s)) that is not mapped (never mapped)"
+    assertEquals("cpu0 handed dev0 descriptor cpu0/tag1 over DMA address 0x8000 (and 1 more page(s)) that is not mapped (never mapped)"
         + " - the device will DMA to whatever that address translates to", p.message(0));
   }
 
@@ -81,7 +81,7 @@ class DeviceAccessMonitorTest {
         .on("iommu0", cleared("cpu0/s", "destroy", 8, 0, 4096, 8, 1)).on("iommu0", link("cpu0/s2", 8, 0, 4096, 8, 200, 1))
         .on("cpu0", submit(8, 4096)).on("iommu0", access(8, 200, false, "walk", false)).end();
     assertEquals(List.of("DeviceAccessAfterUnmap I20 @4"), p.verdict());
-    assertEquals("cpu0 handed dev0 descriptor cpu0#1 built from state:s over DMA address 0x8000, which now maps cpu0/s2's buffer (phys pfn 200):"
+    assertEquals("cpu0 handed dev0 descriptor cpu0/tag1 built from state:s over DMA address 0x8000, which now maps cpu0/s2's buffer (phys pfn 200):"
         + " cpu0/s unmapped it with destroy at step 2 and the address was reused - the device will DMA into another buffer, and nothing faults",
         p.message(0));
   }
@@ -102,7 +102,7 @@ class DeviceAccessMonitorTest {
             new DmaSegment(Iova.MAPPING_ERROR, 4096)), false, "handles:h"))
         .on("dev0", new DeviceEvent.DescriptorCompleted(TAG, 0)).end();
     assertEquals(List.of("DeviceAccessAfterUnmap I20 @2"), p.verdict());
-    assertEquals("cpu0 handed dev0 descriptor cpu0#1 built from handles:h with DMA_MAPPING_ERROR in it: a mapping failed and the driver did"
+    assertEquals("cpu0 handed dev0 descriptor cpu0/tag1 built from handles:h with DMA_MAPPING_ERROR in it: a mapping failed and the driver did"
         + " not check dma_mapping_error before using the handle", p.message(0));
   }
 }
