@@ -88,10 +88,7 @@ public final class Inspector {
     out.add(c.ended() ? "program ended" : "pc " + c.pc() + (c.origin() == null ? "" : " (" + c.origin() + ")")
         + (c.waiting() == null ? "" : ", waiting for " + c.waiting()));
     out.add("requests completed " + c.requests());
-    CpuState.IovaState st = c.state("state");
-    if (st.size() != 0 || st.addr() != 0) {
-      out.add(String.format(Locale.ROOT, "dma_iova_state 'state': addr 0x%x size %d linked %d", st.addr(), st.size(), st.linked()));
-    }
+    out.addAll(c.objects());
     return out;
   }
 }

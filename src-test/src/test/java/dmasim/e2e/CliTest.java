@@ -269,6 +269,22 @@ class CliTest {
   }
 
   @Test
+  void catalogChecksTheGivenFilesAgainstTheirOwnExpectation(@TempDir Path tmp) throws Exception {
+    Path wrong = Files.writeString(tmp.resolve("wrong.conf"), Files.readString(Path.of("..", "scenarios", "src", "main", "resources", "catalog",
+        "rx-recycle-wrong-direction.conf")).replace("name = rx-recycle-wrong-direction", "name = my-rx").replace(
+        "expect { verdict = violation, monitor = DmaApiDebug, strategy = random, schedules = 10 }", "expect { verdict = clean, schedules = 5 }"));
+    Result r = dmasim("catalog", "rx-recycle", wrong.toString(), "--json");
+    assertEquals(1, r.code(), r.out() + r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals(1, j.get("mismatches").asInt());
+    assertEquals("rx-recycle clean clean true; my-rx clean DmaApiDebug false", j.get("scenarios").get(0).get("scenario").asText() + " "
+        + j.get("scenarios").get(0).get("expected").asText() + " " + j.get("scenarios").get(0).get("got").asText() + " "
+        + j.get("scenarios").get(0).get("ok").asBoolean() + "; " + j.get("scenarios").get(1).get("scenario").asText() + " "
+        + j.get("scenarios").get(1).get("expected").asText() + " " + j.get("scenarios").get(1).get("got").asText() + " "
+        + j.get("scenarios").get(1).get("ok").asBoolean());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

@@ -99,6 +99,27 @@ public final class CpuState {
     return pc;
   }
 
+  /** One line per object the queue holds: dma_iova_states, handle groups (mapped and stale), sg tables, buffers. */
+  public List<String> objects() {
+    List<String> out = new ArrayList<>();
+    states.forEach((n, st) -> out.add(String.format(java.util.Locale.ROOT, "dma_iova_state '%s': addr 0x%x size %d linked %d%s", n, st.addr(),
+        st.size(), st.linked(), st.size() == 0 ? " (dma_use_iova false)" : "")));
+    java.util.TreeSet<String> groups = new java.util.TreeSet<>(handles.keySet());
+    groups.addAll(staleHandles.keySet());
+    for (String g : groups) {
+      StringBuilder b = new StringBuilder("handles '" + g + "':");
+      TreeMap<Integer, Long> all = new TreeMap<>(staleHandles.getOrDefault(g, new TreeMap<>()));
+      all.putAll(handles.getOrDefault(g, new TreeMap<>()));
+      all.forEach((seg, a) -> b.append(' ').append(seg).append('=').append(a == -1L ? "DMA_MAPPING_ERROR" : "0x" + Long.toHexString(a))
+          .append(handles.getOrDefault(g, new TreeMap<>()).containsKey(seg) ? "" : " (unmapped)"));
+      out.add(b.toString());
+    }
+    sgs.forEach((n, t) -> out.add("sg table '" + n + "': nents " + t.nents() + ", " + t.mapped().size() + " dma segment(s)"
+        + (t.live() ? "" : " (unmapped)")));
+    buffers.forEach((n, pfns) -> out.add("buffer '" + n + "': " + pfns.size() + " page(s) from phys pfn " + (pfns.isEmpty() ? "-" : pfns.get(0))));
+    return out;
+  }
+
   /** The scenario-file line of the instruction at the program counter ("drv.conf:14 programs.all[4]"), or null. */
   public String origin() {
     return program.origin(pc);

@@ -19,14 +19,19 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** dmasim catalog: every scenario against its expectation. */
-@Command(name = "catalog", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim catalog --json"},
-    description = "Run every catalogue scenario against its expectation and tabulate the results.")
+@Command(name = "catalog", mixinStandardHelpOptions = true, footer = {"", "Example:", "  dmasim catalog --json",
+    "  dmasim catalog mydriver.conf mydriver-fixed.conf"},
+    description = "Run every catalogue scenario (or the given scenario files) against its expectation and tabulate the results.")
 @WallClockAllowed
 final class CatalogCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--json", description = "print one JSON object instead of the table")
   boolean json;
+
+  @picocli.CommandLine.Parameters(paramLabel = "FILE", arity = "0..*",
+      description = "scenario files (or names) to check against their own expect block instead of the whole catalogue")
+  List<String> files = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
@@ -38,7 +43,10 @@ final class CatalogCommand implements Callable<Integer> {
       if (!json) {
         out.printf(Locale.ROOT, "%-34s %-6s %-20s %-20s %10s %8s%n", "scenario", "variant", "expected", "got", "to first", "time");
       }
-      for (Scenario s : Catalog.all()) {
+      List<Scenario> scenarios = new ArrayList<>();
+      if (files.isEmpty()) scenarios.addAll(Catalog.all());
+      else for (String f : files) scenarios.add(Catalog.resolve(f));
+      for (Scenario s : scenarios) {
         long start = System.nanoTime();
         CatalogCheck.Row r = CatalogCheck.check(explorer, s);
         long ms = (System.nanoTime() - start) / 1_000_000;
