@@ -50,11 +50,25 @@ public final class ScenarioFile {
     return parse(path.toString(), text);
   }
 
-  /** Parses scenario text; {@code file} names it in errors. */
+  /**
+   * Parses scenario text; {@code file} names it in errors. A scenario file is data: it cannot
+   * include other files, URLs or classpath resources, and substitutions resolve only against the
+   * file itself, never the environment (a token in an environment variable must not end up in run
+   * ids and journals).
+   */
   public static Scenario parse(String file, String text) {
     Config c;
     try (Reader r = new StringReader(text)) {
-      c = ConfigFactory.parseReader(r, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(file)).resolve();
+      ConfigParseOptions options = ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(file)
+          .setIncluder(NoIncludes.INSTANCE).setAllowMissing(false);
+      c = ConfigFactory.parseReader(r, options).resolve(com.typesafe.config.ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+    } catch (NoIncludes.Refused e) {
+      throw new UserError(file + ":" + lineOf(text, "include") + ": include: scenario files are data and cannot include " + e.getMessage()
+          + " (copy what you need into the file)");
+    } catch (ConfigException.UnresolvedSubstitution e) {
+      int line = e.origin() == null ? 0 : e.origin().lineNumber();
+      String ref = e.getMessage().replaceFirst("(?s)^.*?(\\$\\{[^}]*\\}).*$", "$1");
+      throw new UserError(file + ":" + line + ": " + ref + ": substitutions resolve only against keys of this file, never the environment");
     } catch (ConfigException e) {
       int line = e.origin() == null ? 0 : e.origin().lineNumber();
       String msg = e.getMessage().replaceFirst("^.*?: \\d+: ", "");
@@ -63,6 +77,51 @@ public final class ScenarioFile {
       throw new UserError("cannot read scenario " + file + ": " + e.getMessage());
     }
     return new ScenarioFile(file, c).build();
+  }
+
+  /** The first line of {@code text} that contains {@code word} (1-based), or 0. */
+  private static int lineOf(String text, String word) {
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) if (lines[i].contains(word)) return i + 1;
+    return 0;
+  }
+
+  /** Refuses every include: file, URL, classpath, and the heuristic `include "name"`. */
+  private static final class NoIncludes implements com.typesafe.config.ConfigIncluder, com.typesafe.config.ConfigIncluderFile,
+      com.typesafe.config.ConfigIncluderURL, com.typesafe.config.ConfigIncluderClasspath {
+    static final NoIncludes INSTANCE = new NoIncludes();
+
+    /** An include was refused; the message says what it named. */
+    static final class Refused extends RuntimeException {
+      Refused(String what) {
+        super(what, null, false, false);
+      }
+    }
+
+    @Override
+    public com.typesafe.config.ConfigIncluder withFallback(com.typesafe.config.ConfigIncluder fallback) {
+      return this;
+    }
+
+    @Override
+    public com.typesafe.config.ConfigObject include(com.typesafe.config.ConfigIncludeContext context, String what) {
+      throw new Refused("\"" + what + "\"");
+    }
+
+    @Override
+    public com.typesafe.config.ConfigObject includeFile(com.typesafe.config.ConfigIncludeContext context, java.io.File what) {
+      throw new Refused("file(\"" + what + "\")");
+    }
+
+    @Override
+    public com.typesafe.config.ConfigObject includeURL(com.typesafe.config.ConfigIncludeContext context, java.net.URL what) {
+      throw new Refused("url(\"" + what + "\")");
+    }
+
+    @Override
+    public com.typesafe.config.ConfigObject includeResources(com.typesafe.config.ConfigIncludeContext context, String what) {
+      throw new Refused("classpath(\"" + what + "\")");
+    }
   }
 
   /** Every step name the language has (the documentation test checks each is documented). */

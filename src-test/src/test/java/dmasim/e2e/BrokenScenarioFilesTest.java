@@ -50,6 +50,11 @@ class BrokenScenarioFilesTest {
   static List<Case> cases() {
     List<Case> c = new ArrayList<>();
     c.add(new Case("unknown top-level key", "cpus = 2", "cpus = 2\ncolour = blue", "colour", "colour"));
+    // Scenario files are data: no includes of any kind, no environment substitution.
+    c.add(new Case("include of a local file", "cpus = 2", "include file(\"/etc/hostname\")\ncpus = 2", "include", "include"));
+    c.add(new Case("include of a URL", "cpus = 2", "include url(\"http://127.0.0.1:9/x.conf\")\ncpus = 2", "include", "include"));
+    c.add(new Case("include of a neighbour", "cpus = 2", "include \"neighbour.conf\"\ncpus = 2", "include", "include"));
+    c.add(new Case("environment substitution", "name = broken-base", "name = ${HOME}", "${HOME}", "${HOME}"));
     c.add(new Case("unknown iommu key", "caching-mode = false", "cachingmode = true", "iommu.cachingmode", "cachingmode"));
     c.add(new Case("bad IOMMU mode", "mode = strict", "mode = relaxed", "iommu.mode", "relaxed"));
     c.add(new Case("lazy domain for an untrusted device", "mode = strict, caching-mode = false }\ncpus = 2\ndevices = [ { name = nvme,",
