@@ -62,6 +62,8 @@ public final class ScenarioFile {
       ConfigParseOptions options = ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(file)
           .setIncluder(NoIncludes.INSTANCE).setAllowMissing(false);
       c = ConfigFactory.parseReader(r, options).resolve(com.typesafe.config.ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+    } catch (StackOverflowError e) {
+      throw new UserError(file + ":1: syntax: objects or lists are nested too deeply to read");
     } catch (NoIncludes.Refused e) {
       throw new UserError(file + ":" + lineOf(text, "include") + ": include: scenario files are data and cannot include " + e.getMessage()
           + " (copy what you need into the file)");

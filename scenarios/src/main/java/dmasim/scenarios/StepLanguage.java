@@ -104,7 +104,7 @@ final class StepLanguage {
   /** The program {@code programs.NAME}, the value {@code v}. */
   private static List<ParsedStep> program(HoconReader r, String name, ConfigValue v, int cpus) {
     String key = "programs." + name;
-    if (!name.equals("all") && !name.matches("cpu\\d+")) throw r.error(v, key, "program names are 'all' or cpuN");
+    if (!name.equals("all") && !name.matches("cpu\\d{1,9}")) throw r.error(v, key, "program names are 'all' or cpuN (N below 64)");
     if (name.startsWith("cpu") && Integer.parseInt(name.substring(3)) >= cpus) {
       throw r.error(v, key, "there are only " + cpus + " CPU queue(s) (cpus = " + cpus + ")");
     }

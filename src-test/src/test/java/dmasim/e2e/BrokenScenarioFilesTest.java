@@ -54,6 +54,10 @@ class BrokenScenarioFilesTest {
     c.add(new Case("include of a local file", "cpus = 2", "include file(\"/etc/hostname\")\ncpus = 2", "include", "include"));
     c.add(new Case("include of a URL", "cpus = 2", "include url(\"http://127.0.0.1:9/x.conf\")\ncpus = 2", "include", "include"));
     c.add(new Case("include of a neighbour", "cpus = 2", "include \"neighbour.conf\"\ncpus = 2", "include", "include"));
+    c.add(new Case("a CPU queue number out of any range", "programs {\n  all = [", "programs {\n  cpu99999999999 = [", "programs.cpu99999999999",
+        "cpu99999999999"));
+    c.add(new Case("objects nested too deeply to read", "cpus = 2", "cpus = 2\ndeep = " + "{ a = ".repeat(5000) + "1" + " }".repeat(5000), "syntax",
+        null));
     c.add(new Case("environment substitution", "name = broken-base", "name = ${HOME}", "${HOME}", "${HOME}"));
     c.add(new Case("unknown iommu key", "caching-mode = false", "cachingmode = true", "iommu.cachingmode", "cachingmode"));
     c.add(new Case("bad IOMMU mode", "mode = strict", "mode = relaxed", "iommu.mode", "relaxed"));

@@ -285,6 +285,25 @@ class CliTest {
   }
 
   @Test
+  void aProgramThatLoopsWithoutCallingAnythingIsABadInputNamingTheLine(@TempDir Path tmp) throws Exception {
+    Path file = Files.writeString(tmp.resolve("spin.conf"), """
+        name = spin
+        description = "a label/goto loop that never calls"
+        devices = [ { name = nvme } ]
+        programs {
+          all = [
+            "label top"
+            "goto top"
+          ]
+        }
+        """);
+    Result r = dmasim("run", file.toString(), "--journal", "memory");
+    assertEquals(2, r.code(), r.out() + r.err());
+    assertEquals("dmasim: spin.conf:6 programs.all[0]: cpu0 ran 100000 steps without calling anything (a label/goto loop that never waits,"
+        + " maps or allocates)\n", r.err());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

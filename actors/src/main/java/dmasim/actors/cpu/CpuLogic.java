@@ -29,6 +29,8 @@ import java.util.List;
 public final class CpuLogic {
   /** A program that runs this many local instructions without a call is looping forever. */
   static final int MAX_LOCAL_STEPS = 100_000;
+  /** How a program that loops without a call is reported: a mistake in the scenario, not the machinery. */
+  public static final String LOOPS = "endless loop at ";
 
   private final CpuState v;
   private final Program p;
@@ -153,7 +155,9 @@ public final class CpuLogic {
         return;
       }
     }
-    throw new IllegalStateException(self + ": program " + p.name() + " ran " + MAX_LOCAL_STEPS + " local steps without a call");
+    String at = p.origin(pc);
+    throw new IllegalStateException(LOOPS + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " ran " + MAX_LOCAL_STEPS
+        + " steps without calling anything (a label/goto loop that never waits, maps or allocates)");
   }
 
   private List<Long> buffer(String name) {
