@@ -309,6 +309,10 @@ class CliTest {
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(r.out().contains("Demo finished as expected."));
     assertTrue(Files.exists(tmp.resolve("journal.mv.db")), "the H2 journal file");
+    // The runs it prints are kept: the buggy one replays identically with its verdict.
+    Result replay = dmasim("replay", "nvme-iova-free-live-links-s1-ff76a745", "--data-dir", tmp.toString());
+    assertEquals(1, replay.code(), replay.out() + replay.err());
+    assertTrue(replay.out().contains("identical: 58 steps, same events, verdict violation"), replay.out());
   }
 
   @Test

@@ -67,6 +67,8 @@ final class DemoCommand implements Callable<Integer> {
   private static RunReport run(Session session, Scenario s, RunOptions o) {
     String id = Runner.runId(s, o);
     session.journal.forget(id);
-    return session.runner.run(s, o, id);
+    RunReport r = session.runner.run(s, o, id);
+    session.journal.register(dmasim.scenarios.RunRecord.of(r, null, 0)); // kept like run's, so replay and inspect find it
+    return r;
   }
 }

@@ -96,13 +96,13 @@ final class ExploreCommand implements Callable<Integer> {
       progress.finish();
       double seconds = progress.seconds();
       if (json) out.println(json(sum, seconds));
-      else text(out, sum, seconds, session.journal.kind().equals("memory"));
+      else text(out, sum, seconds, session.journal.kind().equals("memory"), journal.dataDirOption());
       out.flush();
       return sum.violatingSchedules() > 0 ? Main.VIOLATION : Main.CLEAN;
     }
   }
 
-  static void text(PrintWriter out, Explorer.Summary s, double seconds, boolean memory) {
+  static void text(PrintWriter out, Explorer.Summary s, double seconds, boolean memory, String dataDirOption) {
     Explorer.Plan p = s.plan();
     out.printf(Locale.ROOT, "dmasim explore %s (strategy %s, %d schedules, seed %d, parallel %d%s)%n", s.scenario(), p.spec(), p.schedules(),
         s.options().seed(), p.parallel(), p.from() == null ? "" : ", after " + p.prefix() + " steps of " + p.from().runId());
@@ -142,7 +142,8 @@ final class ExploreCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%nkept %d of %d violating schedules%s:%n", s.kept().size(), s.violatingSchedules(), memory
           ? " (memory journal: not durable, cannot be replayed later)" : "");
       for (RunReport k : s.kept()) {
-        out.printf(Locale.ROOT, "  %s  %s at step %d%n    replay: ./dmasim replay %s%n", k.runId(), k.firstMonitor(), k.outcome().steps(), k.runId());
+        out.printf(Locale.ROOT, "  %s  %s at step %d%n    replay: ./dmasim replay %s%s%n", k.runId(), k.firstMonitor(), k.outcome().steps(), k.runId(),
+            dataDirOption);
       }
     }
   }

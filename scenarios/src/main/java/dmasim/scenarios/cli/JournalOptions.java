@@ -10,4 +10,9 @@ final class JournalOptions {
 
   @Option(names = "--data-dir", defaultValue = "dmasim-data", description = "directory of the embedded journal (default ${DEFAULT-VALUE})")
   Path dataDir;
+
+  /** " --data-dir DIR" when a data directory was given, so printed commands work when pasted; else "". */
+  String dataDirOption() {
+    return dataDir == null ? "" : " --data-dir " + dataDir;
+  }
 }

@@ -49,8 +49,8 @@ final class ShrinkCommand implements Callable<Integer> {
       if (r.kept() == null) {
         out.println("  no smaller failing run found; the original is minimal for these measures");
       } else {
-        out.printf(Locale.ROOT, "  kept as %s (%s at step %d)%n  replay: ./dmasim replay %s%n", r.kept().runId(), r.kept().firstMonitor(),
-            r.kept().outcome().steps(), r.kept().runId());
+        out.printf(Locale.ROOT, "  kept as %s (%s at step %d)%n  replay: ./dmasim replay %s%s%n", r.kept().runId(), r.kept().firstMonitor(),
+            r.kept().outcome().steps(), r.kept().runId(), journal.dataDirOption());
       }
       out.flush();
       return Main.VIOLATION;
