@@ -54,7 +54,12 @@ final class IommuSection {
   private static List<long[]> reserved(HoconReader r, int bits) {
     List<long[]> reserved = new ArrayList<>();
     if (!r.has("iommu.reserved")) return reserved;
-    ConfigList list = r.config().getList("iommu.reserved");
+    ConfigList list;
+    try {
+      list = r.config().getList("iommu.reserved");
+    } catch (com.typesafe.config.ConfigException.WrongType e) {
+      throw r.error("iommu.reserved", "must be a list of { start = PFN, pages = N }");
+    }
     for (int i = 0; i < list.size(); i++) {
       String key = "iommu.reserved[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be { start = PFN, pages = N }");

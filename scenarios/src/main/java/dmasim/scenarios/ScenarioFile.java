@@ -78,7 +78,14 @@ public final class ScenarioFile {
     } catch (IOException e) {
       throw new UserError("cannot read scenario " + file + ": " + e.getMessage());
     }
-    return new ScenarioFile(file, c).build();
+    try {
+      return new ScenarioFile(file, c).build();
+    } catch (ConfigException e) {
+      // A value of the wrong type that no reader checked first: still the user's file, line and key.
+      int line = e.origin() == null ? 0 : e.origin().lineNumber();
+      String msg = e.getMessage().replaceFirst("^.*?: \\d+: ", "");
+      throw new UserError(file + ":" + line + ": " + msg);
+    }
   }
 
   /** The first line of {@code text} that contains {@code word} (1-based), or 0. */

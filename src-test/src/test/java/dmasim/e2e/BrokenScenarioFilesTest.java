@@ -58,6 +58,7 @@ class BrokenScenarioFilesTest {
         "cpu99999999999"));
     c.add(new Case("objects nested too deeply to read", "cpus = 2", "cpus = 2\ndeep = " + "{ a = ".repeat(5000) + "1" + " }".repeat(5000), "syntax",
         null));
+    c.add(new Case("reserved ranges not a list", "mode = strict,", "mode = strict, reserved = 5,", "iommu.reserved", "reserved = 5"));
     c.add(new Case("environment substitution", "name = broken-base", "name = ${HOME}", "${HOME}", "${HOME}"));
     c.add(new Case("unknown iommu key", "caching-mode = false", "cachingmode = true", "iommu.cachingmode", "cachingmode"));
     c.add(new Case("bad IOMMU mode", "mode = strict", "mode = relaxed", "iommu.mode", "relaxed"));
