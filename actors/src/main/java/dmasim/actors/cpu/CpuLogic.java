@@ -29,13 +29,15 @@ import java.util.List;
 public final class CpuLogic {
   /** A program that runs this many local instructions without a call is looping forever. */
   static final int MAX_LOCAL_STEPS = 100_000;
-  /** How a program that loops without a call is reported: a mistake in the scenario, not the machinery. */
-  public static final String LOOPS = "endless loop at ";
+  /** How a program's own mistake (a loop without a call, a buffer it does not hold) is reported: a bad scenario, not the machinery. */
+  public static final String LOOPS = "program error at ";
 
   private final CpuState v;
   private final Program p;
   private final Decision d = new Decision();
   private final String self;
+  /** The instruction being run (for errors that name the file line). */
+  private int atPc;
 
   private CpuLogic(CpuState state) {
     this.v = state.copy();
@@ -82,6 +84,7 @@ public final class CpuLogic {
   private void run() {
     int pc = v.pc;
     for (int steps = 0; steps < MAX_LOCAL_STEPS; steps++) {
+      atPc = pc;
       Op op = p.at(pc);
       if (op instanceof Op.Label) {
         pc++;
@@ -162,7 +165,11 @@ public final class CpuLogic {
 
   private List<Long> buffer(String name) {
     List<Long> pfns = v.buffers.get(name);
-    if (pfns == null) throw new IllegalStateException(self + ": buffer '" + name + "' is not allocated");
+    if (pfns == null) {
+      String at = p.origin(atPc);
+      throw new IllegalStateException(LOOPS + (at != null ? at : "program " + p.name() + " pc " + atPc) + ": " + self + " uses buffer '" + name
+          + "', which it does not hold (never allocated, or already freed)");
+    }
     return pfns;
   }
 
