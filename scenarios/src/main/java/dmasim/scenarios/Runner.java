@@ -79,8 +79,8 @@ public final class Runner {
       RunOutcome outcome = AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler())
           .toCompletableFuture().get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
-      int loop = outcome.crashed() ? outcome.detail().indexOf(dmasim.actors.cpu.CpuLogic.LOOPS) : -1;
-      if (loop >= 0) throw new UserError(outcome.detail().substring(loop + dmasim.actors.cpu.CpuLogic.LOOPS.length()));
+      int error = outcome.crashed() ? outcome.detail().indexOf(dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR) : -1;
+      if (error >= 0) throw new UserError(outcome.detail().substring(error + dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR.length()));
       return new RunReport(Catalog.ref(scenario), runId, o.seed(), chosen.name(), o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
           .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap(), spec, scheduleSeed, expectedSteps, sys.programs().size()
           + sys.devices().size() + 2, suite.stats().exposureWindows().copy());

@@ -30,7 +30,7 @@ public final class CpuLogic {
   /** A program that runs this many local instructions without a call is looping forever. */
   static final int MAX_LOCAL_STEPS = 100_000;
   /** How a program's own mistake (a loop without a call, a buffer it does not hold) is reported: a bad scenario, not the machinery. */
-  public static final String LOOPS = "program error at ";
+  public static final String PROGRAM_ERROR = "program error at ";
 
   private final CpuState v;
   private final Program p;
@@ -159,7 +159,7 @@ public final class CpuLogic {
       }
     }
     String at = p.origin(pc);
-    throw new IllegalStateException(LOOPS + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " ran " + MAX_LOCAL_STEPS
+    throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " ran " + MAX_LOCAL_STEPS
         + " steps without calling anything (a label/goto loop that never waits, maps or allocates)");
   }
 
@@ -167,7 +167,7 @@ public final class CpuLogic {
     List<Long> pfns = v.buffers.get(name);
     if (pfns == null) {
       String at = p.origin(atPc);
-      throw new IllegalStateException(LOOPS + (at != null ? at : "program " + p.name() + " pc " + atPc) + ": " + self + " uses buffer '" + name
+      throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + atPc) + ": " + self + " uses buffer '" + name
           + "', which it does not hold (never allocated, or already freed)");
     }
     return pfns;

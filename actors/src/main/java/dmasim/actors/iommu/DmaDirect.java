@@ -1,7 +1,6 @@
 package dmasim.actors.iommu;
 
 import dmasim.actors.memory.Region;
-import dmasim.actors.model.Decision;
 import dmasim.protocol.DeviceId;
 import dmasim.protocol.Direction;
 import dmasim.protocol.DmaAttrs;
@@ -30,42 +29,30 @@ import java.util.List;
  * them; the IOMMU's page table never holds them. Not modelled: swiotlb bouncing for addresses
  * beyond the DMA mask (dma_capable), and arch cache maintenance beyond the sync bookkeeping.
  */
-final class DmaDirect {
+final class DmaDirect extends IommuCall {
   static final String MAP = "dma_direct_map";
   static final String UNMAP = "dma_direct_unmap";
 
-  private final IommuState s;
-  private final IommuSettings cfg;
-  private final Decision d;
-  private final String caller;
-
-  DmaDirect(IommuState s, Decision d, String caller) {
-    this.s = s;
-    this.cfg = s.settings;
-    this.d = d;
-    this.caller = caller;
+  DmaDirect(IommuLogic k) {
+    super(k);
   }
 
   /** Whether {@code m} is a DMA API call for a device on the dma-direct path; handles it if so. */
   boolean handle(Object m) {
     if (m instanceof IommuCommand.TryAlloc c && cfg.direct(c.dev())) onTryAlloc(c);
     else if (m instanceof IommuCommand.MapPhys c && cfg.direct(c.dev())) onMapPhys(c);
-    else if (m instanceof IommuCommand.UnmapPhys c && cfg.direct(c.dev())) unmap(c.dev(), c.handle(), "unmap_phys", List.of(new DmaSegment(
-        c.addr().isError() ? Iova.MAPPING_ERROR : c.addr(), c.size())), c.addr(), c.size(), c.dir(), 1);
+    else if (m instanceof IommuCommand.UnmapPhys c && cfg.direct(c.dev())) {
+      unmap(c.dev(), c.handle(), "unmap_phys", List.of(new DmaSegment(c.addr(), c.size())), c.addr(), c.size(), c.dir(), 1);
+    }
     else if (m instanceof IommuCommand.MapSg c && cfg.direct(c.dev())) onMapSg(c);
     else if (m instanceof IommuCommand.UnmapSg c && cfg.direct(c.dev())) onUnmapSg(c);
     else if (m instanceof IommuCommand.SyncSingle c && cfg.direct(c.dev())) {
-      sync(c.dev(), c.handle(), "sync_single", List.of(new DmaSegment(c.addr().isError() ? Iova.MAPPING_ERROR : c.addr(), c.size())), c.dir(),
-          c.forCpu(), 1);
+      sync(c.dev(), c.handle(), "sync_single", List.of(new DmaSegment(c.addr(), c.size())), c.dir(), c.forCpu(), 1);
     } else if (m instanceof IommuCommand.SyncSg c && cfg.direct(c.dev())) {
       sync(c.dev(), c.sg(), "sync_sg", c.mapped().isEmpty() ? List.of(new DmaSegment(Iova.MAPPING_ERROR, 1)) : c.mapped(), c.dir(), c.forCpu(),
           c.nents());
     } else return false;
     return true;
-  }
-
-  private String owner(String object) {
-    return caller + "/" + object;
   }
 
   private void reply(String call, String object, int errno, long value, List<DmaSegment> segments) {

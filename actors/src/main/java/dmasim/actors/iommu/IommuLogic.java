@@ -63,7 +63,7 @@ public final class IommuLogic {
 
   private Decision handle(Message m) {
     if (m instanceof IommuCommand.MapPhys c && c.single() != null && classic.onMapSingle(c)) return d;
-    if (new DmaDirect(s, d, env.sender()).handle(m)) return d;
+    if (new DmaDirect(this).handle(m)) return d;
     if (m instanceof IommuCommand.TryAlloc c) iovaApi.onTryAlloc(c);
     else if (m instanceof IommuCommand.Link c) iovaApi.onLink(c);
     else if (m instanceof IommuCommand.Sync c) iovaApi.onSync(c);
