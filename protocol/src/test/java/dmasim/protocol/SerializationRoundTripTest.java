@@ -79,6 +79,7 @@ class SerializationRoundTripTest {
       return list;
     }
     if (raw == Message.class) return new IommuReply.Returned("link", "s", 0, 0, List.of());
+    if (raw == Event.class) return new IommuEvent.IovaFreed(new DeviceId(0), "cpu0/s1", 4096L, 2, "iova");
     if (IommuEvent.Continuation.class.isAssignableFrom(raw) && depth > 2) return null;
     if (raw.isInterface() && raw.isSealed()) return fixture(raw.getPermittedSubclasses()[depth % raw.getPermittedSubclasses().length], depth);
     if (raw.isRecord()) {

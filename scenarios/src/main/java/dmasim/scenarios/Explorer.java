@@ -121,7 +121,7 @@ public final class Explorer {
       return cov.onStep(step, env, events);
     };
     RunReport r = runner.run(scenario, o, "x" + i, plan.spec(), Runner.scheduleSeed(o.seed(), i), k, strategy(plan, prefix, o.seed(), i, k),
-        false, observe);
+        null, observe);
     if (r.outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + r.outcome().detail(), null);
     cov.merge();
     return new Ran(r, hash[0]);
@@ -129,7 +129,7 @@ public final class Explorer {
 
   /** The expected step count k for PCT and delay bounding: the length of the FIFO schedule. */
   long probeSteps(Scenario scenario, RunOptions o) {
-    RunReport probe = runner.run(scenario, o, "probe", new StrategySpec("fifo", 0), 0, 0, null, false, null);
+    RunReport probe = runner.run(scenario, o, "probe", new StrategySpec("fifo", 0), 0, 0, null, null, null);
     return Math.max(1, probe.outcome().steps());
   }
 
@@ -168,18 +168,20 @@ public final class Explorer {
     return s.programs().size() + s.devices().size() + 2;
   }
 
-  /** Re-executes schedule {@code r} against the durable journal, checks it fails the same way, registers it. */
+  /** Re-executes schedule {@code r} against the durable journal, checks it fails the same way, keeps it. */
   private RunReport keep(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long k, ScheduleResult r) {
     String id = keptId(scenario, o, plan, r.index());
-    journal.forget(id);
-    RunReport kept = runner.run(scenario, o, id, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
-        strategy(plan, prefix, o.seed(), r.index(), k), !journal.kind().equals("memory"), null);
-    if (kept.outcome().steps() != r.steps() || !r.firstMonitor().equals(kept.firstMonitor())) {
-      throw new InfrastructureError("schedule " + r.index() + " did not repeat: explored " + r.firstMonitor() + " at step " + r.steps()
-          + ", journaled " + kept.firstMonitor() + " at step " + kept.outcome().steps() + " (non-determinism in the model)", null);
-    }
-    journal.register(RunRecord.of(kept, plan.from() == null ? null : plan.from().runId(), prefix.size()));
-    return kept;
+    RunRecord planned = RunRecord.planned(id, Catalog.ref(scenario), o, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
+        plan.from() == null ? null : plan.from().runId(), prefix.size());
+    return journal.keep(planned, journalId -> {
+      RunReport kept = runner.run(scenario, o, id, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
+          strategy(plan, prefix, o.seed(), r.index(), k), journal.kind().equals("memory") ? null : journalId, null);
+      if (kept.outcome().steps() != r.steps() || !r.firstMonitor().equals(kept.firstMonitor())) {
+        throw new InfrastructureError("schedule " + r.index() + " did not repeat: explored " + r.firstMonitor() + " at step " + r.steps()
+            + ", journaled " + kept.firstMonitor() + " at step " + kept.outcome().steps() + " (non-determinism in the model)", null);
+      }
+      return kept;
+    });
   }
 
   static String keptId(Scenario scenario, RunOptions o, Plan plan, long index) {

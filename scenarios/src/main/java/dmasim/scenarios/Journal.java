@@ -1,44 +1,89 @@
 package dmasim.scenarios;
 
 import akka.actor.typed.ActorSystem;
-import akka.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dmasim.scenarios.journal.JournalFailure;
+import dmasim.scenarios.journal.JournalWriter;
+import dmasim.scenarios.journal.Recordings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Where runs are journaled: "memory" (Akka's in-memory journal, for tests and fast exploration)
- * or "h2" (akka-persistence-jdbc 5.1.0 on an embedded H2 file: crash-safe with WRITE_DELAY=0 and
- * with the replay batch sizes that keep replay linear, set in its journal configuration).
+ * or "h2" (akka-persistence-jdbc's {@code event_journal} schema on an embedded H2 file, written in
+ * batches by {@link JournalWriter}, with a registry of recordings beside it: {@link Recordings}).
+ *
+ * <p>A kept run is recorded under a fresh recording id and becomes the run's kept recording only
+ * when all of it is durable ({@link #keep}); until then the earlier recording stays, whole.
  */
-public record Journal(String kind, Path dir) {
-  public Journal {
+public final class Journal implements AutoCloseable {
+  /** Default limit of the journal file, in MB (--max-journal-mb). */
+  public static final long DEFAULT_MAX_MB = 20_480;
+  /**
+   * The model version a run was recorded with (a replay under another version may diverge). Raise
+   * it whenever events change shape or meaning: 0.2.0 added the dma-direct path, link attributes,
+   * descriptor sources and the sealed invalidation continuations; 0.3.0 journals one row per step.
+   */
+  public static final String VERSION = "dmasim-0.3.0";
+
+  private final String kind;
+  private final Path dir;
+  private final long maxMegabytes;
+  private Connection connection;
+  private ActorSystem<?> system;
+  private Recordings recordings;
+
+  private Journal(String kind, Path dir, long maxMegabytes) {
     if (!kind.equals("memory") && !kind.equals("h2")) throw new UserError("unknown journal '" + kind + "' (use h2 or memory)");
+    if (maxMegabytes < 1) throw new UserError("--max-journal-mb must be at least 1, not " + maxMegabytes);
+    this.kind = kind;
+    this.dir = dir;
+    this.maxMegabytes = maxMegabytes;
   }
 
   public static Journal memory() {
-    return new Journal("memory", null);
+    return new Journal("memory", null, DEFAULT_MAX_MB);
   }
 
   public static Journal h2(Path dir) {
-    return new Journal("h2", dir.toAbsolutePath().normalize());
+    return h2(dir, DEFAULT_MAX_MB);
   }
 
+  public static Journal h2(Path dir, long maxMegabytes) {
+    return new Journal("h2", dir.toAbsolutePath().normalize(), maxMegabytes);
+  }
+
+  public String kind() {
+    return kind;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The database file of an h2 journal. */
+  public Path file() {
+    return dir.resolve("journal.mv.db");
+  }
+
+  /**
+   * The JDBC URL: WRITE_DELAY=0 makes every commit durable at once (H2 otherwise loses the last
+   * second of commits on a crash); no trace file (errors are reported by dmasim, in one line);
+   * the database stays open until dmasim closes it, so a signal handler can still flush.
+   */
   public String url() {
-    return "jdbc:h2:file:" + dir.resolve("journal") + ";WRITE_DELAY=0";
+    return "jdbc:h2:file:" + dir.resolve("journal") + ";WRITE_DELAY=0;TRACE_LEVEL_FILE=0;DB_CLOSE_ON_EXIT=FALSE;MAX_LENGTH_INPLACE_LOB=65536;COMPRESS=TRUE";
   }
 
   /** The Akka configuration for this journal, over the application's configuration. */
@@ -52,184 +97,166 @@ public record Journal(String kind, Path dir) {
           """).withFallback(base);
     }
     return ConfigFactory.parseString("""
-        akka.persistence.journal.plugin = "jdbc-journal"
-        akka.persistence.snapshot-store.plugin = "jdbc-snapshot-store"
-        akka-persistence-jdbc.shared-databases.slick {
-          profile = "slick.jdbc.H2Profile$"
-          db {
-            user = "sa"
-            password = ""
-            driver = "org.h2.Driver"
-            numThreads = 2
-            maxConnections = 2
-            minConnections = 1
-            connectionTimeout = 10000
-          }
+        akka.persistence.journal.plugin = "dmasim-journal"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.no-snapshot-store"
+        dmasim-journal {
+          class = "dmasim.scenarios.journal.BatchedJournal"
+          # The plugin runs on the thread of single runs: a persist is queued without crossing threads.
+          plugin-dispatcher = "dmasim.dispatchers.w0"
         }
-        jdbc-journal { use-shared-db = "slick", replayBatchSize = 10000 }
-        jdbc-snapshot-store { use-shared-db = "slick" }
-        jdbc-read-journal { use-shared-db = "slick", max-buffer-size = 10000 }
-        """).withValue("akka-persistence-jdbc.shared-databases.slick.db.url", ConfigValueFactory.fromAnyRef(url())).withFallback(base);
+        """)
+        .withValue("dmasim-journal.url", ConfigValueFactory.fromAnyRef(url()))
+        .withValue("dmasim-journal.dir", ConfigValueFactory.fromAnyRef(dir.toString()))
+        .withValue("dmasim.journal-writer.url", ConfigValueFactory.fromAnyRef(url()))
+        .withValue("dmasim.journal-writer.file", ConfigValueFactory.fromAnyRef(file().toString()))
+        .withValue("dmasim.journal-writer.max-bytes", ConfigValueFactory.fromAnyRef(maxMegabytes << 20))
+        .withFallback(base);
   }
 
-  /** Creates the schema when missing and checks it is there (SchemaUtils swallows DDL errors). */
+  /**
+   * Opens the database at once (so a locked, corrupt or read-only journal is reported in one line
+   * before anything runs), creates akka-persistence-jdbc's schema and the registry when missing.
+   */
   public void prepare(ActorSystem<?> system) {
+    this.system = system;
     if (kind.equals("memory")) return;
     try {
       Files.createDirectories(dir);
-      SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new InfrastructureError("cannot create the journal schema in " + dir + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new JournalFailure("cannot create the journal directory " + dir + ": " + e.getMessage());
     }
-    try (Connection c = connect(); ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM \"event_journal\"")) {
-      rs.next();
-      c.createStatement().execute(REGISTRY_DDL);
-    } catch (SQLException e) {
-      throw new InfrastructureError("the journal in " + dir + " has no event_journal table after schema creation: " + e.getMessage(), e);
-    }
-  }
-
-  /** Removes an earlier recording of {@code runId} (a run id is a function of its inputs, so it is recorded anew). */
-  public void forget(String runId) {
-    if (kind.equals("memory")) return;
-    try (Connection c = connect(); PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?")) {
-      st.setString(1, runId + "|%");
-      st.executeUpdate();
-    } catch (SQLException e) {
-      throw new InfrastructureError("cannot clear run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** Every journaled event of {@code runId} as "persistenceId seq manifest sha256(payload)", in key order. */
-  public List<String> dump(String runId) {
-    List<String> rows = new ArrayList<>();
-    String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_manifest\", \"event_payload\" FROM \"event_journal\""
-        + " WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
-    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(sql)) {
-      st.setString(1, runId + "|%");
-      try (ResultSet rs = st.executeQuery()) {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        while (rs.next()) {
-          rows.add(rs.getString(1) + " " + rs.getLong(2) + " " + rs.getString(3) + " " + HexFormat.of().formatHex(sha.digest(rs.getBytes(4))));
-        }
+    try {
+      connection = DriverManager.getConnection(url(), "sa", "");
+      if (!tableExists(connection, "event_journal")) {
+        for (String ddl : akkaPersistenceJdbcSchema()) connection.createStatement().execute(ddl);
       }
-    } catch (SQLException | NoSuchAlgorithmException e) {
-      throw new InfrastructureError("cannot read run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
+      recordings = new Recordings(connection, dir);
+      recordings.createIfMissing();
+    } catch (SQLException e) {
+      close();
+      throw new JournalFailure(JournalFailure.describe(e, dir));
     }
-    return rows;
   }
 
-  // ---- the run registry (a table beside the journal) ------------------------------------------
+  /** akka-persistence-jdbc's H2 schema, as shipped in its jar. */
+  private static List<String> akkaPersistenceJdbcSchema() {
+    try (InputStream in = Journal.class.getClassLoader().getResourceAsStream("schema/h2/h2-create-schema.sql")) {
+      if (in == null) throw new InfrastructureError("akka-persistence-jdbc's schema/h2/h2-create-schema.sql is not on the class path", null);
+      String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return java.util.Arrays.stream(sql.split(";")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    } catch (IOException e) {
+      throw new InfrastructureError("cannot read akka-persistence-jdbc's schema: " + e.getMessage(), e);
+    }
+  }
 
-  private static final String REGISTRY_DDL = "CREATE TABLE IF NOT EXISTS \"dmasim_runs\" (\"run_id\" VARCHAR(255) PRIMARY KEY,"
-      + " \"scenario\" VARCHAR NOT NULL, \"seed\" BIGINT NOT NULL, \"mode\" VARCHAR NOT NULL, \"cpus\" INT NOT NULL,"
-      + " \"requests\" BIGINT NOT NULL, \"segments\" INT NOT NULL, \"max_steps\" BIGINT NOT NULL, \"strategy\" VARCHAR NOT NULL,"
-      + " \"schedule_seed\" BIGINT NOT NULL, \"expected_steps\" BIGINT NOT NULL, \"verdict\" VARCHAR NOT NULL, \"monitor\" VARCHAR,"
-      + " \"steps\" BIGINT NOT NULL, \"non_fifo\" BIGINT NOT NULL, \"parent_run\" VARCHAR, \"prefix\" BIGINT NOT NULL,"
-      + " \"version\" VARCHAR NOT NULL)";
+  static boolean tableExists(Connection c, String table) throws SQLException {
+    try (ResultSet rs = c.getMetaData().getTables(null, null, table, null)) {
+      return rs.next();
+    }
+  }
+
   /**
-   * The model version a run was recorded with (a replay under another version may diverge). Raise
-   * it whenever events change shape or meaning: 0.2.0 added the dma-direct path, link attributes,
-   * descriptor sources and the sealed invalidation continuations.
+   * Records one run as a kept run: a fresh recording is begun, {@code body} runs it under the
+   * journal id it is given, everything is made durable, and only then the recording replaces the
+   * run's earlier one (which is deleted). A failure leaves the new recording incomplete and the
+   * earlier one untouched. Memory journals keep nothing: {@code body} runs under the run id.
    */
-  public static final String VERSION = "dmasim-0.2.0";
-
-  /** Records (or re-records) a kept run. Memory journals keep no registry. */
-  public void register(RunRecord r) {
-    if (kind.equals("memory")) return;
-    String sql = "MERGE INTO \"dmasim_runs\" KEY(\"run_id\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(sql)) {
-      RunOptions o = r.options();
-      Object[] values = {r.runId(), r.scenario(), o.seed(), RunRecord.modeName(o.mode()), o.cpus(), o.requests(), o.segments(), o.maxSteps(),
-          r.strategy(), r.scheduleSeed(), r.expectedSteps(), r.verdict(), r.monitor(), r.steps(), r.nonFifoChoices(), r.parentRun(), r.prefix(),
-          VERSION};
-      for (int i = 0; i < values.length; i++) st.setObject(i + 1, values[i]);
-      st.executeUpdate();
-    } catch (SQLException e) {
-      throw new InfrastructureError("cannot register run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
+  public RunReport keep(RunRecord planned, Function<String, RunReport> body) {
+    if (kind.equals("memory")) return body.apply(planned.runId());
+    String recording = recordings.begin(planned, VERSION);
+    RunReport report;
+    try {
+      report = body.apply(recording);
+      writer().flush();
+    } catch (RuntimeException e) {
+      recordings.fail(recording, e.getMessage());
+      throw e;
     }
+    if (report.outcome().crashed()) {
+      recordings.fail(recording, "the model crashed: " + report.outcome().detail());
+      return report;
+    }
+    recordings.complete(recording, planned.withResult(report));
+    return report;
   }
 
-  /** The model version {@code runId} was registered with, or null when it is not registered. */
-  private static String versionOf(Connection c, String runId) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("SELECT \"version\" FROM \"dmasim_runs\" WHERE \"run_id\" = ?")) {
-      st.setString(1, runId);
-      try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
-      }
+  /** The recording being written now, for a signal handler: marks it interrupted after flushing what it can. */
+  public String interrupt(String recording, String why) {
+    if (kind.equals("memory") || recordings == null) return null;
+    try {
+      writer().flush();
+    } catch (RuntimeException e) {
+      // what the writer could not write is not recorded; the registry says how far it came
     }
+    recordings.fail(recording, why);
+    return recordings.progress(recording);
   }
 
-  /** The registered run, or a user error naming what is known. */
-  public RunRecord lookup(String runId) {
+  /** The recording that {@link #keep} is writing, or null. */
+  public String current() {
+    return recordings == null ? null : recordings.current();
+  }
+
+  /** The kept run (or recording, given as RUN~N) named {@code id}; a user error when there is none. */
+  public Recordings.Stored lookup(String id) {
     if (kind.equals("memory")) throw new UserError("runs are kept only in the embedded journal (--journal h2)");
-    try (Connection c = connect()) {
-      try (PreparedStatement st = c.prepareStatement("SELECT * FROM \"dmasim_runs\" WHERE \"run_id\" = ?")) {
-        st.setString(1, runId);
-        try (ResultSet rs = st.executeQuery()) {
-          if (!rs.next()) throw new UserError("no run '" + runId + "' in " + dir + " (see the run ids printed by run and explore)");
-          RunOptions o = new RunOptions(rs.getLong("seed"), RunRecord.mode(rs.getString("mode")), rs.getInt("cpus"), rs.getLong("requests"),
-              rs.getInt("segments"), rs.getLong("max_steps"));
-          return new RunRecord(runId, rs.getString("scenario"), o, rs.getString("strategy"), rs.getLong("schedule_seed"),
-              rs.getLong("expected_steps"), rs.getString("verdict"), rs.getString("monitor"), rs.getLong("steps"), rs.getLong("non_fifo"),
-              rs.getString("parent_run"), rs.getLong("prefix"));
-        }
-      }
-    } catch (SQLException e) {
-      throw new InfrastructureError("cannot read the run registry in " + dir + ": " + e.getMessage(), e);
-    }
+    return recordings.lookup(id);
   }
 
   /**
-   * Every step of {@code runId} as the actors journaled them, in step order. Events are deserialized
-   * with the system's configured serializer; an unreadable row is reported, never skipped.
+   * Every step of a stored recording in step order, checked as it is read: a row whose checksum
+   * does not match, a sequence gap, a row missing at an actor's end or a row nobody recorded is
+   * "journal damaged" (exit 3), never a divergence of the model.
    */
-  public List<RecordedStep> read(akka.actor.typed.ActorSystem<?> system, String runId) {
-    akka.serialization.Serialization serialization = akka.serialization.SerializationExtension.get(system);
-    java.util.TreeMap<Long, RecordedStep> steps = new java.util.TreeMap<>();
-    String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\""
-        + " FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
-    try (Connection c = connect(); PreparedStatement st = c.prepareStatement(sql)) {
-      st.setString(1, runId + "|%");
-      try (ResultSet rs = st.executeQuery()) {
-        String actor = null;
-        dmasim.protocol.JournalEvent.EnvelopeHandled head = null;
-        List<dmasim.protocol.Event> events = new ArrayList<>();
-        while (rs.next()) {
-          String pid = rs.getString(1);
-          Object event;
-          try {
-            event = serialization.deserialize(rs.getBytes(5), rs.getInt(3), rs.getString(4)).get();
-          } catch (Exception e) {
-            String recordedBy = versionOf(c, runId);
-            if (recordedBy != null && !recordedBy.equals(VERSION)) {
-              throw new RecordedByAnotherModel("run " + runId + " was recorded by " + recordedBy + " and this is " + VERSION + ": journal row " + pid
-                  + " #" + rs.getLong(2) + " (" + rs.getString(4).substring(rs.getString(4).lastIndexOf('.') + 1) + ") is not an event of this"
-                  + " model, so the run diverges from its record before it can be replayed; run its command again to record it with this model", e);
-            }
-            throw new InfrastructureError("journal row " + pid + " #" + rs.getLong(2) + " cannot be read (" + rs.getString(4) + "): "
-                + e.getMessage(), e);
-          }
-          if (event instanceof dmasim.protocol.JournalEvent.EnvelopeHandled h) {
-            if (head != null) steps.put(head.step(), new RecordedStep(head.step(), actor, head.id(), head.at(), head.cause(), head.type(), events));
-            head = h;
-            actor = pid.substring(pid.indexOf('|') + 1);
-            events = new ArrayList<>();
-          } else if (event instanceof dmasim.protocol.Event e && head != null && pid.endsWith("|" + actor)) {
-            events.add(e);
-          } else {
-            throw new InfrastructureError("journal row " + pid + " #" + rs.getLong(2) + " is not preceded by its EnvelopeHandled record", null);
-          }
-        }
-        if (head != null) steps.put(head.step(), new RecordedStep(head.step(), actor, head.id(), head.at(), head.cause(), head.type(), events));
-      }
-    } catch (SQLException e) {
-      throw new InfrastructureError("cannot read run " + runId + " from the journal in " + dir + ": " + e.getMessage(), e);
-    }
-    return new ArrayList<>(steps.values());
+  public List<RecordedStep> read(ActorSystem<?> system, Recordings.Stored stored) {
+    writer().flush();
+    return recordings.read(system, stored);
   }
 
-  private Connection connect() throws SQLException {
-    return DriverManager.getConnection(url(), "sa", "");
+  /** Every journaled row under {@code journalId} as "actor seq manifest sha256(payload)", in key order (for determinism tests). */
+  public List<String> dump(String journalId) {
+    writer().flush();
+    return recordings.dump(journalId);
+  }
+
+  /** Every recording, newest first (dmasim runs). */
+  public List<Recordings.Stored> list() {
+    if (kind.equals("memory")) throw new UserError("runs are kept only in the embedded journal (--journal h2)");
+    return recordings.list();
+  }
+
+  /** Removes incomplete recordings and rows no recording owns; returns what it removed. */
+  public Recordings.Removed gc() {
+    if (kind.equals("memory")) throw new UserError("the memory journal keeps nothing to collect");
+    return recordings.gc();
+  }
+
+  /** Rewrites the database file without its free space (H2's SHUTDOWN COMPACT); closes the journal. */
+  public void compact() {
+    if (connection == null) return;
+    try {
+      connection.createStatement().execute("SHUTDOWN COMPACT");
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir));
+    } finally {
+      close();
+    }
+  }
+
+  public JournalWriter writer() {
+    if (system == null) throw new IllegalStateException("journal not prepared");
+    return JournalWriter.get(system);
+  }
+
+  @Override
+  public void close() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        // closing regardless
+      }
+      connection = null;
+    }
   }
 }

@@ -42,7 +42,7 @@ public final class Replayer {
       return stopAtEnd && step == recorded.size();
     };
     RunReport report = runner.run(scenario, record.options(), record.runId() + "~replay", record.spec(), record.scheduleSeed(),
-        record.expectedSteps(), new ReplayStrategy(schedule, null), false, compare);
+        record.expectedSteps(), new ReplayStrategy(schedule, null), null, compare);
     Divergence d = first[0];
     if (d == null && report.outcome().reason().equals("diverged")) {
       d = new Divergence(report.outcome().steps() + 1, "scheduler", "the recorded delivery", report.outcome().detail());

@@ -15,15 +15,27 @@ public record RunRecord(String runId, String scenario, RunOptions options, Strin
         r.firstMonitor(), r.outcome().steps(), r.outcome().nonFifoChoices(), parentRun, prefix);
   }
 
+  /** What a run will be before it runs: its result fields say "incomplete" until {@link #withResult}. */
+  public static RunRecord planned(String runId, String scenario, RunOptions o, StrategySpec spec, long scheduleSeed, long expectedSteps,
+      String parentRun, long prefix) {
+    return new RunRecord(runId, scenario, o, spec.toString(), scheduleSeed, expectedSteps, "incomplete", null, 0, 0, parentRun, prefix);
+  }
+
+  /** This planned run with the result of {@code r}. */
+  public RunRecord withResult(RunReport r) {
+    return new RunRecord(runId, scenario, options, strategy, scheduleSeed, expectedSteps, r.verdict(), r.firstMonitor(), r.outcome().steps(),
+        r.outcome().nonFifoChoices(), parentRun, prefix);
+  }
+
   public StrategySpec spec() {
     return StrategySpec.parse(strategy);
   }
 
-  static String modeName(IommuSettings.Mode m) {
+  public static String modeName(IommuSettings.Mode m) {
     return m == null ? "default" : m.name();
   }
 
-  static IommuSettings.Mode mode(String name) {
+  public static IommuSettings.Mode mode(String name) {
     return name.equals("default") ? null : IommuSettings.Mode.valueOf(name);
   }
 }

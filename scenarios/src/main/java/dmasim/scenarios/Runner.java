@@ -30,8 +30,25 @@ public final class Runner {
   /** The exploration worker of the calling thread (0 outside exploration): picks the run's one-thread dispatcher. */
   static final ThreadLocal<Integer> WORKER = ThreadLocal.withInitial(() -> 0);
 
+  /** The step the current run has reached (for progress displays; written by the run's thread). */
+  private final AtomicLong liveStep = new AtomicLong();
+  private Runnable watch;
+
   public Runner(ActorSystem<?> system) {
     this.system = system;
+  }
+
+  /**
+   * {@code tick} runs on the caller's thread about four times a second while a run is under way: a
+   * progress display, or a check that stops the run by throwing (its exception is the run's).
+   */
+  public void watch(Runnable tick) {
+    this.watch = tick;
+  }
+
+  /** The last step the current (or last) run handled. */
+  public long liveStep() {
+    return liveStep.getAcquire();
   }
 
   /** The id a run is journaled under: scenario, seed and a hash of the options. */
@@ -49,17 +66,28 @@ public final class Runner {
     return new SplittableRandom(seed + index * 0x9E3779B97F4A7C15L).split().nextLong();
   }
 
-  /** A journaled run with the default strategy (random walk, schedule 0 of the seed). */
+  /** A run journaled under its run id with the default strategy (random walk, schedule 0 of the seed). */
   public RunReport run(Scenario scenario, RunOptions o, String runId) {
-    return run(scenario, o, runId, new StrategySpec("random", 0), scheduleSeed(o.seed(), 0), 0, null, true, null);
+    return run(scenario, o, runId, new StrategySpec("random", 0), scheduleSeed(o.seed(), 0), 0, null, runId, null);
+  }
+
+  /** The run {@code run(scenario, o, runId)} makes, as the registry plans it before it runs. */
+  public static RunRecord plan(Scenario scenario, RunOptions o, String runId) {
+    return RunRecord.planned(runId, Catalog.ref(scenario), o, new StrategySpec("random", 0), scheduleSeed(o.seed(), 0), 0, null, 0);
+  }
+
+  /** {@link #run(Scenario, RunOptions, String)} journaled under {@code journalId} (a recording of the run). */
+  public RunReport run(Scenario scenario, RunOptions o, String runId, String journalId) {
+    return run(scenario, o, runId, new StrategySpec("random", 0), scheduleSeed(o.seed(), 0), 0, null, journalId, null);
   }
 
   /**
-   * Runs one schedule. {@code journaled} false runs volatile actors (nothing written);
-   * {@code strategy} overrides the spec when given (replay); {@code extra} sees every step after the monitors.
+   * Runs one schedule. {@code journalId} null runs volatile actors (nothing written), else every
+   * actor journals under "{@code journalId}|actor"; {@code strategy} overrides the spec when given
+   * (replay); {@code extra} sees every step after the monitors.
    */
   public RunReport run(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
-      Strategy strategy, boolean journaled, StepObserver extra) {
+      Strategy strategy, String journalId, StepObserver extra) {
     SystemSpec sys;
     try {
       sys = scenario.build().apply(o);
@@ -72,12 +100,21 @@ public final class Runner {
       int i = dmasim.actors.model.Names.cpuIndex(cpu);
       return i < sys.programs().size() ? sys.programs().get(i).origin(pc) : null;
     });
-    StepObserver observer = extra == null ? suite::observe : (step, env, events) -> suite.observe(step, env, events) | extra.onStep(step, env, events);
-    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journaled ? runId : null, sys, chosen, observer,
+    liveStep.setRelease(0);
+    StepObserver observer = extra == null
+        ? (step, env, events) -> {
+            liveStep.setRelease(step);
+            return suite.observe(step, env, events);
+          }
+        : (step, env, events) -> {
+            liveStep.setRelease(step);
+            return suite.observe(step, env, events) | extra.onStep(step, env, events);
+          };
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journalId, sys, chosen, observer,
         o.maxSteps()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
     try {
-      RunOutcome outcome = AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler())
-          .toCompletableFuture().get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+      RunOutcome outcome = await(AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT,
+          system.scheduler()).toCompletableFuture());
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
       int error = outcome.crashed() ? outcome.detail().indexOf(dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR) : -1;
       if (error >= 0) throw new UserError(outcome.detail().substring(error + dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR.length()));
@@ -99,5 +136,19 @@ public final class Runner {
         // The run's actors are stopping anyway; nothing more to do.
       }
     }
+  }
+
+  private RunOutcome await(java.util.concurrent.CompletableFuture<RunOutcome> outcome) throws InterruptedException, ExecutionException,
+      TimeoutException {
+    if (watch == null) return outcome.get(RUN_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+    long deadline = RUN_TIMEOUT.toMillis() / 250 + 20;
+    for (long tick = 0; tick < deadline; tick++) {
+      try {
+        return outcome.get(250, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        watch.run();
+      }
+    }
+    throw new TimeoutException("no outcome after " + RUN_TIMEOUT);
   }
 }

@@ -196,10 +196,13 @@ class CliTest {
         journal.config());
     long step;
     try {
-      var target = journal.read(system, id).stream()
+      journal.prepare(system);
+      var stored = journal.lookup(id);
+      var target = journal.read(system, stored).stream()
           .filter(r -> r.events().stream().anyMatch(dmasim.protocol.IommuEvent.IovaAllocated.class::isInstance)).findFirst().orElseThrow();
       step = target.step();
-      ExploreReplayTest.tamper(system, journal, id, target);
+      ExploreReplayTest.tamper(system, journal, stored.recordingId(), target, true);
+      journal.close();
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -216,21 +219,33 @@ class CliTest {
     assertEquals(0, run.code(), run.err());
     String id = new ObjectMapper().readTree(run.out()).get("runId").asText();
     String url = dmasim.scenarios.Journal.h2(tmp).url();
+    String pid = id + "~1|iommu0";
     try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
-      // A payload this model cannot read, as an older model's event of another shape would be.
-      c.createStatement().executeUpdate("UPDATE \"event_journal\" SET \"event_payload\" = X'a0' WHERE \"persistence_id\" = '" + id
-          + "|iommu0' AND \"sequence_number\" = 2");
+      // A payload this model cannot read, as an older model's event of another shape would be, but no checksum to match: damage.
+      c.createStatement().executeUpdate("UPDATE \"event_journal\" SET \"event_payload\" = X'a0' WHERE \"persistence_id\" = '" + pid
+          + "' AND \"sequence_number\" = 2");
     }
     Result damaged = dmasim("replay", id, "--data-dir", tmp.toString());
     assertEquals(3, damaged.code(), damaged.out() + damaged.err());
-    assertTrue(damaged.err().startsWith("dmasim: infrastructure failure: journal row " + id + "|iommu0 #2 cannot be read"), damaged.err());
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
-      c.createStatement().executeUpdate("UPDATE \"dmasim_runs\" SET \"version\" = 'dmasim-0.1.0' WHERE \"run_id\" = '" + id + "'");
+    assertEquals("dmasim: infrastructure failure: journal damaged at run " + id + ", actor iommu0, event 2: its checksum does not match its"
+        + " contents (the row was changed or torn)\n", damaged.err());
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "");
+        java.sql.PreparedStatement st = c.prepareStatement("UPDATE \"event_journal\" SET \"meta_payload\" = ? WHERE \"persistence_id\" = ?"
+            + " AND \"sequence_number\" = 2")) {
+      try (java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT \"event_ser_id\", \"event_ser_manifest\" FROM \"event_journal\""
+          + " WHERE \"persistence_id\" = '" + pid + "' AND \"sequence_number\" = 2")) {
+        rs.next();
+        st.setBytes(1, dmasim.scenarios.journal.Rows.checksum(pid, 2, rs.getInt(1), rs.getString(2), new byte[] {(byte) 0xa0}));
+      }
+      st.setString(2, pid);
+      assertEquals(1, st.executeUpdate());
+      assertEquals(1, c.createStatement().executeUpdate("UPDATE \"dmasim_recordings\" SET \"version\" = 'dmasim-0.1.0' WHERE \"run_id\" = '"
+          + id + "'"));
     }
     Result older = dmasim("replay", id, "--data-dir", tmp.toString());
     assertEquals(4, older.code(), older.out() + older.err());
     assertTrue(older.err().startsWith("dmasim: DIVERGED: run " + id + " was recorded by dmasim-0.1.0 and this is "
-        + dmasim.scenarios.Journal.VERSION + ": journal row " + id + "|iommu0 #2"), older.err());
+        + dmasim.scenarios.Journal.VERSION + ": its event 2 of iommu0 (EnvelopeHandled) is not an event of this model"), older.err());
     assertFalse(older.err().contains("\tat "), older.err());
   }
 
@@ -327,7 +342,7 @@ class CliTest {
   @Test
   void everyCommandPrintsItsUsageWithAnExampleOnHelpAndExitsZero() {
     java.util.Set<String> commands = new picocli.CommandLine(new Main()).getSubcommands().keySet();
-    assertEquals(java.util.Set.of("scenarios", "run", "explore", "replay", "inspect", "shrink", "catalog", "demo", "help"), commands);
+    assertEquals(java.util.Set.of("scenarios", "run", "explore", "replay", "inspect", "shrink", "catalog", "runs", "gc", "demo", "help"), commands);
     for (String command : commands) {
       if (command.equals("help")) continue;
       Result r = dmasim(command, "--help");

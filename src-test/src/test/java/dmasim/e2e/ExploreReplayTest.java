@@ -3,6 +3,7 @@ package dmasim.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.typed.ActorSystem;
@@ -14,7 +15,9 @@ import akka.serialization.Serializers;
 import dmasim.actors.iommu.IommuSettings;
 import dmasim.actors.monitor.WindowHistogram;
 import dmasim.chaos.StrategySpec;
+import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
+import dmasim.protocol.JournalEvent;
 import dmasim.scenarios.Catalog;
 import dmasim.scenarios.ExploreTotals;
 import dmasim.scenarios.Explorer;
@@ -26,6 +29,8 @@ import dmasim.scenarios.RunRecord;
 import dmasim.scenarios.RunReport;
 import dmasim.scenarios.Runner;
 import dmasim.scenarios.Scenario;
+import dmasim.scenarios.journal.Recordings;
+import dmasim.scenarios.journal.Rows;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -72,8 +77,8 @@ class ExploreReplayTest {
     assertTrue(sum.violatingSchedules() > 0);
     assertEquals(sum.violatingSchedules(), sum.violationsByMonitor().get("SyncBeforeUse"));
     RunReport kept = sum.kept().get(0);
-    RunRecord record = journal.lookup(kept.runId());
-    Replayer.Result r = Replayer.replay(runner, s, record, journal.read(system, kept.runId()), null);
+    RunRecord record = journal.lookup(kept.runId()).record();
+    Replayer.Result r = Replayer.replay(runner, s, record, journal.read(system, journal.lookup(kept.runId())), null);
     assertTrue(r.identical(), () -> r.divergence().toString());
     assertEquals("SyncBeforeUse", r.report().firstMonitor());
     assertTrue(sum.pctBound() > 0 && sum.missProbability() < 1);
@@ -103,7 +108,7 @@ class ExploreReplayTest {
     WindowHistogram windows = new WindowHistogram();
     for (long i = 0; i < 20; i++) {
       RunReport r = runner.run(s, o, "one-by-one-" + i, StrategySpec.parse("random"), Runner.scheduleSeed(o.seed(), i), sum.expectedSteps(),
-          null, false, null);
+          null, null, null);
       steps += r.outcome().steps();
       requests += n(r, "requests");
       iotlb += n(r, "iotlbInvalidations");
@@ -156,25 +161,36 @@ class ExploreReplayTest {
     assertEquals(0L, a.totals().firstViolatingSchedule().get("IovaApiUsage"));
   }
 
+  /** Runs {@code s} as the run command does: a recording kept under {@code id}. */
+  static RunReport keep(Scenario s, RunOptions o, String id) {
+    return journal.keep(Runner.plan(s, o, id), journalId -> runner.run(s, o, id, journalId));
+  }
+
   @Test
-  void aChangedEventInTheJournalIsReportedAsADivergenceAtItsStep() throws Exception {
+  void aChangedEventWithAValidChecksumIsADivergenceAtItsStepWithoutOneTheJournalIsDamaged() throws Exception {
     Scenario s = Catalog.find("nvme-iova").orElseThrow();
     RunOptions o = RunOptions.defaults(11).withRequests(3);
     String id = "tampered-" + Runner.runId(s, o);
-    RunReport original = runner.run(s, o, id);
-    journal.register(RunRecord.of(original, null, 0));
-    List<RecordedStep> recorded = journal.read(system, id);
+    keep(s, o, id);
+    Recordings.Stored stored = journal.lookup(id);
+    List<RecordedStep> recorded = journal.read(system, stored);
     RecordedStep target = recorded.stream().filter(r -> r.events().stream().anyMatch(IommuEvent.IovaAllocated.class::isInstance))
         .skip(2).findFirst().orElseThrow();
-    assertTrue(Replayer.replay(runner, s, journal.lookup(id), recorded, null).identical(), "untouched journal replays identically");
+    assertTrue(Replayer.replay(runner, s, stored.record(), recorded, null).identical(), "untouched journal replays identically");
 
-    // The model "changed": the recorded allocation was at another IOVA.
-    tamper(system, journal, id, target);
-    Replayer.Result r = Replayer.replay(runner, s, journal.lookup(id), journal.read(system, id), null);
+    // The model "changed": the recorded allocation was at another IOVA, and the row is intact (its checksum matches).
+    long seq = tamper(system, journal, stored.recordingId(), target, true);
+    Replayer.Result r = Replayer.replay(runner, s, stored.record(), journal.read(system, stored), null);
     assertFalse(r.identical());
     assertEquals(target.step(), r.divergence().step());
     assertEquals("iommu0", r.divergence().actor());
     assertTrue(r.divergence().expected().contains("IovaAllocated"), r.divergence().toString());
+
+    // The same change made behind dmasim's back: the row no longer matches its checksum.
+    tamper(system, journal, stored.recordingId(), target, false);
+    Recordings.JournalDamaged damaged = assertThrows(Recordings.JournalDamaged.class, () -> journal.read(system, stored));
+    assertEquals("journal damaged at run " + id + ", actor iommu0, event " + seq
+        + ": its checksum does not match its contents (the row was changed or torn)", damaged.getMessage());
   }
 
   @Test
@@ -182,16 +198,16 @@ class ExploreReplayTest {
     for (String name : List.of("nvme-iova-missing-sync", "nvme-iova-free-live-links")) {
       Scenario s = Catalog.find(name).orElseThrow();
       Explorer.Summary sum = explore(s, RunOptions.defaults(2).withCpus(3).withRequests(8), "random", 5, 1);
-      RunRecord original = journal.lookup(sum.kept().get(0).runId());
+      RunRecord original = journal.lookup(sum.kept().get(0).runId()).record();
       dmasim.scenarios.Shrinker.Result r = new dmasim.scenarios.Shrinker(new Explorer(runner, journal), 50).shrink(s, original);
       assertTrue(r.after().cpus() <= r.before().cpus() && r.after().requests() <= r.before().requests()
           && r.after().segments() <= r.before().segments() && r.after().steps() <= r.before().steps()
           && r.after().preemptions() <= r.before().preemptions(), name + ": " + r);
       assertFalse(r.after().equals(r.before()), name + " did not shrink: " + r);
       assertTrue(r.after().steps() < r.before().steps(), name + ": " + r);
-      RunRecord kept = journal.lookup(r.kept().runId());
+      RunRecord kept = journal.lookup(r.kept().runId()).record();
       assertEquals(original.monitor(), kept.monitor());
-      Replayer.Result replay = Replayer.replay(runner, s, kept, journal.read(system, kept.runId()), null);
+      Replayer.Result replay = Replayer.replay(runner, s, kept, journal.read(system, journal.lookup(r.kept().runId())), null);
       assertTrue(replay.identical());
       assertEquals(original.monitor(), replay.report().firstMonitor());
     }
@@ -202,8 +218,8 @@ class ExploreReplayTest {
     Scenario s = Catalog.find("nvme-iova").orElseThrow();
     RunOptions o = RunOptions.defaults(5).withRequests(2).withMode(IommuSettings.Mode.LAZY);
     String id = "inspect-" + Runner.runId(s, o);
-    RunReport run = runner.run(s, o, id);
-    List<RecordedStep> recorded = journal.read(system, id);
+    RunReport run = keep(s, o, id);
+    List<RecordedStep> recorded = journal.read(system, journal.lookup(id));
     assertEquals(run.outcome().steps(), recorded.size());
     dmasim.scenarios.Inspector.Snapshot start = dmasim.scenarios.Inspector.inspect(s.build().apply(o), recorded, 0, 4);
     assertEquals(o.cpus(), start.inFlight().size(), "before the first step only the harness Start envelopes are in flight");
@@ -216,36 +232,42 @@ class ExploreReplayTest {
     assertEquals(recorded.get((int) mid - 1).at(), middle.time());
   }
 
-  /** Rewrites the IovaAllocated event of {@code step} with basePfn + 1024. */
-  static void tamper(ActorSystem<?> system, Journal journal, String runId, RecordedStep step) throws Exception {
+  /**
+   * Rewrites the step record of {@code step} with its IovaAllocated event at basePfn + 1024, with a
+   * matching checksum (a recording of another model) or without (damage); returns the row's sequence number.
+   */
+  static long tamper(ActorSystem<?> system, Journal journal, String recordingId, RecordedStep step, boolean validChecksum) throws Exception {
     Serialization ser = SerializationExtension.get(system);
+    String pid = recordingId + "|" + step.actor();
     try (Connection c = DriverManager.getConnection(journal.url(), "sa", "");
         PreparedStatement q = c.prepareStatement("SELECT \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\""
             + " FROM \"event_journal\" WHERE \"persistence_id\" = ? ORDER BY \"sequence_number\"")) {
-      q.setString(1, runId + "|" + step.actor());
-      Long seq = null;
-      IommuEvent.IovaAllocated changed = null;
-      boolean inStep = false;
+      q.setString(1, pid);
+      long seq = -1;
+      JournalEvent.EnvelopeHandled changed = null;
       try (ResultSet rs = q.executeQuery()) {
         while (rs.next() && changed == null) {
-          Object e = ser.deserialize(rs.getBytes(4), rs.getInt(2), rs.getString(3)).get();
-          if (e instanceof dmasim.protocol.JournalEvent.EnvelopeHandled h) inStep = h.step() == step.step();
-          else if (inStep && e instanceof IommuEvent.IovaAllocated a) {
-            seq = rs.getLong(1);
-            changed = new IommuEvent.IovaAllocated(a.dev(), a.owner(), a.api(), a.basePfn() + 1024, a.pages(), a.size(), a.addr());
-          }
+          JournalEvent.EnvelopeHandled h = (JournalEvent.EnvelopeHandled) ser.deserialize(rs.getBytes(4), rs.getInt(2), rs.getString(3)).get();
+          if (h.step() != step.step()) continue;
+          seq = rs.getLong(1);
+          List<Event> events = h.events().stream().map(e -> e instanceof IommuEvent.IovaAllocated a
+              ? new IommuEvent.IovaAllocated(a.dev(), a.owner(), a.api(), a.basePfn() + 1024, a.pages(), a.size(), a.addr()) : e).toList();
+          changed = new JournalEvent.EnvelopeHandled(h.id(), h.step(), h.at(), h.cause(), h.type(), events);
         }
       }
       assertNotNull(changed);
       Serializer serializer = ser.findSerializerFor(changed);
-      try (PreparedStatement u = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?, \"event_ser_manifest\" = ?"
+      byte[] payload = ser.serialize(changed).get();
+      String manifest = Serializers.manifestFor(serializer, changed);
+      try (PreparedStatement u = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?, \"meta_payload\" = ?"
           + " WHERE \"persistence_id\" = ? AND \"sequence_number\" = ?")) {
-        u.setBytes(1, ser.serialize(changed).get());
-        u.setString(2, Serializers.manifestFor(serializer, changed));
-        u.setString(3, runId + "|" + step.actor());
+        u.setBytes(1, payload);
+        u.setBytes(2, validChecksum ? Rows.checksum(pid, seq, serializer.identifier(), manifest, payload) : new byte[] {0, 0, 0, 0});
+        u.setString(3, pid);
         u.setLong(4, seq);
         assertEquals(1, u.executeUpdate());
       }
+      return seq;
     }
   }
 }

@@ -14,16 +14,14 @@ import dmasim.protocol.Envelope;
 import dmasim.protocol.Event;
 import dmasim.protocol.JournalEvent;
 import dmasim.protocol.Wire;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
  * The event-sourced shell every model actor shares. For each envelope: ask the actor's pure logic
- * for a {@link Decision}, persist {@code EnvelopeHandled} and the decided events in one atomic
- * write (the commit point), let the state fold them, and only then send the decided envelopes
+ * for a {@link Decision}, persist one {@code EnvelopeHandled} carrying the decided events (one
+ * journal row per step: the commit point), let the state fold them, and only then send the decided envelopes
  * and report the step as handled. On recovery the state is the fold of the journal, minus what
  * the hardware would lose ({@code onRecovered}: IOTLB, ATC, in-flight DMA).
  *
@@ -101,10 +99,9 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
       wire.crashed(env, name, e.getClass().getSimpleName() + ": " + e.getMessage());
       return Effect().none();
     }
-    List<Event> events = new ArrayList<>(decision.events().size() + 1);
-    events.add(new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(), env.message().getClass().getSimpleName()));
-    events.addAll(decision.events());
-    return Effect().persist(events).thenRun(s -> {
+    Event handled = new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(),
+        env.message().getClass().getSimpleName(), decision.events());
+    return Effect().persist(handled).thenRun(s -> {
       for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
       wire.handled(env, decision.events());
     });
@@ -112,7 +109,14 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
 
   @Override
   public EventHandler<S, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(fold::apply);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(this::foldStep);
+  }
+
+  private S foldStep(S state, Event event) {
+    if (!(event instanceof JournalEvent.EnvelopeHandled h)) return fold.apply(state, event);
+    S s = state;
+    for (Event e : h.events()) s = fold.apply(s, e);
+    return s;
   }
 
   @Override

@@ -38,7 +38,7 @@ final class CatalogCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     List<Map<String, Object>> rows = new ArrayList<>();
     int failed = 0;
-    try (Session session = new Session("memory", null)) {
+    try (Session session = new Session(JournalOptions.memory(), spec.commandLine().getErr())) {
       Explorer explorer = new Explorer(session.runner, session.journal);
       if (!json) {
         out.printf(Locale.ROOT, "%-34s %-6s %-20s %-20s %10s %8s%n", "scenario", "variant", "expected", "got", "to first", "time");

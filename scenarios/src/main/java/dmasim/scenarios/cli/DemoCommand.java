@@ -29,7 +29,7 @@ final class DemoCommand implements Callable<Integer> {
     RunOptions base = RunOptions.defaults(1);
     Scenario nvme = Catalog.find("nvme-iova").orElseThrow();
     Scenario buggy = Catalog.find("nvme-iova-free-live-links").orElseThrow();
-    try (Session session = new Session(journal.kind, journal.dataDir)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
       out.printf(Locale.ROOT, "dmasim demo - journal: %s%n%n", session.journal.kind().equals("h2") ? session.journal.dir() : "in memory");
       out.println("1. nvme-iova: 2 CPU queues x 50 NVMe requests of 4 segments on the two-step IOVA API, one NVMe device");
       out.println("   that touches 20% of its buffers again up to 5 ms after completing them (what lazy invalidation exposes).");
@@ -65,10 +65,6 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static RunReport run(Session session, Scenario s, RunOptions o) {
-    String id = Runner.runId(s, o);
-    session.journal.forget(id);
-    RunReport r = session.runner.run(s, o, id);
-    session.journal.register(dmasim.scenarios.RunRecord.of(r, null, 0)); // kept like run's, so replay and inspect find it
-    return r;
+    return session.keep(s, o); // kept like run's, so replay and inspect find it
   }
 }

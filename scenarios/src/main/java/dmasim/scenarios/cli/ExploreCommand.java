@@ -75,13 +75,17 @@ final class ExploreCommand implements Callable<Integer> {
     if (from != null && scenario != null) throw new UserError("give either a SCENARIO or --from RUN_ID, not both");
     if (prefix < 0 || (from == null && prefix > 0)) throw new UserError("--prefix needs --from and must not be negative");
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal.kind, journal.dataDir)) {
-      RunRecord parent = from == null ? null : session.journal.lookup(from);
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
+      Session.Kept parentKept = from == null ? null : session.kept(from);
+      if (parentKept != null && !parentKept.stored().complete()) {
+        throw new UserError("run " + from + " is " + parentKept.stored().status() + "; explore --from needs a complete run");
+      }
+      RunRecord parent = parentKept == null ? null : parentKept.record();
       Scenario s = Catalog.resolve(parent == null ? scenario : parent.scenario());
       RunOptions o = parent == null ? workload.options(s) : parent.options();
       List<EnvelopeId> prefixIds = new ArrayList<>();
       if (parent != null) {
-        List<RecordedStep> recorded = session.journal.read(session.system, parent.runId());
+        List<RecordedStep> recorded = session.journal.read(session.system, parentKept.stored());
         if (prefix > recorded.size()) throw new UserError("--prefix " + prefix + " is longer than run " + from + " (" + recorded.size() + " steps)");
         for (int i = 0; i < prefix; i++) prefixIds.add(recorded.get(i).envelope());
       }

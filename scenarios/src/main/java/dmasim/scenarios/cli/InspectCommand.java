@@ -38,11 +38,12 @@ final class InspectCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (step < 0) throw new UserError("--step must not be negative");
-    try (Session session = new Session(journal.kind, journal.dataDir)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
       Session.Kept kept = session.kept(runId);
       RunRecord record = kept.record();
       Scenario s = kept.scenario();
-      List<RecordedStep> recorded = session.journal.read(session.system, runId);
+      List<RecordedStep> recorded = session.journal.read(session.system, kept.stored());
+      if (!kept.stored().complete()) out.printf(Locale.ROOT, "run %s is %s%n", runId, kept.stored().status());
       if (step > recorded.size()) throw new UserError("run " + runId + " has " + recorded.size() + " steps; --step " + step + " is beyond it");
       Inspector.Snapshot snap = Inspector.inspect(s.build().apply(record.options()), recorded, step, 8);
       if (actor != null && !snap.actors().containsKey(actor)) {

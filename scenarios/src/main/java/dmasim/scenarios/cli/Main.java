@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dmasim", mixinStandardHelpOptions = true, version = "dmasim 0.1.0",
     description = "Explore races in Linux DMA / IOMMU code with a deterministic actor model.",
     subcommands = {ScenariosCommand.class, RunCommand.class, ExploreCommand.class, ReplayCommand.class, InspectCommand.class,
-        ShrinkCommand.class, CatalogCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        ShrinkCommand.class, CatalogCommand.class, RunsCommand.class, GcCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Example:", "  dmasim run nvme-iova-missing-sync --seed 1", "", "'dmasim help COMMAND' or 'dmasim COMMAND --help' prints a command's usage."})
 public final class Main implements Runnable {
   public static final int CLEAN = 0;
@@ -26,12 +26,41 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, explore, replay, inspect, shrink, catalog, demo, help)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (scenarios, run, explore, replay, inspect, shrink, catalog, runs, gc, demo, help)");
   }
 
   public static void main(String[] args) {
-    System.exit(execute(args, new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true),
-        new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true)));
+    PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true);
+    onSignal("INT", 130, err);
+    onSignal("TERM", 143, err);
+    System.exit(execute(args, new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true), err));
+  }
+
+  /**
+   * Ctrl-C or a kill: the run under way is flushed as far as the writer gets within three
+   * seconds, marked failed in the registry ("interrupted by SIGINT"), one line says how far it
+   * came, and the process exits 128 + the signal number without a trace.
+   */
+  @SuppressWarnings("sunapi")
+  private static void onSignal(String name, int code, PrintWriter err) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+        String[] line = {null};
+        Thread t = new Thread(() -> line[0] = Session.interrupted("interrupted by SIG" + name), "dmasim-interrupted");
+        t.setDaemon(true);
+        t.start();
+        try {
+          t.join(3000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        err.println("dmasim: interrupted (SIG" + name + ")" + (line[0] == null ? "" : ": " + line[0] + "; 'dmasim gc' removes it"));
+        err.flush();
+        Runtime.getRuntime().halt(code);
+      });
+    } catch (IllegalArgumentException e) {
+      // this platform does not deliver the signal: the JVM's default applies
+    }
   }
 
   /** Runs the command line with the given streams; returns the exit code. */

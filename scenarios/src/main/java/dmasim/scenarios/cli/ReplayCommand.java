@@ -33,14 +33,16 @@ final class ReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal.kind, journal.dataDir)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
       Session.Kept kept = session.kept(runId);
       RunRecord record = kept.record();
       Scenario s = kept.scenario();
-      List<RecordedStep> recorded = session.journal.read(session.system, runId);
-      if (recorded.isEmpty()) throw new UserError("run " + runId + " is registered but its journal is empty");
+      List<RecordedStep> recorded = session.journal.read(session.system, kept.stored());
+      if (recorded.isEmpty()) throw new UserError("run " + runId + " is " + kept.stored().status() + " and has no step to replay");
       Replayer.Result r = Replayer.replay(session.runner, s, record, recorded, stepThrough ? out::println : null);
       out.printf(Locale.ROOT, "replay %s (%s, seed %d, %d recorded steps)%n", runId, record.scenario(), record.options().seed(), recorded.size());
+      if (!kept.stored().complete()) out.printf(Locale.ROOT, "  %s: replayed up to its last recorded step%n", kept.stored().status());
+      if (kept.stored().note() != null) out.printf(Locale.ROOT, "  note: %s%n", kept.stored().note());
       if (!r.identical()) {
         Replayer.Divergence d = r.divergence();
         out.printf(Locale.ROOT, "  DIVERGED at step %d (%s)%n    recorded: %s%n    replayed: %s%n", d.step(), d.actor(), d.expected(), d.got());

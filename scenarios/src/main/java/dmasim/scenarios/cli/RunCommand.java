@@ -34,11 +34,8 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() {
     Scenario s = Catalog.resolve(scenario);
     RunOptions options = workload.options(s);
-    try (Session session = new Session(journal.kind, journal.dataDir)) {
-      String runId = dmasim.scenarios.Runner.runId(s, options);
-      session.journal.forget(runId);
-      RunReport r = session.runner.run(s, options, runId);
-      session.journal.register(dmasim.scenarios.RunRecord.of(r, null, 0));
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
+      RunReport r = session.keep(s, options);
       PrintWriter out = spec.commandLine().getOut();
       if (json) out.println(Output.json(r));
       else Output.text(out, r);

@@ -2,28 +2,36 @@ package dmasim.scenarios.cli;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
+import dmasim.scenarios.Catalog;
 import dmasim.scenarios.InfrastructureError;
 import dmasim.scenarios.Journal;
-import dmasim.scenarios.Catalog;
-import dmasim.scenarios.RunRecord;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.RunReport;
 import dmasim.scenarios.Runner;
 import dmasim.scenarios.Scenario;
-import dmasim.scenarios.UserError;
-import java.nio.file.Path;
+import dmasim.scenarios.journal.JournalFailure;
+import dmasim.scenarios.journal.JournalWriter;
+import dmasim.scenarios.journal.Recordings;
+import java.io.PrintWriter;
 import java.util.concurrent.TimeUnit;
 
-/** One actor system with its journal for the length of a command. */
+/**
+ * One actor system with its journal for the length of a command. The journal is opened first, so
+ * a journal that cannot be used (locked by another process, corrupt, read-only) is reported in
+ * one line before anything runs; while a run is under way the session watches the journal writer
+ * (its failure stops the run) and shows progress when the run lasts.
+ */
 final class Session implements AutoCloseable {
+  /** The session of this process, for the signal handler (one command per process). */
+  private static volatile Session active;
+
   final Journal journal;
   final ActorSystem<Void> system;
   final Runner runner;
+  private final RunProgress progress;
 
-  Session(String kind, Path dataDir) {
-    this.journal = switch (kind) {
-      case "memory" -> Journal.memory();
-      case "h2" -> Journal.h2(dataDir == null ? Path.of("dmasim-data") : dataDir);
-      default -> throw new UserError("unknown journal '" + kind + "' (use h2 or memory)");
-    };
+  Session(JournalOptions options, PrintWriter err) {
+    this.journal = options.journal();
     try {
       this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
     } catch (RuntimeException e) {
@@ -36,19 +44,53 @@ final class Session implements AutoCloseable {
       throw e;
     }
     this.runner = new Runner(system);
+    if (journal.kind().equals("h2")) {
+      progress = new RunProgress(err, runner, JournalWriter.get(system));
+      runner.watch(progress::tick);
+    } else {
+      progress = null;
+    }
+    active = this;
   }
 
-  /** A kept run and the scenario it ran. */
-  record Kept(RunRecord record, Scenario scenario) {}
+  /** A kept run (its recording) and the scenario it ran. */
+  record Kept(Recordings.Stored stored, Scenario scenario) {
+    dmasim.scenarios.RunRecord record() {
+      return stored.record();
+    }
+  }
 
   /** Looks up a kept run in the registry and resolves its scenario (by name, or the file it came from). */
   Kept kept(String runId) {
-    RunRecord record = journal.lookup(runId);
-    return new Kept(record, Catalog.resolve(record.scenario()));
+    Recordings.Stored stored = journal.lookup(runId);
+    return new Kept(stored, Catalog.resolve(stored.record().scenario()));
+  }
+
+  /** Runs {@code s} as `run` does and keeps it (a fresh recording replaces the run's earlier one only when complete). */
+  RunReport keep(Scenario s, RunOptions o) {
+    String runId = Runner.runId(s, o);
+    try {
+      return journal.keep(Runner.plan(s, o, runId), journalId -> runner.run(s, o, runId, journalId));
+    } finally {
+      if (progress != null) progress.done();
+    }
+  }
+
+  /**
+   * For SIGINT/SIGTERM: flushes what the writer holds, marks the recording under way as failed
+   * with {@code why}, and returns one line saying how far it came (null when nothing was recording).
+   */
+  static String interrupted(String why) {
+    Session s = active;
+    if (s == null) return null;
+    String recording = s.journal.current();
+    if (recording == null) return null;
+    return "run " + recording.substring(0, recording.lastIndexOf('~')) + " is incomplete (" + s.journal.interrupt(recording, why) + ")";
   }
 
   @Override
   public void close() {
+    if (active == this) active = null;
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -56,6 +98,61 @@ final class Session implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
       // shutting down regardless
+    }
+    if (journal.kind().equals("h2")) {
+      try {
+        JournalWriter.get(system).close();
+      } catch (RuntimeException e) {
+        // the writer failed; its failure was reported when it happened
+      }
+    }
+    journal.close();
+  }
+
+  /** Progress of a durable run on stderr: a line redrawn on a terminal, else one line every ten seconds, after two seconds. */
+  @dmasim.protocol.WallClockAllowed
+  static final class RunProgress {
+    private final PrintWriter err;
+    private final Runner runner;
+    private final JournalWriter writer;
+    private final boolean tty = System.console() != null;
+    private long started;
+    private long lastLine;
+    private long lastStep = -1;
+
+    RunProgress(PrintWriter err, Runner runner, JournalWriter writer) {
+      this.err = err;
+      this.runner = runner;
+      this.writer = writer;
+    }
+
+    /** Clears the progress line of a terminal. */
+    void done() {
+      if (tty && lastStep >= 0 && System.nanoTime() - started >= 2_000_000_000L) {
+        err.print("\r" + " ".repeat(78) + "\r");
+        err.flush();
+      }
+      lastStep = -1;
+      started = 0;
+    }
+
+    void tick() {
+      String failure = writer.failure();
+      if (failure != null) throw new JournalFailure(failure);
+      long now = System.nanoTime();
+      long step = runner.liveStep();
+      if (step < lastStep || started == 0) {
+        started = now;
+        lastLine = now;
+      }
+      lastStep = step;
+      if (now - started < 2_000_000_000L || (!tty && now - lastLine < 10_000_000_000L)) return;
+      lastLine = now;
+      String line = String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, journal %,d MB, %.0f s", step, writer.durableSteps(),
+          writer.fileBytes() >> 20, (now - started) / 1e9);
+      if (tty) err.print("\r" + line + "   ");
+      else err.println(line);
+      err.flush();
     }
   }
 }

@@ -33,9 +33,11 @@ final class ShrinkCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (schedules < 1) throw new UserError("--schedules must be at least 1");
-    try (Session session = new Session(journal.kind, journal.dataDir)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
       Session.Kept kept = session.kept(runId);
       RunRecord record = kept.record();
+      if (!kept.stored().complete()) throw new UserError("run " + runId + " is " + kept.stored().status() + "; shrink needs a complete run");
+      session.journal.read(session.system, kept.stored()); // a damaged journal is reported before anything is shrunk
       if (record.monitor() == null) throw new UserError("run " + runId + " is " + record.verdict() + ": there is nothing to shrink");
       Scenario s = kept.scenario();
       Shrinker.Result r = new Shrinker(new Explorer(session.runner, session.journal), schedules).shrink(s, record);

@@ -1,0 +1,417 @@
+package dmasim.scenarios.journal;
+
+import akka.actor.typed.ActorSystem;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import dmasim.protocol.JournalEvent;
+import dmasim.scenarios.InfrastructureError;
+import dmasim.scenarios.RecordedByAnotherModel;
+import dmasim.scenarios.RecordedStep;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.RunRecord;
+import dmasim.scenarios.UserError;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The run registry beside the journal: one row per recording of a run (what it ran, when it
+ * started and finished, its state, how far it came), and the reading of a recording's journal
+ * rows with the checks that tell damage from divergence.
+ *
+ * <p>States: {@code recording} (being written, or its process died), {@code failed} (stopped by
+ * an error or a signal; the reason says which), {@code complete} (the run's kept recording; only
+ * the newest complete recording of a run is kept).
+ */
+public final class Recordings {
+  private final Connection c;
+  private final Path dir;
+  private String current;
+
+  public Recordings(Connection c, Path dir) {
+    this.c = c;
+    this.dir = dir;
+  }
+
+  /** A recording as the registry holds it. {@code note} says what a reader should know (a later incomplete recording). */
+  public record Stored(String recordingId, RunRecord record, String state, long recordedStep, Map<String, Long> actorRows, String version,
+      String started, String finished, String reason, String note) {
+    public boolean complete() {
+      return state.equals("complete");
+    }
+
+    /** "complete", or "incomplete: recorded to step N (reason)". */
+    public String status() {
+      if (complete()) return "complete";
+      return "incomplete: recorded to step " + recordedStep + (reason == null ? " (its process stopped before it finished)" : " (" + reason + ")");
+    }
+  }
+
+  /** What {@link #gc()} removed. */
+  public record Removed(int recordings, long rows) {}
+
+  private static final String DDL = "CREATE TABLE IF NOT EXISTS \"dmasim_recordings\" (\"recording_id\" VARCHAR(255) PRIMARY KEY,"
+      + " \"run_id\" VARCHAR(255) NOT NULL, \"state\" VARCHAR NOT NULL, \"started\" TIMESTAMP WITH TIME ZONE NOT NULL,"
+      + " \"finished\" TIMESTAMP WITH TIME ZONE, \"reason\" VARCHAR, \"scenario\" VARCHAR NOT NULL, \"seed\" BIGINT NOT NULL,"
+      + " \"mode\" VARCHAR NOT NULL, \"cpus\" INT NOT NULL, \"requests\" BIGINT NOT NULL, \"segments\" INT NOT NULL,"
+      + " \"max_steps\" BIGINT NOT NULL, \"strategy\" VARCHAR NOT NULL, \"schedule_seed\" BIGINT NOT NULL, \"expected_steps\" BIGINT NOT NULL,"
+      + " \"verdict\" VARCHAR NOT NULL, \"monitor\" VARCHAR, \"steps\" BIGINT NOT NULL, \"non_fifo\" BIGINT NOT NULL, \"parent_run\" VARCHAR,"
+      + " \"prefix\" BIGINT NOT NULL, \"version\" VARCHAR NOT NULL, \"recorded_step\" BIGINT DEFAULT 0 NOT NULL,"
+      + " \"actor_rows\" VARCHAR DEFAULT '' NOT NULL)";
+
+  public void createIfMissing() throws SQLException {
+    c.createStatement().execute(DDL);
+    c.createStatement().execute("CREATE INDEX IF NOT EXISTS \"dmasim_recordings_run\" ON \"dmasim_recordings\" (\"run_id\")");
+    c.createStatement().execute("CREATE SEQUENCE IF NOT EXISTS \"dmasim_recording_seq\"");
+  }
+
+  /** Registers a new recording of {@code planned.runId()} in state "recording"; returns its id (RUN~N), the prefix of its persistence ids. */
+  public String begin(RunRecord planned, String version) {
+    try {
+      long n;
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT NEXT VALUE FOR \"dmasim_recording_seq\"")) {
+        rs.next();
+        n = rs.getLong(1);
+      }
+      String id = planned.runId() + "~" + n;
+      String sql = "INSERT INTO \"dmasim_recordings\" (\"recording_id\", \"run_id\", \"state\", \"started\", \"scenario\", \"seed\", \"mode\","
+          + " \"cpus\", \"requests\", \"segments\", \"max_steps\", \"strategy\", \"schedule_seed\", \"expected_steps\", \"verdict\", \"steps\","
+          + " \"non_fifo\", \"parent_run\", \"prefix\", \"version\") VALUES (?, ?, 'recording', CURRENT_TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+          + " 'incomplete', 0, 0, ?, ?, ?)";
+      try (PreparedStatement st = c.prepareStatement(sql)) {
+        RunOptions o = planned.options();
+        Object[] values = {id, planned.runId(), planned.scenario(), o.seed(), RunRecord.modeName(o.mode()), o.cpus(), o.requests(),
+            o.segments(), o.maxSteps(), planned.strategy(), planned.scheduleSeed(), planned.expectedSteps(), planned.parentRun(),
+            planned.prefix(), version};
+        for (int i = 0; i < values.length; i++) st.setObject(i + 1, values[i]);
+        st.executeUpdate();
+      }
+      current = id;
+      return id;
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir));
+    }
+  }
+
+  /** The recording being written now, or null. */
+  public String current() {
+    return current;
+  }
+
+  /** Marks a recording failed with {@code reason}; its rows stay, replayable up to its last step, until gc. */
+  public void fail(String recording, String reason) {
+    if (recording.equals(current)) current = null;
+    try (PreparedStatement st = c.prepareStatement("UPDATE \"dmasim_recordings\" SET \"state\" = 'failed', \"finished\" = CURRENT_TIMESTAMP,"
+        + " \"reason\" = ? WHERE \"recording_id\" = ? AND \"state\" = 'recording'")) {
+      st.setString(1, reason == null ? "failed" : reason.length() > 500 ? reason.substring(0, 500) : reason);
+      st.setString(2, recording);
+      st.executeUpdate();
+    } catch (SQLException e) {
+      // the registry cannot be written (the database failed too): the recording stays "recording", which also reads as incomplete
+    }
+  }
+
+  /** "recorded to step N" of a recording, as the registry has it. */
+  public String progress(String recording) {
+    try (PreparedStatement st = c.prepareStatement("SELECT \"recorded_step\" FROM \"dmasim_recordings\" WHERE \"recording_id\" = ?")) {
+      st.setString(1, recording);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? "recorded to step " + rs.getLong(1) : "not registered";
+      }
+    } catch (SQLException e) {
+      return "progress unknown (" + JournalFailure.firstLine(e) + ")";
+    }
+  }
+
+  /**
+   * Makes a durable recording the run's kept one, in one transaction: the recording becomes
+   * complete with its result, and the run's earlier complete recording (and its rows) is deleted.
+   */
+  public void complete(String recording, RunRecord result) {
+    if (recording.equals(current)) current = null;
+    inTransaction(() -> {
+      List<String> older = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement("SELECT \"recording_id\" FROM \"dmasim_recordings\" WHERE \"run_id\" = ?"
+          + " AND \"state\" = 'complete' AND \"recording_id\" <> ?")) {
+        st.setString(1, result.runId());
+        st.setString(2, recording);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) older.add(rs.getString(1));
+        }
+      }
+      try (PreparedStatement st = c.prepareStatement("UPDATE \"dmasim_recordings\" SET \"state\" = 'complete', \"finished\" = CURRENT_TIMESTAMP,"
+          + " \"verdict\" = ?, \"monitor\" = ?, \"steps\" = ?, \"non_fifo\" = ? WHERE \"recording_id\" = ?")) {
+        st.setString(1, result.verdict());
+        st.setString(2, result.monitor());
+        st.setLong(3, result.steps());
+        st.setLong(4, result.nonFifoChoices());
+        st.setString(5, recording);
+        if (st.executeUpdate() != 1) throw new JournalFailure("recording " + recording + " vanished from the registry in " + dir);
+      }
+      for (String old : older) deleteRecording(old);
+      deleteLegacy(result.runId());
+      return null;
+    });
+  }
+
+  /** Work on the registry connection that commits whole or not at all. */
+  private interface SqlWork<T> {
+    T run() throws SQLException;
+  }
+
+  private <T> T inTransaction(SqlWork<T> work) {
+    try {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run();
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir));
+    }
+  }
+
+  private long deleteRecording(String recording) throws SQLException {
+    long rows;
+    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?")) {
+      st.setString(1, likePrefix(recording));
+      rows = st.executeUpdate();
+    }
+    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"dmasim_recordings\" WHERE \"recording_id\" = ?")) {
+      st.setString(1, recording);
+      st.executeUpdate();
+    }
+    return rows;
+  }
+
+  /** Rows and registry entry of a run kept by dmasim 0.2 (journaled under the run id itself, registered in dmasim_runs). */
+  private void deleteLegacy(String runId) throws SQLException {
+    if (!legacyTable()) return;
+    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?")) {
+      st.setString(1, likePrefix(runId));
+      st.executeUpdate();
+    }
+    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"dmasim_runs\" WHERE \"run_id\" = ?")) {
+      st.setString(1, runId);
+      st.executeUpdate();
+    }
+  }
+
+  private boolean legacyTable() throws SQLException {
+    try (ResultSet rs = c.getMetaData().getTables(null, null, "dmasim_runs", null)) {
+      return rs.next();
+    }
+  }
+
+  /** "RUN|%" with LIKE's wildcards in RUN escaped. */
+  private static String likePrefix(String journalId) {
+    return journalId.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "|%";
+  }
+
+  private static final String SELECT = "SELECT * FROM \"dmasim_recordings\"";
+
+  /**
+   * The run's kept (newest complete) recording; a recording by its id (RUN~N); or, when a run has
+   * no complete recording, its newest incomplete one.
+   */
+  public Stored lookup(String id) {
+    try {
+      if (id.contains("~")) {
+        List<Stored> one = query(SELECT + " WHERE \"recording_id\" = ?", id);
+        if (one.isEmpty()) throw new UserError("no recording '" + id + "' in " + dir + " (see 'dmasim runs')");
+        return one.get(0);
+      }
+      List<Stored> all = query(SELECT + " WHERE \"run_id\" = ? ORDER BY \"started\" DESC, \"recording_id\" DESC", id);
+      Stored kept = all.stream().filter(Stored::complete).findFirst().orElse(null);
+      if (kept == null && !all.isEmpty()) return all.get(0);
+      if (kept == null) {
+        String legacy = legacyVersion(id);
+        if (legacy != null) {
+          throw new RecordedByAnotherModel("run " + id + " was recorded by " + legacy + " and this is " + dmasim.scenarios.Journal.VERSION
+              + ", whose journal this version does not read; run its command again to record it with this model", null);
+        }
+        throw new UserError("no run '" + id + "' in " + dir + " (see 'dmasim runs' or the run ids printed by run and explore)");
+      }
+      Stored later = all.stream().filter(s -> !s.complete()).filter(s -> s.started().compareTo(kept.started()) > 0).findFirst().orElse(null);
+      if (later == null) return kept;
+      return new Stored(kept.recordingId(), kept.record(), kept.state(), kept.recordedStep(), kept.actorRows(), kept.version(), kept.started(),
+          kept.finished(), kept.reason(), "a later recording, " + later.recordingId() + ", is " + later.status()
+          + "; this is the kept one ('dmasim gc' removes the other)");
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir));
+    }
+  }
+
+  private String legacyVersion(String runId) throws SQLException {
+    if (!legacyTable()) return null;
+    try (PreparedStatement st = c.prepareStatement("SELECT \"version\" FROM \"dmasim_runs\" WHERE \"run_id\" = ?")) {
+      st.setString(1, runId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** Every recording, newest first. */
+  public List<Stored> list() {
+    try {
+      return query(SELECT + " ORDER BY \"started\" DESC, \"recording_id\" DESC");
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir));
+    }
+  }
+
+  private List<Stored> query(String sql, String... args) throws SQLException {
+    List<Stored> out = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) st.setString(i + 1, args[i]);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          RunOptions o = new RunOptions(rs.getLong("seed"), RunRecord.mode(rs.getString("mode")), rs.getInt("cpus"), rs.getLong("requests"),
+              rs.getInt("segments"), rs.getLong("max_steps"));
+          RunRecord r = new RunRecord(rs.getString("run_id"), rs.getString("scenario"), o, rs.getString("strategy"), rs.getLong("schedule_seed"),
+              rs.getLong("expected_steps"), rs.getString("verdict"), rs.getString("monitor"), rs.getLong("steps"), rs.getLong("non_fifo"),
+              rs.getString("parent_run"), rs.getLong("prefix"));
+          out.add(new Stored(rs.getString("recording_id"), r, rs.getString("state"), rs.getLong("recorded_step"),
+              Rows.parseActorRows(rs.getString("actor_rows")), rs.getString("version"), String.valueOf(rs.getObject("started")),
+              rs.getObject("finished") == null ? null : String.valueOf(rs.getObject("finished")), rs.getString("reason"), null));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Removes every recording that is not complete (with its rows) and every row no recording owns. */
+  public Removed gc() {
+    return inTransaction(() -> {
+      int recordings = 0;
+      long rows = 0;
+      List<String> incomplete = new ArrayList<>();
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT \"recording_id\" FROM \"dmasim_recordings\" WHERE \"state\" <> 'complete'")) {
+        while (rs.next()) incomplete.add(rs.getString(1));
+      }
+      for (String r : incomplete) {
+        rows += deleteRecording(r);
+        recordings++;
+      }
+      rows += c.createStatement().executeUpdate("DELETE FROM \"event_journal\" WHERE NOT EXISTS (SELECT 1 FROM \"dmasim_recordings\" r"
+          + " WHERE r.\"recording_id\" = LEFT(\"persistence_id\", LOCATE('|', \"persistence_id\") - 1))");
+      if (legacyTable()) recordings += c.createStatement().executeUpdate("DELETE FROM \"dmasim_runs\"");
+      return new Removed(recordings, rows);
+    });
+  }
+
+  /** The journal rows of one persistence-id prefix, in key order. */
+  private interface RowSink {
+    void row(String actor, long seq, int serializerId, String manifest, byte[] payload, byte[] checksum, String checksumManifest) throws SQLException;
+  }
+
+  private void rows(String journalId, RowSink sink) {
+    String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\", \"meta_payload\","
+        + " \"meta_ser_manifest\" FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      st.setString(1, likePrefix(journalId));
+      st.setFetchSize(10_000);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String pid = rs.getString(1);
+          sink.row(pid.substring(pid.indexOf('|') + 1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getBytes(5), rs.getBytes(6),
+              rs.getString(7));
+        }
+      }
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir));
+    }
+  }
+
+  /** Every row under {@code journalId} as "actor seq manifest sha256(payload)". */
+  public List<String> dump(String journalId) {
+    List<String> out = new ArrayList<>();
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new InfrastructureError("no SHA-256 in this JVM", e);
+    }
+    rows(journalId, (actor, seq, ser, manifest, payload, crc, crcManifest) ->
+        out.add(actor + " " + seq + " " + manifest + " " + HexFormat.of().formatHex(sha.digest(payload))));
+    return out;
+  }
+
+  /** The steps of a recording, checked: see {@link dmasim.scenarios.Journal#read}. */
+  public List<RecordedStep> read(ActorSystem<?> system, Stored stored) {
+    Serialization serialization = SerializationExtension.get(system);
+    String run = stored.record().runId();
+    String journalId = stored.recordingId();
+    TreeMap<Long, RecordedStep> steps = new TreeMap<>();
+    Map<String, Long> last = new LinkedHashMap<>();
+    rows(journalId, (actor, seq, ser, manifest, payload, crc, crcManifest) -> {
+      String pid = journalId + "|" + actor;
+      long expected = last.getOrDefault(actor, 0L) + 1;
+      if (seq != expected) throw damaged(run, actor, expected, "missing (the next row is event " + seq + ")");
+      last.put(actor, seq);
+      if (!Rows.CHECKSUM_MANIFEST.equals(crcManifest) || !Arrays.equals(crc, Rows.checksum(pid, seq, ser, manifest, payload))) {
+        throw damaged(run, actor, seq, "its checksum does not match its contents (the row was changed or torn)");
+      }
+      Object event;
+      try {
+        event = serialization.deserialize(payload, ser, manifest).get();
+      } catch (Exception e) {
+        if (!stored.version().equals(dmasim.scenarios.Journal.VERSION)) {
+          throw new RecordedByAnotherModel("run " + run + " was recorded by " + stored.version() + " and this is " + dmasim.scenarios.Journal.VERSION
+              + ": its event " + seq + " of " + actor + " (" + manifest.substring(Math.max(manifest.lastIndexOf('.'), manifest.lastIndexOf('$')) + 1)
+              + ") is not an event of this"
+              + " model, so the run diverges from its record before it can be replayed; run its command again to record it with this model", e);
+        }
+        throw damaged(run, actor, seq, "it cannot be read (" + e.getMessage() + ")");
+      }
+      if (!(event instanceof JournalEvent.EnvelopeHandled h)) throw damaged(run, actor, seq, "it is not a step record");
+      if (steps.put(h.step(), new RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
+        throw damaged(run, actor, seq, "a second record of step " + h.step());
+      }
+    });
+    for (Map.Entry<String, Long> e : stored.actorRows().entrySet()) {
+      long found = last.getOrDefault(e.getKey(), 0L);
+      if (found < e.getValue()) {
+        throw damaged(run, e.getKey(), found + 1, "missing (recorded up to event " + e.getValue() + ", the journal ends at event " + found + ")");
+      }
+    }
+    for (Map.Entry<String, Long> e : last.entrySet()) {
+      long recorded = stored.actorRows().getOrDefault(e.getKey(), 0L);
+      if (e.getValue() > recorded) throw damaged(run, e.getKey(), recorded + 1, "a row the registry does not know (recorded up to event " + recorded + ")");
+    }
+    long step = 0;
+    for (long s : steps.keySet()) {
+      if (s != ++step) throw new JournalDamaged("journal damaged at run " + run + ": step " + step + " is recorded by no actor");
+    }
+    return new ArrayList<>(steps.values());
+  }
+
+  private static JournalDamaged damaged(String run, String actor, long event, String what) {
+    return new JournalDamaged("journal damaged at run " + run + ", actor " + actor + ", event " + event + ": " + what);
+  }
+
+  /** A recording whose rows are not what was written (exit 3, never a divergence). */
+  public static final class JournalDamaged extends JournalFailure {
+    JournalDamaged(String message) {
+      super(message);
+    }
+  }
+}
