@@ -114,28 +114,40 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
-   * Opens the database at once (so a locked, corrupt or read-only journal is reported in one line
-   * before anything runs), creates akka-persistence-jdbc's schema and the registry when missing.
+   * Opens the database (before the actor system starts, so a journal that cannot be used is
+   * reported in one line at once: locked by another process, corrupt, read-only, or missing
+   * kept runs it held), creates akka-persistence-jdbc's schema and the registry when missing.
    */
-  public void prepare(ActorSystem<?> system) {
-    this.system = system;
-    if (kind.equals("memory")) return;
+  public void open() {
+    if (kind.equals("memory") || connection != null) return;
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new JournalFailure("cannot create the journal directory " + dir + ": " + e.getMessage());
     }
+    boolean fresh = !Files.exists(file());
     try {
       connection = DriverManager.getConnection(url(), "sa", "");
+      recordings = new Recordings(connection, dir);
+      recordings.verifyKept(fresh); // before anything is written to a file that may have lost what it held
       if (!tableExists(connection, "event_journal")) {
         for (String ddl : akkaPersistenceJdbcSchema()) connection.createStatement().execute(ddl);
       }
-      recordings = new Recordings(connection, dir);
       recordings.createIfMissing();
     } catch (SQLException e) {
       close();
-      throw new JournalFailure(JournalFailure.describe(e, dir));
+      String why = JournalFailure.describe(e, dir);
+      throw new JournalFailure(why.contains(" is corrupted (") ? why + Recordings.heldBefore(dir) : why);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
+  }
+
+  /** Opens the journal if it is not open yet and binds it to the actor system whose journal plugin writes it. */
+  public void prepare(ActorSystem<?> system) {
+    this.system = system;
+    open();
   }
 
   /** akka-persistence-jdbc's H2 schema, as shipped in its jar. */
@@ -149,7 +161,7 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  static boolean tableExists(Connection c, String table) throws SQLException {
+  public static boolean tableExists(Connection c, String table) throws SQLException {
     try (ResultSet rs = c.getMetaData().getTables(null, null, table, null)) {
       return rs.next();
     }
@@ -167,7 +179,7 @@ public final class Journal implements AutoCloseable {
     RunReport report;
     try {
       report = body.apply(recording);
-      writer().flush();
+      flush();
     } catch (RuntimeException e) {
       recordings.fail(recording, e.getMessage());
       throw e;
@@ -209,13 +221,13 @@ public final class Journal implements AutoCloseable {
    * "journal damaged" (exit 3), never a divergence of the model.
    */
   public List<RecordedStep> read(ActorSystem<?> system, Recordings.Stored stored) {
-    writer().flush();
+    flush();
     return recordings.read(system, stored);
   }
 
   /** Every journaled row under {@code journalId} as "actor seq manifest sha256(payload)", in key order (for determinism tests). */
   public List<String> dump(String journalId) {
-    writer().flush();
+    flush();
     return recordings.dump(journalId);
   }
 
@@ -246,6 +258,11 @@ public final class Journal implements AutoCloseable {
   public JournalWriter writer() {
     if (system == null) throw new IllegalStateException("journal not prepared");
     return JournalWriter.get(system);
+  }
+
+  /** Waits until every step persisted so far is durable (nothing to wait for in memory). */
+  private void flush() {
+    if (kind.equals("h2")) writer().flush();
   }
 
   @Override

@@ -32,9 +32,11 @@ final class Session implements AutoCloseable {
 
   Session(JournalOptions options, PrintWriter err) {
     this.journal = options.journal();
+    journal.open();
     try {
       this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
     } catch (RuntimeException e) {
+      journal.close();
       throw new InfrastructureError("cannot start the actor system: " + e.getMessage(), e);
     }
     try {
@@ -109,7 +111,7 @@ final class Session implements AutoCloseable {
     journal.close();
   }
 
-  /** Progress of a durable run on stderr: a line redrawn on a terminal, else one line every ten seconds, after two seconds. */
+  /** Progress of a durable run on stderr after two seconds: a line redrawn on a terminal, else a line then one every ten seconds. */
   @dmasim.protocol.WallClockAllowed
   static final class RunProgress {
     private final PrintWriter err;
@@ -146,7 +148,7 @@ final class Session implements AutoCloseable {
         lastLine = now;
       }
       lastStep = step;
-      if (now - started < 2_000_000_000L || (!tty && now - lastLine < 10_000_000_000L)) return;
+      if (now - started < 2_000_000_000L || (!tty && lastLine != started && now - lastLine < 10_000_000_000L)) return;
       lastLine = now;
       String line = String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, journal %,d MB, %.0f s", step, writer.durableSteps(),
           writer.fileBytes() >> 20, (now - started) / 1e9);

@@ -10,6 +10,8 @@ import dmasim.scenarios.RecordedStep;
 import dmasim.scenarios.RunOptions;
 import dmasim.scenarios.RunRecord;
 import dmasim.scenarios.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -70,19 +72,98 @@ public final class Recordings {
       + " \"prefix\" BIGINT NOT NULL, \"version\" VARCHAR NOT NULL, \"recorded_step\" BIGINT DEFAULT 0 NOT NULL,"
       + " \"actor_rows\" VARCHAR DEFAULT '' NOT NULL)";
 
+  /**
+   * The kept recordings beside the database, in {@code journal.kept} (one line each: recording id,
+   * run id, steps), rewritten after each change. H2 opens a truncated file at the last state it
+   * can read, without a word; this list is how a kept run that vanished that way is noticed.
+   */
+  private static Path keptFile(Path dir) {
+    return dir.resolve("journal.kept");
+  }
+
+  /** The recording number of RUN~N. */
+  private static long number(String recording) {
+    return Long.parseLong(recording.substring(recording.lastIndexOf('~') + 1));
+  }
+
+  /**
+   * Fails when a recording journal.kept lists is gone from the database and no later complete
+   * recording of its run replaced it (a replacement is committed before the list is rewritten).
+   * A database file that did not exist before it was opened starts a new list.
+   */
+  public void verifyKept(boolean fresh) {
+    Path kept = keptFile(dir);
+    try {
+      if (fresh) Files.deleteIfExists(kept);
+      if (!Files.exists(kept)) return;
+      Map<String, Long> newest = new java.util.HashMap<>();
+      java.util.Set<String> present = new java.util.HashSet<>();
+      if (dmasim.scenarios.Journal.tableExists(c, "dmasim_recordings")) try (ResultSet rs = c.createStatement().executeQuery("SELECT \"recording_id\", \"run_id\" FROM \"dmasim_recordings\" WHERE \"state\" = 'complete'")) {
+        while (rs.next()) {
+          present.add(rs.getString(1));
+          newest.merge(rs.getString(2), number(rs.getString(1)), Math::max);
+        }
+      }
+      List<String[]> missing = new ArrayList<>();
+      for (String line : Files.readAllLines(kept)) {
+        String[] f = line.split("\t");
+        if (f.length < 3 || present.contains(f[0]) || newest.getOrDefault(f[1], -1L) > number(f[0])) continue;
+        missing.add(f);
+      }
+      if (!missing.isEmpty()) {
+        String[] last = missing.get(missing.size() - 1);
+        throw new JournalFailure("the journal " + dir.resolve("journal.mv.db") + " is damaged: " + missing.size() + " kept run(s) it held are gone,"
+            + " the last kept being run " + last[1] + " (" + last[2] + " steps); the file was truncated or rolled back to an older state."
+            + " Move " + dir + " away to start a new journal");
+      }
+    } catch (IOException | SQLException | RuntimeException e) {
+      if (e instanceof JournalFailure f) throw f;
+      throw new JournalFailure("cannot check the kept runs of " + dir + " against " + kept + ": " + e.getMessage());
+    }
+  }
+
+  /** Rewrites journal.kept from the registry (atomically: a new file renamed over the old). */
+  private void writeKept() throws SQLException, IOException {
+    StringBuilder b = new StringBuilder();
+    try (ResultSet rs = c.createStatement().executeQuery("SELECT \"recording_id\", \"run_id\", \"steps\" FROM \"dmasim_recordings\""
+        + " WHERE \"state\" = 'complete' ORDER BY \"started\", \"recording_id\"")) {
+      while (rs.next()) b.append(rs.getString(1)).append('\t').append(rs.getString(2)).append('\t').append(rs.getLong(3)).append('\n');
+    }
+    Path kept = keptFile(dir);
+    Path tmp = dir.resolve("journal.kept.tmp");
+    Files.writeString(tmp, b.toString());
+    Files.move(tmp, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** For an error opening the database: " (it held N kept runs, the last being R)" from journal.kept, or "". */
+  public static String heldBefore(Path dir) {
+    try {
+      List<String> lines = Files.readAllLines(keptFile(dir));
+      if (lines.isEmpty()) return "";
+      String[] last = lines.get(lines.size() - 1).split("\t");
+      return " (it held " + lines.size() + " kept run(s), the last kept being run " + last[1] + ")";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   public void createIfMissing() throws SQLException {
     c.createStatement().execute(DDL);
     c.createStatement().execute("CREATE INDEX IF NOT EXISTS \"dmasim_recordings_run\" ON \"dmasim_recordings\" (\"run_id\")");
-    c.createStatement().execute("CREATE SEQUENCE IF NOT EXISTS \"dmasim_recording_seq\"");
   }
 
-  /** Registers a new recording of {@code planned.runId()} in state "recording"; returns its id (RUN~N), the prefix of its persistence ids. */
+  /**
+   * Registers a new recording of {@code planned.runId()} in state "recording"; returns its id
+   * (RUN~N, N one more than any recording of the run now registered), the prefix of its persistence ids.
+   */
   public String begin(RunRecord planned, String version) {
     try {
-      long n;
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT NEXT VALUE FOR \"dmasim_recording_seq\"")) {
-        rs.next();
-        n = rs.getLong(1);
+      long n = 1;
+      try (PreparedStatement st = c.prepareStatement("SELECT \"recording_id\" FROM \"dmasim_recordings\" WHERE \"run_id\" = ?")) {
+        st.setString(1, planned.runId());
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) n = Math.max(n, number(rs.getString(1)) + 1);
+        }
       }
       String id = planned.runId() + "~" + n;
       String sql = "INSERT INTO \"dmasim_recordings\" (\"recording_id\", \"run_id\", \"state\", \"started\", \"scenario\", \"seed\", \"mode\","
@@ -163,6 +244,11 @@ public final class Recordings {
       deleteLegacy(result.runId());
       return null;
     });
+    try {
+      writeKept();
+    } catch (IOException | SQLException e) {
+      throw new JournalFailure("cannot write " + keptFile(dir) + ": " + e.getMessage());
+    }
   }
 
   /** Work on the registry connection that commits whole or not at all. */

@@ -1,0 +1,228 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dmasim.scenarios.Journal;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The journal as users keep it, with dmasim in a child process as they run it: a re-run killed
+ * with -9 leaves the kept recording whole and the killed one incomplete; a second process on the
+ * same data directory is refused at once; SIGTERM and SIGINT mark the run incomplete and exit
+ * 143 and 130; a truncated file, a deleted row and a changed row are each one line naming the run
+ * and the damage, exit 3, for replay, inspect and shrink.
+ */
+class JournalDurabilityTest {
+  /** The run the tests keep and re-run: long enough (a few seconds) to be caught in the middle. */
+  static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "500"};
+
+  /** A dmasim child process with its stderr collected line by line. */
+  static final class Child {
+    final Process process;
+    final List<String> err = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    Child(Path dataDir, String... args) throws IOException {
+      List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+          System.getProperty("java.class.path"), "dmasim.scenarios.cli.Main"));
+      cmd.addAll(List.of(args));
+      cmd.addAll(List.of("--data-dir", dataDir.toString()));
+      process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      Thread t = new Thread(() -> {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+          for (String line; (line = r.readLine()) != null; ) err.add(line);
+        } catch (IOException e) {
+          // the child is gone
+        }
+      });
+      t.setDaemon(true);
+      t.start();
+    }
+
+    /** Waits for the first progress line with steps on disk; returns how many. */
+    long onDisk() throws InterruptedException {
+      Pattern p = Pattern.compile("step [\\d,]+, ([\\d,]+) steps on disk");
+      for (int i = 0; i < 600; i++) {
+        synchronized (err) {
+          for (String line : err) {
+            Matcher m = p.matcher(line);
+            if (m.find() && Long.parseLong(m.group(1).replace(",", "")) > 0) return Long.parseLong(m.group(1).replace(",", ""));
+          }
+        }
+        assertTrue(process.isAlive(), "the run ended before it could be interrupted: " + err);
+        Thread.sleep(50);
+      }
+      throw new AssertionError("no progress line: " + err);
+    }
+
+    int exit() throws InterruptedException {
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "child did not exit");
+      return process.exitValue();
+    }
+
+    String stderr() throws InterruptedException {
+      Thread.sleep(100);
+      return String.join("\n", err);
+    }
+  }
+
+  static CliTest.Result dmasim(Path dataDir, String... args) {
+    return CliTest.dmasim(CliTest.concat(args, "--data-dir", dataDir.toString()));
+  }
+
+  static String runId(CliTest.Result run) throws IOException {
+    return new ObjectMapper().readTree(run.out()).get("runId").asText();
+  }
+
+  /** state, recorded_step and reason of every recording of the run, oldest first. */
+  static List<String> registry(Path dataDir, String runId) throws Exception {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(Journal.h2(dataDir).url(), "sa", "");
+        ResultSet rs = c.createStatement().executeQuery("SELECT \"recording_id\", \"state\", \"recorded_step\", \"reason\" FROM \"dmasim_recordings\""
+            + " WHERE \"run_id\" = '" + runId + "' ORDER BY \"recording_id\"")) {
+      while (rs.next()) rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getLong(3) + " " + rs.getString(4));
+    }
+    return rows;
+  }
+
+  @Test
+  void aKilledReRunLeavesTheKeptRecordingWholeAndASecondProcessIsRefusedAtOnce(@TempDir Path dir) throws Exception {
+    CliTest.Result first = dmasim(dir, CliTest.concat(RUN, "--json"));
+    assertEquals(0, first.code(), first.err());
+    String id = runId(first);
+    CliTest.Result replayBefore = dmasim(dir, "replay", id);
+    assertEquals(0, replayBefore.code(), replayBefore.err());
+
+    Child rerun = new Child(dir, RUN);
+    rerun.onDisk();
+    long t0 = System.nanoTime();
+    CliTest.Result second = dmasim(dir, "run", "nvme-iova", "--requests", "2");
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertEquals(3, second.code(), second.err());
+    assertEquals("dmasim: infrastructure failure: the journal " + dir.toAbsolutePath().normalize().resolve("journal.mv.db")
+        + " is in use by another dmasim process (the file is locked); wait for it to finish or use another --data-dir\n", second.err());
+    assertTrue(seconds < 2, "refused after " + seconds + " s");
+
+    rerun.process.destroyForcibly(); // kill -9
+    assertEquals(137, rerun.exit());
+
+    List<String> recordings = registry(dir, id);
+    assertEquals(2, recordings.size(), recordings.toString());
+    assertTrue(recordings.get(0).startsWith(id + "~1 complete "), recordings.toString());
+    Matcher killed = Pattern.compile(Pattern.quote(id) + "~2 recording (\\d+) null").matcher(recordings.get(1));
+    assertTrue(killed.matches(), recordings.toString());
+    long recordedTo = Long.parseLong(killed.group(1));
+    assertTrue(recordedTo > 0);
+
+    CliTest.Result replayAfter = dmasim(dir, "replay", id);
+    assertEquals(0, replayAfter.code(), replayAfter.err());
+    String note = "  note: a later recording, " + id + "~2, is incomplete: recorded to step " + recordedTo
+        + " (its process stopped before it finished); this is the kept one ('dmasim gc' removes the other)\n";
+    assertEquals(replayBefore.out().replace("\n  identical", "\n" + note + "  identical"), replayAfter.out());
+
+    CliTest.Result partial = dmasim(dir, "replay", id + "~2");
+    assertEquals(0, partial.code(), partial.err());
+    assertEquals("replay " + id + "~2 (nvme-iova, seed 4, " + recordedTo + " recorded steps)\n"
+        + "  incomplete: recorded to step " + recordedTo + " (its process stopped before it finished): replayed up to its last recorded step\n"
+        + "  identical: " + recordedTo + " steps, same events, verdict clean\n", partial.out());
+
+    CliTest.Result gc = dmasim(dir, "gc");
+    assertEquals(0, gc.code(), gc.err());
+    assertTrue(gc.out().startsWith("removed 1 incomplete or outdated recording(s), " + recordedTo + " journal row(s); "), gc.out());
+    assertEquals(List.of(recordings.get(0)), registry(dir, id));
+    assertEquals(replayBefore.out(), dmasim(dir, "replay", id).out());
+  }
+
+  @Test
+  void sigtermAndSigintMarkTheRunIncompleteInOneLineAndExit143And130(@TempDir Path dir) throws Exception {
+    String[] signals = {"TERM", "INT"};
+    int[] codes = {143, 130};
+    for (int i = 0; i < 2; i++) {
+      Child run = new Child(dir, RUN);
+      run.onDisk();
+      Process kill = new ProcessBuilder("kill", "-" + signals[i], Long.toString(run.process.pid())).start();
+      assertEquals(0, kill.waitFor());
+      assertEquals(codes[i], run.exit(), run.stderr());
+      String err = run.stderr();
+      String last = err.substring(err.lastIndexOf('\n') + 1);
+      Matcher m = Pattern.compile("dmasim: interrupted \\(SIG" + signals[i] + "\\): run (nvme-iova-s4-\\w+) is incomplete \\(recorded to step (\\d+)\\);"
+          + " 'dmasim gc' removes it").matcher(last);
+      assertTrue(m.matches(), err);
+      assertFalse(err.contains("\tat "), err);
+      List<String> recordings = registry(dir, m.group(1));
+      assertEquals(m.group(1) + "~" + (i + 1) + " failed " + m.group(2) + " interrupted by SIG" + signals[i], recordings.get(i));
+    }
+  }
+
+  @Test
+  void aDeletedRowIsDamageForReplayInspectAndShrinkNotADivergence(@TempDir Path dir) throws Exception {
+    CliTest.Result run = dmasim(dir, "run", "nvme-iova-missing-sync", "--seed", "1", "--json");
+    assertEquals(1, run.code(), run.err());
+    String id = runId(run);
+    try (Connection c = DriverManager.getConnection(Journal.h2(dir).url(), "sa", "")) {
+      assertEquals(1, c.createStatement().executeUpdate("DELETE FROM \"event_journal\" WHERE \"persistence_id\" = '" + id
+          + "~1|iommu0' AND \"sequence_number\" = 5"));
+    }
+    String middle = "dmasim: infrastructure failure: journal damaged at run " + id + ", actor iommu0, event 5: missing (the next row is event 6)\n";
+    for (String[] command : new String[][] {{"replay", id}, {"inspect", id, "--step", "3"}, {"shrink", id}, {"explore", "--from", id, "--prefix", "2"}}) {
+      CliTest.Result r = dmasim(dir, command);
+      assertEquals(3, r.code(), String.join(" ", command) + ": " + r.err());
+      assertEquals(middle, r.err(), String.join(" ", command));
+    }
+    try (Connection c = DriverManager.getConnection(Journal.h2(dir).url(), "sa", "")) {
+      c.createStatement().executeUpdate("DELETE FROM \"event_journal\" WHERE \"persistence_id\" = '" + id + "~1|iommu0' AND \"sequence_number\" >= 5");
+    }
+    CliTest.Result tail = dmasim(dir, "replay", id);
+    assertEquals(3, tail.code());
+    assertTrue(tail.err().matches("dmasim: infrastructure failure: journal damaged at run " + Pattern.quote(id)
+        + ", actor iommu0, event 5: missing \\(recorded up to event \\d+, the journal ends at event 4\\)\n"), tail.err());
+  }
+
+  @Test
+  void aTruncatedJournalFileIsReportedWithTheRunItHeld(@TempDir Path dir) throws Exception {
+    CliTest.Result run = dmasim(dir, "run", "nvme-iova", "--seed", "2", "--requests", "200", "--json");
+    assertEquals(0, run.code(), run.err());
+    String id = runId(run);
+    Path file = dir.resolve("journal.mv.db");
+    byte[] whole = Files.readAllBytes(file);
+    String gone = "dmasim: infrastructure failure: the journal " + file.toAbsolutePath().normalize() + " is damaged: 1 kept run(s) it held are"
+        + " gone, the last kept being run " + id + " (";
+    String corrupt = "dmasim: infrastructure failure: the journal " + file.toAbsolutePath().normalize() + " is corrupted (";
+    String identical = dmasim(dir, "replay", id).out();
+    Files.write(file, whole);
+    int reported = 0;
+    for (int keep : new int[] {whole.length / 8, whole.length / 4, whole.length / 2, whole.length * 3 / 4}) {
+      Files.write(file, java.util.Arrays.copyOf(whole, keep));
+      CliTest.Result r = dmasim(dir, "replay", id);
+      if (r.code() == 0) {
+        assertEquals(identical, r.out(), keep + ": H2 found the whole last state before the cut, so nothing was lost");
+      } else {
+        reported++;
+        assertEquals(3, r.code(), keep + ": " + r.out() + r.err());
+        assertTrue(r.err().startsWith(gone) || r.err().startsWith(corrupt) && r.err().endsWith("(it held 1 kept run(s), the last kept being run "
+            + id + ")\n"), keep + ": " + r.err());
+        assertEquals(1, r.err().split("\n").length, r.err());
+      }
+      Files.write(file, whole);
+      assertEquals(0, dmasim(dir, "replay", id).code(), "the whole file replays again");
+    }
+    assertTrue(reported > 0, "no cut lost anything");
+  }
+}
