@@ -107,11 +107,21 @@ final class HoconReader {
     if (!c.hasPath(key)) return dflt;
     ConfigValue v = c.getValue(key);
     long n;
+    Object raw = v.unwrapped();
     try {
-      n = v.valueType() == ConfigValueType.STRING && ((String) v.unwrapped()).startsWith("0x") ? Long.decode((String) v.unwrapped())
-          : c.getLong(key);
-    } catch (ConfigException | NumberFormatException e) {
-      throw error(key, "must be a whole number (decimal or 0x hex), got '" + v.unwrapped() + "'");
+      // Typesafe Config's getLong truncates 1.5 to 1, reads "NaN" as 0 and clamps 1e20: only exact whole numbers pass.
+      if (raw instanceof String text) {
+        n = text.trim().startsWith("0x") ? Long.decode(text.trim()) : Long.parseLong(text.trim());
+      } else if (raw instanceof Integer || raw instanceof Long) {
+        n = ((Number) raw).longValue();
+      } else if (raw instanceof Number d && Double.isFinite(d.doubleValue()) && d.doubleValue() == Math.rint(d.doubleValue())
+          && Math.abs(d.doubleValue()) < 0x1p53) {
+        n = d.longValue();
+      } else {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      throw error(key, "must be a whole number (decimal or 0x hex) between " + min + " and " + max + ", got '" + v.render() + "'");
     }
     if (n < min || n > max) throw error(key, "must be between " + min + " and " + max + ", got " + n);
     return n;

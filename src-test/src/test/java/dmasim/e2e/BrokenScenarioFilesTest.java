@@ -76,6 +76,10 @@ class BrokenScenarioFilesTest {
     c.add(new Case("bad invalidation order", "mode = strict,", "mode = strict, invalidation-order = sideways,", "iommu.invalidation-order", "sideways"));
     c.add(new Case("zero CPU queues", "cpus = 2", "cpus = 0", "cpus", "cpus = 0"));
     c.add(new Case("CPU count not a number", "cpus = 2", "cpus = two", "cpus", "cpus = two"));
+    // Typesafe Config alone would read 1.5 as 1, NaN as 0 and 1e20 as the largest long.
+    c.add(new Case("a fractional count", "requests = 2,", "requests = 1.5,", "workload.requests", "requests = 1.5"));
+    c.add(new Case("NaN as a count", "requests = 2,", "requests = NaN,", "workload.requests", "requests = NaN"));
+    c.add(new Case("a count past any long", "requests = 2,", "requests = 99999999999999999999,", "workload.requests", "99999999999999999999"));
     c.add(new Case("missing devices", "devices = [ { name = nvme, dma-mask-bits = 64 } ]", "", "devices", null));
     c.add(new Case("empty device list", "devices = [ { name = nvme, dma-mask-bits = 64 } ]", "devices = []", "devices", "devices = []"));
     c.add(new Case("unknown device key", "dma-mask-bits = 64", "dma-mask-bits = 64, speed = 9", "devices[0].speed", "speed"));

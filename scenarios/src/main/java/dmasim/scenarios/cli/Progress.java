@@ -4,7 +4,7 @@ import dmasim.protocol.WallClockAllowed;
 import java.io.PrintWriter;
 import java.util.Locale;
 
-/** A progress bar on the terminal and the wall-clock rates of long work. Display only: nothing in the model reads it. */
+/** A progress bar on the terminal (a line every ten seconds elsewhere) and the wall-clock rates of long work. Display only: nothing in the model reads it. */
 @WallClockAllowed
 final class Progress {
   private final PrintWriter err;
@@ -21,7 +21,15 @@ final class Progress {
 
   synchronized void update(long done, long violating) {
     long now = System.nanoTime();
-    if (!tty || (now - lastDraw < 200_000_000L && done < total)) return;
+    if (!tty) {
+      // Not a terminal (CI logs, pipes): a plain line after two seconds, then every ten.
+      if (done >= total || now - started < 2_000_000_000L || (lastDraw != 0 && now - lastDraw < 10_000_000_000L)) return;
+      lastDraw = now;
+      err.printf(Locale.ROOT, "  %d/%d schedules, %d violating, %.0f s%n", done, total, violating, (now - started) / 1e9);
+      err.flush();
+      return;
+    }
+    if (now - lastDraw < 200_000_000L && done < total) return;
     lastDraw = now;
     int width = 30;
     int filled = (int) (width * done / Math.max(1, total));
