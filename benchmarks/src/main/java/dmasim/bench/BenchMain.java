@@ -21,6 +21,7 @@ public final class BenchMain {
     Options opt = new OptionsBuilder()
         .include(PingPongBenchmark.class.getSimpleName())
         .include(ControlledWireBenchmark.class.getSimpleName())
+        .include(JournalBenchmark.class.getSimpleName())
         .mode(org.openjdk.jmh.annotations.Mode.Throughput)
         .timeUnit(java.util.concurrent.TimeUnit.SECONDS)
         .forks(1)
@@ -34,12 +35,14 @@ public final class BenchMain {
     double stepsJournal = 0;
     double schedules = 0;
     double canonicalSteps = 0;
+    java.util.Map<String, Double> journal = new java.util.HashMap<>();
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
       Result primary = r.getPrimaryResult();
       if (name.endsWith("roundTrips")) roundTrips = primary.getScore();
       if (name.endsWith("stepsVolatile")) stepsVolatile = secondary(r, "steps");
       if (name.endsWith("stepsInMemoryJournal")) stepsJournal = secondary(r, "steps");
+      if (name.contains("JournalBenchmark")) journal.put(name.substring(name.lastIndexOf('.') + 1), secondary(r, "rows"));
       if (name.endsWith("canonicalSchedule")) {
         schedules = primary.getScore();
         canonicalSteps = secondary(r, "steps") / Math.max(1e-9, schedules);
@@ -50,6 +53,16 @@ public final class BenchMain {
     System.out.printf(Locale.ROOT, "(b) controlled-wire steps/s, volatile:        %,.0f   ratio (b)/(a) = %.3f%n", stepsVolatile, stepsVolatile / roundTrips);
     System.out.printf(Locale.ROOT, "(b') steps/s, in-memory journal:              %,.0f   ratio (b')/(a) = %.3f%n", stepsJournal, stepsJournal / roundTrips);
     System.out.printf(Locale.ROOT, "(c) schedules/s, canonical (~%.0f steps):      %,.0f%n", canonicalSteps, schedules);
+    double run = journal.getOrDefault("runJournaled", Double.NaN);
+    double vol = journal.getOrDefault("runVolatile", Double.NaN);
+    double persist = journal.getOrDefault("persist", Double.NaN);
+    double insert = journal.getOrDefault("rawInsert", Double.NaN);
+    double read = journal.getOrDefault("read", Double.NaN);
+    double select = journal.getOrDefault("rawSelect", Double.NaN);
+    System.out.printf(Locale.ROOT, "(d) nvme-iova 2x100x4 lazy, steps/s journaled on H2: %,.0f   volatile: %,.0f   ratio %.3f%n", run, vol, run / vol);
+    System.out.printf(Locale.ROOT, "(d') journal persist rows/s: %,.0f   raw JDBC batch insert: %,.0f   ratio %.2f%n", persist, insert, persist / insert);
+    System.out.printf(Locale.ROOT, "(d'') journal read rows/s:   %,.0f   raw JDBC select:       %,.0f   ratio %.2f%n", read, select, read / select);
+    JournalSize.print(System.out);
   }
 
   private static double secondary(RunResult r, String key) {

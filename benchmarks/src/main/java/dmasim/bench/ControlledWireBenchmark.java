@@ -61,7 +61,8 @@ public class ControlledWireBenchmark {
 
   private RunReport run(RunOptions o, boolean journaled) {
     long i = schedule++;
-    return runner.run(nvme, o, "bench-" + i, new StrategySpec("random", 0), Runner.scheduleSeed(1, i), 0, null, journaled, null);
+    return runner.run(nvme, o, "bench-" + i, new StrategySpec("random", 0), Runner.scheduleSeed(1, i), 0, null, journaled ? "bench-" + i : null,
+        null);
   }
 
   @Benchmark

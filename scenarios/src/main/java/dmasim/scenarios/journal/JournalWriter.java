@@ -96,7 +96,11 @@ public final class JournalWriter implements Extension {
     this.maxBytes = config.getBytes("max-bytes");
   }
 
-  /** Queues one persisted step (the plugin's thread); waits while the writer is far behind. */
+  /** Queues one persisted event (the plugin's thread, or a benchmark); waits while the writer is far behind. */
+  public void append(String persistenceId, long sequenceNr, Object payload) {
+    append(new Pending(persistenceId, sequenceNr, payload));
+  }
+
   void append(Pending p) {
     synchronized (lock) {
       if (failure != null) throw new JournalFailure(failure);
