@@ -192,14 +192,10 @@ public final class Journal implements AutoCloseable {
     return report;
   }
 
-  /** The recording being written now, for a signal handler: marks it interrupted after flushing what it can. */
+  /** For a signal handler: stops the writer after the batch it is writing, marks the recording failed with {@code why}, returns how far it came. */
   public String interrupt(String recording, String why) {
     if (kind.equals("memory") || recordings == null) return null;
-    try {
-      writer().flush();
-    } catch (RuntimeException e) {
-      // what the writer could not write is not recorded; the registry says how far it came
-    }
+    writer().abandon(why, 2000); // what is not on disk yet is dropped; the registry says how far the run came
     recordings.fail(recording, why);
     return recordings.progress(recording);
   }

@@ -172,6 +172,23 @@ class JournalDurabilityTest {
   }
 
   @Test
+  void aRunWhoseJournalWouldPassMaxJournalMbStopsInOneLineAndStaysIncomplete(@TempDir Path dir) throws Exception {
+    Child run = new Child(dir, CliTest.concat(RUN, "--max-journal-mb", "1"));
+    assertEquals(3, run.exit(), run.stderr());
+    String err = run.stderr();
+    assertFalse(err.contains("\tat ") || err.contains("Exception") || err.contains("ERROR"), err);
+    String last = err.substring(err.lastIndexOf('\n') + 1);
+    String file = dir.toAbsolutePath().normalize().resolve("journal.mv.db").toString();
+    Matcher m = Pattern.compile("dmasim: infrastructure failure: the journal " + Pattern.quote(file) + " reached (\\d+) MB, over the limit of 1 MB"
+        + " \\(--max-journal-mb\\); the run was stopped and is incomplete").matcher(last);
+    assertTrue(m.matches(), err);
+    CliTest.Result runs = dmasim(dir, "runs");
+    assertEquals(0, runs.code(), runs.err());
+    assertTrue(runs.out().contains(" incomplete ") && runs.out().contains("(" + last.substring("dmasim: infrastructure failure: ".length()) + ")"),
+        runs.out());
+  }
+
+  @Test
   void aDeletedRowIsDamageForReplayInspectAndShrinkNotADivergence(@TempDir Path dir) throws Exception {
     CliTest.Result run = dmasim(dir, "run", "nvme-iova-missing-sync", "--seed", "1", "--json");
     assertEquals(1, run.code(), run.err());

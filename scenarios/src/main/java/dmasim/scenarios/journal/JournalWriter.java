@@ -84,6 +84,7 @@ public final class JournalWriter implements Extension {
   private String failure;
   private boolean closed;
   private int flushWaiters;
+  private boolean writing;
   private Thread thread;
   /** Per recording: actor → last durable sequence number, and the last durable step. */
   private final Map<String, Map<String, Long>> actorRows = new HashMap<>();
@@ -103,11 +104,14 @@ public final class JournalWriter implements Extension {
 
   void append(Pending p) {
     synchronized (lock) {
-      if (failure != null) throw new JournalFailure(failure);
+      // After a failure nothing more is written: the run is being stopped (the session's watch, or
+      // flush() when the run ends, reports the failure) and the registry says how far it came.
+      // Refusing the persist instead would only make Akka log a stack trace for every actor.
+      if (failure != null) return;
       if (closed) throw new JournalFailure("the journal is closed");
       if (thread == null) start();
       while (queue.size() >= MAX_QUEUED && failure == null) waitOn();
-      if (failure != null) throw new JournalFailure(failure);
+      if (failure != null) return;
       queue.add(p);
       appended++;
       if (queue.size() == 1 || queue.size() == FULL_BATCH) lock.notifyAll();
@@ -126,6 +130,19 @@ public final class JournalWriter implements Extension {
         flushWaiters--;
       }
       if (failure != null) throw new JournalFailure(failure);
+    }
+  }
+
+  /**
+   * Stops writing for {@code why} (a signal): what is queued is dropped, the batch being written is
+   * finished (at most {@code millis} is waited for it), so the registry says exactly what is on disk.
+   */
+  public void abandon(String why, long millis) {
+    synchronized (lock) {
+      if (failure == null) failure = why;
+      queue = new ArrayList<>();
+      lock.notifyAll();
+      for (int i = 0; i < millis / 50 && writing; i++) waitOn(50);
     }
   }
 
@@ -203,9 +220,19 @@ public final class JournalWriter implements Extension {
           if (queue.size() < FULL_BATCH && !closed && flushWaiters == 0) waitOn(GATHER_MS);
           batch = queue;
           queue = new ArrayList<>();
+          writing = true;
         }
-        long bytes = write(c, batch);
-        long size = sizeChecked();
+        long bytes;
+        long size;
+        try {
+          bytes = write(c, batch);
+          size = sizeChecked();
+        } finally {
+          synchronized (lock) {
+            writing = false;
+            lock.notifyAll();
+          }
+        }
         synchronized (lock) {
           durable += batch.size();
           durableBytes += bytes;
