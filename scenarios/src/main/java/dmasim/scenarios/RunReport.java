@@ -36,7 +36,7 @@ public record RunReport(String scenario, String runId, long seed, String strateg
 
   /** The command that reproduces this run exactly. */
   public String reproduceCommand() {
-    return "./dmasim run " + scenario + " --seed " + seed + " --iommu " + iommuMode + " --cpus " + options.cpus() + " --requests "
+    return "./dmasim run " + Shell.quote(scenario) + " --seed " + seed + " --iommu " + iommuMode + " --cpus " + options.cpus() + " --requests "
         + options.requests() + " --segments " + options.segments();
   }
 }

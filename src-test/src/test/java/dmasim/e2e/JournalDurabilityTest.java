@@ -162,8 +162,9 @@ class JournalDurabilityTest {
       assertEquals(codes[i], run.exit(), run.stderr());
       String err = run.stderr();
       String last = err.substring(err.lastIndexOf('\n') + 1);
-      Matcher m = Pattern.compile("dmasim: interrupted \\(SIG" + signals[i] + "\\): run (nvme-iova-s4-\\w+) is incomplete \\(recorded to step (\\d+)\\);"
-          + " 'dmasim gc' removes it").matcher(last);
+      Matcher m = Pattern.compile("dmasim: interrupted \\(SIG" + signals[i] + "\\): recording (nvme-iova-s4-\\w+)~\\d+ of run \\1 is incomplete"
+          + " \\(recorded to step (\\d+); 'dmasim replay \\1~\\d+' replays it\\); 'dmasim gc' removes it \\(a kept recording of the run stays\\)")
+          .matcher(last);
       assertTrue(m.matches(), err);
       assertFalse(err.contains("\tat "), err);
       List<String> recordings = registry(dir, m.group(1));
@@ -213,6 +214,55 @@ class JournalDurabilityTest {
   }
 
   @Test
+  void aChangedRegistryEntryIsDamageNotADivergence(@TempDir Path dir) throws Exception {
+    CliTest.Result run = dmasim(dir, "run", "nvme-iova", "--seed", "3", "--requests", "4", "--json");
+    assertEquals(0, run.code(), run.err());
+    String id = runId(run);
+    String[][] edits = {{"\"requests\" = 5", "its registry entry was changed: what it ran or found no longer matches its checksum"},
+        {"\"verdict\" = 'violation'", "its registry entry was changed: what it ran or found no longer matches its checksum"},
+        {"\"mode\" = 'lazy'", "its registry entry cannot be read (No enum constant dmasim.actors.iommu.IommuSettings.Mode.lazy)"}};
+    for (String[] edit : edits) {
+      try (Connection c = DriverManager.getConnection(Journal.h2(dir).url(), "sa", "")) {
+        c.createStatement().execute("CREATE TABLE IF NOT EXISTS \"saved\" AS SELECT * FROM \"dmasim_recordings\"");
+        assertEquals(1, c.createStatement().executeUpdate("UPDATE \"dmasim_recordings\" SET " + edit[0]));
+      }
+      for (String command : new String[] {"replay", "inspect"}) {
+        CliTest.Result r = command.equals("replay") ? dmasim(dir, "replay", id) : dmasim(dir, "inspect", id, "--step", "1");
+        assertEquals(3, r.code(), edit[0] + ": " + r.out() + r.err());
+        assertEquals("dmasim: infrastructure failure: journal damaged at run " + id + " (recording " + id + "~1): " + edit[1] + "\n", r.err());
+      }
+      CliTest.Result runs = dmasim(dir, "runs");
+      assertEquals(0, runs.code(), runs.err());
+      assertTrue(runs.out().contains(id + "~1") && runs.out().contains(" damaged "), runs.out());
+      try (Connection c = DriverManager.getConnection(Journal.h2(dir).url(), "sa", "")) {
+        c.createStatement().execute("DELETE FROM \"dmasim_recordings\"");
+        c.createStatement().execute("INSERT INTO \"dmasim_recordings\" SELECT * FROM \"saved\"");
+      }
+      assertEquals(0, dmasim(dir, "replay", id).code(), "restored");
+    }
+  }
+
+  @Test
+  void aMissingJournalFileIsReportedAndAMistypedDirectoryIsNotCreated(@TempDir Path dir) throws Exception {
+    CliTest.Result run = dmasim(dir, "run", "nvme-iova", "--seed", "3", "--requests", "2", "--json");
+    assertEquals(0, run.code(), run.err());
+    String id = runId(run);
+    Path kept = dir.resolve("journal.kept");
+    Files.delete(dir.resolve("journal.mv.db"));
+    CliTest.Result runs = dmasim(dir, "runs");
+    assertEquals(3, runs.code());
+    assertEquals("dmasim: infrastructure failure: the journal file " + dir.toAbsolutePath().normalize().resolve("journal.mv.db") + " is missing"
+        + " (it held 1 kept run(s), the last kept being run " + id + ") (listed in " + kept.toAbsolutePath().normalize() + "); restore it, or"
+        + " move " + dir.toAbsolutePath().normalize() + " away to start a new journal\n", runs.err());
+    assertTrue(Files.exists(kept), "the list of what was lost is kept");
+    Path typo = dir.resolve("no-such-dir");
+    CliTest.Result replay = dmasim(typo, "replay", id);
+    assertEquals(2, replay.code());
+    assertEquals("dmasim: no journal in " + typo.toAbsolutePath().normalize() + ": nothing has been kept there (see --data-dir)\n", replay.err());
+    assertFalse(Files.exists(typo));
+  }
+
+  @Test
   void aTruncatedJournalFileIsReportedWithTheRunItHeld(@TempDir Path dir) throws Exception {
     CliTest.Result run = dmasim(dir, "run", "nvme-iova", "--seed", "2", "--requests", "200", "--json");
     assertEquals(0, run.code(), run.err());
@@ -221,7 +271,7 @@ class JournalDurabilityTest {
     byte[] whole = Files.readAllBytes(file);
     String gone = "dmasim: infrastructure failure: the journal " + file.toAbsolutePath().normalize() + " is damaged: 1 kept run(s) it held are"
         + " gone, the last kept being run " + id + " (";
-    String corrupt = "dmasim: infrastructure failure: the journal " + file.toAbsolutePath().normalize() + " is corrupted (";
+    String corrupt = "dmasim: infrastructure failure: the journal " + file.toAbsolutePath().normalize() + " is ";
     String identical = dmasim(dir, "replay", id).out();
     Files.write(file, whole);
     int reported = 0;
@@ -233,8 +283,8 @@ class JournalDurabilityTest {
       } else {
         reported++;
         assertEquals(3, r.code(), keep + ": " + r.out() + r.err());
-        assertTrue(r.err().startsWith(gone) || r.err().startsWith(corrupt) && r.err().endsWith("(it held 1 kept run(s), the last kept being run "
-            + id + ")\n"), keep + ": " + r.err());
+        assertTrue(r.err().startsWith(gone) || r.err().startsWith(corrupt) && r.err().contains("(it held 1 kept run(s), the last kept being run "
+            + id + ")"), keep + ": " + r.err());
         assertEquals(1, r.err().split("\n").length, r.err());
       }
       Files.write(file, whole);

@@ -75,7 +75,7 @@ final class ExploreCommand implements Callable<Integer> {
     if (from != null && scenario != null) throw new UserError("give either a SCENARIO or --from RUN_ID, not both");
     if (prefix < 0 || (from == null && prefix > 0)) throw new UserError("--prefix needs --from and must not be negative");
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal, spec.commandLine().getErr())) {
+    try (Session session = new Session(journal, spec.commandLine().getErr(), from != null)) {
       Session.Kept parentKept = from == null ? null : session.kept(from);
       if (parentKept != null && !parentKept.stored().complete()) {
         throw new UserError("run " + from + " is " + parentKept.stored().status() + "; explore --from needs a complete run");
@@ -146,8 +146,8 @@ final class ExploreCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%nkept %d of %d violating schedules%s:%n", s.kept().size(), s.violatingSchedules(), memory
           ? " (memory journal: not durable, cannot be replayed later)" : "");
       for (RunReport k : s.kept()) {
-        out.printf(Locale.ROOT, "  %s  %s at step %d%n    replay: ./dmasim replay %s%s%n", k.runId(), k.firstMonitor(), k.outcome().steps(), k.runId(),
-            dataDirOption);
+        out.printf(Locale.ROOT, "  %s  %s at step %d%n", k.runId(), k.firstMonitor(), k.outcome().steps());
+        if (!memory) out.printf(Locale.ROOT, "    replay: ./dmasim replay %s%s%n", k.runId(), dataDirOption);
       }
     }
   }

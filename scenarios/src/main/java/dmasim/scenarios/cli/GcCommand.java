@@ -22,7 +22,7 @@ final class GcCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal, spec.commandLine().getErr())) {
+    try (Session session = new Session(journal, spec.commandLine().getErr(), true)) {
       long before = Files.size(session.journal.file());
       Recordings.Removed removed = session.journal.gc();
       session.journal.compact();

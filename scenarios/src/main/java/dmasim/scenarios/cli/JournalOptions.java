@@ -29,13 +29,16 @@ final class JournalOptions {
   Journal journal() {
     return switch (kind) {
       case "memory" -> Journal.memory();
-      case "h2" -> Journal.h2(dataDir == null ? Path.of("dmasim-data") : dataDir, maxJournalMb);
+      case "h2" -> {
+        if (dataDir != null && dataDir.toString().isBlank()) throw new dmasim.scenarios.UserError("--data-dir must not be empty");
+        yield Journal.h2(dataDir == null ? Path.of("dmasim-data") : dataDir, maxJournalMb);
+      }
       default -> throw new dmasim.scenarios.UserError("unknown journal '" + kind + "' (use h2 or memory)");
     };
   }
 
   /** " --data-dir DIR" when a data directory was given, so printed commands work when pasted; else "". */
   String dataDirOption() {
-    return dataDir == null ? "" : " --data-dir " + dataDir;
+    return dataDir == null ? "" : " --data-dir " + dmasim.scenarios.Shell.quote(dataDir.toString());
   }
 }

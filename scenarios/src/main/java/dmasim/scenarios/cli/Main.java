@@ -54,7 +54,8 @@ public final class Main implements Runnable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        err.println("dmasim: interrupted (SIG" + name + ")" + (line[0] == null ? "" : ": " + line[0] + "; 'dmasim gc' removes it"));
+        err.println("dmasim: interrupted (SIG" + name + ")" + (line[0] == null ? "" : ": " + line[0] + "; 'dmasim gc' removes it (a kept"
+            + " recording of the run stays)"));
         err.flush();
         Runtime.getRuntime().halt(code);
       });

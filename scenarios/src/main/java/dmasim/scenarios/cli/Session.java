@@ -31,8 +31,13 @@ final class Session implements AutoCloseable {
   private final RunProgress progress;
 
   Session(JournalOptions options, PrintWriter err) {
+    this(options, err, false);
+  }
+
+  /** {@code readsKeptRuns}: the command only reads kept runs, so a data directory without a journal is a user error (nothing is created). */
+  Session(JournalOptions options, PrintWriter err, boolean readsKeptRuns) {
     this.journal = options.journal();
-    journal.open();
+    journal.open(readsKeptRuns);
     try {
       this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
     } catch (RuntimeException e) {
@@ -87,7 +92,8 @@ final class Session implements AutoCloseable {
     if (s == null) return null;
     String recording = s.journal.current();
     if (recording == null) return null;
-    return "run " + recording.substring(0, recording.lastIndexOf('~')) + " is incomplete (" + s.journal.interrupt(recording, why) + ")";
+    return "recording " + recording + " of run " + recording.substring(0, recording.lastIndexOf('~')) + " is incomplete ("
+        + s.journal.interrupt(recording, why) + "; 'dmasim replay " + recording + "' replays it)";
   }
 
   @Override
@@ -103,7 +109,9 @@ final class Session implements AutoCloseable {
     }
     if (journal.kind().equals("h2")) {
       try {
-        JournalWriter.get(system).close();
+        JournalWriter writer = JournalWriter.get(system);
+        writer.close();
+        if (writer.durableSteps() > 0 && writer.failure() == null) journal.compactIfBloated(writer.durableBytes());
       } catch (RuntimeException e) {
         // the writer failed; its failure was reported when it happened
       }

@@ -33,7 +33,7 @@ final class ShrinkCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (schedules < 1) throw new UserError("--schedules must be at least 1");
-    try (Session session = new Session(journal, spec.commandLine().getErr())) {
+    try (Session session = new Session(journal, spec.commandLine().getErr(), true)) {
       Session.Kept kept = session.kept(runId);
       RunRecord record = kept.record();
       if (!kept.stored().complete()) throw new UserError("run " + runId + " is " + kept.stored().status() + "; shrink needs a complete run");

@@ -62,7 +62,7 @@ public final class BatchedJournal extends AsyncWriteJournal {
 
   private <T> Future<T> afterFlush(Query<T> query) {
     try {
-      writer.flush();
+      writer.flushQuietly();
       return Futures.successful(query.run(connection()));
     } catch (SQLException e) {
       return Futures.failed(new JournalFailure(JournalFailure.describe(e, dir)));

@@ -31,29 +31,49 @@ public class JournalFailure extends InfrastructureError {
     if (e.getErrorCode() == DATABASE_ALREADY_OPEN || all.contains("is locked") || all.contains("already in use")) {
       return "the journal " + file + " is in use by another dmasim process (the file is locked); wait for it to finish or use another --data-dir";
     }
-    if (all.contains("No space left on device")) {
-      return "disk full writing the journal " + file;
+    long free = freeBytes(dir);
+    if (all.contains("No space left on device") || (free >= 0 && free < JournalWriter.MIN_FREE_BYTES && isIo(e, all))) {
+      return "disk full writing the journal " + file + " (" + Math.max(0, free >> 20) + " MB left)";
     }
     if (e.getErrorCode() == DATABASE_IS_READ_ONLY || all.contains("read only") || all.contains("Read-only file system")
-        || all.contains("AccessDenied") || all.contains("Permission denied")) {
-      return "the journal " + file + " cannot be written (read-only file or directory): " + text;
+        || all.contains("AccessDenied") || all.contains("Permission denied") || all.contains("Operation not permitted")) {
+      return "the journal " + file + " cannot be written (read-only file or directory)";
     }
-    if (e.getErrorCode() == FILE_CORRUPTED || all.contains("corrupted") || all.contains("File is corrupted")) {
-      return "the journal " + file + " is corrupted (" + text + "); move it away to start a new one";
+    if (e.getErrorCode() == FILE_CORRUPTED || all.contains("corrupted") || all.contains("Unable to read the page")
+        || all.contains("IndexOutOfBounds") || all.contains("BufferUnderflow")) {
+      return "the journal " + file + " is corrupted: H2 cannot read part of it; move " + dir + " away to start a new journal";
     }
-    if (e.getErrorCode() == IO_EXCEPTION || e.getErrorCode() == IO_EXCEPTION_WITH_CAUSE || e.getErrorCode() == FILE_CREATION_FAILED
-        || e.getErrorCode() == GENERAL_ERROR) {
-      return "the journal " + file + " cannot be used: " + text;
-    }
-    return "journal error in " + file + ": " + text;
+    if (isIo(e, all)) return "the journal " + file + " cannot be read or written (I/O error: " + shorten(text) + ")";
+    return "journal error in " + file + ": " + shorten(text);
   }
 
-  /** The first line of the message, without H2's "[code-version]" suffix. */
+  private static boolean isIo(SQLException e, String all) {
+    return e.getErrorCode() == IO_EXCEPTION || e.getErrorCode() == IO_EXCEPTION_WITH_CAUSE || e.getErrorCode() == FILE_CREATION_FAILED
+        || e.getErrorCode() == GENERAL_ERROR && (all.contains("Writing to") || all.contains("IOException"));
+  }
+
+  private static long freeBytes(Path dir) {
+    try {
+      return java.nio.file.Files.getFileStore(dir).getUsableSpace();
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** H2's text without its class names and at most 160 characters. */
+  private static String shorten(String text) {
+    String t = text.replaceAll("org\\.h2\\.[\\w.]+Exception: ", "").replaceAll("java\\.[\\w.]+Exception: ", "");
+    return t.length() <= 160 ? t : t.substring(0, 157) + "...";
+  }
+
+  /** The first line of the message, without H2's "[code-version]" suffix and its dangling "SQL statement:". */
   static String firstLine(Throwable e) {
     String m = String.valueOf(e.getMessage());
     int nl = m.indexOf('\n');
     if (nl >= 0) m = m.substring(0, nl);
-    return m.replaceAll("\\s*\\[\\d+-\\d+]$", "").trim();
+    m = m.replaceAll("\\s*\\[\\d+-\\d+]$", "").trim();
+    m = m.replaceAll(";?\\s*SQL statement:$", "").trim();
+    return m.replaceAll("\\s*\\[\\d+\\.\\d+\\.\\d+/\\d+]\"?$", "").trim();
   }
 
   private static String chain(Throwable e) {

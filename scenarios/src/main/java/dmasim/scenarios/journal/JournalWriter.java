@@ -146,6 +146,44 @@ public final class JournalWriter implements Extension {
     }
   }
 
+  /**
+   * Refuses to begin a run when the writer has failed, the journal is already over its limit or
+   * the disk is nearly full: a one-line failure before anything is recorded.
+   */
+  public void checkRoom() {
+    String f = failure();
+    if (f != null) throw new JournalFailure(f);
+    if (Files.exists(file)) {
+      try {
+        long size = Files.size(file);
+        if (size > maxBytes) {
+          throw new JournalFailure("the journal " + file + " is already " + (size >> 20) + " MB, over the limit of " + (maxBytes >> 20)
+              + " MB (--max-journal-mb); 'dmasim gc' may make room, or raise the limit");
+        }
+      } catch (IOException e) {
+        throw new JournalFailure("cannot check the size of " + file + ": " + e.getMessage());
+      }
+    }
+    try {
+      long free = Files.getFileStore(file.getParent()).getUsableSpace();
+      if (free < MIN_FREE_BYTES) throw new JournalFailure("disk nearly full: " + (free >> 20) + " MB left on the file system of " + file);
+    } catch (IOException e) {
+      throw new JournalFailure("cannot check the free space of " + file.getParent() + ": " + e.getMessage());
+    }
+  }
+
+  /** {@link #flush()} for the plugin's queries: a failure is reported by the run, not by every actor's recovery. */
+  void flushQuietly() {
+    synchronized (lock) {
+      if (failure != null) return;
+    }
+    try {
+      flush();
+    } catch (JournalFailure e) {
+      // reported where the run is watched
+    }
+  }
+
   /** The writer's failure, or null while it works. */
   public String failure() {
     synchronized (lock) {

@@ -86,28 +86,35 @@ public final class Recordings {
     return Long.parseLong(recording.substring(recording.lastIndexOf('~') + 1));
   }
 
+  /** Removes journal.kept: the database file is new, so the list would describe another one. */
+  public void forgetKept() {
+    try {
+      Files.deleteIfExists(keptFile(dir));
+    } catch (IOException e) {
+      throw new JournalFailure("cannot remove " + keptFile(dir) + ": " + e.getMessage());
+    }
+  }
+
   /**
    * Fails when a recording journal.kept lists is gone from the database and no later complete
    * recording of its run replaced it (a replacement is committed before the list is rewritten).
-   * A database file that did not exist before it was opened starts a new list.
    */
-  public void verifyKept(boolean fresh) {
+  public void verifyKept() {
     Path kept = keptFile(dir);
     try {
-      if (fresh) Files.deleteIfExists(kept);
       if (!Files.exists(kept)) return;
       Map<String, Long> newest = new java.util.HashMap<>();
       java.util.Set<String> present = new java.util.HashSet<>();
-      if (dmasim.scenarios.Journal.tableExists(c, "dmasim_recordings")) try (ResultSet rs = c.createStatement().executeQuery("SELECT \"recording_id\", \"run_id\" FROM \"dmasim_recordings\" WHERE \"state\" = 'complete'")) {
+      if (dmasim.scenarios.Journal.tableExists(c, "dmasim_recordings")) try (ResultSet rs = c.createStatement().executeQuery(
+          "SELECT \"recording_id\", \"run_id\" FROM \"dmasim_recordings\" WHERE \"state\" = 'complete'")) {
         while (rs.next()) {
           present.add(rs.getString(1));
           newest.merge(rs.getString(2), number(rs.getString(1)), Math::max);
         }
       }
       List<String[]> missing = new ArrayList<>();
-      for (String line : Files.readAllLines(kept)) {
-        String[] f = line.split("\t");
-        if (f.length < 3 || present.contains(f[0]) || newest.getOrDefault(f[1], -1L) > number(f[0])) continue;
+      for (String[] f : keptLines(dir)) {
+        if (present.contains(f[0]) || newest.getOrDefault(f[1], -1L) > number(f[0])) continue;
         missing.add(f);
       }
       if (!missing.isEmpty()) {
@@ -116,10 +123,27 @@ public final class Recordings {
             + " the last kept being run " + last[1] + " (" + last[2] + " steps); the file was truncated or rolled back to an older state."
             + " Move " + dir + " away to start a new journal");
       }
-    } catch (IOException | SQLException | RuntimeException e) {
-      if (e instanceof JournalFailure f) throw f;
-      throw new JournalFailure("cannot check the kept runs of " + dir + " against " + kept + ": " + e.getMessage());
+    } catch (SQLException e) {
+      throw new JournalFailure(JournalFailure.describe(e, dir) + heldBefore(dir));
     }
+  }
+
+  /** The lines of journal.kept (recording id, run id, steps), or a failure naming the file. */
+  private static List<String[]> keptLines(Path dir) {
+    Path kept = keptFile(dir);
+    List<String[]> out = new ArrayList<>();
+    try {
+      for (String line : Files.readAllLines(kept)) {
+        String[] f = line.split("\t");
+        if (f.length != 3 || !f[0].contains("~") || !f[2].matches("\\d+")) throw new IOException("a line that is not 'recording run steps': " + line);
+        number(f[0]);
+        out.add(f);
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new JournalFailure("cannot read " + kept + ", the list of kept runs beside the journal (" + e.getClass().getSimpleName() + ": "
+          + e.getMessage() + "); restore it, or remove it if the journal file is known to be whole");
+    }
+    return out;
   }
 
   /** Rewrites journal.kept from the registry (atomically: a new file renamed over the old). */
@@ -135,20 +159,17 @@ public final class Recordings {
     Files.move(tmp, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** For an error opening the database: " (it held N kept runs, the last being R)" from journal.kept, or "". */
+  /** " (it held N kept runs, the last kept being run R)" from journal.kept, or "" when there is no list. */
   public static String heldBefore(Path dir) {
-    try {
-      List<String> lines = Files.readAllLines(keptFile(dir));
-      if (lines.isEmpty()) return "";
-      String[] last = lines.get(lines.size() - 1).split("\t");
-      return " (it held " + lines.size() + " kept run(s), the last kept being run " + last[1] + ")";
-    } catch (IOException | RuntimeException e) {
-      return "";
-    }
+    if (!Files.exists(keptFile(dir))) return "";
+    List<String[]> lines = keptLines(dir);
+    if (lines.isEmpty()) return "";
+    return " (it held " + lines.size() + " kept run(s), the last kept being run " + lines.get(lines.size() - 1)[1] + ")";
   }
 
   public void createIfMissing() throws SQLException {
     c.createStatement().execute(DDL);
+    c.createStatement().execute("ALTER TABLE \"dmasim_recordings\" ADD COLUMN IF NOT EXISTS \"entry_crc\" VARCHAR");
     c.createStatement().execute("CREATE INDEX IF NOT EXISTS \"dmasim_recordings_run\" ON \"dmasim_recordings\" (\"run_id\")");
   }
 
@@ -178,6 +199,7 @@ public final class Recordings {
         for (int i = 0; i < values.length; i++) st.setObject(i + 1, values[i]);
         st.executeUpdate();
       }
+      sealEntry(id, false);
       current = id;
       return id;
     } catch (SQLException e) {
@@ -232,14 +254,17 @@ public final class Recordings {
         }
       }
       try (PreparedStatement st = c.prepareStatement("UPDATE \"dmasim_recordings\" SET \"state\" = 'complete', \"finished\" = CURRENT_TIMESTAMP,"
-          + " \"verdict\" = ?, \"monitor\" = ?, \"steps\" = ?, \"non_fifo\" = ? WHERE \"recording_id\" = ?")) {
+          + " \"verdict\" = ?, \"monitor\" = ?, \"steps\" = ?, \"non_fifo\" = ? WHERE \"recording_id\" = ? AND \"state\" = 'recording'")) {
         st.setString(1, result.verdict());
         st.setString(2, result.monitor());
         st.setLong(3, result.steps());
         st.setLong(4, result.nonFifoChoices());
         st.setString(5, recording);
-        if (st.executeUpdate() != 1) throw new JournalFailure("recording " + recording + " vanished from the registry in " + dir);
+        if (st.executeUpdate() != 1) {
+          throw new JournalFailure("recording " + recording + " was stopped before it could be kept (" + progress(recording) + ")");
+        }
       }
+      sealEntry(recording, true);
       for (String old : older) deleteRecording(old);
       deleteLegacy(result.runId());
       return null;
@@ -322,9 +347,10 @@ public final class Recordings {
       if (id.contains("~")) {
         List<Stored> one = query(SELECT + " WHERE \"recording_id\" = ?", id);
         if (one.isEmpty()) throw new UserError("no recording '" + id + "' in " + dir + " (see 'dmasim runs')");
-        return one.get(0);
+        return trusted(one.get(0), id);
       }
       List<Stored> all = query(SELECT + " WHERE \"run_id\" = ? ORDER BY \"started\" DESC, \"recording_id\" DESC", id);
+      for (Stored s : all) trusted(s, id);
       Stored kept = all.stream().filter(Stored::complete).findFirst().orElse(null);
       if (kept == null && !all.isEmpty()) return all.get(0);
       if (kept == null) {
@@ -343,6 +369,14 @@ public final class Recordings {
     } catch (SQLException e) {
       throw new JournalFailure(JournalFailure.describe(e, dir));
     }
+  }
+
+  private static Stored trusted(Stored s, String id) {
+    if (s.state().equals("damaged")) {
+      String run = id.contains("~") ? id.substring(0, id.lastIndexOf('~')) : id;
+      throw new JournalDamaged("journal damaged at run " + run + " (recording " + s.recordingId() + "): " + s.reason());
+    }
+    return s;
   }
 
   private String legacyVersion(String runId) throws SQLException {
@@ -364,12 +398,84 @@ public final class Recordings {
     }
   }
 
+  /** The registry fields a replay depends on, in a fixed order; with the result fields once complete. */
+  private static final String[] PLANNED = {"recording_id", "run_id", "scenario", "seed", "mode", "cpus", "requests", "segments", "max_steps",
+      "strategy", "schedule_seed", "expected_steps", "parent_run", "prefix", "version"};
+  private static final String[] RESULT = {"verdict", "monitor", "steps", "non_fifo"};
+
+  private static String entryChecksum(java.util.function.Function<String, Object> field, boolean complete) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    for (String f : PLANNED) crc.update((String.valueOf(field.apply(f)) + "\u0001").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (complete) for (String f : RESULT) crc.update((String.valueOf(field.apply(f)) + "\u0001").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return Long.toHexString(crc.getValue());
+  }
+
+  /** Why a registry row cannot be trusted (changed since dmasim wrote it, or unreadable), or null. */
+  private static String entryDamage(ResultSet rs) throws SQLException {
+    try {
+      RunRecord.mode(rs.getString("mode"));
+      String stored = rs.getString("entry_crc");
+      if (stored == null) return null; // registered before entries had checksums
+      boolean complete = "complete".equals(rs.getString("state"));
+      String expected = entryChecksum(f -> {
+        try {
+          return rs.getString(f);
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }, complete);
+      return expected.equals(stored) ? null : "its registry entry was changed: what it ran or found no longer matches its checksum";
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      return "its registry entry cannot be read (" + e.getMessage() + ")";
+    }
+  }
+
+  /** Recomputes the checksum of a registry row as it is now (for tools that migrate a registry, and tests that forge one). */
+  public static void reseal(Connection c, String recording) throws SQLException {
+    Recordings r = new Recordings(c, null);
+    try (PreparedStatement st = c.prepareStatement("SELECT \"state\" FROM \"dmasim_recordings\" WHERE \"recording_id\" = ?")) {
+      st.setString(1, recording);
+      try (ResultSet rs = st.executeQuery()) {
+        if (rs.next()) r.sealEntry(recording, "complete".equals(rs.getString(1)));
+      }
+    }
+  }
+
+  /** Stores the checksum of a registry row as it is now. */
+  private void sealEntry(String recording, boolean complete) throws SQLException {
+    String crc;
+    try (PreparedStatement st = c.prepareStatement("SELECT * FROM \"dmasim_recordings\" WHERE \"recording_id\" = ?")) {
+      st.setString(1, recording);
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) return;
+        crc = entryChecksum(f -> {
+          try {
+            return rs.getString(f);
+          } catch (SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        }, complete);
+      }
+    }
+    try (PreparedStatement st = c.prepareStatement("UPDATE \"dmasim_recordings\" SET \"entry_crc\" = ? WHERE \"recording_id\" = ?")) {
+      st.setString(1, crc);
+      st.setString(2, recording);
+      st.executeUpdate();
+    }
+  }
+
   private List<Stored> query(String sql, String... args) throws SQLException {
     List<Stored> out = new ArrayList<>();
     try (PreparedStatement st = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) st.setString(i + 1, args[i]);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
+          String damage = entryDamage(rs);
+          if (damage != null) {
+            out.add(new Stored(rs.getString("recording_id"), null, "damaged", rs.getLong("recorded_step"), Map.of(), rs.getString("version"),
+                String.valueOf(rs.getObject("started")), null, damage, null));
+            continue;
+          }
           RunOptions o = new RunOptions(rs.getLong("seed"), RunRecord.mode(rs.getString("mode")), rs.getInt("cpus"), rs.getLong("requests"),
               rs.getInt("segments"), rs.getLong("max_steps"));
           RunRecord r = new RunRecord(rs.getString("run_id"), rs.getString("scenario"), o, rs.getString("strategy"), rs.getLong("schedule_seed"),
