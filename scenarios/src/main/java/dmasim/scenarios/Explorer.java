@@ -41,7 +41,8 @@ public final class Explorer {
   /** The totals of an exploration. */
   public record Summary(String scenario, RunOptions options, Plan plan, long expectedSteps, int actors, long schedulesRun, long totalSteps,
       Map<String, Long> violationsByMonitor, long violatingSchedules, long distinctViolatingSchedules, int actorMessagePairs,
-      int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation, ExploreTotals totals) {
+      int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation, ExploreTotals totals,
+      String keepFailure) {
 
     public double pctBound() {
       return plan.spec().pctBound(actors, expectedSteps);
@@ -157,10 +158,18 @@ public final class Explorer {
       if (toKeep.size() < plan.keep() && (keptSignatures.add(signature) || toKeep.size() < plan.keep() / 2)) toKeep.add(r);
     }
     List<RunReport> kept = new ArrayList<>();
-    for (ScheduleResult r : toKeep) kept.add(keep(scenario, o, plan, prefix, k, r));
+    String keepFailure = null;
+    for (ScheduleResult r : toKeep) {
+      try {
+        kept.add(keep(scenario, o, plan, prefix, k, r));
+      } catch (InfrastructureError e) {
+        keepFailure = "schedule " + r.index() + " could not be kept: " + e.getMessage();
+        break; // the exploration's figures stand; the caller reports the failure after them
+      }
+    }
     int actors = kept.isEmpty() ? actorsOf(scenario, o) : kept.get(0).actors();
     return new Summary(scenario.name(), o, plan, k, actors, run, steps, byMonitor, violating, distinct.size(), coverage.actorMessagePairs(),
-        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run));
+        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run), keepFailure);
   }
 
   private static int actorsOf(Scenario scenario, RunOptions o) {

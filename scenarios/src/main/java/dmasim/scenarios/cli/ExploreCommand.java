@@ -102,6 +102,7 @@ final class ExploreCommand implements Callable<Integer> {
       if (json) out.println(json(sum, seconds));
       else text(out, sum, seconds, session.journal.kind().equals("memory"), journal.dataDirOption());
       out.flush();
+      if (sum.keepFailure() != null) throw new dmasim.scenarios.InfrastructureError(sum.keepFailure(), null);
       return sum.violatingSchedules() > 0 ? Main.VIOLATION : Main.CLEAN;
     }
   }
