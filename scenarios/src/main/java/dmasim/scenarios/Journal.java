@@ -36,8 +36,6 @@ public final class Journal implements AutoCloseable {
    * descriptor sources and the sealed invalidation continuations; 0.3.0 journals one row per step.
    */
   public static final String VERSION = "dmasim-0.3.0";
-  /** H2's error code for a write refused by a read-only database (org.h2.api.ErrorCode.DATABASE_IS_READ_ONLY). */
-  private static final int DATABASE_IS_READ_ONLY = 90097;
 
   private final String kind;
   private final Path dir;
@@ -126,40 +124,51 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
-   * {@link #open()}; with {@code mustExist} (commands that only read kept runs) a data directory
+   * {@link #open()}; with {@code mustExist} (commands that only use kept runs) a data directory
    * without a journal is a user error and nothing is created.
    */
   public void open(boolean mustExist) {
+    open(mustExist, false);
+  }
+
+  /**
+   * {@link #open(boolean)}; {@code readOnly} (replay, inspect, runs) opens the database read-only,
+   * so reading never changes the file. When H2 can only open the file by writing to it (a process
+   * stopped in the middle of a write, or a damaged file), it is opened for writing with a copy set
+   * aside first: if it then lacks kept runs that journal.kept lists, the original bytes are put back.
+   */
+  public void open(boolean mustExist, boolean readOnly) {
     if (kind.equals("memory") || connection != null) return;
     if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError("--data-dir " + dir + " is a file, not a directory");
     boolean exists = Files.exists(file());
+    String held = Recordings.heldBefore(dir);
     if (!exists) {
-      String held = Recordings.heldBefore(dir);
       if (!held.isEmpty()) {
         throw new JournalFailure("the journal file " + file() + " is missing" + held + " (listed in " + dir.resolve("journal.kept")
             + "); restore it, or move " + dir + " away to start a new journal");
       }
-      if (mustExist) throw new UserError("no journal in " + dir + ": nothing has been kept there (see --data-dir)");
+      if (mustExist || readOnly) throw new UserError("no journal in " + dir + ": nothing has been kept there (see --data-dir)");
     }
     try {
+      if (exists && !held.isEmpty() && Files.size(file()) < 8192) {
+        throw new JournalFailure("the journal " + file() + " is cut short (" + Files.size(file()) + " bytes)" + held + "; restore it, or move "
+            + dir + " away to start a new journal");
+      }
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new JournalFailure("cannot create the journal directory " + dir + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+      throw new JournalFailure("cannot use the journal directory " + dir + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
     }
     try {
-      if (exists && Files.exists(dir.resolve("journal.kept"))) {
-        // H2 rewrites a truncated file when it opens it for writing: check what it holds read-only first.
-        try (Connection readOnly = DriverManager.getConnection(url() + ";ACCESS_MODE_DATA=r", "sa", "")) {
-          new Recordings(readOnly, dir).verifyKept();
-        } catch (SQLException e) {
-          if (e.getErrorCode() != DATABASE_IS_READ_ONLY) throw e;
-          throw new JournalFailure("the journal " + file() + " is damaged: H2 can only open it by rewriting it (the file was cut short or"
-              + " overwritten)" + Recordings.heldBefore(dir) + "; move " + dir + " away to start a new journal");
-        }
+      if (exists) openChecked(readOnly);
+      if (connection == null) {
+        connection = DriverManager.getConnection(url(), "sa", "");
+        recordings = new Recordings(connection, dir);
       }
-      connection = DriverManager.getConnection(url(), "sa", "");
       sizeAtOpen = Files.size(file());
-      recordings = new Recordings(connection, dir);
+      if (readOnly) {
+        if (!tableExists(connection, "dmasim_recordings")) throw new UserError("no journal in " + dir + ": nothing has been kept there");
+        return;
+      }
       if (!exists) recordings.forgetKept();
       if (!tableExists(connection, "event_journal")) {
         for (String ddl : akkaPersistenceJdbcSchema()) connection.createStatement().execute(ddl);
@@ -167,7 +176,7 @@ public final class Journal implements AutoCloseable {
       recordings.createIfMissing();
     } catch (IOException e) {
       close();
-      throw new JournalFailure("cannot read the size of " + file() + ": " + e.getMessage());
+      throw new JournalFailure("cannot read or restore " + file() + ": " + e.getMessage());
     } catch (SQLException e) {
       close();
       String why = JournalFailure.describe(e, dir);
@@ -175,6 +184,34 @@ public final class Journal implements AutoCloseable {
     } catch (RuntimeException e) {
       close();
       throw e;
+    }
+  }
+
+  /** Opens an existing file and checks it against journal.kept without letting H2 change a damaged file (see {@link #open(boolean, boolean)}). */
+  private void openChecked(boolean readOnly) throws SQLException, IOException {
+    try {
+      connection = DriverManager.getConnection(url() + ";ACCESS_MODE_DATA=r", "sa", "");
+    } catch (SQLException e) {
+      if (!JournalFailure.needsWrite(e)) throw e;
+      Path aside = dir.resolve("journal.mv.db.before-open");
+      Files.copy(file(), aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      try {
+        connection = DriverManager.getConnection(url(), "sa", "");
+        recordings = new Recordings(connection, dir);
+        recordings.verifyKept();
+      } catch (SQLException | RuntimeException failure) {
+        close();
+        Files.move(aside, file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        throw failure;
+      }
+      Files.deleteIfExists(aside);
+      return;
+    }
+    recordings = new Recordings(connection, dir);
+    recordings.verifyKept();
+    if (!readOnly) {
+      connection.close();
+      connection = null;
     }
   }
 

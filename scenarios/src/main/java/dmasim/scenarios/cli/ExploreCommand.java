@@ -47,7 +47,8 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--parallel", defaultValue = "1", description = "exploration workers (totals do not depend on it)")
   int parallel;
 
-  @Option(names = "--keep", defaultValue = "5", description = "violating schedules to journal and keep (default ${DEFAULT-VALUE})")
+  @Option(names = "--keep", defaultValue = "5", description = "violating schedules to journal and keep, at most (default ${DEFAULT-VALUE}): the first of each monitor/invariant,"
+      + " then others up to half of it")
   int keep;
 
   @Option(names = "--from", paramLabel = "RUN_ID", description = "replay a prefix of this kept run, then explore onward")

@@ -38,7 +38,7 @@ final class InspectCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     if (step < 0) throw new UserError("--step must not be negative");
-    try (Session session = new Session(journal, spec.commandLine().getErr(), true)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
       Session.Kept kept = session.kept(runId);
       RunRecord record = kept.record();
       Scenario s = kept.scenario();

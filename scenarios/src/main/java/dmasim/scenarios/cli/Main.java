@@ -54,8 +54,7 @@ public final class Main implements Runnable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        err.println("dmasim: interrupted (SIG" + name + ")" + (line[0] == null ? "" : ": " + line[0] + "; 'dmasim gc' removes it (a kept"
-            + " recording of the run stays)"));
+        err.print("dmasim: interrupted (SIG" + name + ")" + (line[0] == null ? "" : ": " + line[0] + "; 'dmasim gc' removes it") + "\n");
         err.flush();
         Runtime.getRuntime().halt(code);
       });

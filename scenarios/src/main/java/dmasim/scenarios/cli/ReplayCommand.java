@@ -33,7 +33,7 @@ final class ReplayCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal, spec.commandLine().getErr(), true)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
       Session.Kept kept = session.kept(runId);
       RunRecord record = kept.record();
       Scenario s = kept.scenario();

@@ -21,14 +21,14 @@ final class RunsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal, spec.commandLine().getErr(), true)) {
+    try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
       List<Recordings.Stored> all = session.journal.list();
       out.printf(Locale.ROOT, "%-56s %-10s %-10s %9s  %s%n", "recording", "state", "verdict", "steps", "started");
       for (Recordings.Stored s : all) {
         long steps = s.complete() ? s.record().steps() : s.recordedStep();
         String state = s.complete() ? "kept" : s.state().equals("damaged") ? "damaged" : "incomplete";
         out.printf(Locale.ROOT, "%-56s %-10s %-10s %9d  %s%s%n", s.recordingId(), state, s.complete() ? s.record().verdict() : "-", steps,
-            s.started(), s.reason() == null ? "" : "  (" + s.reason() + ")");
+            s.started(), s.complete() ? "" : "  (" + s.why() + ")");
       }
       out.printf(Locale.ROOT, "%d recording(s); replay a kept run by its run id (the part before ~), an incomplete one by its recording id%n",
           all.size());

@@ -36,8 +36,13 @@ final class Session implements AutoCloseable {
 
   /** {@code readsKeptRuns}: the command only reads kept runs, so a data directory without a journal is a user error (nothing is created). */
   Session(JournalOptions options, PrintWriter err, boolean readsKeptRuns) {
+    this(options, err, readsKeptRuns, false);
+  }
+
+  /** {@code readOnly}: the command never writes the journal (replay, inspect, runs): the file is opened read-only. */
+  Session(JournalOptions options, PrintWriter err, boolean readsKeptRuns, boolean readOnly) {
     this.journal = options.journal();
-    journal.open(readsKeptRuns);
+    journal.open(readsKeptRuns, readOnly);
     try {
       this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
     } catch (RuntimeException e) {
@@ -92,8 +97,10 @@ final class Session implements AutoCloseable {
     if (s == null) return null;
     String recording = s.journal.current();
     if (recording == null) return null;
-    return "recording " + recording + " of run " + recording.substring(0, recording.lastIndexOf('~')) + " is incomplete ("
-        + s.journal.interrupt(recording, why) + "; 'dmasim replay " + recording + "' replays it)";
+    String progress = s.journal.interrupt(recording, why);
+    String run = recording.substring(0, recording.lastIndexOf('~'));
+    if (progress.equals("recorded to step 0")) return "recording " + recording + " of run " + run + " was stopped before any step was recorded";
+    return "recording " + recording + " of run " + run + " is incomplete (" + progress + "; 'dmasim replay " + recording + "' replays it)";
   }
 
   @Override

@@ -47,6 +47,13 @@ public class JournalFailure extends InfrastructureError {
     return "journal error in " + file + ": " + shorten(text);
   }
 
+  /** H2 refused to open a file read-only because opening it means writing to it (recovery after an interrupted write, or damage). */
+  public static boolean needsWrite(SQLException e) {
+    String all = chain(e);
+    return e.getErrorCode() == DATABASE_IS_READ_ONLY || all.contains("read-only") || all.contains("read only")
+        || all.contains("NonWritableChannelException");
+  }
+
   private static boolean isIo(SQLException e, String all) {
     return e.getErrorCode() == IO_EXCEPTION || e.getErrorCode() == IO_EXCEPTION_WITH_CAUSE || e.getErrorCode() == FILE_CREATION_FAILED
         || e.getErrorCode() == GENERAL_ERROR && (all.contains("Writing to") || all.contains("IOException"));

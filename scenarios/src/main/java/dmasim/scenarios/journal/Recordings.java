@@ -56,7 +56,12 @@ public final class Recordings {
     /** "complete", or "incomplete: recorded to step N (reason)". */
     public String status() {
       if (complete()) return "complete";
-      return "incomplete: recorded to step " + recordedStep + (reason == null ? " (its process stopped before it finished)" : " (" + reason + ")");
+      return "incomplete: recorded to step " + recordedStep + " (" + why() + ")";
+    }
+
+    /** Why an incomplete recording stopped. */
+    public String why() {
+      return reason != null ? reason : state.equals("recording") ? "its process stopped before it finished" : state;
     }
   }
 
@@ -415,7 +420,7 @@ public final class Recordings {
     try {
       RunRecord.mode(rs.getString("mode"));
       String stored = rs.getString("entry_crc");
-      if (stored == null) return null; // registered before entries had checksums
+      if (stored == null) return "its registry entry has no checksum (it was changed, or written by no dmasim)";
       boolean complete = "complete".equals(rs.getString("state"));
       String expected = entryChecksum(f -> {
         try {
@@ -516,6 +521,10 @@ public final class Recordings {
   }
 
   private void rows(String journalId, RowSink sink) {
+    rows(journalId, journalId.contains("~") ? journalId.substring(0, journalId.lastIndexOf('~')) : journalId, sink);
+  }
+
+  private void rows(String journalId, String run, RowSink sink) {
     String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\", \"meta_payload\","
         + " \"meta_ser_manifest\" FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
     try (PreparedStatement st = c.prepareStatement(sql)) {
@@ -529,7 +538,10 @@ public final class Recordings {
         }
       }
     } catch (SQLException e) {
-      throw new JournalFailure(JournalFailure.describe(e, dir));
+      String why = JournalFailure.describe(e, dir);
+      if (why.contains(" is corrupted")) throw new JournalDamaged("journal damaged at run " + run + ": H2 cannot read its rows (the file is"
+          + " corrupted where they are stored); other runs may still be readable");
+      throw new JournalFailure(why + " (reading run " + run + ")");
     }
   }
 
