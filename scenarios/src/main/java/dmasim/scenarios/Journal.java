@@ -318,11 +318,15 @@ public final class Journal implements AutoCloseable {
    * rewrite it compactly (closing the journal); otherwise H2's own compaction at close suffices.
    * Call last.
    */
-  public void compactIfBloated(long written) {
+  public void compactIfBloated(long written, java.util.function.LongConsumer announce) {
     if (connection == null) return;
     try {
-      long grown = Files.size(file()) - sizeAtOpen;
-      if (grown > 3 * written && grown > (16L << 20)) compact();
+      long size = Files.size(file());
+      long grown = size - sizeAtOpen;
+      if (grown > 3 * written && grown > (16L << 20)) {
+        announce.accept(size >> 20);
+        compact();
+      }
     } catch (IOException e) {
       // no size, no compaction: gc can still do it
     }

@@ -29,6 +29,7 @@ final class Session implements AutoCloseable {
   final ActorSystem<Void> system;
   final Runner runner;
   private final RunProgress progress;
+  private final PrintWriter progressErr;
 
   Session(JournalOptions options, PrintWriter err) {
     this(options, err, false);
@@ -56,6 +57,7 @@ final class Session implements AutoCloseable {
       throw e;
     }
     this.runner = new Runner(system);
+    this.progressErr = err;
     if (journal.kind().equals("h2")) {
       progress = new RunProgress(err, runner, JournalWriter.get(system));
       runner.watch(progress::tick);
@@ -82,7 +84,11 @@ final class Session implements AutoCloseable {
   RunReport keep(Scenario s, RunOptions o) {
     String runId = Runner.runId(s, o);
     try {
-      return journal.keep(Runner.plan(s, o, runId), journalId -> runner.run(s, o, runId, journalId));
+      return journal.keep(Runner.plan(s, o, runId), journalId -> {
+        RunReport r = runner.run(s, o, runId, journalId);
+        if (progress != null) progress.drain(r.outcome().steps());
+        return r;
+      });
     } finally {
       if (progress != null) progress.done();
     }
@@ -118,7 +124,12 @@ final class Session implements AutoCloseable {
       try {
         JournalWriter writer = JournalWriter.get(system);
         writer.close();
-        if (writer.durableSteps() > 0 && writer.failure() == null) journal.compactIfBloated(writer.durableBytes());
+        if (writer.durableSteps() > 0 && writer.failure() == null) {
+          journal.compactIfBloated(writer.durableBytes(), mb -> {
+            progressErr.println("  compacting the journal file (" + mb + " MB) ...");
+            progressErr.flush();
+          });
+        }
       } catch (RuntimeException e) {
         // the writer failed; its failure was reported when it happened
       }
@@ -141,6 +152,21 @@ final class Session implements AutoCloseable {
       this.err = err;
       this.runner = runner;
       this.writer = writer;
+    }
+
+    /** After the run: waits for the writer, showing how far it is when that takes over two seconds. */
+    void drain(long steps) {
+      long from = System.nanoTime();
+      while (!writer.awaitDurable(250)) {
+        long now = System.nanoTime();
+        if (now - from < 2_000_000_000L || (!tty && now - lastLine < 10_000_000_000L)) continue;
+        lastLine = now;
+        String line = String.format(java.util.Locale.ROOT, "  run ended at step %,d; writing the journal: %,d of %,d steps on disk, %,d MB", steps,
+            writer.durableSteps(), writer.appendedSteps(), writer.fileBytes() >> 20);
+        if (tty) err.print("\r" + line + "   ");
+        else err.println(line);
+        err.flush();
+      }
     }
 
     /** Clears the progress line of a terminal. */

@@ -118,6 +118,28 @@ public final class JournalWriter implements Extension {
     }
   }
 
+  /** Waits up to {@code millis} for every step appended so far to be durable; true when they are (or the writer failed: see {@link #flush()}). */
+  public boolean awaitDurable(long millis) {
+    synchronized (lock) {
+      long target = appended;
+      flushWaiters++;
+      lock.notifyAll();
+      try {
+        for (long waited = 0; durable < target && failure == null && waited < millis; waited += 50) waitOn(50);
+      } finally {
+        flushWaiters--;
+      }
+      return durable >= target || failure != null;
+    }
+  }
+
+  /** Steps handed to the writer so far. */
+  public long appendedSteps() {
+    synchronized (lock) {
+      return appended;
+    }
+  }
+
   /** Waits until every step appended so far is durable; throws the writer's failure if it has one. */
   public void flush() {
     synchronized (lock) {
