@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JournalDurabilityTest {
   /** The run the tests keep and re-run: long enough (a few seconds) to be caught in the middle. */
-  static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "500"};
+  static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "1000"};
 
   /** A dmasim child process with its stderr collected line by line. */
   static final class Child {
