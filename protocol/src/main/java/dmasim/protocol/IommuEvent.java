@@ -217,10 +217,12 @@ public sealed interface IommuEvent extends Event {
   record DomainTornDown(boolean timerDeletedSync, int droppedEntries) implements IommuEvent {}
 
   /**
-   * The fault plan was consulted for call {@code call} of {@code op} (by {@code owner}):
-   * {@code injected} with {@code errno} per {@code rule}, or not. Only journaled for operations a rule names.
+   * The fault plan was consulted for {@code caller}'s call number {@code call} of {@code op} (on
+   * {@code owner}): {@code injected} with {@code errno} per {@code rule}, or not. Calls are counted
+   * per caller, whose program order fixes them, so a rule fires on the same call in every schedule.
+   * Only journaled for operations a rule names.
    */
-  record FaultDecided(String op, String owner, long call, boolean injected, int errno, String rule) implements IommuEvent, Owned {}
+  record FaultDecided(String op, String caller, String owner, long call, boolean injected, int errno, String rule) implements IommuEvent, Owned {}
 
   /**
    * The CPU cleared the PTEs of [iovaPfn, iovaPfn+pages) but, with no barrier before the

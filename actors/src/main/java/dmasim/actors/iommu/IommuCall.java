@@ -109,16 +109,19 @@ abstract class IommuCall {
 
   /**
    * Consults the fault plan for this call of {@code op}; journals the decision when a rule names the
-   * operation. Returns the errno to fail with, or 0.
+   * operation. Returns the errno to fail with, or 0. The decision is a function of the run's fault
+   * seed, the caller, the caller's own envelope sequence number and its count of {@code op} calls,
+   * all fixed by the caller's program order: never of how other callers' calls interleave.
    */
   int fault(String op, String owner) {
     if (cfg.faults().rules().stream().noneMatch(r -> r.op().equals(op))) return 0;
-    long call = s.calls.getOrDefault(op, 0L) + 1;
-    long h = dmasim.actors.model.Draw.hash(cfg.faultSeed(), env.sender() + "#" + env.id().seq(), call, op);
+    String caller = env.sender();
+    long call = s.calls.getOrDefault(IommuState.callKey(caller, op), 0L) + 1;
+    long h = dmasim.actors.model.Draw.hash(cfg.faultSeed(), caller + "#" + env.id().seq(), call, op);
     double draw = (h >>> 11) * 0x1.0p-53;
     FaultPlan.Rule rule = cfg.faults().check(op, call, draw);
     int errno = rule == null ? 0 : rule.errno();
-    d.emit(new IommuEvent.FaultDecided(op, owner, call, rule != null, errno, rule == null ? "" : rule.describe()));
+    d.emit(new IommuEvent.FaultDecided(op, caller, owner, call, rule != null, errno, rule == null ? "" : rule.describe()));
     return errno;
   }
 

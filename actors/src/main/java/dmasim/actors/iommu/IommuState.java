@@ -45,7 +45,12 @@ public final class IommuState {
   // allocations whose dma_iova_state has DMA_IOVA_USE_SWIOTLB set: sticky until the IOVA is freed
   final java.util.TreeSet<Long> swiotlbStates = new java.util.TreeSet<>();
   boolean syncMapFlag; // the domain flushes on map (iotlb_sync_map)
-  final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per operation
+  /** The key of a caller's count of an operation's calls. */
+  static String callKey(String caller, String op) {
+    return caller + "/" + op;
+  }
+
+  final java.util.TreeMap<String, Long> calls = new java.util.TreeMap<>(); // fault-plan call counters per caller and operation
   long nextInvalidation = 1;
   // The cookie's iova_domain (iommu_dma_init_domain): start_pfn != 0, the devices attached to the
   // domain, initialisations in progress by id, the cookie mutex's holder (ac9a5d522bb8) and its sleepers.
@@ -215,7 +220,7 @@ public final class IommuState {
       attached.add(a.dev());
       initWaiters.removeIf(w -> w.dev().equals(a.dev()) && w.attacher().equals(a.attacher()));
     } else if (e instanceof IommuEvent.FaultDecided f) {
-      calls.put(f.op(), f.call());
+      calls.put(callKey(f.caller(), f.op()), f.call());
     }
     // RangeSynced, ApiReturned, SyncPerformed, PageTablesFreed, DmaAccessed, DmaFaulted, MapFailed: facts only.
     return this;

@@ -90,7 +90,7 @@ class IommuLinkTest {
         new IommuEvent.Bounced("cpu0/s", base, 0x10, slot, 3584, Direction.TO_DEVICE),
         new IommuEvent.BounceCopied("cpu0/s", slot, 0x10, true),
         new IommuEvent.RangeLinked(DEV, "cpu0/s", "link-part", base, 0, 3584, base, slot, 1, prot, Direction.TO_DEVICE),
-        new IommuEvent.FaultDecided("link", "cpu0/s", 1, true, Errno.ENOMEM, plan.rules().get(0).describe()),
+        new IommuEvent.FaultDecided("link", "cpu0", "cpu0/s", 1, true, Errno.ENOMEM, plan.rules().get(0).describe()),
         new IommuEvent.PtesCleared(DEV, "cpu0/s", "unlink", base, 0, 3584, base, 1, 1),
         new IommuEvent.BounceReleased(base, slot),
         new IommuEvent.InvalidationPosted(1, "range", base, 1, 1, null),

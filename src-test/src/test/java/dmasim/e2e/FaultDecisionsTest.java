@@ -1,0 +1,75 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import dmasim.chaos.StrategySpec;
+import dmasim.protocol.IommuEvent;
+import dmasim.scenarios.Catalog;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A fault rule fails the same calls in every schedule: calls are counted per calling CPU queue,
+ * whose program fixes them, never over the interleaving of all queues.
+ */
+class FaultDecisionsTest {
+  private static ActorSystem<Void> system;
+  private static Runner runner;
+
+  @BeforeAll
+  static void start() {
+    system = ActorSystem.create(Behaviors.empty(), "fault-decisions", Journal.memory().config());
+    runner = new Runner(system);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Every FaultDecided of one schedule, as "caller op call injected", sorted (the order of callers is the schedule's). */
+  static List<String> decisions(Scenario s, StrategySpec strategy, long schedule) {
+    List<String> out = new ArrayList<>();
+    RunReport r = runner.run(s, s.defaults(), "faults-" + schedule, strategy, Runner.scheduleSeed(7, schedule), 0, null, null,
+        (step, env, events) -> {
+          for (Object e : events) {
+            if (e instanceof IommuEvent.FaultDecided f) out.add(f.caller() + " " + f.op() + " " + f.call() + (f.injected() ? " injected" : ""));
+          }
+          return false;
+        });
+    assertEquals("clean", r.verdict(), s.name() + " schedule " + schedule + ": " + r.violations());
+    return out.stream().sorted().toList();
+  }
+
+  @Test
+  void everySecondTryAllocFailsPerCpuQueueInEverySchedule() {
+    Scenario s = Catalog.find("iova-fallback").orElseThrow();
+    // 2 CPU queues x 4 requests, `every = 2`: each queue's 2nd and 4th try_alloc fail, and nothing else is decided.
+    List<String> expected = List.of("cpu0 try_alloc 1", "cpu0 try_alloc 2 injected", "cpu0 try_alloc 3", "cpu0 try_alloc 4 injected",
+        "cpu1 try_alloc 1", "cpu1 try_alloc 2 injected", "cpu1 try_alloc 3", "cpu1 try_alloc 4 injected");
+    for (String strategy : List.of("random", "pct:3", "fifo")) {
+      for (long schedule = 0; schedule < 8; schedule++) {
+        assertEquals(expected, decisions(s, StrategySpec.parse(strategy), schedule), strategy + " schedule " + schedule);
+      }
+    }
+  }
+
+  @Test
+  void theNthSyncFailsOnTheSameQueueCallsWhateverTheInterleaving() {
+    Scenario s = Catalog.find("b11-sync-map-failure-handled").orElseThrow();
+    List<String> first = decisions(s, StrategySpec.parse("random"), 0);
+    assertEquals(List.of("cpu0 sync 2 injected", "cpu1 sync 2 injected"), first.stream().filter(d -> d.endsWith("injected")).toList());
+    for (long schedule = 1; schedule < 12; schedule++) assertEquals(first, decisions(s, StrategySpec.parse("random"), schedule));
+  }
+}
