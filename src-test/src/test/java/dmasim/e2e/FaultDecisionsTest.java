@@ -72,4 +72,17 @@ class FaultDecisionsTest {
     assertEquals(List.of("cpu0 sync 2 injected", "cpu1 sync 2 injected"), first.stream().filter(d -> d.endsWith("injected")).toList());
     for (long schedule = 1; schedule < 12; schedule++) assertEquals(first, decisions(s, StrategySpec.parse("random"), schedule));
   }
+
+  @Test
+  void aViolationsExplanationNamesTheFaultThatPrecededIt() {
+    Scenario s = Catalog.find("iova-fallback-unchecked").orElseThrow();
+    RunReport r = runner.run(s, s.defaults(), "explained");
+    dmasim.actors.monitor.Violation v = r.violations().get(0);
+    assertEquals("DmaApiDebug I13 @24 [cpu1/h]", v.monitor() + " " + v.invariant() + " @" + v.step() + " " + v.about());
+    String map = " -> iommu0 MapPhys (iova-fallback-unchecked.conf:28 programs.all[16])";
+    assertEquals(List.of("step 7 @0ns iommu0#1 -> cpu1 Returned", "step 8 @0ns cpu1#3" + map, "step 9 @0ns iommu0#2 -> cpu1 Returned",
+        "step 11 @0ns cpu1#4" + map, "step 13 @0ns iommu0#3 -> cpu1 Returned",
+        "step 17 @0ns cpu1#5" + map + " -- FAULT INJECTED: cpu1's 3rd map_phys fails with -ENOMEM (rule: map_phys call 3 of each CPU queue)",
+        "step 18 @0ns iommu0#6 -> cpu1 Returned", "step 19 @0ns cpu1#6" + map, "step 24 @0ns iommu0#7 -> cpu1 Returned"), v.causes());
+  }
 }

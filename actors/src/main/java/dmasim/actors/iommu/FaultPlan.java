@@ -5,9 +5,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What may go wrong inside the IOMMU glue, and when. Each rule names an operation and fails its
- * {@code nth} call, every {@code every}-th call, or each call with {@code probability} (drawn from
- * the run's seed and the call's envelope, so the same on every schedule that makes that call).
+ * What may go wrong inside the IOMMU glue, and when. Each rule names an operation and fails each
+ * caller's {@code nth} call, every {@code every}-th call of each caller, or each call with
+ * {@code probability} (drawn from the run's seed, the caller and its own call number): calls are
+ * counted per caller, so a rule fails the same calls in every schedule.
  * Every decision is journaled as a FaultInjected event. Message, component and journal faults
  * arrive with the fault-injection work and will extend this plan.
  */
@@ -37,7 +38,8 @@ public record FaultPlan(List<Rule> rules) {
     }
 
     String describe() {
-      return op + (nth > 0 ? " call " + nth : every > 0 ? " every " + every + " calls" : " with probability " + probability);
+      return op + (nth > 0 ? " call " + nth + " of each CPU queue" : every > 0 ? " every " + every + " calls of each CPU queue"
+          : " with probability " + probability);
     }
   }
 

@@ -30,7 +30,7 @@ public final class MonitorSuite {
    * of the instruction that sent it when a CPU queue did; {@code pcs} what a CPU queue's step sent
    * from where (null for other actors).
    */
-  private record Node(EnvelopeId cause, long step, long time, String receiver, String type, String where, Pcs pcs) {}
+  private record Node(EnvelopeId cause, long step, long time, String receiver, String type, String where, Pcs pcs, String fault) {}
 
   /** The instructions a CPU queue's step sent envelopes from: its call, and each descriptor it submitted (by tag). */
   private record Pcs(int call, Map<Long, Integer> submits) {
@@ -100,7 +100,7 @@ public final class MonitorSuite {
   public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
     current = envelope;
     seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
-        envelope.message().getClass().getSimpleName(), sentFrom(envelope), pcs(envelope.receiver(), events)));
+        envelope.message().getClass().getSimpleName(), sentFrom(envelope), pcs(envelope.receiver(), events), injected(events)));
     long before = violations.size() + dropped;
     StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
     for (Event e : events) {
@@ -160,7 +160,25 @@ public final class MonitorSuite {
   }
 
   private static String line(EnvelopeId id, Node n) {
-    return "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type() + (n.where() == null ? "" : " (" + n.where() + ")");
+    return "step " + n.step() + " @" + n.time() + "ns " + id + " -> " + n.receiver() + " " + n.type() + (n.where() == null ? "" : " (" + n.where() + ")")
+        + (n.fault() == null ? "" : " -- " + n.fault());
+  }
+
+  /** "FAULT INJECTED: ..." for a step in which the fault plan failed a call, else null. */
+  private static String injected(List<? extends Event> events) {
+    for (Event e : events) {
+      if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) {
+        return "FAULT INJECTED: " + f.caller() + "'s " + ordinal(f.call()) + " " + f.op() + " fails with " + dmasim.protocol.Errno.name(f.errno())
+            + " (rule: " + f.rule() + ")";
+      }
+    }
+    return null;
+  }
+
+  private static String ordinal(long n) {
+    long mod100 = n % 100;
+    String suffix = mod100 >= 11 && mod100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+    return n + suffix;
   }
 
   /** The file line of the instruction that sent {@code e}, when a CPU queue sent it. */
