@@ -14,6 +14,7 @@ import dmasim.protocol.Envelope;
 import dmasim.protocol.Event;
 import dmasim.protocol.JournalEvent;
 import dmasim.protocol.Wire;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -23,7 +24,9 @@ import java.util.function.UnaryOperator;
  * for a {@link Decision}, persist one {@code EnvelopeHandled} carrying the decided events (one
  * journal row per step: the commit point), let the state fold them, and only then send the decided envelopes
  * and report the step as handled. On recovery the state is the fold of the journal, minus what
- * the hardware would lose ({@code onRecovered}: IOTLB, ATC, in-flight DMA).
+ * the hardware would lose ({@code onRecovered}: IOTLB, ATC, in-flight DMA). Volatile actors
+ * (exploration) take the same step — {@code decide}, commit, {@code foldAll}, {@code release} —
+ * with a commit point that writes nothing.
  *
  * @param <S> the actor's state class (mutable, owned by this actor, changed only by {@code fold})
  */
@@ -65,20 +68,38 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
       return Behaviors.receiveMessage(env -> {
         @SuppressWarnings("unchecked")
         S s = (S) state[0];
-        Decision decision;
-        try {
-          decision = logic.apply(s, env);
-        } catch (RuntimeException e) {
-          wire.crashed(env, name, e.getClass().getSimpleName() + ": " + e.getMessage());
-          return Behaviors.same();
-        }
-        for (Event e : decision.events()) s = fold.apply(s, e);
-        state[0] = s;
-        for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
-        wire.handled(env, decision.events());
+        Decision decision = decide(name, wire, logic, s, env);
+        if (decision == null) return Behaviors.same();
+        state[0] = foldAll(fold, s, decision.events()); // the commit point of a volatile actor: nothing is written
+        release(wire, env, decision);
         return Behaviors.same();
       });
     });
+  }
+
+  // ---- the one step both shells take: decide, commit (persisted or not), fold, then release ----------------
+
+  /** The actor's decision for {@code env}, or null when its logic threw (reported to the wire as a crash of the model). */
+  private static <S> Decision decide(String name, Wire wire, BiFunction<S, Envelope, Decision> logic, S state, Envelope env) {
+    try {
+      return logic.apply(state, env);
+    } catch (RuntimeException e) {
+      wire.crashed(env, name, e.getClass().getSimpleName() + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  /** {@code state} with {@code events} folded in order. */
+  private static <S> S foldAll(BiFunction<S, Event, S> fold, S state, List<Event> events) {
+    S s = state;
+    for (Event e : events) s = fold.apply(s, e);
+    return s;
+  }
+
+  /** After the commit point: the decided envelopes go out and the step is reported handled, with its events. */
+  private static void release(Wire wire, Envelope env, Decision decision) {
+    for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
+    wire.handled(env, decision.events());
   }
 
   @Override
@@ -92,19 +113,11 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   }
 
   private Effect<Event, S> onEnvelope(S state, Envelope env) {
-    Decision decision;
-    try {
-      decision = logic.apply(state, env);
-    } catch (RuntimeException e) {
-      wire.crashed(env, name, e.getClass().getSimpleName() + ": " + e.getMessage());
-      return Effect().none();
-    }
+    Decision decision = decide(name, wire, logic, state, env);
+    if (decision == null) return Effect().none();
     Event handled = new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(),
         env.message().getClass().getSimpleName(), decision.events());
-    return Effect().persist(handled).thenRun(s -> {
-      for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
-      wire.handled(env, decision.events());
-    });
+    return Effect().persist(handled).thenRun(s -> release(wire, env, decision)); // the commit point: the step is journaled
   }
 
   @Override
@@ -113,10 +126,7 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   }
 
   private S foldStep(S state, Event event) {
-    if (!(event instanceof JournalEvent.EnvelopeHandled h)) return fold.apply(state, event);
-    S s = state;
-    for (Event e : h.events()) s = fold.apply(s, e);
-    return s;
+    return event instanceof JournalEvent.EnvelopeHandled h ? foldAll(fold, state, h.events()) : fold.apply(state, event);
   }
 
   @Override
