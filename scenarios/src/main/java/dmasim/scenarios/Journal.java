@@ -135,8 +135,8 @@ public final class Journal implements AutoCloseable {
   /**
    * {@link #open(boolean)}; {@code readOnly} (replay, inspect, runs) opens the database read-only,
    * so reading never changes the file. When H2 can only open the file by writing to it (a process
-   * stopped in the middle of a write, or a damaged file), it is opened for writing with a copy set
-   * aside first: if it then lacks kept runs that journal.kept lists, the original bytes are put back.
+   * stopped in the middle of a write, or a damaged file), a copy is opened and checked; only a copy
+   * that still holds every kept run journal.kept lists replaces the original.
    */
   public void open(boolean mustExist, boolean readOnly) {
     if (kind.equals("memory") || connection != null) return;
@@ -188,25 +188,28 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /** Opens an existing file and checks it against journal.kept without letting H2 change a damaged file (see {@link #open(boolean, boolean)}). */
+  /**
+   * Opens an existing file and checks it against journal.kept without letting H2 change a damaged
+   * file (see {@link #open(boolean, boolean)}). When H2 can only open it by writing, a copy is
+   * opened and checked instead (a failed read-only open may leave H2 holding the original in this
+   * JVM); only a copy that holds every kept run replaces the original.
+   */
   private void openChecked(boolean readOnly) throws SQLException, IOException {
     try {
       connection = DriverManager.getConnection(url() + ";ACCESS_MODE_DATA=r", "sa", "");
     } catch (SQLException e) {
       if (!JournalFailure.needsWrite(e)) throw e;
-      Path aside = dir.resolve("journal.mv.db.before-open");
-      Files.copy(file(), aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      try {
-        connection = DriverManager.getConnection(url(), "sa", "");
-        recordings = new Recordings(connection, dir);
-        recordings.verifyKept();
+      Path copy = dir.resolve("journal-check.mv.db");
+      Files.copy(file(), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      try (Connection c = DriverManager.getConnection(url().replace(dir.resolve("journal").toString(), dir.resolve("journal-check").toString()),
+          "sa", "")) {
+        new Recordings(c, dir).verifyKept();
       } catch (SQLException | RuntimeException failure) {
-        close();
-        Files.move(aside, file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(copy);
         throw failure;
       }
-      Files.deleteIfExists(aside);
-      return;
+      Files.move(copy, file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return; // the checked copy is the journal now: opened for writing below
     }
     recordings = new Recordings(connection, dir);
     recordings.verifyKept();

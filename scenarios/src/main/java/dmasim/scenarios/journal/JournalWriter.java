@@ -175,23 +175,7 @@ public final class JournalWriter implements Extension {
   public void checkRoom() {
     String f = failure();
     if (f != null) throw new JournalFailure(f);
-    if (Files.exists(file)) {
-      try {
-        long size = Files.size(file);
-        if (size > maxBytes) {
-          throw new JournalFailure("the journal " + file + " is already " + (size >> 20) + " MB, over the limit of " + (maxBytes >> 20)
-              + " MB (--max-journal-mb); 'dmasim gc' may make room, or raise the limit");
-        }
-      } catch (IOException e) {
-        throw new JournalFailure("cannot check the size of " + file + ": " + e.getMessage());
-      }
-    }
-    try {
-      long free = Files.getFileStore(file.getParent()).getUsableSpace();
-      if (free < MIN_FREE_BYTES) throw new JournalFailure("disk nearly full: " + (free >> 20) + " MB left on the file system of " + file);
-    } catch (IOException e) {
-      throw new JournalFailure("cannot check the free space of " + file.getParent() + ": " + e.getMessage());
-    }
+    room(false);
   }
 
   /** {@link #flush()} for the plugin's queries: a failure is reported by the run, not by every actor's recovery. */
@@ -365,20 +349,27 @@ public final class JournalWriter implements Extension {
 
   /** The journal file's size; fails the writer when it passes the limit or the disk is nearly full. */
   private long sizeChecked() {
+    return room(true);
+  }
+
+  /**
+   * The journal file's size (0 when there is none yet), or a failure when it is over the limit or
+   * the disk is nearly full: {@code running} says whether a run is being stopped or refused.
+   */
+  private long room(boolean running) {
+    String after = running ? "; the run was stopped and is incomplete" : "";
     try {
-      long size = Files.size(file);
+      long size = Files.exists(file) ? Files.size(file) : 0;
       if (size > maxBytes) {
-        throw new JournalFailure("the journal " + file + " reached " + (size >> 20) + " MB, over the limit of " + (maxBytes >> 20)
-            + " MB (--max-journal-mb); the run was stopped and is incomplete");
+        throw new JournalFailure("the journal " + file + (running ? " reached " : " is already ") + (size >> 20) + " MB, over the limit of "
+            + (maxBytes >> 20) + " MB (--max-journal-mb)" + (running ? after : "; 'dmasim gc' may make room, or raise the limit"));
       }
-      long free = Files.getFileStore(file).getUsableSpace();
-      if (free < MIN_FREE_BYTES) {
-        throw new JournalFailure("disk nearly full: " + (free >> 20) + " MB left on the file system of " + file
-            + "; the run was stopped and is incomplete");
-      }
+      long free = Files.getFileStore(file.getParent()).getUsableSpace();
+      if (free < MIN_FREE_BYTES) throw new JournalFailure("disk nearly full: " + (free >> 20) + " MB left on the file system of " + file + after);
       return size;
     } catch (IOException e) {
-      throw new JournalFailure("cannot check the size of " + file + ": " + e.getMessage());
+      throw new JournalFailure("cannot check the size of " + file + " or the free space beside it: " + e.getMessage());
     }
   }
+
 }
