@@ -34,17 +34,22 @@ class JournalDurabilityTest {
   /** The run the tests keep and re-run: long enough (a few seconds) to be caught in the middle. */
   static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "1000"};
 
+  /** The command line of dmasim in a child JVM with this test's class path, on {@code dataDir}. */
+  static List<String> command(Path dataDir, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        System.getProperty("java.class.path"), "dmasim.scenarios.cli.Main"));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--data-dir", dataDir.toString()));
+    return cmd;
+  }
+
   /** A dmasim child process with its stderr collected line by line. */
   static final class Child {
     final Process process;
     final List<String> err = java.util.Collections.synchronizedList(new ArrayList<>());
 
     Child(Path dataDir, String... args) throws IOException {
-      List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-          System.getProperty("java.class.path"), "dmasim.scenarios.cli.Main"));
-      cmd.addAll(List.of(args));
-      cmd.addAll(List.of("--data-dir", dataDir.toString()));
-      process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      process = new ProcessBuilder(command(dataDir, args)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       Thread t = new Thread(() -> {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
           for (String line; (line = r.readLine()) != null; ) err.add(line);
@@ -89,10 +94,7 @@ class JournalDurabilityTest {
 
   /** dmasim in a child process, to its end: exit code, stdout, stderr. */
   static CliTest.Result child(Path dataDir, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-        System.getProperty("java.class.path"), "dmasim.scenarios.cli.Main"));
-    cmd.addAll(List.of(args));
-    cmd.addAll(List.of("--data-dir", dataDir.toString()));
+    List<String> cmd = command(dataDir, args);
     Path out = Files.createTempFile("dmasim-out", ".txt");
     Path err = Files.createTempFile("dmasim-err", ".txt");
     Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();

@@ -163,10 +163,15 @@ final class Session implements AutoCloseable {
         lastLine = now;
         String line = String.format(java.util.Locale.ROOT, "  run ended at step %,d; writing the journal: %,d of %,d steps on disk, %,d MB", steps,
             writer.durableSteps(), writer.appendedSteps(), writer.fileBytes() >> 20);
-        if (tty) err.print("\r" + line + "   ");
-        else err.println(line);
-        err.flush();
+        show(line);
       }
+    }
+
+    /** A progress line: redrawn in place on a terminal, appended elsewhere. */
+    private void show(String line) {
+      if (tty) err.print("\r" + line + "   ");
+      else err.println(line);
+      err.flush();
     }
 
     /** Clears the progress line of a terminal. */
@@ -193,9 +198,7 @@ final class Session implements AutoCloseable {
       lastLine = now;
       String line = String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, journal %,d MB, %.0f s", step, writer.durableSteps(),
           writer.fileBytes() >> 20, (now - started) / 1e9);
-      if (tty) err.print("\r" + line + "   ");
-      else err.println(line);
-      err.flush();
+      show(line);
     }
   }
 }

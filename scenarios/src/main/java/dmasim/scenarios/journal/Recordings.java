@@ -408,10 +408,11 @@ public final class Recordings {
       "strategy", "schedule_seed", "expected_steps", "parent_run", "prefix", "version"};
   private static final String[] RESULT = {"verdict", "monitor", "steps", "non_fifo"};
 
-  private static String entryChecksum(java.util.function.Function<String, Object> field, boolean complete) {
+  /** The checksum of the registry row {@code rs} is on: its planned fields, and its result fields once complete. */
+  private static String entryChecksum(ResultSet rs, boolean complete) throws SQLException {
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    for (String f : PLANNED) crc.update((String.valueOf(field.apply(f)) + "\u0001").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    if (complete) for (String f : RESULT) crc.update((String.valueOf(field.apply(f)) + "\u0001").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    for (String f : PLANNED) crc.update((rs.getString(f) + "\u0001").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (complete) for (String f : RESULT) crc.update((rs.getString(f) + "\u0001").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     return Long.toHexString(crc.getValue());
   }
 
@@ -422,15 +423,9 @@ public final class Recordings {
       String stored = rs.getString("entry_crc");
       if (stored == null) return "its registry entry has no checksum (it was changed, or written by no dmasim)";
       boolean complete = "complete".equals(rs.getString("state"));
-      String expected = entryChecksum(f -> {
-        try {
-          return rs.getString(f);
-        } catch (SQLException e) {
-          throw new IllegalStateException(e);
-        }
-      }, complete);
+      String expected = entryChecksum(rs, complete);
       return expected.equals(stored) ? null : "its registry entry was changed: what it ran or found no longer matches its checksum";
-    } catch (IllegalArgumentException | IllegalStateException e) {
+    } catch (IllegalArgumentException e) {
       return "its registry entry cannot be read (" + e.getMessage() + ")";
     }
   }
@@ -453,13 +448,7 @@ public final class Recordings {
       st.setString(1, recording);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) return;
-        crc = entryChecksum(f -> {
-          try {
-            return rs.getString(f);
-          } catch (SQLException e) {
-            throw new IllegalStateException(e);
-          }
-        }, complete);
+        crc = entryChecksum(rs, complete);
       }
     }
     try (PreparedStatement st = c.prepareStatement("UPDATE \"dmasim_recordings\" SET \"entry_crc\" = ? WHERE \"recording_id\" = ?")) {
