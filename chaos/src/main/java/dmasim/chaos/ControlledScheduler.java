@@ -46,7 +46,8 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   /** Begin stepping; {@code done} receives the outcome. */
   public record Start(ActorRef<RunOutcome> done) implements Command {}
 
-  record Sent(String to, Message message, long delay, Envelope cause) implements Command {}
+  /** {@code ordered} false: the envelope travels in a channel of its own (a reordering a fault plan allows). */
+  record Sent(String to, Message message, long delay, Envelope cause, boolean ordered) implements Command {}
 
   record Handled(Envelope envelope, List<? extends Event> events) implements Command {}
 
@@ -98,7 +99,7 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   }
 
   private Behavior<Command> onInject(Inject i) {
-    enqueue(i.from(), i.to(), i.message(), now, i.delay(), null);
+    enqueue(i.from(), i.to(), i.message(), now, i.delay(), null, true);
     return this;
   }
 
@@ -108,17 +109,22 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   }
 
   private Behavior<Command> onSent(Sent s) {
-    enqueue(s.cause().receiver(), s.to(), s.message(), s.cause().deliveredAt(), s.delay(), s.cause().id());
+    enqueue(s.cause().receiver(), s.to(), s.message(), s.cause().deliveredAt(), s.delay(), s.cause().id(), s.ordered());
     return this;
   }
 
-  private void enqueue(String from, String to, Message m, long at, long delay, EnvelopeId cause) {
+  private void enqueue(String from, String to, Message m, long at, long delay, EnvelopeId cause, boolean ordered) {
     if (!actors.containsKey(to)) throw new IllegalStateException("no actor named " + to + " (from " + from + ")");
     long seq = seqs.merge(from, 1L, Long::sum);
     Envelope e = Envelope.sent(new EnvelopeId(from, seq), to, m, at, at + Math.max(0, delay), cause);
-    channels.computeIfAbsent(from + "->" + to, k -> new PriorityQueue<>(ControlledScheduler::dueOrder)).add(e);
+    channels.computeIfAbsent(channel(from, to, ordered ? 0 : seq), k -> new PriorityQueue<>(ControlledScheduler::dueOrder)).add(e);
     sends++;
     inFlight++;
+  }
+
+  /** The channel of an envelope: (sender, receiver), or one of its own ({@code own} its sequence number) when it may be reordered. */
+  private static String channel(String from, String to, long own) {
+    return own == 0 ? from + "->" + to : from + "->" + to + "~" + own;
   }
 
   private static int dueOrder(Envelope a, Envelope b) {
@@ -154,7 +160,14 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
     if (choice < 0) return finish("diverged", strategy.divergence());
     Envelope chosen = enabled.get(choice);
     if (!chosen.equals(enabled.get(FIFO.choose(enabled, step)))) nonFifoChoices++;
-    channels.get(chosen.sender() + "->" + chosen.receiver()).poll();
+    String key = channel(chosen.sender(), chosen.receiver(), 0);
+    PriorityQueue<Envelope> channel = channels.get(key);
+    if (channel == null || channel.peek() != chosen) {
+      key = channel(chosen.sender(), chosen.receiver(), chosen.id().seq());
+      channel = channels.get(key);
+    }
+    channel.poll();
+    if (channel.isEmpty() && !key.equals(channel(chosen.sender(), chosen.receiver(), 0))) channels.remove(key);
     inFlight--;
     step++;
     current = chosen.deliveredAt(now, step);

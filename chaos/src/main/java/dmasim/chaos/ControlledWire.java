@@ -17,7 +17,12 @@ public final class ControlledWire implements Wire {
 
   @Override
   public void send(String to, Message message, long delay, Envelope cause) {
-    scheduler.tell(new ControlledScheduler.Sent(to, message, delay, cause));
+    scheduler.tell(new ControlledScheduler.Sent(to, message, delay, cause, true));
+  }
+
+  @Override
+  public void sendUnordered(String to, Message message, long delay, Envelope cause) {
+    scheduler.tell(new ControlledScheduler.Sent(to, message, delay, cause, false));
   }
 
   @Override

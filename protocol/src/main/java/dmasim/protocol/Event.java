@@ -10,6 +10,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(IommuEvent.class),
   @JsonSubTypes.Type(DeviceEvent.class),
   @JsonSubTypes.Type(CpuEvent.class),
-  @JsonSubTypes.Type(MemoryEvent.class)
+  @JsonSubTypes.Type(MemoryEvent.class),
+  @JsonSubTypes.Type(WireEvent.class)
 })
 public interface Event extends CborSerializable {}

@@ -26,7 +26,7 @@ class SerializationRoundTripTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final List<Class<?>> FAMILIES = List.of(IommuCommand.class, IommuReply.class, DeviceCommand.class, DeviceReply.class,
       CpuCommand.class, MemoryCommand.class, MemoryReply.class, JournalEvent.class, IommuEvent.class, DeviceEvent.class, CpuEvent.class,
-      MemoryEvent.class);
+      MemoryEvent.class, WireEvent.class);
 
   @AfterAll
   static void shutdown() {

@@ -3,7 +3,11 @@ package dmasim.scenarios;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValueType;
 import dmasim.actors.iommu.FaultPlan;
+import dmasim.actors.model.Names;
+import dmasim.chaos.MessageFaults;
+import dmasim.protocol.DeviceId;
 import dmasim.protocol.Errno;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,7 +16,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** The {@code faults} list: what the IOMMU glue fails, and when. */
+/**
+ * The {@code faults} list: calls the IOMMU glue fails ({@code op}), envelopes the wire delays,
+ * drops, duplicates or reorders ({@code message}), and the invalidation shorthands
+ * ({@code invalidation = slow | timeout}).
+ */
 final class FaultSection {
   /** The errnos a rule may fail with, by name, in FaultPlan's order. */
   private static final Map<String, Errno.Name> ERRNOS = new LinkedHashMap<>();
@@ -21,33 +29,171 @@ final class FaultSection {
     for (Errno.Name n : FaultPlan.ERRNOS) ERRNOS.put(n.name(), n);
   }
 
+  /** Every message type of the model, by simple name. */
+  static final Set<String> MESSAGE_TYPES = messageTypes();
+
+  /**
+   * The messages that stand for asynchronous hardware traffic (descriptors, completions, ATS
+   * translations, invalidation commands and their completions): only these may be duplicated or
+   * reordered. The others are synchronous kernel calls and their returns, timers and locks: a call
+   * can be slow or never return, but the kernel never runs it twice or returns out of order.
+   */
+  static final Set<String> ASYNCHRONOUS = Set.of("Submit", "Completed", "Translate", "Translated", "InvalidationDone", "InvalidateAtc",
+      "AtcInvalidated");
+
+  private static final Map<String, MessageFaults.Action> ACTIONS = new LinkedHashMap<>();
+
+  static {
+    for (MessageFaults.Action a : MessageFaults.Action.values()) ACTIONS.put(a.label(), a);
+  }
+
+  /** What the section holds: the glue's call faults and the wire's message faults (seeded per run). */
+  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages) {
+    static final Faults NONE = new Faults(FaultPlan.NONE, List.of());
+
+    Faults {
+      messages = List.copyOf(messages);
+    }
+  }
+
   private FaultSection() {}
 
-  static FaultPlan read(HoconReader r) {
-    if (!r.has("faults")) return FaultPlan.NONE;
-    ConfigList list = r.list("faults", "must be a list of { op = ..., nth | every | probability = ..., errno = ... }");
-    List<FaultPlan.Rule> rules = new ArrayList<>();
+  private static Set<String> messageTypes() {
+    Set<String> out = new TreeSet<>();
+    for (Class<?> family : List.of(dmasim.protocol.CpuCommand.class, dmasim.protocol.DeviceCommand.class, dmasim.protocol.DeviceReply.class,
+        dmasim.protocol.IommuCommand.class, dmasim.protocol.IommuReply.class, dmasim.protocol.MemoryCommand.class, dmasim.protocol.MemoryReply.class)) {
+      for (Class<?> c : family.getPermittedSubclasses()) if (c.isRecord()) out.add(c.getSimpleName());
+    }
+    return out;
+  }
+
+  static Faults read(HoconReader r, DeviceSection devices) {
+    if (!r.has("faults")) return Faults.NONE;
+    ConfigList list = r.list("faults", "must be a list of rules: { op = ... } fails a call, { message = delay | drop | duplicate | reorder, ... }"
+        + " faults envelopes, { invalidation = slow | timeout, ... }");
+    List<FaultPlan.Rule> calls = new ArrayList<>();
+    List<MessageFaults.Rule> messages = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       String key = "faults[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
-      r.onlyKeys(o, key + ".", Set.of("op", "nth", "every", "probability", "errno"));
-      rules.add(rule(r, o, key));
+      int kinds = (o.containsKey("op") ? 1 : 0) + (o.containsKey("message") ? 1 : 0) + (o.containsKey("invalidation") ? 1 : 0);
+      if (kinds != 1) throw r.error(o, key, "needs exactly one of op (a failing call), message (a faulted envelope), invalidation (slow | timeout)");
+      if (o.containsKey("op")) {
+        r.onlyKeys(o, key + ".", Set.of("op", "nth", "every", "probability", "errno"));
+        calls.add(callRule(r, o, key));
+      } else if (o.containsKey("message")) {
+        r.onlyKeys(o, key + ".", Set.of("message", "type", "from", "to", "nth", "every", "probability", "delay"));
+        messages.add(messageRule(r, o, key, devices));
+      } else {
+        r.onlyKeys(o, key + ".", Set.of("invalidation", "nth", "every", "probability", "delay"));
+        messages.add(invalidationRule(r, o, key));
+      }
     }
-    return new FaultPlan(rules);
+    return new Faults(new FaultPlan(calls), messages);
   }
 
-  /** The rule {@code o} at {@code key}. */
-  private static FaultPlan.Rule rule(HoconReader r, ConfigObject o, String key) {
+  /** The call rule {@code o} at {@code key}. */
+  private static FaultPlan.Rule callRule(HoconReader r, ConfigObject o, String key) {
     HoconReader sub = r.sub(o, key);
     String op = sub.string("op", null);
     if (!FaultPlan.OPERATIONS.contains(op)) throw r.error(o.get("op"), key + ".op", "'" + op + "' is not one of " + new TreeSet<>(FaultPlan.OPERATIONS));
+    long[] trigger = trigger(r, o, key);
+    Errno.Name errno = sub.choice("errno", Errno.Name.ENOMEM.name(), ERRNOS);
+    return new FaultPlan.Rule(op, trigger[0], trigger[1], probability(r, o, key), errno.code());
+  }
+
+  /** The message rule {@code o} at {@code key}. */
+  private static MessageFaults.Rule messageRule(HoconReader r, ConfigObject o, String key, DeviceSection devices) {
+    HoconReader sub = r.sub(o, key);
+    MessageFaults.Action action = sub.choice("message", null, ACTIONS);
+    String type = o.containsKey("type") ? sub.string("type", null) : null;
+    if (type != null && !MESSAGE_TYPES.contains(type)) throw r.error(o.get("type"), key + ".type", "'" + type + "' is not a message type: one of " + MESSAGE_TYPES);
+    if ((action == MessageFaults.Action.DUPLICATE || action == MessageFaults.Action.REORDER) && (type == null || !ASYNCHRONOUS.contains(type))) {
+      throw r.error(o.containsKey("type") ? o.get("type") : o, key + ".type", action.label() + " needs the type of an asynchronous message, one of "
+          + new TreeSet<>(ASYNCHRONOUS) + (type == null ? "" : ": " + type + " is a synchronous call, return or timer; it can be delayed or dropped, not "
+          + action.done));
+    }
+    String from = actor(r, o, key, "from", devices);
+    String to = actor(r, o, key, "to", devices);
+    long[] trigger = trigger(r, o, key);
+    MessageFaults.Delay delay = delay(r, o, key, action == MessageFaults.Action.DELAY);
+    return new MessageFaults.Rule(action, from, to, type, trigger[0], trigger[1], probability(r, o, key), delay);
+  }
+
+  /** {@code invalidation = slow} delays the IOMMU's invalidation completions; {@code timeout} drops them (the wait never completes). */
+  private static MessageFaults.Rule invalidationRule(HoconReader r, ConfigObject o, String key) {
+    HoconReader sub = r.sub(o, key);
+    boolean slow = sub.choice("invalidation", null, Map.of("slow", true, "timeout", false));
+    if (!slow && o.containsKey("delay")) throw r.error(o.get("delay"), key + ".delay", "invalidation = timeout never completes: it takes no delay");
+    long[] trigger = trigger(r, o, key);
+    MessageFaults.Delay delay = slow ? delay(r, o, key, true) : MessageFaults.Delay.NONE;
+    return new MessageFaults.Rule(slow ? MessageFaults.Action.DELAY : MessageFaults.Action.DROP, Names.IOMMU, Names.IOMMU, "InvalidationDone",
+        trigger[0], trigger[1], probability(r, o, key), delay);
+  }
+
+  /** An actor name: cpuN, iommu0, mem, a device of the file by name, or devN. */
+  private static String actor(HoconReader r, ConfigObject o, String key, String field, DeviceSection devices) {
+    if (!o.containsKey(field)) return null;
+    String v = r.sub(o, key).string(field, null);
+    DeviceId dev = devices.ids().get(v);
+    if (dev != null) return Names.device(dev);
+    if (v.equals(Names.IOMMU) || v.equals(Names.MEMORY) || v.matches("cpu([0-9]|[1-5][0-9]|6[0-3])")) return v;
+    if (v.matches("dev[0-9]+") && devices.ids().containsValue(new DeviceId(Integer.parseInt(v.substring(3))))) return v;
+    throw r.error(o.get(field), key + "." + field, "'" + v + "' is not an actor: cpuN, " + Names.IOMMU + ", " + Names.MEMORY + ", or a device "
+        + devices.ids().keySet() + " (or its actor name devN)");
+  }
+
+  /** {nth, every}; exactly one of nth, every, probability. */
+  private static long[] trigger(HoconReader r, ConfigObject o, String key) {
+    HoconReader sub = r.sub(o, key);
     long nth = sub.number("nth", 0, 1, Long.MAX_VALUE);
     long every = sub.number("every", 0, 1, Long.MAX_VALUE);
     double p = probability(r, o, key);
     int set = (nth > 0 ? 1 : 0) + (every > 0 ? 1 : 0) + (p > 0 ? 1 : 0);
     if (set != 1) throw r.error(o, key, "needs exactly one of nth, every, probability");
-    Errno.Name errno = sub.choice("errno", Errno.Name.ENOMEM.name(), ERRNOS);
-    return new FaultPlan.Rule(op, nth, every, p, errno.code());
+    return new long[] {nth, every};
+  }
+
+  /** {@code delay = 5us}, {@code delay = { uniform = [1us, 10us] }} or {@code delay = { exponential = 5us }} (the mean). */
+  private static MessageFaults.Delay delay(HoconReader r, ConfigObject o, String key, boolean required) {
+    if (!o.containsKey("delay")) {
+      if (required) throw r.error(o, key + ".delay", "is required: 5us, { uniform = [1us, 10us] } or { exponential = 5us }");
+      return MessageFaults.Delay.NONE;
+    }
+    if (!required) throw r.error(o.get("delay"), key + ".delay", "only a delay rule takes a delay");
+    String k = key + ".delay";
+    long max = 10_000_000_000L;
+    if (o.get("delay").valueType() != ConfigValueType.OBJECT) {
+      long d = r.sub(o, key).nanos("delay", 0, max);
+      if (d == 0) throw r.error(o.get("delay"), k, "must be above 0");
+      return new MessageFaults.Delay("fixed", d, 0);
+    }
+    ConfigObject d = (ConfigObject) o.get("delay");
+    r.onlyKeys(d, k + ".", Set.of("uniform", "exponential"));
+    if (d.size() != 1) throw r.error(d, k, "needs exactly one of uniform = [min, max], exponential = mean");
+    HoconReader sub = r.sub(d, k);
+    if (d.containsKey("exponential")) {
+      long mean = sub.nanos("exponential", 0, max);
+      if (mean == 0) throw r.error(d.get("exponential"), k + ".exponential", "must be above 0");
+      return new MessageFaults.Delay("exponential", mean, 0);
+    }
+    if (!(d.get("uniform") instanceof ConfigList range) || range.size() != 2) {
+      throw r.error(d.get("uniform"), k + ".uniform", "must be [min, max], two durations such as [1us, 10us]");
+    }
+    long lo = nanosOf(r, range.get(0), k + ".uniform[0]", max);
+    long hi = nanosOf(r, range.get(1), k + ".uniform[1]", max);
+    if (hi < lo || hi == 0) throw r.error(range, k + ".uniform", "needs 0 <= min <= max and max above 0");
+    return new MessageFaults.Delay("uniform", lo, hi);
+  }
+
+  private static long nanosOf(HoconReader r, com.typesafe.config.ConfigValue v, String key, long max) {
+    try {
+      long n = com.typesafe.config.ConfigFactory.empty().withValue("d", v).getDuration("d").toNanos();
+      if (n < 0 || n > max) throw r.error(v, key, "must be between 0 and " + max + " ns");
+      return n;
+    } catch (ConfigException e) {
+      throw r.error(v, key, "must be a duration such as 500ns, 1us, 10ms, got '" + v.unwrapped() + "'");
+    }
   }
 
   /** The rule's probability in (0, 1], or 0 when it has none. */
@@ -59,7 +205,7 @@ final class FaultSection {
     } catch (ConfigException e) {
       throw r.error(o.get("probability"), key + ".probability", "must be a number");
     }
-    if (p <= 0 || p > 1) throw r.error(o.get("probability"), key + ".probability", "must be in (0, 1], got " + p);
+    if (p <= 0 || p > 1 || Double.isNaN(p)) throw r.error(o.get("probability"), key + ".probability", "must be in (0, 1], got " + p);
     return p;
   }
 }

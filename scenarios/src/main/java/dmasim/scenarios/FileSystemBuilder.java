@@ -2,7 +2,7 @@ package dmasim.scenarios;
 
 import dmasim.actors.cpu.Program;
 import dmasim.actors.device.DeviceSettings;
-import dmasim.actors.iommu.FaultPlan;
+import dmasim.chaos.MessageFaults;
 import dmasim.actors.iommu.IommuSettings;
 import dmasim.actors.monitor.MonitorSettings;
 import dmasim.protocol.DeviceId;
@@ -21,11 +21,11 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
   private final IommuSettings iommu;
   private final DeviceSection devices;
   private final MemorySection memory;
-  private final FaultPlan faults;
+  private final FaultSection.Faults faults;
   private final MonitorSettings monitors;
   private final Map<String, List<ParsedStep>> programs;
 
-  FileSystemBuilder(String name, String file, StepArgs args, IommuSettings iommu, DeviceSection devices, MemorySection memory, FaultPlan faults,
+  FileSystemBuilder(String name, String file, StepArgs args, IommuSettings iommu, DeviceSection devices, MemorySection memory, FaultSection.Faults faults,
       MonitorSettings monitors, Map<String, List<ParsedStep>> programs) {
     this.name = name;
     this.file = file;
@@ -46,7 +46,7 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
     if (io.strictRequired() != null) {
       throw new UserError("--iommu " + o.mode().name().toLowerCase(Locale.ROOT).replace('_', '-') + " is not possible for " + name + ": " + io.strictRequired());
     }
-    io = io.withCpus(o.cpus()).withFaults(faults, o.seed());
+    io = io.withCpus(o.cpus()).withFaults(faults.calls(), o.seed());
     List<DeviceSettings> devs = new ArrayList<>();
     for (DeviceSettings d : devices.settings()) {
       devs.add(new DeviceSettings(d.id(), d.ats(), d.atcCapacity(), d.pageTime(), d.latePercent(), d.lateMaxDelay(), o.seed(), io.direct(d.id())));
@@ -57,7 +57,7 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
       if (steps == null) throw new IllegalArgumentException("no program for cpu" + i + " (add programs.all or programs.cpu" + i + ")");
       progs.add(StepCompiler.compile(args, devices, memory, file, name + "/cpu" + i, steps, o));
     }
-    return new SystemSpec(io, devs, progs, memory.pages(), monitors);
+    return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()));
   }
 
   /** alloc-coherent is modelled on the IOMMU path only: no step may use it on a dma-direct device. */

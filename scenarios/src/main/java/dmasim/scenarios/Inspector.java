@@ -46,7 +46,9 @@ public final class Inspector {
       time = r.at();
       List<String> log = recent.computeIfAbsent(r.actor(), k -> new ArrayList<>());
       for (Event e : r.events()) {
-        if (r.actor().equals(Names.IOMMU)) iommu.apply(e);
+        if (e instanceof dmasim.protocol.WireEvent) {
+          // what the wire did to an envelope: listed, not folded (no actor's state holds it)
+        } else if (r.actor().equals(Names.IOMMU)) iommu.apply(e);
         else if (r.actor().equals(Names.MEMORY)) memory.apply(e);
         else if (devices.containsKey(r.actor())) devices.get(r.actor()).apply(e);
         else if (cpus.containsKey(r.actor())) cpus.get(r.actor()).apply(e);

@@ -11,6 +11,7 @@ import dmasim.actors.memory.Memory;
 import dmasim.actors.model.Names;
 import dmasim.chaos.ControlledScheduler;
 import dmasim.chaos.ControlledWire;
+import dmasim.chaos.FaultingWire;
 import dmasim.chaos.RunOutcome;
 import dmasim.chaos.StepObserver;
 import dmasim.chaos.Strategy;
@@ -40,7 +41,7 @@ public final class RunGuardian {
       // Children inherit nothing by default: pin them to the guardian's dispatcher explicitly.
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler", same);
-      Wire wire = new ControlledWire(scheduler);
+      Wire wire = FaultingWire.around(new ControlledWire(scheduler), spec.messageFaults());
       register(ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, same), Names.IOMMU, scheduler);
       register(ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
       for (DeviceSettings d : spec.devices()) {

@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
-import dmasim.actors.iommu.FaultPlan;
 import dmasim.actors.iommu.IommuSettings;
 import dmasim.actors.monitor.MonitorSettings;
 import dmasim.scenarios.StepLanguage.ParsedStep;
@@ -150,7 +149,7 @@ public final class ScenarioFile {
     MemorySection memory = MemorySection.read(r);
     IommuSettings iommu = IommuSection.read(r, cpus, devices, memory);
     if (iommu.strictRequired() != null) throw r.error("iommu.mode", "mode " + r.config().getString("iommu.mode") + " is not possible: " + iommu.strictRequired());
-    FaultPlan faults = FaultSection.read(r);
+    FaultSection.Faults faults = FaultSection.read(r, devices);
     r.onlyKeys("workload", Set.of("requests", "segments"));
     long requests = r.number("workload.requests", 1, 1, 1_000_000);
     int segments = (int) r.number("workload.segments", 1, 1, 128);

@@ -4,17 +4,23 @@ import dmasim.actors.cpu.Program;
 import dmasim.actors.device.DeviceSettings;
 import dmasim.actors.iommu.IommuSettings;
 import dmasim.actors.monitor.MonitorSettings;
+import dmasim.chaos.MessageFaults;
 import java.util.List;
 
-/** A concrete system to run: one IOMMU, its devices, one program per CPU queue, and the physical memory size. */
-public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors) {
+/**
+ * A concrete system to run: one IOMMU, its devices, one program per CPU queue, the physical memory
+ * size, the monitors, and the message faults the wire injects (seeded for the run).
+ */
+public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors,
+    MessageFaults messageFaults) {
   public SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages) {
-    this(iommu, devices, programs, memoryPages, MonitorSettings.STANDARD);
+    this(iommu, devices, programs, memoryPages, MonitorSettings.STANDARD, MessageFaults.NONE);
   }
 
   public SystemSpec {
     devices = List.copyOf(devices);
     programs = List.copyOf(programs);
+    if (messageFaults == null) messageFaults = MessageFaults.NONE;
     if (programs.size() != iommu.cpus()) throw new IllegalArgumentException("one program per CPU queue");
   }
 }

@@ -96,6 +96,27 @@ class BrokenScenarioFilesTest {
     c.add(new Case("fault with two triggers", "every = 3", "every = 3, nth = 2", "faults[0]", "every = 3, nth = 2"));
     c.add(new Case("fault probability above 1", "every = 3", "probability = 2", "faults[0].probability", "probability = 2"));
     c.add(new Case("unknown errno", "every = 3", "every = 3, errno = EWHATEVER", "faults[0].errno", "EWHATEVER"));
+    String calls = "faults = [ { op = try_alloc, every = 3 } ]";
+    c.add(new Case("rule that is neither a call nor a message fault", calls, "faults = [\n { every = 3 } ]", "faults[0]", "every = 3"));
+    c.add(new Case("rule that is both", calls, "faults = [\n { op = link, message = drop, every = 3 } ]", "faults[0]", "op = link"));
+    c.add(new Case("unknown message action", calls, "faults = [\n { message = mangle, every = 3 } ]", "faults[0].message", "mangle"));
+    c.add(new Case("unknown message type", calls, "faults = [\n { message = drop, type = Telegram, every = 3 } ]", "faults[0].type", "Telegram"));
+    c.add(new Case("a synchronous call duplicated", calls, "faults = [\n { message = duplicate, type = MapPhys, nth = 1 } ]", "faults[0].type",
+        "MapPhys"));
+    c.add(new Case("a reorder without a type", calls, "faults = [\n { message = reorder, every = 2 } ]", "faults[0].type", "reorder"));
+    c.add(new Case("an actor that does not exist", calls, "faults = [\n { message = drop, to = gpu7, nth = 1 } ]", "faults[0].to", "gpu7"));
+    c.add(new Case("a delay rule without a delay", calls, "faults = [\n { message = delay, type = Completed, every = 1 } ]", "faults[0].delay",
+        "message = delay"));
+    c.add(new Case("a delay that is not a duration", calls, "faults = [\n { message = delay, every = 1, delay = later } ]", "faults[0].delay",
+        "later"));
+    c.add(new Case("a uniform delay with one bound", calls, "faults = [\n { message = delay, every = 1,\n delay = { uniform = [ 1us ] } } ]",
+        "faults[0].delay.uniform", "uniform"));
+    c.add(new Case("a uniform delay upside down", calls, "faults = [\n { message = delay, every = 1,\n delay = { uniform = [ 9us, 1us ] } } ]",
+        "faults[0].delay.uniform", "uniform"));
+    c.add(new Case("a delay on a drop", calls, "faults = [\n { message = drop, every = 1, delay = 5us } ]", "faults[0].delay", "5us"));
+    c.add(new Case("an invalidation timeout with a delay", calls, "faults = [\n { invalidation = timeout, nth = 1, delay = 5us } ]",
+        "faults[0].delay", "5us"));
+    c.add(new Case("an unknown invalidation fault", calls, "faults = [\n { invalidation = lost, nth = 1 } ]", "faults[0].invalidation", "lost"));
     c.add(new Case("missing programs", "programs {", "progs {", "progs", "progs {"));
     c.add(new Case("program for a CPU that does not exist", "  all = [", "  cpu5 = [ \"end\" ]\n  all = [", "programs.cpu5", "cpu5"));
     c.add(new Case("bad program name", "  all = [", "  main = [ \"end\" ]\n  all = [", "programs.main", "main = ["));

@@ -1,7 +1,7 @@
 package dmasim.actors.device;
 
 import dmasim.actors.model.Decision;
-import dmasim.actors.model.Draw;
+import dmasim.protocol.Draw;
 import dmasim.actors.model.Names;
 import dmasim.actors.state.Iotlb;
 import dmasim.actors.state.PageTable;

@@ -14,6 +14,7 @@ import dmasim.protocol.Envelope;
 import dmasim.protocol.Event;
 import dmasim.protocol.JournalEvent;
 import dmasim.protocol.Wire;
+import dmasim.protocol.WireEvent;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
@@ -70,8 +71,9 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
         S s = (S) state[0];
         Decision decision = decide(name, wire, logic, s, env);
         if (decision == null) return Behaviors.same();
-        state[0] = foldAll(fold, s, decision.events()); // the commit point of a volatile actor: nothing is written
-        release(wire, env, decision);
+        List<Event> events = withWireEvents(wire, name, decision);
+        state[0] = foldAll(fold, s, events); // the commit point of a volatile actor: nothing is written
+        release(wire, env, decision, events);
         return Behaviors.same();
       });
     });
@@ -89,17 +91,29 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
     }
   }
 
-  /** {@code state} with {@code events} folded in order. */
+  /** The step's events: the decided ones, then what the wire will do to its sends (a fault plan's decisions, journaled with the step). */
+  private static List<Event> withWireEvents(Wire wire, String name, Decision decision) {
+    if (decision.sends().isEmpty()) return decision.events();
+    List<Wire.Outgoing> out = new java.util.ArrayList<>(decision.sends().size());
+    for (Decision.Send send : decision.sends()) out.add(new Wire.Outgoing(send.to(), send.message(), send.delay()));
+    List<Event> planned = wire.plan(name, out);
+    if (planned.isEmpty()) return decision.events();
+    List<Event> all = new java.util.ArrayList<>(decision.events());
+    all.addAll(planned);
+    return all;
+  }
+
+  /** {@code state} with {@code events} folded in order; the wire's events are not the actor's to fold. */
   private static <S> S foldAll(BiFunction<S, Event, S> fold, S state, List<Event> events) {
     S s = state;
-    for (Event e : events) s = fold.apply(s, e);
+    for (Event e : events) if (!(e instanceof WireEvent)) s = fold.apply(s, e);
     return s;
   }
 
   /** After the commit point: the decided envelopes go out and the step is reported handled, with its events. */
-  private static void release(Wire wire, Envelope env, Decision decision) {
+  private static void release(Wire wire, Envelope env, Decision decision, List<Event> events) {
     for (Decision.Send send : decision.sends()) wire.send(send.to(), send.message(), send.delay(), env);
-    wire.handled(env, decision.events());
+    wire.handled(env, events);
   }
 
   @Override
@@ -115,9 +129,10 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   private Effect<Event, S> onEnvelope(S state, Envelope env) {
     Decision decision = decide(name, wire, logic, state, env);
     if (decision == null) return Effect().none();
+    List<Event> events = withWireEvents(wire, name, decision);
     Event handled = new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(),
-        env.message().getClass().getSimpleName(), decision.events());
-    return Effect().persist(handled).thenRun(s -> release(wire, env, decision)); // the commit point: the step is journaled
+        env.message().getClass().getSimpleName(), events);
+    return Effect().persist(handled).thenRun(s -> release(wire, env, decision, events)); // the commit point: the step is journaled
   }
 
   @Override
@@ -126,7 +141,8 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   }
 
   private S foldStep(S state, Event event) {
-    return event instanceof JournalEvent.EnvelopeHandled h ? foldAll(fold, state, h.events()) : fold.apply(state, event);
+    if (event instanceof JournalEvent.EnvelopeHandled h) return foldAll(fold, state, h.events());
+    return event instanceof WireEvent ? state : fold.apply(state, event);
   }
 
   @Override

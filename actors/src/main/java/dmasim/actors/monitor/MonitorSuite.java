@@ -164,13 +164,26 @@ public final class MonitorSuite {
         + (n.fault() == null ? "" : " -- " + n.fault());
   }
 
-  /** "FAULT INJECTED: ..." for a step in which the fault plan failed a call, else null. */
+  /** "FAULT INJECTED: ..." for a step in which the fault plan failed a call or faulted an envelope the step sent, else null. */
   private static String injected(List<? extends Event> events) {
+    List<String> out = null;
     for (Event e : events) {
-      if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) {
-        return "FAULT INJECTED: " + f.caller() + "'s " + ordinal(f.call()) + " " + f.op() + " fails with " + dmasim.protocol.Errno.name(f.errno())
-            + " (rule: " + f.rule() + ")";
-      }
+      String fault = describeFault(e);
+      if (fault == null) continue;
+      if (out == null) out = new ArrayList<>();
+      out.add(fault);
+    }
+    return out == null ? null : "FAULT INJECTED: " + String.join("; ", out);
+  }
+
+  /** One injected fault in words, or null when {@code e} is not one. */
+  static String describeFault(Event e) {
+    if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) {
+      return f.caller() + "'s " + ordinal(f.call()) + " " + f.op() + " fails with " + dmasim.protocol.Errno.name(f.errno()) + " (rule: " + f.rule() + ")";
+    }
+    if (e instanceof dmasim.protocol.WireEvent.MessageFaulted m) {
+      return m.sender() + "'s " + ordinal(m.match()) + " " + m.type() + " to " + m.to() + " " + m.action()
+          + (m.delay() > 0 ? " by " + m.delay() + "ns" : "") + " (rule: " + m.rule() + ")";
     }
     return null;
   }

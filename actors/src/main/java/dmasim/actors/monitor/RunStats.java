@@ -71,6 +71,7 @@ public final class RunStats implements Monitor {
     else if (event instanceof IommuEvent.DmaFaulted f && !f.stray()) faults++;
     else if (event instanceof DeviceEvent.LateAccessScheduled) lateAccesses++;
     else if (event instanceof IommuEvent.FaultDecided d && d.injected()) faultsInjected++;
+    else if (event instanceof dmasim.protocol.WireEvent.MessageFaulted) faultsInjected++;
   }
 
   public long requests() {

@@ -1,4 +1,4 @@
-package dmasim.actors.model;
+package dmasim.protocol;
 
 /**
  * Seeded randomness as a pure function of stable coordinates (seed, actor, envelope, purpose),
@@ -19,6 +19,11 @@ public final class Draw {
     h = mix(h ^ actor.hashCode());
     h = mix(h ^ a);
     return mix(h ^ purpose.hashCode());
+  }
+
+  /** A uniform value in [0, 1): the top 53 bits of the hash. */
+  public static double unit(long seed, String actor, long a, String purpose) {
+    return (hash(seed, actor, a, purpose) >>> 11) * 0x1.0p-53;
   }
 
   /** A value in [0, bound). */

@@ -1,0 +1,139 @@
+package dmasim.chaos;
+
+import dmasim.protocol.Draw;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A message-fault plan: which envelopes the wire delays, drops, duplicates or lets reorder. Rules
+ * select envelopes by sender, receiver and message type (null: any) and fire on the sender's
+ * {@code nth} selected envelope, every {@code every}-th, or each with {@code probability}. Every
+ * decision is a pure function of (seed, rule, sender, how many envelopes the rule selected from
+ * that sender before) — counts the sender's own program fixes — so a rule hits the same envelopes
+ * in every schedule, on every wire, and in a replay.
+ *
+ * <p>Domain-free: it knows actor names and message type names, nothing of what they mean (the
+ * scenario layer says which messages may be duplicated or reordered).
+ */
+public record MessageFaults(long seed, List<Rule> rules) {
+  /** What a rule does to an envelope it fires on. */
+  public enum Action {
+    DELAY("delayed"), DROP("dropped"), DUPLICATE("duplicated"), REORDER("reordered");
+
+    /** The past tense journaled in MessageFaulted. */
+    public final String done;
+
+    Action(String done) {
+      this.done = done;
+    }
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** How long a delay rule holds an envelope back, in virtual ns: {@code fixed} a; {@code uniform} in [a, b]; {@code exponential} with mean a (capped at 64 a). */
+  public record Delay(String shape, long a, long b) {
+    public static final Set<String> SHAPES = Set.of("fixed", "uniform", "exponential");
+    public static final Delay NONE = new Delay("fixed", 0, 0);
+
+    public Delay {
+      if (!SHAPES.contains(shape)) throw new IllegalArgumentException("a delay is one of " + SHAPES + ", not '" + shape + "'");
+      if (a < 0 || b < 0) throw new IllegalArgumentException("delays are not negative");
+      if (shape.equals("uniform") && b < a) throw new IllegalArgumentException("a uniform delay needs min <= max, got [" + a + ", " + b + "]");
+    }
+
+    /** The delay for a uniform draw {@code u} in [0, 1). */
+    long sample(double u) {
+      return switch (shape) {
+        case "fixed" -> a;
+        case "uniform" -> a + (long) (u * (b - a + 1));
+        default -> Math.min(64 * a, (long) (-a * StrictMath.log(1 - u)));
+      };
+    }
+
+    @Override
+    public String toString() {
+      return switch (shape) {
+        case "fixed" -> a + "ns";
+        case "uniform" -> "uniform [" + a + "ns, " + b + "ns]";
+        default -> "exponential mean " + a + "ns";
+      };
+    }
+  }
+
+  /** One rule. Exactly one of nth, every, probability is set (the others 0); {@code delay} only for DELAY. */
+  public record Rule(Action action, String from, String to, String type, long nth, long every, double probability, Delay delay) {
+    public Rule {
+      if (action == null) throw new IllegalArgumentException("a message-fault rule needs an action");
+      int set = (nth > 0 ? 1 : 0) + (every > 0 ? 1 : 0) + (probability > 0 ? 1 : 0);
+      if (set != 1) throw new IllegalArgumentException("a fault rule needs exactly one of nth, every, probability");
+      if (probability < 0 || probability > 1) throw new IllegalArgumentException("probability must be between 0 and 1");
+      if (nth < 0 || every < 0) throw new IllegalArgumentException("nth and every must be positive");
+      if (delay == null) delay = Delay.NONE;
+      if (action == Action.DELAY && delay.a() == 0 && delay.b() == 0) throw new IllegalArgumentException("a delay rule needs a delay above 0");
+    }
+
+    /** Does this rule look at an envelope of {@code type} from {@code sender} to {@code receiver}? */
+    public boolean selects(String sender, String receiver, String messageType) {
+      return (from == null || from.equals(sender)) && (to == null || to.equals(receiver)) && (type == null || type.equals(messageType));
+    }
+
+    boolean fires(long match, double draw) {
+      if (nth > 0) return match == nth;
+      if (every > 0) return match % every == 0;
+      return draw < probability;
+    }
+
+    /** "drop the 1st InvalidationDone iommu -> iommu of each sender", as journaled and printed. */
+    public String describe() {
+      String what = (type == null ? "envelope" : type) + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to);
+      String when = nth > 0 ? "the " + nth + ordinal(nth) + " " + what : every > 0 ? "every " + every + ordinal(every) + " " + what
+          : "each " + what + " with probability " + probability;
+      String how = action == Action.DELAY ? " by " + delay : "";
+      return action.label() + " " + when + (nth > 0 || every > 0 ? " of each sender" : "") + how;
+    }
+
+    private static String ordinal(long n) {
+      long mod100 = n % 100;
+      return mod100 >= 11 && mod100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+    }
+  }
+
+  public static final MessageFaults NONE = new MessageFaults(0, List.of());
+
+  public MessageFaults {
+    rules = List.copyOf(rules);
+  }
+
+  public boolean isEmpty() {
+    return rules.isEmpty();
+  }
+
+  /** What happens to one envelope: the rule that fired (null: none), its index, the match count, the delay added. */
+  public record Verdict(Rule rule, int index, long match, long delay) {
+    static final Verdict NONE = new Verdict(null, -1, 0, 0);
+  }
+
+  /**
+   * Decides the fate of the envelope {@code sender} sends to {@code to}; {@code matches} holds, per
+   * rule, how many envelopes of this sender the rule selected before (advanced here for every rule
+   * that selects this one). The first rule that fires decides.
+   */
+  public Verdict decide(String sender, String to, String type, long[] matches) {
+    Verdict verdict = Verdict.NONE;
+    for (int i = 0; i < rules.size(); i++) {
+      Rule r = rules.get(i);
+      if (!r.selects(sender, to, type)) continue;
+      long match = ++matches[i];
+      if (verdict.rule() != null) continue;
+      String purpose = "message-rule-" + i;
+      if (r.fires(match, r.probability() > 0 ? Draw.unit(seed, sender, match, purpose) : 0)) {
+        long delay = r.action() == Action.DELAY ? Math.max(1, r.delay().sample(Draw.unit(seed, sender, match, purpose + "-delay"))) : 0;
+        verdict = new Verdict(r, i, match, delay);
+      }
+    }
+    return verdict;
+  }
+}
