@@ -74,8 +74,20 @@ public final class Catalog {
     return s != null ? Optional.of(s) : Optional.ofNullable(catalogue().get(name));
   }
 
-  /** A scenario by name, or a scenario file by path (anything ending in .conf or containing a '/'). */
+  /** How a recorded scenario reference adds a faults file: "nvme-iova+faults=/abs/path/slow.conf". */
+  static final String WITH_FAULTS = "+faults=";
+
+  /**
+   * A scenario by name, or a scenario file by path (anything ending in .conf or containing a '/'),
+   * or either plus a faults file as recorded by {@link ScenarioFile#withFaults} ("REF+faults=PATH").
+   */
   public static Scenario resolve(String nameOrPath) {
+    int plus = nameOrPath.lastIndexOf(WITH_FAULTS);
+    if (plus > 0) {
+      java.nio.file.Path faults = java.nio.file.Path.of(nameOrPath.substring(plus + WITH_FAULTS.length()));
+      if (!java.nio.file.Files.isRegularFile(faults)) throw new UserError("no faults file " + faults + " (the run was recorded with it)");
+      return ScenarioFile.withFaults(resolve(nameOrPath.substring(0, plus)), faults);
+    }
     if (nameOrPath.endsWith(".conf") || nameOrPath.contains("/")) {
       java.nio.file.Path p = java.nio.file.Path.of(nameOrPath);
       if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("no scenario file " + nameOrPath);

@@ -131,16 +131,16 @@ final class FaultSection {
         trigger[0], trigger[1], probability(r, o, key), delay);
   }
 
-  /** An actor name: cpuN, iommu0, mem, a device of the file by name, or devN. */
+  /** An actor name: cpuN, iommu0, mem, a device of the file by name, or devN ({@code devices} null: a faults file, actor names only). */
   private static String actor(HoconReader r, ConfigObject o, String key, String field, DeviceSection devices) {
     if (!o.containsKey(field)) return null;
     String v = r.sub(o, key).string(field, null);
-    DeviceId dev = devices.ids().get(v);
+    DeviceId dev = devices == null ? null : devices.ids().get(v);
     if (dev != null) return Names.device(dev);
     if (v.equals(Names.IOMMU) || v.equals(Names.MEMORY) || v.matches("cpu([0-9]|[1-5][0-9]|6[0-3])")) return v;
-    if (v.matches("dev[0-9]+") && devices.ids().containsValue(new DeviceId(Integer.parseInt(v.substring(3))))) return v;
-    throw r.error(o.get(field), key + "." + field, "'" + v + "' is not an actor: cpuN, " + Names.IOMMU + ", " + Names.MEMORY + ", or a device "
-        + devices.ids().keySet() + " (or its actor name devN)");
+    if (v.matches("dev[0-9]{1,4}") && (devices == null || devices.ids().containsValue(new DeviceId(Integer.parseInt(v.substring(3)))))) return v;
+    throw r.error(o.get(field), key + "." + field, "'" + v + "' is not an actor: cpuN, " + Names.IOMMU + ", " + Names.MEMORY + ", "
+        + (devices == null ? "devN" : "or a device " + devices.ids().keySet() + " (or its actor name devN)"));
   }
 
   /** {nth, every}; exactly one of nth, every, probability. */

@@ -29,7 +29,10 @@ public final class Replayer {
   public static Result replay(Runner runner, Scenario scenario, RunRecord record, List<RecordedStep> recorded, Consumer<String> stepLog) {
     List<EnvelopeId> schedule = recorded.stream().map(RecordedStep::envelope).toList();
     Divergence[] first = {null};
-    boolean stopAtEnd = !record.verdict().equals("clean");
+    // An incomplete recording replays to its last step. A complete one runs on as it did: a violation
+    // found during the run stops the replay at the same step, and one judged at the end (Termination)
+    // needs the run to reach its end.
+    boolean stopAtEnd = record.verdict().equals("incomplete");
     List<dmasim.actors.cpu.Program> programs = scenario.build().apply(record.options()).programs();
     StepObserver compare = (step, env, events) -> {
       RecordedStep r = step <= recorded.size() ? recorded.get((int) step - 1) : null;

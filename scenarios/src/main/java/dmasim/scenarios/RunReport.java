@@ -36,7 +36,10 @@ public record RunReport(String scenario, String runId, long seed, String strateg
 
   /** The command that reproduces this run exactly. */
   public String reproduceCommand() {
-    return "./dmasim run " + Shell.quote(scenario) + " --seed " + seed + " --iommu " + iommuMode + " --cpus " + options.cpus() + " --requests "
+    int plus = scenario.lastIndexOf(Catalog.WITH_FAULTS);
+    String what = plus < 0 ? Shell.quote(scenario) : Shell.quote(scenario.substring(0, plus)) + " --faults "
+        + Shell.quote(scenario.substring(plus + Catalog.WITH_FAULTS.length()));
+    return "./dmasim run " + what + " --seed " + seed + " --iommu " + iommuMode + " --cpus " + options.cpus() + " --requests "
         + options.requests() + " --segments " + options.segments();
   }
 }

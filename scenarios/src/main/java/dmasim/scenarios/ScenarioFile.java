@@ -50,12 +50,45 @@ public final class ScenarioFile {
   }
 
   /**
+   * {@code base} with the rules of a faults file added to its own (a file holding only
+   * {@code faults = [ ... ]}, in the scenario format; actors by actor name: cpuN, iommu0, mem,
+   * devN). The result is named "BASE+STEM" and records "REF+faults=PATH", so a kept run of it
+   * replays with the same faults.
+   */
+  public static Scenario withFaults(Scenario base, Path faultsFile) {
+    String text;
+    try {
+      text = Files.readString(faultsFile, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UserError("cannot read faults file " + faultsFile + ": " + e.getMessage());
+    }
+    String file = faultsFile.toString();
+    HoconReader r = new HoconReader(file, config(file, text));
+    r.onlyKeys(r.config().root(), "", Set.of("faults"));
+    if (!r.has("faults")) throw new UserError(file + ":1: faults: a faults file holds one key, faults = [ ... ] (docs/scenario-format.md)");
+    FaultSection.Faults extra = FaultSection.read(r, null);
+    String stem = faultsFile.getFileName().toString().replaceFirst("\\.conf$", "").toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    java.util.function.Function<RunOptions, SystemSpec> build = o -> {
+      SystemSpec spec = base.build().apply(o);
+      List<dmasim.actors.iommu.FaultPlan.Rule> calls = new java.util.ArrayList<>(spec.iommu().faults().rules());
+      calls.addAll(extra.calls().rules());
+      List<dmasim.chaos.MessageFaults.Rule> messages = new java.util.ArrayList<>(spec.messageFaults().rules());
+      messages.addAll(extra.messages());
+      return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), spec.devices(), spec.programs(),
+          spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages));
+    };
+    return new Scenario(base.name() + "+" + stem, base.description() + " (faults from " + faultsFile.getFileName() + ")", base.expectedMonitor(),
+        build, base.defaults(), base.expect(), Catalog.ref(base) + Catalog.WITH_FAULTS + faultsFile.toAbsolutePath());
+  }
+
+  /**
    * Parses scenario text; {@code file} names it in errors. A scenario file is data: it cannot
    * include other files, URLs or classpath resources, and substitutions resolve only against the
    * file itself, never the environment (a token in an environment variable must not end up in run
    * ids and journals).
    */
-  public static Scenario parse(String file, String text) {
+  /** The HOCON of {@code text}, with includes and environment substitutions refused; every mistake names the file and line. */
+  private static Config config(String file, String text) {
     Config c;
     try (Reader r = new StringReader(text)) {
       ConfigParseOptions options = ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setOriginDescription(file)
@@ -77,6 +110,11 @@ public final class ScenarioFile {
     } catch (IOException e) {
       throw new UserError("cannot read scenario " + file + ": " + e.getMessage());
     }
+    return c;
+  }
+
+  public static Scenario parse(String file, String text) {
+    Config c = config(file, text);
     try {
       return new ScenarioFile(file, c).build();
     } catch (ConfigException e) {

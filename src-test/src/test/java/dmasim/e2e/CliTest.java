@@ -319,6 +319,37 @@ class CliTest {
         + " maps or allocates)\n", r.err());
   }
 
+  /** --faults adds a faults file to a built-in scenario; the kept run records it, replays with it (to the end-of-run verdict) and inspect lists the fault. */
+  @Test
+  void aFaultsFileAddsRulesThatTheKeptRunReplaysWith(@TempDir Path tmp) throws Exception {
+    Path lost = tmp.resolve("lost.conf");
+    java.nio.file.Files.writeString(lost, "faults = [\n  { invalidation = timeout, nth = 1 }\n]\n");
+    Result run = dmasim("run", "nvme-iova", "--requests", "3", "--faults", lost.toString(), "--data-dir", tmp.toString());
+    assertEquals(1, run.code(), run.err());
+    assertTrue(run.out().contains("VIOLATION 1: Termination [LIVENESS] at step 133"), run.out());
+    assertTrue(run.out().contains("cpu1 never finished its program: it still waits for destroy of state (pc 19); the fault plan dropped 1 envelope(s):"
+        + " step 58 iommu0's 1st InvalidationDone to iommu0 dropped (rule: drop the 1st InvalidationDone from iommu0 to iommu0 of each sender)"),
+        run.out());
+    assertTrue(run.out().contains("reproduce: ./dmasim run nvme-iova --faults " + lost + " --seed 1 --iommu strict --cpus 2 --requests 3 --segments 4"),
+        run.out());
+    assertFalse(run.out().contains("VIOLATION 2"), run.out());
+    Result replay = dmasim("replay", "nvme-iova+lost-s1-12f40c17", "--data-dir", tmp.toString());
+    assertEquals(1, replay.code(), replay.err());
+    assertTrue(replay.out().contains("identical: 133 steps, same events, verdict violation"), replay.out());
+    Result inspect = dmasim("inspect", "nvme-iova+lost-s1-12f40c17", "--step", "60", "--actor", "iommu0", "--data-dir", tmp.toString());
+    assertTrue(inspect.out().contains("step 58: MessageFaulted[sender=iommu0, match=1, to=iommu0, type=InvalidationDone, action=dropped"), inspect.out());
+
+    java.nio.file.Files.writeString(lost, "faults = [\n  { invalidation = timeout, nth = 1 }\n  { message = duplicate, type = Returned, nth = 1 }\n]\n");
+    Result bad = dmasim("run", "nvme-iova", "--faults", lost.toString(), "--data-dir", tmp.toString());
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().startsWith("dmasim: " + lost + ":3: faults[1].type: duplicate needs the type of an asynchronous message"), bad.err());
+    assertFalse(bad.err().contains("\tat "), bad.err());
+    java.nio.file.Files.delete(lost);
+    Result gone = dmasim("replay", "nvme-iova+lost-s1-12f40c17", "--data-dir", tmp.toString());
+    assertEquals(2, gone.code());
+    assertEquals("dmasim: no faults file " + lost + " (the run was recorded with it)\n", gone.err());
+  }
+
   @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());

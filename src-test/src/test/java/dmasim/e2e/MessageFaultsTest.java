@@ -94,10 +94,12 @@ class MessageFaultsTest {
     return steps.stream().filter(r -> r.type().equals(type)).count();
   }
 
-  /** The replay of the kept recording is identical, step for step, events included. */
+  /** The replay of the kept recording is identical, step for step, events included, and reaches the same verdict (a Termination judged at the end too). */
   static void replaysIdentically(Scenario s, List<RecordedStep> steps) {
     Replayer.Result r = Replayer.replay(runner, s, journal.lookup(s.name() + "-s3").record(), steps, null);
     assertTrue(r.identical(), () -> String.valueOf(r.divergence()));
+    assertEquals(report.violations().stream().map(v -> v.monitor() + " " + v.invariant() + " @" + v.step() + ": " + v.message()).toList(),
+        r.report().violations().stream().map(v -> v.monitor() + " " + v.invariant() + " @" + v.step() + ": " + v.message()).toList());
   }
 
   @Test

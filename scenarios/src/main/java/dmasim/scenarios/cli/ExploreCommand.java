@@ -82,7 +82,8 @@ final class ExploreCommand implements Callable<Integer> {
         throw new UserError("run " + from + " is " + parentKept.stored().status() + "; explore --from needs a complete run");
       }
       RunRecord parent = parentKept == null ? null : parentKept.record();
-      Scenario s = Catalog.resolve(parent == null ? scenario : parent.scenario());
+      if (parent != null && workload.faults != null) throw new UserError("--faults is for a SCENARIO; a run given by --from keeps its own faults");
+      Scenario s = parent == null ? workload.scenario(scenario) : Catalog.resolve(parent.scenario());
       RunOptions o = parent == null ? workload.options(s) : parent.options();
       List<EnvelopeId> prefixIds = new ArrayList<>();
       if (parent != null) {

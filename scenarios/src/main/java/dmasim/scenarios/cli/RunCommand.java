@@ -32,7 +32,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Scenario s = Catalog.resolve(scenario);
+    Scenario s = workload.scenario(scenario);
     RunOptions options = workload.options(s);
     try (Session session = new Session(journal, spec.commandLine().getErr())) {
       RunReport r = session.keep(s, options);

@@ -28,6 +28,17 @@ final class WorkloadOptions {
   @Option(names = "--max-steps", defaultValue = "5000000", description = "stop a schedule after this many steps (default ${DEFAULT-VALUE})")
   long maxSteps;
 
+  @Option(names = "--faults", paramLabel = "FILE", description = "add the fault rules of FILE (faults = [ ... ], docs/scenario-format.md) to the scenario's")
+  java.nio.file.Path faults;
+
+  /** The scenario {@code nameOrPath}, with the rules of --faults added. */
+  dmasim.scenarios.Scenario scenario(String nameOrPath) {
+    dmasim.scenarios.Scenario s = dmasim.scenarios.Catalog.resolve(nameOrPath);
+    if (faults == null) return s;
+    if (!java.nio.file.Files.isRegularFile(faults)) throw new UserError("no faults file " + faults);
+    return dmasim.scenarios.ScenarioFile.withFaults(s, faults);
+  }
+
   RunOptions options(dmasim.scenarios.Scenario scenario) {
     RunOptions d = scenario.defaults();
     try {
