@@ -1,19 +1,17 @@
 package dmasim.scenarios.cli;
 
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.Behaviors;
 import dmasim.scenarios.Catalog;
-import dmasim.scenarios.InfrastructureError;
 import dmasim.scenarios.Journal;
 import dmasim.scenarios.RunOptions;
 import dmasim.scenarios.RunReport;
 import dmasim.scenarios.Runner;
 import dmasim.scenarios.Scenario;
+import dmasim.scenarios.Workbench;
 import dmasim.scenarios.journal.JournalFailure;
 import dmasim.scenarios.journal.JournalWriter;
 import dmasim.scenarios.journal.Recordings;
 import java.io.PrintWriter;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One actor system with its journal for the length of a command. The journal is opened first, so
@@ -25,6 +23,7 @@ final class Session implements AutoCloseable {
   /** The session of this process, for the signal handler (one command per process). */
   private static volatile Session active;
 
+  private final Workbench bench;
   final Journal journal;
   final ActorSystem<Void> system;
   final Runner runner;
@@ -42,21 +41,10 @@ final class Session implements AutoCloseable {
 
   /** {@code readOnly}: the command never writes the journal (replay, inspect, runs): the file is opened read-only. */
   Session(JournalOptions options, PrintWriter err, boolean readsKeptRuns, boolean readOnly) {
-    this.journal = options.journal();
-    journal.open(readsKeptRuns, readOnly);
-    try {
-      this.system = ActorSystem.create(Behaviors.empty(), "dmasim", journal.config());
-    } catch (RuntimeException e) {
-      journal.close();
-      throw new InfrastructureError("cannot start the actor system: " + e.getMessage(), e);
-    }
-    try {
-      journal.prepare(system);
-    } catch (RuntimeException e) {
-      close();
-      throw e;
-    }
-    this.runner = new Runner(system);
+    this.bench = new Workbench(options.journal(), "dmasim", readsKeptRuns, readOnly);
+    this.journal = bench.journal;
+    this.system = bench.system;
+    this.runner = bench.runner;
     this.progressErr = err;
     if (journal.kind().equals("h2")) {
       progress = new RunProgress(err, runner, JournalWriter.get(system));
@@ -112,29 +100,10 @@ final class Session implements AutoCloseable {
   @Override
   public void close() {
     if (active == this) active = null;
-    system.terminate();
-    try {
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      // shutting down regardless
-    }
-    if (journal.kind().equals("h2")) {
-      try {
-        JournalWriter writer = JournalWriter.get(system);
-        writer.close();
-        if (writer.durableSteps() > 0 && writer.failure() == null) {
-          journal.compactIfBloated(writer.durableBytes(), mb -> {
-            progressErr.println("  compacting the journal file (" + mb + " MB) ...");
-            progressErr.flush();
-          });
-        }
-      } catch (RuntimeException e) {
-        // the writer failed; its failure was reported when it happened
-      }
-    }
-    journal.close();
+    bench.close(mb -> {
+      progressErr.println("  compacting the journal file (" + mb + " MB) ...");
+      progressErr.flush();
+    });
   }
 
   /** Progress of a durable run on stderr after two seconds: a line redrawn on a terminal, else a line then one every ten seconds. */
