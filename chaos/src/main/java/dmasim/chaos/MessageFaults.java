@@ -1,6 +1,7 @@
 package dmasim.chaos;
 
 import dmasim.protocol.Draw;
+import dmasim.protocol.Trigger;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -63,14 +64,10 @@ public record MessageFaults(long seed, List<Rule> rules) {
     }
   }
 
-  /** One rule. Exactly one of nth, every, probability is set (the others 0); {@code delay} only for DELAY. */
-  public record Rule(Action action, String from, String to, String type, long nth, long every, double probability, Delay delay) {
+  /** One rule: what it does, which envelopes it selects (null: any), when it fires; {@code delay} only for DELAY. */
+  public record Rule(Action action, String from, String to, String type, Trigger trigger, Delay delay) {
     public Rule {
-      if (action == null) throw new IllegalArgumentException("a message-fault rule needs an action");
-      int set = (nth > 0 ? 1 : 0) + (every > 0 ? 1 : 0) + (probability > 0 ? 1 : 0);
-      if (set != 1) throw new IllegalArgumentException("a fault rule needs exactly one of nth, every, probability");
-      if (probability < 0 || probability > 1) throw new IllegalArgumentException("probability must be between 0 and 1");
-      if (nth < 0 || every < 0) throw new IllegalArgumentException("nth and every must be positive");
+      if (action == null || trigger == null) throw new IllegalArgumentException("a message-fault rule needs an action and a trigger");
       if (delay == null) delay = Delay.NONE;
       if (action == Action.DELAY && delay.a() == 0 && delay.b() == 0) throw new IllegalArgumentException("a delay rule needs a delay above 0");
     }
@@ -80,24 +77,10 @@ public record MessageFaults(long seed, List<Rule> rules) {
       return (from == null || from.equals(sender)) && (to == null || to.equals(receiver)) && (type == null || type.equals(messageType));
     }
 
-    boolean fires(long match, double draw) {
-      if (nth > 0) return match == nth;
-      if (every > 0) return match % every == 0;
-      return draw < probability;
-    }
-
-    /** "drop the 1st InvalidationDone iommu -> iommu of each sender", as journaled and printed. */
+    /** "drop the 1st InvalidationDone from iommu0 to iommu0 of each sender", as journaled and printed. */
     public String describe() {
       String what = (type == null ? "envelope" : type) + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to);
-      String when = nth > 0 ? "the " + nth + ordinal(nth) + " " + what : every > 0 ? "every " + every + ordinal(every) + " " + what
-          : "each " + what + " with probability " + probability;
-      String how = action == Action.DELAY ? " by " + delay : "";
-      return action.label() + " " + when + (nth > 0 || every > 0 ? " of each sender" : "") + how;
-    }
-
-    private static String ordinal(long n) {
-      long mod100 = n % 100;
-      return mod100 >= 11 && mod100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+      return action.label() + " " + trigger.describe(what, "each sender") + (action == Action.DELAY ? " by " + delay : "");
     }
   }
 
@@ -129,7 +112,7 @@ public record MessageFaults(long seed, List<Rule> rules) {
       long match = ++matches[i];
       if (verdict.rule() != null) continue;
       String purpose = "message-rule-" + i;
-      if (r.fires(match, r.probability() > 0 ? Draw.unit(seed, sender, match, purpose) : 0)) {
+      if (r.trigger().fires(seed, sender, match, purpose)) {
         long delay = r.action() == Action.DELAY ? Math.max(1, r.delay().sample(Draw.unit(seed, sender, match, purpose + "-delay"))) : 0;
         verdict = new Verdict(r, i, match, delay);
       }

@@ -11,6 +11,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import dmasim.protocol.CpuCommand;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.Event;
+import dmasim.protocol.Trigger;
 import dmasim.protocol.Wire;
 import dmasim.protocol.WireEvent;
 import java.util.ArrayList;
@@ -56,7 +57,7 @@ class FaultingWireTest {
   }
 
   private static MessageFaults plan(MessageFaults.Action action, long nth, MessageFaults.Delay delay) {
-    return new MessageFaults(5, List.of(new MessageFaults.Rule(action, "a", "b", "Woke", nth, 0, 0, delay)));
+    return new MessageFaults(5, List.of(new MessageFaults.Rule(action, "a", "b", "Woke", new Trigger(nth, 0, 0), delay)));
   }
 
   private static List<String> faulted(List<Event> planned) {
@@ -108,7 +109,7 @@ class FaultingWireTest {
 
   @Test
   void drawnDelaysStayInTheirRangeAndDependOnlyOnSeedSenderAndMatch() {
-    MessageFaults.Rule rule = new MessageFaults.Rule(MessageFaults.Action.DELAY, null, null, null, 0, 1, 0,
+    MessageFaults.Rule rule = new MessageFaults.Rule(MessageFaults.Action.DELAY, null, null, null, new Trigger(0, 1, 0),
         new MessageFaults.Delay("uniform", 1000, 3000));
     MessageFaults f = new MessageFaults(9, List.of(rule));
     long[] counts = new long[1];
@@ -127,9 +128,9 @@ class FaultingWireTest {
 
   @Test
   void rulesNeedExactlyOneTriggerAndADelayToDelay() {
-    assertThrows(IllegalArgumentException.class, () -> new MessageFaults.Rule(MessageFaults.Action.DROP, null, null, null, 1, 2, 0, null));
-    assertThrows(IllegalArgumentException.class, () -> new MessageFaults.Rule(MessageFaults.Action.DROP, null, null, null, 0, 0, 0, null));
-    assertThrows(IllegalArgumentException.class, () -> new MessageFaults.Rule(MessageFaults.Action.DELAY, null, null, null, 1, 0, 0, null));
+    assertThrows(IllegalArgumentException.class, () -> new Trigger(1, 2, 0));
+    assertThrows(IllegalArgumentException.class, () -> new Trigger(0, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new MessageFaults.Rule(MessageFaults.Action.DELAY, null, null, null, new Trigger(1, 0, 0), null));
     assertThrows(IllegalArgumentException.class, () -> new MessageFaults.Delay("uniform", 5, 1));
   }
 }

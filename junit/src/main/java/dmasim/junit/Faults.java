@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  *     Faults.failCall("map_phys").nth(3).errno("EIO"),
  *     Faults.slowInvalidation("20us").every(1),
  *     Faults.drop("Completed").from("dev0").nth(2),
- *     Faults.delay("Returned", "1us", "5us").to("cpu1").probability(0.2))
+ *     Faults.delay("Returned", "1us", "5us").to("cpu1").probability(0.2),
+ *     Faults.deviceReset("dev0").on("NextAccess").nth(2))
  * }</pre>
  *
  * The plan is written as a faults file beside the class's journal and checked exactly like one
@@ -96,6 +97,16 @@ public final class Faults {
     return new Rule().put("invalidation", "timeout");
   }
 
+  /** {@code device} (its name in the scenario, or devN) resets on its own as it receives a selected envelope, losing what it holds. */
+  public static Rule deviceReset(String device) {
+    return new Rule().put("device", device).put("fault", "reset");
+  }
+
+  /** {@code device} disappears (surprise removal) as it receives a selected envelope. */
+  public static Rule deviceRemoval(String device) {
+    return new Rule().put("device", device).put("fault", "remove");
+  }
+
   private static String quote(String s) {
     return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
@@ -139,6 +150,11 @@ public final class Faults {
     /** Only envelopes sent by this actor (cpuN, iommu0, mem, devN). */
     public Rule from(String actor) {
       return put("from", actor);
+    }
+
+    /** For a device rule: only as the device receives this message type (Submit, NextAccess, ...). */
+    public Rule on(String type) {
+      return put("on", type);
     }
 
     /** Only envelopes sent to this actor. */

@@ -39,6 +39,15 @@ class ChaosSuiteExampleTest {
     assertTrue(r.summary().totals().faultsInjected() >= 4 * 2, "faults fired: " + r.summary().totals().faultsInjected());
   }
 
+  /** The command-timeout driver survives a device that resets on its own mid-transfer, on any page, at random. */
+  @ParameterizedTest(name = "injected resets, seed {0}")
+  @SeedSource(count = 5)
+  void theTimeoutDriverSurvivesInjectedResets(long seed, Chaos chaos) {
+    Exploration.Result r = chaos.explore("timeout-reset-then-unmap").seed(seed).strategy("pct:2").schedules(4)
+        .faults(Faults.of(Faults.deviceReset("nvme").on("NextAccess").probability(0.2))).run().assertClean();
+    assertTrue(r.summary().totals().faultsInjected() > 0, "resets injected: " + r.summary().totals().faultsInjected());
+  }
+
   /** The buggy variant is caught on every seed tried. */
   @ParameterizedTest(name = "missing sync caught, seed {0}")
   @ValueSource(longs = {1, 2, 3})

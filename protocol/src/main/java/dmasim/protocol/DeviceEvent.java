@@ -16,7 +16,8 @@ import java.util.List;
   @JsonSubTypes.Type(DeviceEvent.LateAccessScheduled.class),
   @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class),
   @JsonSubTypes.Type(DeviceEvent.DeviceRemoved.class),
-  @JsonSubTypes.Type(DeviceEvent.MessageToRemovedDevice.class)
+  @JsonSubTypes.Type(DeviceEvent.MessageToRemovedDevice.class),
+  @JsonSubTypes.Type(DeviceEvent.FaultDecided.class)
 })
 public sealed interface DeviceEvent extends Event {
 
@@ -64,4 +65,11 @@ public sealed interface DeviceEvent extends Event {
 
   /** Reset: in-flight descriptors and the ATC were lost. */
   record DeviceWasReset(int droppedDescriptors, int droppedAtcEntries) implements DeviceEvent {}
+
+  /**
+   * Device fault rule {@code rule} (its index) selected the {@code match}-th {@code type} envelope
+   * from {@code from}; {@code injected}: the device then {@code fault}s ("reset", "remove") instead
+   * of handling it. {@code describe} is the rule in words.
+   */
+  record FaultDecided(int rule, String from, String type, long match, boolean injected, String fault, String describe) implements DeviceEvent {}
 }

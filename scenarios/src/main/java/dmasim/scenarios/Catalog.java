@@ -92,7 +92,8 @@ public final class Catalog {
       java.nio.file.Path p = java.nio.file.Path.of(nameOrPath);
       if (!java.nio.file.Files.isRegularFile(p)) throw new UserError("no scenario file " + nameOrPath);
       Scenario s = ScenarioFile.load(p);
-      return new Scenario(s.name(), s.description(), s.expectedMonitor(), s.build(), s.defaults(), s.expect(), p.toAbsolutePath().toString());
+      return new Scenario(s.name(), s.description(), s.expectedMonitor(), s.build(), s.defaults(), s.expect(), p.toAbsolutePath().toString(),
+          s.devices());
     }
     return find(nameOrPath).orElseThrow(() -> new UserError("unknown scenario '" + nameOrPath + "' (see 'dmasim scenarios', or give a .conf file)"));
   }

@@ -4,11 +4,13 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValueType;
+import dmasim.actors.device.DeviceFault;
 import dmasim.actors.iommu.FaultPlan;
 import dmasim.actors.model.Names;
 import dmasim.chaos.MessageFaults;
 import dmasim.protocol.DeviceId;
 import dmasim.protocol.Errno;
+import dmasim.protocol.Trigger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,12 +49,21 @@ final class FaultSection {
     for (MessageFaults.Action a : MessageFaults.Action.values()) ACTIONS.put(a.label(), a);
   }
 
-  /** What the section holds: the glue's call faults and the wire's message faults (seeded per run). */
-  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages) {
-    static final Faults NONE = new Faults(FaultPlan.NONE, List.of());
+  /** The messages a device receives: what a device fault rule may be triggered on. */
+  static final Set<String> DEVICE_RECEIVES = Set.of("Submit", "NextAccess", "LateAccess", "Translated", "InvalidateAtc", "Reset", "Remove",
+      "Drained");
+
+  /** What the section holds: the glue's call faults, the wire's message faults (seeded per run), and each device's faults by actor name. */
+  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages, Map<String, List<DeviceFault>> devices) {
+    static final Faults NONE = new Faults(FaultPlan.NONE, List.of(), Map.of());
 
     Faults {
       messages = List.copyOf(messages);
+      devices = Map.copyOf(devices);
+    }
+
+    List<DeviceFault> device(String actor) {
+      return devices.getOrDefault(actor, List.of());
     }
   }
 
@@ -67,18 +78,28 @@ final class FaultSection {
     return out;
   }
 
-  static Faults read(HoconReader r, DeviceSection devices) {
+  static Faults read(HoconReader r, Map<String, DeviceId> devices) {
     if (!r.has("faults")) return Faults.NONE;
     ConfigList list = r.list("faults", "must be a list of rules: { op = ... } fails a call, { message = delay | drop | duplicate | reorder, ... }"
-        + " faults envelopes, { invalidation = slow | timeout, ... }");
+        + " faults envelopes, { invalidation = slow | timeout, ... }, { device = NAME, fault = reset | remove, ... }");
     List<FaultPlan.Rule> calls = new ArrayList<>();
     List<MessageFaults.Rule> messages = new ArrayList<>();
+    Map<String, List<DeviceFault>> deviceFaults = new LinkedHashMap<>();
     for (int i = 0; i < list.size(); i++) {
       String key = "faults[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
-      int kinds = (o.containsKey("op") ? 1 : 0) + (o.containsKey("message") ? 1 : 0) + (o.containsKey("invalidation") ? 1 : 0);
-      if (kinds != 1) throw r.error(o, key, "needs exactly one of op (a failing call), message (a faulted envelope), invalidation (slow | timeout)");
-      if (o.containsKey("op")) {
+      int kinds = (o.containsKey("op") ? 1 : 0) + (o.containsKey("message") ? 1 : 0) + (o.containsKey("invalidation") ? 1 : 0)
+          + (o.containsKey("device") ? 1 : 0);
+      if (kinds != 1) {
+        throw r.error(o, key, "needs exactly one of op (a failing call), message (a faulted envelope), invalidation (slow | timeout),"
+            + " device (a device that resets or disappears)");
+      }
+      if (o.containsKey("device")) {
+        r.onlyKeys(o, key + ".", Set.of("device", "fault", "on", "from", "nth", "every", "probability"));
+        String dev = actor(r, o, key, "device", devices);
+        if (!dev.startsWith("dev")) throw r.error(o.get("device"), key + ".device", "'" + dev + "' is not a device");
+        deviceFaults.computeIfAbsent(dev, k -> new ArrayList<>()).add(deviceRule(r, o, key, devices));
+      } else if (o.containsKey("op")) {
         r.onlyKeys(o, key + ".", Set.of("op", "nth", "every", "probability", "errno"));
         calls.add(callRule(r, o, key));
       } else if (o.containsKey("message")) {
@@ -89,7 +110,18 @@ final class FaultSection {
         messages.add(invalidationRule(r, o, key));
       }
     }
-    return new Faults(new FaultPlan(calls), messages);
+    return new Faults(new FaultPlan(calls), messages, deviceFaults);
+  }
+
+  /** A device rule: {@code fault = reset | remove} as the device receives the selected envelope ({@code on} a type, {@code from} a sender). */
+  private static DeviceFault deviceRule(HoconReader r, ConfigObject o, String key, Map<String, DeviceId> devices) {
+    HoconReader sub = r.sub(o, key);
+    String fault = sub.choice("fault", null, Map.of("reset", "reset", "remove", "remove"));
+    String on = o.containsKey("on") ? sub.string("on", null) : null;
+    if (on != null && !DEVICE_RECEIVES.contains(on)) {
+      throw r.error(o.get("on"), key + ".on", "'" + on + "' is not a message a device receives: one of " + new TreeSet<>(DEVICE_RECEIVES));
+    }
+    return new DeviceFault(fault, on, actor(r, o, key, "from", devices), trigger(r, o, key));
   }
 
   /** The call rule {@code o} at {@code key}. */
@@ -97,13 +129,13 @@ final class FaultSection {
     HoconReader sub = r.sub(o, key);
     String op = sub.string("op", null);
     if (!FaultPlan.OPERATIONS.contains(op)) throw r.error(o.get("op"), key + ".op", "'" + op + "' is not one of " + new TreeSet<>(FaultPlan.OPERATIONS));
-    long[] trigger = trigger(r, o, key);
+    Trigger trigger = trigger(r, o, key);
     Errno.Name errno = sub.choice("errno", Errno.Name.ENOMEM.name(), ERRNOS);
-    return new FaultPlan.Rule(op, trigger[0], trigger[1], probability(r, o, key), errno.code());
+    return new FaultPlan.Rule(op, trigger, errno.code());
   }
 
   /** The message rule {@code o} at {@code key}. */
-  private static MessageFaults.Rule messageRule(HoconReader r, ConfigObject o, String key, DeviceSection devices) {
+  private static MessageFaults.Rule messageRule(HoconReader r, ConfigObject o, String key, Map<String, DeviceId> devices) {
     HoconReader sub = r.sub(o, key);
     MessageFaults.Action action = sub.choice("message", null, ACTIONS);
     String type = o.containsKey("type") ? sub.string("type", null) : null;
@@ -115,9 +147,9 @@ final class FaultSection {
     }
     String from = actor(r, o, key, "from", devices);
     String to = actor(r, o, key, "to", devices);
-    long[] trigger = trigger(r, o, key);
+    Trigger trigger = trigger(r, o, key);
     MessageFaults.Delay delay = delay(r, o, key, action == MessageFaults.Action.DELAY);
-    return new MessageFaults.Rule(action, from, to, type, trigger[0], trigger[1], probability(r, o, key), delay);
+    return new MessageFaults.Rule(action, from, to, type, trigger, delay);
   }
 
   /** {@code invalidation = slow} delays the IOMMU's invalidation completions; {@code timeout} drops them (the wait never completes). */
@@ -125,33 +157,33 @@ final class FaultSection {
     HoconReader sub = r.sub(o, key);
     boolean slow = sub.choice("invalidation", null, Map.of("slow", true, "timeout", false));
     if (!slow && o.containsKey("delay")) throw r.error(o.get("delay"), key + ".delay", "invalidation = timeout never completes: it takes no delay");
-    long[] trigger = trigger(r, o, key);
+    Trigger trigger = trigger(r, o, key);
     MessageFaults.Delay delay = slow ? delay(r, o, key, true) : MessageFaults.Delay.NONE;
     return new MessageFaults.Rule(slow ? MessageFaults.Action.DELAY : MessageFaults.Action.DROP, Names.IOMMU, Names.IOMMU, "InvalidationDone",
-        trigger[0], trigger[1], probability(r, o, key), delay);
+        trigger, delay);
   }
 
-  /** An actor name: cpuN, iommu0, mem, a device of the file by name, or devN ({@code devices} null: a faults file, actor names only). */
-  private static String actor(HoconReader r, ConfigObject o, String key, String field, DeviceSection devices) {
+  /** An actor name: cpuN, iommu0, mem, a device of the scenario by name, or devN ({@code devices} null: a built-in scenario's faults file, actor names only). */
+  private static String actor(HoconReader r, ConfigObject o, String key, String field, Map<String, DeviceId> devices) {
     if (!o.containsKey(field)) return null;
     String v = r.sub(o, key).string(field, null);
-    DeviceId dev = devices == null ? null : devices.ids().get(v);
+    DeviceId dev = devices == null ? null : devices.get(v);
     if (dev != null) return Names.device(dev);
     if (v.equals(Names.IOMMU) || v.equals(Names.MEMORY) || v.matches("cpu([0-9]|[1-5][0-9]|6[0-3])")) return v;
-    if (v.matches("dev[0-9]{1,4}") && (devices == null || devices.ids().containsValue(new DeviceId(Integer.parseInt(v.substring(3)))))) return v;
+    if (v.matches("dev[0-9]{1,4}") && (devices == null || devices.containsValue(new DeviceId(Integer.parseInt(v.substring(3)))))) return v;
     throw r.error(o.get(field), key + "." + field, "'" + v + "' is not an actor: cpuN, " + Names.IOMMU + ", " + Names.MEMORY + ", "
-        + (devices == null ? "devN" : "or a device " + devices.ids().keySet() + " (or its actor name devN)"));
+        + (devices == null ? "devN" : "or a device " + new TreeSet<>(devices.keySet()) + " (or its actor name devN)"));
   }
 
-  /** {nth, every}; exactly one of nth, every, probability. */
-  private static long[] trigger(HoconReader r, ConfigObject o, String key) {
+  /** The rule's trigger: exactly one of nth, every, probability. */
+  private static Trigger trigger(HoconReader r, ConfigObject o, String key) {
     HoconReader sub = r.sub(o, key);
     long nth = sub.number("nth", 0, 1, Long.MAX_VALUE);
     long every = sub.number("every", 0, 1, Long.MAX_VALUE);
     double p = probability(r, o, key);
     int set = (nth > 0 ? 1 : 0) + (every > 0 ? 1 : 0) + (p > 0 ? 1 : 0);
     if (set != 1) throw r.error(o, key, "needs exactly one of nth, every, probability");
-    return new long[] {nth, every};
+    return new Trigger(nth, every, p);
   }
 
   /** {@code delay = 5us}, {@code delay = { uniform = [1us, 10us] }} or {@code delay = { exponential = 5us }} (the mean). */

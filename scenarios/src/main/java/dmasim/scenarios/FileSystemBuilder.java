@@ -49,7 +49,8 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
     io = io.withCpus(o.cpus()).withFaults(faults.calls(), o.seed());
     List<DeviceSettings> devs = new ArrayList<>();
     for (DeviceSettings d : devices.settings()) {
-      devs.add(new DeviceSettings(d.id(), d.ats(), d.atcCapacity(), d.pageTime(), d.latePercent(), d.lateMaxDelay(), o.seed(), io.direct(d.id())));
+      devs.add(new DeviceSettings(d.id(), d.ats(), d.atcCapacity(), d.pageTime(), d.latePercent(), d.lateMaxDelay(), o.seed(), io.direct(d.id()),
+          faults.device(dmasim.actors.model.Names.device(d.id()))));
     }
     List<Program> progs = new ArrayList<>();
     for (int i = 0; i < o.cpus(); i++) {

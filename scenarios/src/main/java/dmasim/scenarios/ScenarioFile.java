@@ -52,7 +52,7 @@ public final class ScenarioFile {
   /**
    * {@code base} with the rules of a faults file added to its own (a file holding only
    * {@code faults = [ ... ]}, in the scenario format; actors by actor name: cpuN, iommu0, mem,
-   * devN). The result is named "BASE+STEM" and records "REF+faults=PATH", so a kept run of it
+   * devN, or a device by its name in the scenario file). The result is named "BASE+STEM" and records "REF+faults=PATH", so a kept run of it
    * replays with the same faults.
    */
   public static Scenario withFaults(Scenario base, Path faultsFile) {
@@ -66,7 +66,7 @@ public final class ScenarioFile {
     HoconReader r = new HoconReader(file, config(file, text));
     r.onlyKeys(r.config().root(), "", Set.of("faults"));
     if (!r.has("faults")) throw new UserError(file + ":1: faults: a faults file holds one key, faults = [ ... ] (docs/scenario-format.md)");
-    FaultSection.Faults extra = FaultSection.read(r, null);
+    FaultSection.Faults extra = FaultSection.read(r, base.devices().isEmpty() ? null : base.devices());
     String stem = faultsFile.getFileName().toString().replaceFirst("\\.conf$", "").toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
     java.util.function.Function<RunOptions, SystemSpec> build = o -> {
       SystemSpec spec = base.build().apply(o);
@@ -74,11 +74,19 @@ public final class ScenarioFile {
       calls.addAll(extra.calls().rules());
       List<dmasim.chaos.MessageFaults.Rule> messages = new java.util.ArrayList<>(spec.messageFaults().rules());
       messages.addAll(extra.messages());
-      return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), spec.devices(), spec.programs(),
+      List<dmasim.actors.device.DeviceSettings> devices = new java.util.ArrayList<>();
+      java.util.Set<String> named = new java.util.TreeSet<>(extra.devices().keySet());
+      for (dmasim.actors.device.DeviceSettings d : spec.devices()) {
+        String actor = dmasim.actors.model.Names.device(d.id());
+        named.remove(actor);
+        devices.add(d.withFaults(extra.device(actor)));
+      }
+      if (!named.isEmpty()) throw new UserError(file + ": faults name device(s) " + named + " that " + base.name() + " does not have");
+      return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
           spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages));
     };
     return new Scenario(base.name() + "+" + stem, base.description() + " (faults from " + faultsFile.getFileName() + ")", base.expectedMonitor(),
-        build, base.defaults(), base.expect(), Catalog.ref(base) + Catalog.WITH_FAULTS + faultsFile.toAbsolutePath());
+        build, base.defaults(), base.expect(), Catalog.ref(base) + Catalog.WITH_FAULTS + faultsFile.toAbsolutePath(), base.devices());
   }
 
   /**
@@ -187,7 +195,7 @@ public final class ScenarioFile {
     MemorySection memory = MemorySection.read(r);
     IommuSettings iommu = IommuSection.read(r, cpus, devices, memory);
     if (iommu.strictRequired() != null) throw r.error("iommu.mode", "mode " + r.config().getString("iommu.mode") + " is not possible: " + iommu.strictRequired());
-    FaultSection.Faults faults = FaultSection.read(r, devices);
+    FaultSection.Faults faults = FaultSection.read(r, devices.ids());
     r.onlyKeys("workload", Set.of("requests", "segments"));
     long requests = r.number("workload.requests", 1, 1, 1_000_000);
     int segments = (int) r.number("workload.segments", 1, 1, 128);
@@ -200,6 +208,6 @@ public final class ScenarioFile {
     FileSystemBuilder builder = new FileSystemBuilder(name, r.file(), args, iommu, devices, memory, faults, expect.monitors(), programs);
     // Compile once with the defaults so that every program error surfaces at load time.
     builder.apply(defaults);
-    return new Scenario(name, description, expect.monitor(), builder, defaults, expect.expectation(), r.file());
+    return new Scenario(name, description, expect.monitor(), builder, defaults, expect.expectation(), r.file(), devices.ids());
   }
 }

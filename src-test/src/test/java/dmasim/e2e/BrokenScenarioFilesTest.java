@@ -116,6 +116,13 @@ class BrokenScenarioFilesTest {
     c.add(new Case("a delay on a drop", calls, "faults = [\n { message = drop, every = 1, delay = 5us } ]", "faults[0].delay", "5us"));
     c.add(new Case("an invalidation timeout with a delay", calls, "faults = [\n { invalidation = timeout, nth = 1, delay = 5us } ]",
         "faults[0].delay", "5us"));
+    c.add(new Case("a device fault on a device that does not exist", calls, "faults = [\n { device = gpu, fault = reset, nth = 1 } ]",
+        "faults[0].device", "gpu"));
+    c.add(new Case("a device fault on a CPU queue", calls, "faults = [\n { device = cpu0, fault = reset, nth = 1 } ]", "faults[0].device",
+        "cpu0"));
+    c.add(new Case("an unknown device fault", calls, "faults = [\n { device = nvme, fault = explode, nth = 1 } ]", "faults[0].fault", "explode"));
+    c.add(new Case("a device fault on a message no device receives", calls, "faults = [\n { device = nvme, fault = reset, on = MapPhys, nth = 1 } ]",
+        "faults[0].on", "MapPhys"));
     c.add(new Case("an unknown invalidation fault", calls, "faults = [\n { invalidation = lost, nth = 1 } ]", "faults[0].invalidation", "lost"));
     c.add(new Case("missing programs", "programs {", "progs {", "progs", "progs {"));
     c.add(new Case("program for a CPU that does not exist", "  all = [", "  cpu5 = [ \"end\" ]\n  all = [", "programs.cpu5", "cpu5"));

@@ -43,6 +43,7 @@ public final class DeviceLogic {
       d.emit(new DeviceEvent.MessageToRemovedDevice(m.getClass().getSimpleName()));
       return d;
     }
+    if (!cfg.faults().isEmpty() && injectedFault(m)) return d;
     if (m instanceof DeviceCommand.Remove) d.emit(new DeviceEvent.DeviceRemoved(s.inFlight.size()));
     else if (m instanceof DeviceCommand.Submit c) onSubmit(c);
     else if (m instanceof DeviceCommand.NextAccess c) access(c.tag());
@@ -53,6 +54,31 @@ public final class DeviceLogic {
     else if (m instanceof IommuReply.Drained r) d.send(r.requester(), new DeviceReply.ResetDone());
     else throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
     return d;
+  }
+
+  /**
+   * Consults the device's fault rules for this envelope (each rule that selects it counts it, per
+   * sender); when one fires, the device resets or disappears as the envelope arrives, losing it and
+   * everything in flight. Returns whether it did.
+   */
+  private boolean injectedFault(Message m) {
+    String type = m.getClass().getSimpleName();
+    String from = env.sender();
+    String fired = null;
+    for (int i = 0; i < cfg.faults().size(); i++) {
+      DeviceFault f = cfg.faults().get(i);
+      if (!f.selects(from, type)) continue;
+      long match = s.faultMatches(from, i) + 1;
+      boolean fires = fired == null && f.trigger().fires(cfg.seed(), self + "<-" + from, match, "device-fault-" + i);
+      d.emit(new DeviceEvent.FaultDecided(i, from, type, match, fires, f.fault(), f.describe()));
+      if (fires) fired = f.fault();
+    }
+    if (fired == null) return false;
+    // Lost as it arrives: a reset drops the descriptors and the ATC, a removal the whole device
+    // (translations already at the IOMMU come back to a device that no longer has their descriptor).
+    if (fired.equals("reset")) d.emit(new DeviceEvent.DeviceWasReset(s.inFlight.size(), s.atc.size()));
+    else d.emit(new DeviceEvent.DeviceRemoved(s.inFlight.size()));
+    return true;
   }
 
   private void onSubmit(DeviceCommand.Submit c) {

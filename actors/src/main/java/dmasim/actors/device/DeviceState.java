@@ -26,6 +26,8 @@ public final class DeviceState {
   final TreeMap<Long, Descriptor> inFlight = new TreeMap<>();
   boolean removed;
   Iotlb atc;
+  /** Per sender, how many envelopes each device fault rule selected so far (survives a reset: the rule's count, not the device's). */
+  final java.util.Map<String, long[]> faultMatches = new java.util.HashMap<>();
 
   public DeviceState(DeviceSettings settings) {
     this.settings = settings;
@@ -42,6 +44,12 @@ public final class DeviceState {
 
   public Iotlb atc() {
     return atc;
+  }
+
+  /** How many envelopes from {@code sender} fault rule {@code rule} selected so far. */
+  long faultMatches(String sender, int rule) {
+    long[] m = faultMatches.get(sender);
+    return m == null ? 0 : m[rule];
   }
 
   public DeviceState lostVolatileState() {
@@ -79,6 +87,8 @@ public final class DeviceState {
       atc.invalidate(i.startPfn(), i.pages());
     } else if (e instanceof DeviceEvent.DeviceWasReset) {
       lostVolatileState();
+    } else if (e instanceof DeviceEvent.FaultDecided f) {
+      faultMatches.computeIfAbsent(f.from(), k -> new long[settings.faults().size()])[f.rule()] = f.match();
     } else if (e instanceof DeviceEvent.DeviceRemoved) {
       lostVolatileState();
       removed = true;

@@ -1,6 +1,7 @@
 package dmasim.actors.iommu;
 
 import dmasim.protocol.Errno;
+import dmasim.protocol.Trigger;
 import java.util.List;
 import java.util.Set;
 
@@ -19,27 +20,23 @@ public record FaultPlan(List<Rule> rules) {
   /** Errors a rule can fail with. */
   public static final List<Errno.Name> ERRNOS = List.of(Errno.Name.ENOMEM, Errno.Name.EIO, Errno.Name.EINVAL, Errno.Name.EREMOTEIO);
 
-  /** One rule. Exactly one of nth, every, probability is set (the others 0). */
-  public record Rule(String op, long nth, long every, double probability, int errno) {
+  /** One rule: the operation, when it fails (counted per calling CPU queue), and the errno. */
+  public record Rule(String op, Trigger trigger, int errno) {
     public Rule {
       if (!OPERATIONS.contains(op)) throw new IllegalArgumentException("unknown fault operation '" + op + "' (one of " + OPERATIONS + ")");
-      int set = (nth > 0 ? 1 : 0) + (every > 0 ? 1 : 0) + (probability > 0 ? 1 : 0);
-      if (set != 1) throw new IllegalArgumentException("a fault rule needs exactly one of nth, every, probability");
-      if (probability < 0 || probability > 1) throw new IllegalArgumentException("probability must be between 0 and 1");
-      if (nth < 0 || every < 0) throw new IllegalArgumentException("nth and every must be positive");
+      if (trigger == null) throw new IllegalArgumentException("a fault rule needs a trigger");
       if (!ERRNOS.contains(Errno.Name.of(errno))) throw new IllegalArgumentException("a fault fails with one of " + ERRNOS + ", not " + Errno.name(errno));
     }
 
-    /** Does call number {@code call} (1-based) fail, given a uniform draw in [0, 1)? */
-    boolean fires(long call, double draw) {
-      if (nth > 0) return call == nth;
-      if (every > 0) return call % every == 0;
-      return draw < probability;
+    /** The rule {@code op} failing on the {@code nth} call, every {@code every}-th, or with {@code probability} (exactly one set). */
+    public Rule(String op, long nth, long every, double probability, int errno) {
+      this(op, new Trigger(nth, every, probability), errno);
     }
 
     String describe() {
-      return op + (nth > 0 ? " call " + nth + " of each CPU queue" : every > 0 ? " every " + every + " calls of each CPU queue"
-          : " with probability " + probability);
+      Trigger t = trigger;
+      return op + (t.nth() > 0 ? " call " + t.nth() + " of each CPU queue" : t.every() > 0 ? " every " + t.every() + " calls of each CPU queue"
+          : " with probability " + t.probability());
     }
   }
 
@@ -49,9 +46,9 @@ public record FaultPlan(List<Rule> rules) {
     rules = List.copyOf(rules);
   }
 
-  /** The first rule that fails call {@code call} of {@code op}, or null. */
-  public Rule check(String op, long call, double draw) {
-    for (Rule r : rules) if (r.op().equals(op) && r.fires(call, draw)) return r;
+  /** The first rule that fails call {@code call} of {@code op} by {@code caller} (its key in the draw), or null. */
+  public Rule check(String op, long call, long seed, String caller) {
+    for (Rule r : rules) if (r.op().equals(op) && r.trigger().fires(seed, caller, call, op)) return r;
     return null;
   }
 }

@@ -117,8 +117,7 @@ abstract class IommuCall {
     if (cfg.faults().rules().stream().noneMatch(r -> r.op().equals(op))) return 0;
     String caller = env.sender();
     long call = s.calls.getOrDefault(IommuState.callKey(caller, op), 0L) + 1;
-    double draw = dmasim.protocol.Draw.unit(cfg.faultSeed(), caller + "#" + env.id().seq(), call, op);
-    FaultPlan.Rule rule = cfg.faults().check(op, call, draw);
+    FaultPlan.Rule rule = cfg.faults().check(op, call, cfg.faultSeed(), caller + "#" + env.id().seq());
     int errno = rule == null ? 0 : rule.errno();
     d.emit(new IommuEvent.FaultDecided(op, caller, owner, call, rule != null, errno, rule == null ? "" : rule.describe()));
     return errno;

@@ -22,6 +22,8 @@ public final class MonitorSuite {
   static final int CAUSES = 20;
   /** Steps remembered per driver object. */
   static final int HISTORY = 32;
+  /** How many of the latest injected faults a violation lists. */
+  static final int FAULTS_SHOWN = 5;
   /** At most this many violations are kept (a journal checked offline can break an invariant at every step); the rest are counted. */
   static final int MAX_KEPT = 1000;
 
@@ -60,6 +62,10 @@ public final class MonitorSuite {
   /** For each driver object ("cpu0/s"), the envelopes of the latest steps whose events touched it. */
   private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.HashMap<>();
   private long dropped;
+  /** The latest injected faults ("step 35 dev0: the device resets as ..."), at most {@link #FAULTS_SHOWN}. */
+  private final java.util.ArrayDeque<String> recentFaults = new java.util.ArrayDeque<>();
+  /** Injected faults before the last {@link #FAULTS_SHOWN}, counted. */
+  private long olderFaults;
   private Locator locator = (cpu, pc) -> null;
 
   /** Lets violations name the scenario-file lines of the CPU-queue steps involved. */
@@ -109,6 +115,14 @@ public final class MonitorSuite {
         java.util.ArrayDeque<EnvelopeId> h = touched.computeIfAbsent(object, k -> new java.util.ArrayDeque<>());
         if (!envelope.id().equals(h.peekLast())) h.addLast(envelope.id());
         if (h.size() > HISTORY) h.removeFirst();
+      }
+      String fault = describeFault(e);
+      if (fault != null) {
+        recentFaults.addLast("step " + step + " " + envelope.receiver() + ": " + fault);
+        if (recentFaults.size() > FAULTS_SHOWN) {
+          recentFaults.removeFirst();
+          olderFaults++;
+        }
       }
       currentEvent = e;
       for (Monitor m : monitors) m.onEvent(at, e);
@@ -180,6 +194,10 @@ public final class MonitorSuite {
   static String describeFault(Event e) {
     if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) {
       return f.caller() + "'s " + ordinal(f.call()) + " " + f.op() + " fails with " + dmasim.protocol.Errno.name(f.errno()) + " (rule: " + f.rule() + ")";
+    }
+    if (e instanceof dmasim.protocol.DeviceEvent.FaultDecided d && d.injected()) {
+      return (d.fault().equals("reset") ? "the device resets" : "the device is removed") + " as " + d.from() + "'s " + ordinal(d.match()) + " "
+          + d.type() + " arrives (rule: " + d.describe() + ")";
     }
     if (e instanceof dmasim.protocol.WireEvent.MessageFaulted m) {
       return m.sender() + "'s " + ordinal(m.match()) + " " + m.type() + " to " + m.to() + " " + m.action()
@@ -273,6 +291,9 @@ public final class MonitorSuite {
     if (own != null) objects.add(own);
     for (String o : extra) if (o != null) objects.add(o);
     List<String> about = new ArrayList<>(objects);
-    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where, about, causes(about)));
+    List<String> faults = new ArrayList<>();
+    if (olderFaults > 0) faults.add("(" + olderFaults + " earlier fault(s) omitted)");
+    faults.addAll(recentFaults);
+    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where, about, causes(about), faults));
   }
 }

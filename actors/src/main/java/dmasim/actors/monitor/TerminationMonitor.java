@@ -17,6 +17,8 @@ public final class TerminationMonitor extends AbstractMonitor {
   private final TreeMap<String, String> running = new TreeMap<>();
   private final java.util.List<String> drops = new java.util.ArrayList<>();
   private long dropCount;
+  /** Devices the fault plan reset or removed: a descriptor lost with them is never completed. */
+  private final java.util.List<String> deviceFaults = new java.util.ArrayList<>();
 
   public TerminationMonitor() {
     super("Termination");
@@ -29,6 +31,8 @@ public final class TerminationMonitor extends AbstractMonitor {
     else if (event instanceof CpuEvent.ProgramEnded) running.remove(at.actor());
     else if (event instanceof WireEvent.MessageFaulted m && m.action().equals("dropped")) {
       if (++dropCount <= NAMED_DROPS) drops.add("step " + at.step() + " " + MonitorSuite.describeFault(m));
+    } else if (event instanceof dmasim.protocol.DeviceEvent.FaultDecided d && d.injected() && deviceFaults.size() < NAMED_DROPS) {
+      deviceFaults.add("step " + at.step() + " " + at.actor() + ": " + MonitorSuite.describeFault(d));
     }
   }
 
@@ -37,7 +41,8 @@ public final class TerminationMonitor extends AbstractMonitor {
     for (Map.Entry<String, String> e : running.entrySet()) {
       String lost = dropCount == 0 ? "" : "; the fault plan dropped " + dropCount + " envelope(s): " + String.join(", ", drops)
           + (dropCount > drops.size() ? ", ..." : "");
-      violate("LIVENESS", at, e.getKey() + " never finished its program: it still waits for " + e.getValue() + lost);
+      String devices = deviceFaults.isEmpty() ? "" : "; the fault plan " + String.join(", ", deviceFaults);
+      violate("LIVENESS", at, e.getKey() + " never finished its program: it still waits for " + e.getValue() + lost + devices);
       return;
     }
   }

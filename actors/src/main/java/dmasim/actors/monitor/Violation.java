@@ -10,17 +10,20 @@ import java.util.List;
  * CPU step on the chain). {@code about} names the driver objects the violation is about and
  * {@code causes} the steps that created, changed or freed them (oldest first, bounded), ending with
  * the violating step: the happens-before slice a developer reads instead of the last few envelopes.
+ * {@code faults} lists the latest faults the fault plan injected before the violation (a failed
+ * call, a faulted envelope, a device reset or removal), whether or not they are on the chain.
  */
 public record Violation(String monitor, String invariant, long step, long time, List<String> actors, List<String> chain, String message,
-    String where, List<String> about, List<String> causes) {
+    String where, List<String> about, List<String> causes, List<String> faults) {
   public Violation {
     actors = List.copyOf(actors);
     chain = List.copyOf(chain);
     about = List.copyOf(about);
     causes = List.copyOf(causes);
+    faults = faults == null ? List.of() : List.copyOf(faults);
   }
 
   public Violation(String monitor, String invariant, long step, long time, List<String> actors, List<String> chain, String message) {
-    this(monitor, invariant, step, time, actors, chain, message, null, List.of(), List.of());
+    this(monitor, invariant, step, time, actors, chain, message, null, List.of(), List.of(), List.of());
   }
 }

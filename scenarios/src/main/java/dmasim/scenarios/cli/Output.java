@@ -46,6 +46,10 @@ final class Output {
         out.println("  causal chain (oldest first):");
         for (String c : v.chain()) out.println("    " + c);
       }
+      if (!v.faults().isEmpty()) {
+        out.println("  faults injected before it (latest last):");
+        for (String f : v.faults()) out.println("    " + f);
+      }
     }
     if (vs.size() > SHOWN_VIOLATIONS) out.printf(Locale.ROOT, "%n... and %d more violation(s) (--json lists all)%n", vs.size() - SHOWN_VIOLATIONS);
     if (!r.clean()) out.printf(Locale.ROOT, "%nreproduce: %s%n", r.reproduceCommand());
@@ -68,6 +72,7 @@ final class Output {
       j.put("about", v.about());
       j.put("causes", v.causes());
       j.put("chain", v.chain());
+      j.put("faults", v.faults());
       vs.add(j);
     }
     m.put("violations", vs);

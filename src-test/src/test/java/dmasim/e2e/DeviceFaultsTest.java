@@ -1,0 +1,150 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import dmasim.chaos.StrategySpec;
+import dmasim.protocol.DeviceEvent;
+import dmasim.protocol.Event;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.RecordedStep;
+import dmasim.scenarios.Replayer;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
+import dmasim.scenarios.ScenarioFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Device component faults (an unrequested reset, a surprise removal) fire on the envelope the rule
+ * selects and never otherwise, are journaled with the device's step, lose what the device held, are
+ * named by the violations that follow, and replay identically.
+ */
+class DeviceFaultsTest {
+  @TempDir static Path dir;
+  static Journal journal;
+  static ActorSystem<Void> system;
+  static Runner runner;
+  static String base;
+  static RunReport report;
+
+  @BeforeAll
+  static void start() throws IOException {
+    journal = Journal.h2(dir);
+    system = ActorSystem.create(Behaviors.empty(), "device-faults", journal.config());
+    journal.prepare(system);
+    runner = new Runner(system);
+    try (InputStream in = DeviceFaultsTest.class.getResourceAsStream("/catalog/reset-injected-remap.conf")) {
+      base = new String(in.readAllBytes(), StandardCharsets.UTF_8).replaceAll("(?m)^(expect|faults) .*$", "");
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** The timeout-reset-remap driver (2 CPU queues x 4 requests x 4 pages, 20us command timeout) with {@code faults}. */
+  static Scenario scenario(String name, String faults) {
+    return ScenarioFile.parse(name + ".conf", base.replace("name = reset-injected-remap", "name = " + name) + "\nfaults = [ " + faults + " ]\n");
+  }
+
+  static List<RecordedStep> recorded(Scenario s) {
+    report = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-s1"), id -> runner.run(s, s.defaults(), s.name() + "-s1", id));
+    return journal.read(system, journal.lookup(report.runId()));
+  }
+
+  /** "step actor event" for every device event that shows a fault and its effect. */
+  static List<String> faultEvents(List<RecordedStep> steps) {
+    List<String> out = new ArrayList<>();
+    for (RecordedStep r : steps) {
+      for (Event e : r.events()) {
+        if (e instanceof DeviceEvent.FaultDecided f) out.add(r.actor() + " " + f.from() + " " + f.type() + " " + f.match() + (f.injected() ? " " + f.fault() : ""));
+        else if (e instanceof DeviceEvent.DeviceWasReset w) out.add(r.actor() + " reset dropping " + w.droppedDescriptors());
+        else if (e instanceof DeviceEvent.DeviceRemoved d) out.add(r.actor() + " removed dropping " + d.droppedDescriptors());
+      }
+    }
+    return out;
+  }
+
+  static void replaysIdentically(Scenario s, List<RecordedStep> steps) {
+    Replayer.Result r = Replayer.replay(runner, s, journal.lookup(report.runId()).record(), steps, null);
+    assertTrue(r.identical(), () -> String.valueOf(r.divergence()));
+    assertEquals(report.violations(), r.report().violations());
+  }
+
+  @Test
+  void withoutADeviceRuleNothingIsDecided() {
+    Scenario s = scenario("df-none", "{ op = map_phys, nth = 99 }");
+    List<RecordedStep> steps = recorded(s);
+    assertEquals(List.of(), faultEvents(steps));
+    assertEquals("clean", report.verdict());
+    assertEquals(8, steps.stream().filter(r -> r.type().equals("Completed")).count());
+  }
+
+  @Test
+  void aResetOnCpu1sSecondDescriptorLosesItAndTheDriverRecovers() {
+    Scenario s = scenario("df-reset", "{ device = nvme, fault = reset, on = Submit, from = cpu1, nth = 2 }");
+    List<RecordedStep> steps = recorded(s);
+    // cpu1's 1st descriptor is counted, its 2nd fires the reset (lost with the other queue's in flight); the driver's
+    // own reset (on timeout) is a Reset from cpu1, not a Submit, so the rule does not count it.
+    List<String> f = faultEvents(steps);
+    assertEquals(List.of("dev0 cpu1 Submit 1", "dev0 cpu1 Submit 2 reset"), f.subList(0, 2));
+    assertTrue(f.get(2).startsWith("dev0 reset dropping "), f.toString());
+    assertEquals(List.of("dev0 cpu1 Submit 3", "dev0 cpu1 Submit 4", "dev0 cpu1 Submit 5"),
+        f.subList(3, f.size()).stream().filter(x -> x.contains("Submit")).toList(), "the resubmission and the last two requests are counted, none fires");
+    assertEquals("clean", report.verdict(), report.violations().toString());
+    assertEquals(1L, report.stats().get("faultsInjected"));
+    replaysIdentically(s, steps);
+  }
+
+  @Test
+  void aSurpriseRemovalHangsTheDriverAndTerminationNamesIt() {
+    Scenario s = scenario("df-remove", "{ device = nvme, fault = remove, on = NextAccess, nth = 3 }");
+    List<RecordedStep> steps = recorded(s);
+    List<String> f = faultEvents(steps);
+    assertEquals(List.of("dev0 dev0 NextAccess 1", "dev0 dev0 NextAccess 2", "dev0 dev0 NextAccess 3 remove"), f.subList(0, 3));
+    assertTrue(f.get(3).startsWith("dev0 removed dropping "), f.toString());
+    assertEquals(4, f.size(), "a removed device decides nothing more: " + f);
+    assertEquals(2, report.violations().size(), report.violations().toString());
+    assertEquals("Termination", report.violations().get(0).monitor());
+    String msg = report.violations().get(0).message();
+    assertTrue(msg.contains("; the fault plan step "), msg);
+    assertTrue(msg.endsWith(" dev0: the device is removed as dev0's 3rd NextAccess arrives (rule: remove on the 3rd NextAccess of each sender)"), msg);
+    replaysIdentically(s, steps);
+  }
+
+  /** A rule counting one CPU queue's descriptors fires on the same descriptor in every schedule. */
+  @Test
+  void aRuleOnOneQueuesDescriptorsFiresOnTheSameOneInEverySchedule() {
+    Scenario s = scenario("df-schedules", "{ device = nvme, fault = reset, on = Submit, from = cpu0, probability = 0.5 }");
+    List<String> first = null;
+    for (String strategy : List.of("random", "pct:3", "fifo")) {
+      for (long schedule = 0; schedule < 5; schedule++) {
+        List<String> injected = new ArrayList<>();
+        RunReport r = runner.run(s, s.defaults(), "df-" + strategy + schedule, StrategySpec.parse(strategy), Runner.scheduleSeed(1, schedule), 0, null,
+            null, (step, env, events) -> {
+              for (Event e : events) if (e instanceof DeviceEvent.FaultDecided d && d.injected()) injected.add(d.from() + " " + d.match());
+              return false;
+            });
+        assertEquals("clean", r.verdict(), strategy + " " + schedule + ": " + r.violations());
+        if (first == null) first = injected;
+        assertEquals(first, injected, strategy + " schedule " + schedule);
+      }
+    }
+    assertTrue(!first.isEmpty(), "the seed fires at least once: " + first);
+  }
+}
