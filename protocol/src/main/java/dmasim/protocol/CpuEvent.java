@@ -15,7 +15,8 @@ import java.util.List;
   @JsonSubTypes.Type(CpuEvent.StateReset.class),
   @JsonSubTypes.Type(CpuEvent.RequestCompleted.class),
   @JsonSubTypes.Type(CpuEvent.DriverUnbound.class),
-  @JsonSubTypes.Type(CpuEvent.ProgramEnded.class)
+  @JsonSubTypes.Type(CpuEvent.ProgramEnded.class),
+  @JsonSubTypes.Type(CpuEvent.NullBufferUsed.class)
 })
 public sealed interface CpuEvent extends Event {
 
@@ -62,4 +63,11 @@ public sealed interface CpuEvent extends Event {
 
   /** The program ran to its end. */
   record ProgramEnded(long requests) implements CpuEvent {}
+
+  /**
+   * The program used buffer {@code buffer} (owner "cpuN/buffer") at instruction {@code pc} after
+   * its allocation failed: a NULL pointer dereference, after which the kernel oopses and this CPU
+   * queue's program ends.
+   */
+  record NullBufferUsed(String owner, String buffer, int pc) implements CpuEvent, Owned {}
 }

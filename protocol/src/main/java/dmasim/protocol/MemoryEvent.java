@@ -9,6 +9,7 @@ import java.util.List;
   @JsonSubTypes.Type(MemoryEvent.PagesFreed.class),
   @JsonSubTypes.Type(MemoryEvent.PagesKind.class),
   @JsonSubTypes.Type(MemoryEvent.AllocationFailed.class),
+  @JsonSubTypes.Type(MemoryEvent.AllocFaultDecided.class),
   @JsonSubTypes.Type(MemoryEvent.LockAcquired.class),
   @JsonSubTypes.Type(MemoryEvent.LockWaited.class),
   @JsonSubTypes.Type(MemoryEvent.LockReleased.class)
@@ -51,4 +52,10 @@ public sealed interface MemoryEvent extends Event {
 
   /** Not enough free pages. */
   record AllocationFailed(String owner, int count) implements MemoryEvent, Owned {}
+
+  /**
+   * The fault plan's decision for {@code caller}'s {@code call}-th page allocation (alloc_pages):
+   * {@code injected} fails it as if memory were exhausted; {@code rule} says which rule.
+   */
+  record AllocFaultDecided(String caller, long call, boolean injected, String rule) implements MemoryEvent {}
 }

@@ -130,6 +130,9 @@ final class FaultSection {
     String op = sub.string("op", null);
     if (!FaultPlan.OPERATIONS.contains(op)) throw r.error(o.get("op"), key + ".op", "'" + op + "' is not one of " + new TreeSet<>(FaultPlan.OPERATIONS));
     Trigger trigger = trigger(r, o, key);
+    if ((op.equals(FaultPlan.ALLOC_PAGES) || op.equals(FaultPlan.SWIOTLB)) && o.containsKey("errno")) {
+      throw r.error(o.get("errno"), key + ".errno", op + " fails as exhaustion does (no pages, no slot): it takes no errno");
+    }
     Errno.Name errno = sub.choice("errno", Errno.Name.ENOMEM.name(), ERRNOS);
     return new FaultPlan.Rule(op, trigger, errno.code());
   }

@@ -43,7 +43,8 @@ public final class RunGuardian {
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler", same);
       Wire wire = FaultingWire.around(new ControlledWire(scheduler), spec.messageFaults());
       register(ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, same), Names.IOMMU, scheduler);
-      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
+      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), spec.iommu().faults(),
+          spec.iommu().faultSeed(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
       for (DeviceSettings d : spec.devices()) {
         String name = Names.device(d.id());
         register(ctx.spawn(Device.create(runId, d, wire), name, same), name, scheduler);

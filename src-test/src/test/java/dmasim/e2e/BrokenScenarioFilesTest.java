@@ -123,6 +123,8 @@ class BrokenScenarioFilesTest {
     c.add(new Case("an unknown device fault", calls, "faults = [\n { device = nvme, fault = explode, nth = 1 } ]", "faults[0].fault", "explode"));
     c.add(new Case("a device fault on a message no device receives", calls, "faults = [\n { device = nvme, fault = reset, on = MapPhys, nth = 1 } ]",
         "faults[0].on", "MapPhys"));
+    c.add(new Case("an errno on a page allocation fault", calls, "faults = [\n { op = alloc_pages, nth = 1, errno = EIO } ]", "faults[0].errno",
+        "EIO"));
     c.add(new Case("an unknown invalidation fault", calls, "faults = [\n { invalidation = lost, nth = 1 } ]", "faults[0].invalidation", "lost"));
     c.add(new Case("missing programs", "programs {", "progs {", "progs", "progs {"));
     c.add(new Case("program for a CPU that does not exist", "  all = [", "  cpu5 = [ \"end\" ]\n  all = [", "programs.cpu5", "cpu5"));

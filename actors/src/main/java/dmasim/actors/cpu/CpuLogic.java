@@ -58,27 +58,47 @@ public final class CpuLogic {
     if (m instanceof CpuCommand.Start) {
       if (v.started) return d;
       emit(new CpuEvent.ProgramStarted(p.name()));
-      run();
+      guarded();
     } else if (m instanceof DeviceReply.Completed c) {
       boolean awaited = "await".equals(v.waiting) && c.tag() == v.lastTag;
       emit(new CpuEvent.ReplyReceived(awaited ? v.pc : -1, c));
-      if (awaited) run();
+      if (awaited) guarded();
     } else if (m instanceof CpuCommand.Woke w) {
       if (!"sleep".equals(v.waiting) || w.sleep() != v.sleeps) throw new IllegalStateException(self + " woke from a sleep it is not in: " + m);
       emit(new CpuEvent.ReplyReceived(v.pc, w));
-      run();
+      guarded();
     } else if (m instanceof CpuCommand.AwaitTimedOut t) {
       if (!"await".equals(v.waiting) || t.tag() != v.lastTag || t.await() != v.awaits) return d; // the completion came first
       emit(new CpuEvent.ReplyReceived(v.pc, t));
-      run();
+      guarded();
     } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone) {
       if (v.waiting == null) throw new IllegalStateException(self + " got an answer it did not wait for: " + m);
       emit(new CpuEvent.ReplyReceived(v.pc, m));
-      run();
+      guarded();
     } else {
       throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
     }
     return d;
+  }
+
+  /** Runs the program on; a buffer used after its allocation failed is a NULL dereference: the kernel oopses and the program ends there. */
+  private void guarded() {
+    try {
+      run();
+    } catch (NullBuffer n) {
+      emit(new CpuEvent.NullBufferUsed(self + "/" + n.buffer, n.buffer, atPc));
+      emit(new CpuEvent.ProgramEnded(v.requests));
+    }
+  }
+
+  /** A buffer the driver holds as NULL (its allocation failed) was used. */
+  private static final class NullBuffer extends RuntimeException {
+    final String buffer;
+
+    NullBuffer(String buffer) {
+      super(buffer, null, false, false);
+      this.buffer = buffer;
+    }
   }
 
   private void run() {
@@ -151,6 +171,8 @@ public final class CpuLogic {
         return;
       } else if (op instanceof Op.UnmapPhys u && v.handle(u.handle(), u.seg()) == -1L) {
         pc++; // the driver unmaps only what it mapped
+      } else if (op instanceof Op.FreeBuffer f && !v.buffers.containsKey(f.buf()) && v.failedAllocations.contains(f.buf())) {
+        pc++; // freeing the NULL a failed allocation left is a no-op, as kfree(NULL) is
       } else if (op instanceof Op.AllocCoherent a && !v.buffers.containsKey(a.buf())) {
         pc++; // the page allocation failed: dma_alloc_coherent returns NULL (the error flag is already set)
       } else {
@@ -165,6 +187,7 @@ public final class CpuLogic {
 
   private List<Long> buffer(String name) {
     List<Long> pfns = v.buffers.get(name);
+    if (pfns == null && v.failedAllocations.contains(name)) throw new NullBuffer(name);
     if (pfns == null) {
       String at = p.origin(atPc);
       throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + atPc) + ": " + self + " uses buffer '" + name

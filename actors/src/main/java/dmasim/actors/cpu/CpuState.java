@@ -50,6 +50,8 @@ public final class CpuState {
   /** How many sleeps have been issued: names the sleep a wake-up belongs to. */
   long sleeps;
   final TreeMap<String, List<Long>> buffers = new TreeMap<>();
+  /** Buffers whose last allocation failed (the driver holds NULL for them). */
+  final java.util.TreeSet<String> failedAllocations = new java.util.TreeSet<>();
   /** What each buffer's memory is to the kernel (absent: ordinary linear RAM), from its alloc step. */
   final TreeMap<String, dmasim.protocol.PageKind> kinds = new TreeMap<>();
   final TreeMap<String, IovaState> states = new TreeMap<>();
@@ -84,6 +86,7 @@ public final class CpuState {
     c.awaits = awaits;
     c.sleeps = sleeps;
     c.buffers.putAll(buffers);
+    c.failedAllocations.addAll(failedAllocations);
     c.kinds.putAll(kinds);
     c.states.putAll(states);
     handles.forEach((k, v) -> c.handles.put(k, new TreeMap<>(v)));
@@ -203,6 +206,8 @@ public final class CpuState {
       if (program.at(atPc) instanceof Op.AllocBuffer op && op.kind() != dmasim.protocol.PageKind.LINEAR) kinds.put(a.owner(), op.kind());
       lastError = a.pfns().isEmpty();
       if (lastError) buffers.remove(a.owner());
+      if (lastError) failedAllocations.add(a.owner());
+      else failedAllocations.remove(a.owner());
     } else if (reply instanceof CpuCommand.AwaitTimedOut) {
       lastError = true;
     } else if (reply instanceof DeviceReply.ResetDone || reply instanceof CpuCommand.Woke) {

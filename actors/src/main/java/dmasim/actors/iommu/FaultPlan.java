@@ -14,8 +14,14 @@ import java.util.Set;
  * arrive with the fault-injection work and will extend this plan.
  */
 public record FaultPlan(List<Rule> rules) {
+  /** A page allocation of the memory manager (alloc_pages), failed as if memory were exhausted. */
+  public static final String ALLOC_PAGES = "alloc_pages";
+
+  /** A swiotlb bounce-slot allocation (swiotlb_tbl_map_single), failed as if the slots were exhausted. */
+  public static final String SWIOTLB = "swiotlb";
+
   /** Operations a rule can fail. */
-  public static final Set<String> OPERATIONS = Set.of("try_alloc", "link", "sync", "map_phys", "map_sg");
+  public static final Set<String> OPERATIONS = Set.of("try_alloc", "link", "sync", "map_phys", "map_sg", ALLOC_PAGES, SWIOTLB);
 
   /** Errors a rule can fail with. */
   public static final List<Errno.Name> ERRNOS = List.of(Errno.Name.ENOMEM, Errno.Name.EIO, Errno.Name.EINVAL, Errno.Name.EREMOTEIO);
@@ -33,7 +39,7 @@ public record FaultPlan(List<Rule> rules) {
       this(op, new Trigger(nth, every, probability), errno);
     }
 
-    String describe() {
+    public String describe() {
       Trigger t = trigger;
       return op + (t.nth() > 0 ? " call " + t.nth() + " of each CPU queue" : t.every() > 0 ? " every " + t.every() + " calls of each CPU queue"
           : " with probability " + t.probability());
@@ -44,6 +50,12 @@ public record FaultPlan(List<Rule> rules) {
 
   public FaultPlan {
     rules = List.copyOf(rules);
+  }
+
+  /** Whether some rule names {@code op}. */
+  public boolean names(String op) {
+    for (Rule r : rules) if (r.op().equals(op)) return true;
+    return false;
   }
 
   /** The first rule that fails call {@code call} of {@code op} by {@code caller} (its key in the draw), or null. */

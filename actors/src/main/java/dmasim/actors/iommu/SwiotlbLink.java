@@ -55,7 +55,7 @@ final class SwiotlbLink extends IommuCall {
     java.util.Iterator<Long> slots = s.freeSlots.iterator();
     if (startPad != 0) {
       long len = Math.min(size, granule - startPad);
-      if (!slots.hasNext()) { // nothing is linked yet: the error is returned directly
+      if (!slotFor(slots, owner)) { // nothing is linked yet: the error is returned directly
         k.iovaApi.failLink(c, owner, Errno.ENOMEM, "swiotlb slots exhausted");
         return;
       }
@@ -83,7 +83,7 @@ final class SwiotlbLink extends IommuCall {
       mapped += size;
     }
     if (endPad != 0) {
-      if (!slots.hasNext()) {
+      if (!slotFor(slots, owner)) {
         unwindSwiotlb(c, owner, mapped, Errno.ENOMEM, "swiotlb slots exhausted");
         return;
       }
@@ -91,6 +91,11 @@ final class SwiotlbLink extends IommuCall {
           slots.next(), endPad, prot);
     }
     k.iovaApi.linked(c, owner, allocBase, prot);
+  }
+
+  /** Whether a bounce slot is free for {@code owner}: one is left and the fault plan does not fail this slot allocation. */
+  private boolean slotFor(java.util.Iterator<Long> slots, String owner) {
+    return slots.hasNext() && fault(FaultPlan.SWIOTLB, owner) == 0;
   }
 
   /** out_unmap of the swiotlb helper: undo what this call mapped (fixed: from its offset; buggy: from 0), then fail. */

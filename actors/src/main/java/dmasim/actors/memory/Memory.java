@@ -19,7 +19,13 @@ public final class Memory {
 
   /** RAM plus non-RAM regions (MMIO, P2P BARs) that buffers can be allocated from. */
   public static Behavior<Envelope> create(String runId, long totalPages, java.util.List<Region> regions, Wire wire) {
-    return ModelBehavior.create(runId, Names.MEMORY, wire, () -> new MemoryState(FIRST_PFN, totalPages, regions), MemoryLogic::decide,
-        MemoryState::apply, s -> s);
+    return create(runId, totalPages, regions, dmasim.actors.iommu.FaultPlan.NONE, 0, wire);
+  }
+
+  /** ... with the fault plan whose alloc_pages rules fail page allocations (seeded by {@code faultSeed}). */
+  public static Behavior<Envelope> create(String runId, long totalPages, java.util.List<Region> regions, dmasim.actors.iommu.FaultPlan faults,
+      long faultSeed, Wire wire) {
+    return ModelBehavior.create(runId, Names.MEMORY, wire, () -> new MemoryState(FIRST_PFN, totalPages, regions),
+        (s, env) -> MemoryLogic.decide(s, env, faults, faultSeed), MemoryState::apply, s -> s);
   }
 }

@@ -1,5 +1,6 @@
 package dmasim.actors.memory;
 
+import dmasim.actors.iommu.FaultPlan;
 import dmasim.actors.model.Decision;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.MemoryCommand;
@@ -12,12 +13,24 @@ public final class MemoryLogic {
   private MemoryLogic() {}
 
   public static Decision decide(MemoryState s, Envelope env) {
+    return decide(s, env, FaultPlan.NONE, 0);
+  }
+
+  /** {@code faults}' alloc_pages rules fail page allocations as if memory were exhausted, counted per calling CPU queue. */
+  public static Decision decide(MemoryState s, Envelope env, FaultPlan faults, long seed) {
     Decision d = new Decision();
     if (env.message() instanceof MemoryCommand.AllocPages a) {
       String owner = env.sender() + "/" + a.owner();
       MemoryState from = s.region(a.region());
       if (from == null) throw new IllegalArgumentException("no memory region '" + a.region() + "'");
-      if (from.available() < a.count()) {
+      boolean injected = false;
+      if (faults.names(FaultPlan.ALLOC_PAGES)) {
+        long call = s.allocCalls(env.sender()) + 1;
+        FaultPlan.Rule rule = faults.check(FaultPlan.ALLOC_PAGES, call, seed, env.sender());
+        injected = rule != null;
+        d.emit(new MemoryEvent.AllocFaultDecided(env.sender(), call, injected, rule == null ? "" : rule.describe()));
+      }
+      if (injected || from.available() < a.count()) {
         d.emit(new MemoryEvent.AllocationFailed(owner, a.count()));
         d.send(env.sender(), new MemoryReply.PagesAllocated(a.owner(), List.of()));
       } else {

@@ -70,6 +70,14 @@ public final class MemoryState {
     return out;
   }
 
+  /** Per calling CPU queue, how many page allocations the fault plan has decided on (only when it has an alloc_pages rule). */
+  private final java.util.Map<String, Long> allocCalls = new java.util.HashMap<>();
+
+  /** {@code caller}'s page allocations decided so far. */
+  long allocCalls(String caller) {
+    return allocCalls.getOrDefault(caller, 0L);
+  }
+
   public MemoryState apply(Event event) {
     if (event instanceof MemoryEvent.PagesAllocated a && !a.pfns().isEmpty() && owning(a.pfns().get(0)) != this) {
       owning(a.pfns().get(0)).apply(event);
@@ -91,6 +99,8 @@ public final class MemoryState {
       waiters.computeIfAbsent(w.name(), k -> new ArrayDeque<>()).addLast(w.waiter());
     } else if (event instanceof MemoryEvent.LockReleased r) {
       holders.remove(r.name());
+    } else if (event instanceof MemoryEvent.AllocFaultDecided f) {
+      allocCalls.put(f.caller(), f.call());
     } else if (!(event instanceof JournalEvent) && !(event instanceof MemoryEvent.AllocationFailed)
         && !(event instanceof MemoryEvent.PagesKind)) {
       throw new IllegalArgumentException("not a memory event: " + event);

@@ -33,6 +33,11 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (event instanceof dmasim.protocol.CpuEvent.NullBufferUsed n) {
+      violate("NULL", at, n.owner() + " was used after its allocation failed (the driver did not check alloc_pages / kmalloc for NULL):"
+          + " a NULL pointer dereference, the kernel oopses", java.util.List.of(n.owner()));
+      return;
+    }
     if (event instanceof MemoryEvent.PagesAllocated a) {
       long id = ownerId(a.owner());
       for (long p : a.pfns()) owners.put(p, id);

@@ -195,6 +195,9 @@ public final class MonitorSuite {
     if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) {
       return f.caller() + "'s " + ordinal(f.call()) + " " + f.op() + " fails with " + dmasim.protocol.Errno.name(f.errno()) + " (rule: " + f.rule() + ")";
     }
+    if (e instanceof dmasim.protocol.MemoryEvent.AllocFaultDecided a && a.injected()) {
+      return a.caller() + "'s " + ordinal(a.call()) + " page allocation fails (rule: " + a.rule() + ")";
+    }
     if (e instanceof dmasim.protocol.DeviceEvent.FaultDecided d && d.injected()) {
       return (d.fault().equals("reset") ? "the device resets" : "the device is removed") + " as " + d.from() + "'s " + ordinal(d.match()) + " "
           + d.type() + " arrives (rule: " + d.describe() + ")";
@@ -242,6 +245,7 @@ public final class MonitorSuite {
     if (e instanceof dmasim.protocol.CpuEvent.MappingChecked m) return m.nextPc() - 1;
     if (e instanceof dmasim.protocol.CpuEvent.DriverUnbound u) return u.nextPc() - 1;
     if (e instanceof dmasim.protocol.CpuEvent.StateReset r) return r.nextPc() - 1;
+    if (e instanceof dmasim.protocol.CpuEvent.NullBufferUsed n) return n.pc();
     return -1;
   }
 

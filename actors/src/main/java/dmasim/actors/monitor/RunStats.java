@@ -73,6 +73,7 @@ public final class RunStats implements Monitor {
     else if (event instanceof IommuEvent.FaultDecided d && d.injected()) faultsInjected++;
     else if (event instanceof dmasim.protocol.WireEvent.MessageFaulted) faultsInjected++;
     else if (event instanceof DeviceEvent.FaultDecided d && d.injected()) faultsInjected++;
+    else if (event instanceof dmasim.protocol.MemoryEvent.AllocFaultDecided a && a.injected()) faultsInjected++;
   }
 
   public long requests() {
