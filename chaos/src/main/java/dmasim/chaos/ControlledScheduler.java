@@ -68,15 +68,28 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   private Envelope current;
   private ActorRef<RunOutcome> done;
 
-  private ControlledScheduler(ActorContext<Command> ctx, Strategy strategy, StepObserver observer, long maxSteps) {
+  /** Replaying a live run: every envelope in flight is enabled, whatever its channel or due time. */
+  private final boolean anyOrder;
+
+  private ControlledScheduler(ActorContext<Command> ctx, Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder) {
     super(ctx);
     this.strategy = strategy;
     this.observer = observer;
     this.maxSteps = maxSteps;
+    this.anyOrder = anyOrder;
   }
 
   public static Behavior<Command> create(Strategy strategy, StepObserver observer, long maxSteps) {
-    return Behaviors.setup(ctx -> new ControlledScheduler(ctx, strategy, observer, maxSteps));
+    return create(strategy, observer, maxSteps, false);
+  }
+
+  /**
+   * {@code anyOrder}: the replay of a live run, whose threads delivered envelopes in an order no
+   * channel discipline predicts: every envelope in flight is enabled, and the one delivered moves
+   * virtual time to max(now, its due time), the rule the live wire stamped it with.
+   */
+  public static Behavior<Command> create(Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder) {
+    return Behaviors.setup(ctx -> new ControlledScheduler(ctx, strategy, observer, maxSteps, anyOrder));
   }
 
   @Override
@@ -144,6 +157,7 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   private Behavior<Command> deliverNext() {
     if (inFlight == 0) return finish("quiescent", "");
     if (step >= maxSteps) return finish("max-steps", "");
+    if (anyOrder) return deliverAny();
     List<Envelope> heads = new ArrayList<>();
     long earliest = Long.MAX_VALUE;
     for (PriorityQueue<Envelope> q : channels.values()) {
@@ -168,6 +182,27 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
     }
     channel.poll();
     if (channel.isEmpty() && !key.equals(channel(chosen.sender(), chosen.receiver(), 0))) channels.remove(key);
+    inFlight--;
+    step++;
+    current = chosen.deliveredAt(now, step);
+    actors.get(current.receiver()).tell(current);
+    return this;
+  }
+
+  private Behavior<Command> deliverAny() {
+    List<Envelope> all = new ArrayList<>();
+    for (PriorityQueue<Envelope> q : channels.values()) {
+      List<Envelope> in = new ArrayList<>(q);
+      in.sort(ControlledScheduler::dueOrder);
+      all.addAll(in);
+    }
+    int choice = strategy.choose(all, step);
+    if (choice < 0) return finish("diverged", strategy.divergence());
+    Envelope chosen = all.get(choice);
+    for (Map.Entry<String, PriorityQueue<Envelope>> c : channels.entrySet()) {
+      if (c.getValue().remove(chosen)) break;
+    }
+    now = Math.max(now, chosen.notBefore());
     inFlight--;
     step++;
     current = chosen.deliveredAt(now, step);

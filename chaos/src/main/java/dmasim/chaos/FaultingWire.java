@@ -77,6 +77,11 @@ public final class FaultingWire implements Wire {
   }
 
   @Override
+  public Envelope received(Envelope envelope) {
+    return inner.received(envelope);
+  }
+
+  @Override
   public void handled(Envelope envelope, List<? extends Event> events) {
     inner.handled(envelope, events);
   }

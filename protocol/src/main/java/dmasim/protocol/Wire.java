@@ -17,6 +17,15 @@ public interface Wire {
   /** Sends {@code message} to {@code to}; it may not be delivered before {@code cause}'s delivery time plus {@code delay} (virtual ns). */
   void send(String to, Message message, long delay, Envelope cause);
 
+  /**
+   * Called by the receiver as it starts handling {@code envelope}: the envelope as handled. The
+   * controlled wire delivers envelopes already stamped (step, delivery time); the live wire stamps
+   * them here, and returns null once its run is over (the receiver then ignores the envelope).
+   */
+  default Envelope received(Envelope envelope) {
+    return envelope;
+  }
+
   /** One envelope an actor is about to send: to whom, what, and after how much virtual time at least. */
   record Outgoing(String to, Message message, long delay) {}
 

@@ -66,7 +66,9 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
       BiFunction<S, Event, S> fold) {
     return Behaviors.setup(ctx -> {
       Object[] state = {empty.get()};
-      return Behaviors.receiveMessage(env -> {
+      return Behaviors.receiveMessage(delivered -> {
+        Envelope env = wire.received(delivered);
+        if (env == null) return Behaviors.same();
         @SuppressWarnings("unchecked")
         S s = (S) state[0];
         Decision decision = decide(name, wire, logic, s, env);
@@ -126,7 +128,9 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
     return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::onEnvelope);
   }
 
-  private Effect<Event, S> onEnvelope(S state, Envelope env) {
+  private Effect<Event, S> onEnvelope(S state, Envelope delivered) {
+    Envelope env = wire.received(delivered);
+    if (env == null) return Effect().none();
     Decision decision = decide(name, wire, logic, state, env);
     if (decision == null) return Effect().none();
     List<Event> events = withWireEvents(wire, name, decision);
