@@ -77,10 +77,10 @@ public record MessageFaults(long seed, List<Rule> rules) {
       return (from == null || from.equals(sender)) && (to == null || to.equals(receiver)) && (type == null || type.equals(messageType));
     }
 
-    /** "drop the 1st InvalidationDone from iommu0 to iommu0 of each sender", as journaled and printed. */
+    /** "drop the 1st InvalidationDone from iommu0 to iommu0", "delay every 2nd Returned to cpu1 of each sender by 5000ns", as journaled and printed. */
     public String describe() {
       String what = (type == null ? "envelope" : type) + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to);
-      return action.label() + " " + trigger.describe(what, "each sender") + (action == Action.DELAY ? " by " + delay : "");
+      return action.label() + " " + trigger.describe(what, from == null ? "each sender" : null) + (action == Action.DELAY ? " by " + delay : "");
     }
   }
 

@@ -137,7 +137,7 @@ public final class Exploration {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     Explorer.Summary sum = new Explorer(bench.runner, bench.journal).explore(s, o, plan, List.of(), null);
-    return new Result(sum, exploreCommand(faultsFile), dataDir);
+    return new Result(sum, exploreCommand(Catalog.ref(Catalog.resolve(scenario)), faultsFile), dataDir);
   }
 
   /** The plan as a faults file in the data directory, named by its content (the same plan is the same file). */
@@ -156,8 +156,9 @@ public final class Exploration {
     return file;
   }
 
-  private String exploreCommand(Path faultsFile) {
-    StringBuilder b = new StringBuilder("./dmasim explore ").append(Shell.quote(scenario)).append(" --seed ").append(seed).append(" --strategy ")
+  /** The CLI command that explores the same schedules: the scenario by name, or by the absolute path of its file. */
+  private String exploreCommand(String scenarioRef, Path faultsFile) {
+    StringBuilder b = new StringBuilder("./dmasim explore ").append(Shell.quote(scenarioRef)).append(" --seed ").append(seed).append(" --strategy ")
         .append(Shell.quote(strategy)).append(" --schedules ").append(schedules);
     if (mode != null) b.append(" --iommu ").append(mode.name().toLowerCase(Locale.ROOT).replace('_', '-'));
     if (cpus != null) b.append(" --cpus ").append(cpus);

@@ -90,7 +90,7 @@ class ChaosSuiteExampleTest {
   void aBadRuleIsRefusedNamingItsIndexAndKey(Chaos chaos) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> chaos.explore("nvme-iova")
         .faults(Faults.of(Faults.slowInvalidation("20us").every(1), Faults.duplicate("MapPhys").nth(1))).run());
-    assertTrue(e.getMessage().matches(".*faults-[0-9a-f]{8}\\.conf:3: faults\\[1\\]\\.type: duplicate needs the type of an asynchronous message.*"),
+    assertTrue(e.getMessage().matches(".*faults-[0-9a-f]{8}\\.conf:3: faults\\[1\\]\\.type: duplicate needs the type of a message hardware can deliver twice.*"),
         e.getMessage());
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> chaos.explore("no-such-scenario").run());
     assertTrue(unknown.getMessage().startsWith("unknown scenario 'no-such-scenario'"), unknown.getMessage());

@@ -17,7 +17,8 @@ import java.util.List;
   @JsonSubTypes.Type(DeviceEvent.DeviceWasReset.class),
   @JsonSubTypes.Type(DeviceEvent.DeviceRemoved.class),
   @JsonSubTypes.Type(DeviceEvent.MessageToRemovedDevice.class),
-  @JsonSubTypes.Type(DeviceEvent.FaultDecided.class)
+  @JsonSubTypes.Type(DeviceEvent.FaultDecided.class),
+  @JsonSubTypes.Type(DeviceEvent.TranslationIgnored.class)
 })
 public sealed interface DeviceEvent extends Event {
 
@@ -72,4 +73,7 @@ public sealed interface DeviceEvent extends Event {
    * of handling it. {@code describe} is the rule in words.
    */
   record FaultDecided(int rule, String from, String type, long match, boolean injected, String fault, String describe) implements DeviceEvent {}
+
+  /** A translation answer for descriptor {@code tag} that its DMA engine is not waiting for (a duplicate, or for a page already done): ignored. */
+  record TranslationIgnored(long tag, Iova iova) implements DeviceEvent {}
 }

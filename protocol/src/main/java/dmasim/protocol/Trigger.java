@@ -22,10 +22,12 @@ public record Trigger(long nth, long every, double probability) {
     return Draw.unit(seed, actor, count, purpose) < probability;
   }
 
-  /** "the 2nd", "every 3rd", "each ... with probability 0.2" pieces, for rule descriptions. */
+  /** "the 2nd X of each sender", "every 3rd X", "each X with probability 0.2", for rule descriptions ({@code countedPer} null: one counter). */
   public String describe(String what, String countedPer) {
-    if (nth > 0) return "the " + nth + ordinal(nth) + " " + what + " of " + countedPer;
-    if (every > 0) return "every " + every + ordinal(every) + " " + what + " of " + countedPer;
+    String per = countedPer == null ? "" : " of " + countedPer;
+    if (nth > 0) return "the " + nth + ordinal(nth) + " " + what + per;
+    if (every == 1) return "every " + what;
+    if (every > 0) return "every " + every + ordinal(every) + " " + what + per;
     return "each " + what + " with probability " + probability;
   }
 

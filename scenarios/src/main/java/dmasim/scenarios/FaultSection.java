@@ -36,12 +36,20 @@ final class FaultSection {
 
   /**
    * The messages that stand for asynchronous hardware traffic (descriptors, completions, ATS
-   * translations, invalidation commands and their completions): only these may be duplicated or
-   * reordered. The others are synchronous kernel calls and their returns, timers and locks: a call
-   * can be slow or never return, but the kernel never runs it twice or returns out of order.
+   * translations, invalidation commands and their completions): only these may be reordered. The
+   * others are synchronous kernel calls and their returns, timers and locks: a call can be slow or
+   * never return, but the kernel never runs it twice or returns out of order.
    */
   static final Set<String> ASYNCHRONOUS = Set.of("Submit", "Completed", "Translate", "Translated", "InvalidationDone", "InvalidateAtc",
       "AtcInvalidated");
+
+  /**
+   * The asynchronous messages hardware can deliver twice: a spurious second completion interrupt, a
+   * repeated translation request or answer, a repeated invalidation-wait completion. A descriptor is
+   * not (a ring's head/tail makes a second doorbell harmless), nor a device-TLB invalidation or its
+   * ack (the ITag of a PCIe invalidation completion names the request it answers).
+   */
+  static final Set<String> DUPLICABLE = Set.of("Completed", "Translate", "Translated", "InvalidationDone");
 
   private static final Map<String, MessageFaults.Action> ACTIONS = new LinkedHashMap<>();
 
@@ -143,10 +151,13 @@ final class FaultSection {
     MessageFaults.Action action = sub.choice("message", null, ACTIONS);
     String type = o.containsKey("type") ? sub.string("type", null) : null;
     if (type != null && !MESSAGE_TYPES.contains(type)) throw r.error(o.get("type"), key + ".type", "'" + type + "' is not a message type: one of " + MESSAGE_TYPES);
-    if ((action == MessageFaults.Action.DUPLICATE || action == MessageFaults.Action.REORDER) && (type == null || !ASYNCHRONOUS.contains(type))) {
-      throw r.error(o.containsKey("type") ? o.get("type") : o, key + ".type", action.label() + " needs the type of an asynchronous message, one of "
-          + new TreeSet<>(ASYNCHRONOUS) + (type == null ? "" : ": " + type + " is a synchronous call, return or timer; it can be delayed or dropped, not "
-          + action.done));
+    Set<String> allowed = action == MessageFaults.Action.DUPLICATE ? DUPLICABLE : ASYNCHRONOUS;
+    if ((action == MessageFaults.Action.DUPLICATE || action == MessageFaults.Action.REORDER) && (type == null || !allowed.contains(type))) {
+      String why = type == null ? "" : ASYNCHRONOUS.contains(type) ? ": hardware does not deliver " + type + " twice (it can be delayed, dropped or reordered)"
+          : ": " + type + " is a synchronous call, return or timer; it can be delayed or dropped, not " + action.done;
+      throw r.error(o.containsKey("type") ? o.get("type") : o, key + ".type", action.label() + " needs the type of "
+          + (action == MessageFaults.Action.DUPLICATE ? "a message hardware can deliver twice" : "an asynchronous message") + ", one of "
+          + new TreeSet<>(allowed) + why);
     }
     String from = actor(r, o, key, "from", devices);
     String to = actor(r, o, key, "to", devices);
@@ -200,7 +211,7 @@ final class FaultSection {
     long max = 10_000_000_000L;
     if (o.get("delay").valueType() != ConfigValueType.OBJECT) {
       long d = r.sub(o, key).nanos("delay", 0, max);
-      if (d == 0) throw r.error(o.get("delay"), k, "must be above 0");
+      if (d == 0) throw r.error(o.get("delay"), k, "must be above 0 (at most 10s)");
       return new MessageFaults.Delay("fixed", d, 0);
     }
     ConfigObject d = (ConfigObject) o.get("delay");
@@ -222,6 +233,9 @@ final class FaultSection {
   }
 
   private static long nanosOf(HoconReader r, com.typesafe.config.ConfigValue v, String key, long max) {
+    if (v.valueType() == ConfigValueType.NUMBER) {
+      throw r.error(v, key, "needs a unit: 500ns, 1us, 10ms (a bare number would be read as milliseconds), got " + v.render());
+    }
     try {
       long n = com.typesafe.config.ConfigFactory.empty().withValue("d", v).getDuration("d").toNanos();
       if (n < 0 || n > max) throw r.error(v, key, "must be between 0 and " + max + " ns");

@@ -139,6 +139,9 @@ final class HoconReader {
   /** A HOCON duration, in nanoseconds, within [0, max]. */
   long nanos(String key, long dflt, long max) {
     if (!c.hasPath(key)) return dflt;
+    if (c.getValue(key).valueType() == ConfigValueType.NUMBER) {
+      throw error(key, "needs a unit: 500ns, 1us, 10ms (a bare number would be read as milliseconds), got " + c.getValue(key).render());
+    }
     Duration d;
     try {
       d = c.getDuration(key);

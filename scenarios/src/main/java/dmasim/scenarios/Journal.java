@@ -273,7 +273,20 @@ public final class Journal implements AutoCloseable {
     if (kind.equals("memory") || recordings == null) return null;
     writer().abandon(why, 2000); // what is not on disk yet is dropped; the registry says how far the run came
     recordings.fail(recording, why);
-    return recordings.progress(recording);
+    // The process halts next: shut the database down so that what it committed is on disk, then read how far the
+    // recording came from the file itself, so the line says exactly what a later replay will find.
+    try (java.sql.Statement st = connection.createStatement()) {
+      st.execute("SHUTDOWN");
+    } catch (SQLException e) {
+      // already closed, or failing: the read below says what the file holds
+    }
+    connection = null;
+    recordings = null;
+    try (Connection c = DriverManager.getConnection(url() + ";ACCESS_MODE_DATA=r", "sa", "")) {
+      return new Recordings(c, null).progress(recording);
+    } catch (SQLException e) {
+      return "progress unknown (" + JournalFailure.describe(e, dir) + ")";
+    }
   }
 
   /** The recording that {@link #keep} is writing, or null. */

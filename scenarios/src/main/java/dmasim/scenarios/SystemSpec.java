@@ -21,6 +21,17 @@ public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List
     devices = List.copyOf(devices);
     programs = List.copyOf(programs);
     if (messageFaults == null) messageFaults = MessageFaults.NONE;
+    for (MessageFaults.Rule r : messageFaults.rules()) {
+      for (String actor : new String[] {r.from(), r.to()}) {
+        if (actor == null || actor.equals(dmasim.actors.model.Names.IOMMU) || actor.equals(dmasim.actors.model.Names.MEMORY)) continue;
+        boolean exists = actor.startsWith("cpu") ? Integer.parseInt(actor.substring(3)) < programs.size()
+            : devices.stream().anyMatch(d -> dmasim.actors.model.Names.device(d.id()).equals(actor));
+        if (!exists) {
+          throw new UserError("the fault rule '" + r.describe() + "' names " + actor + ", which this run does not have (CPU queues cpu0..cpu"
+              + (programs.size() - 1) + ", devices " + devices.stream().map(d -> dmasim.actors.model.Names.device(d.id())).toList() + ")");
+        }
+      }
+    }
     if (programs.size() != iommu.cpus()) throw new IllegalArgumentException("one program per CPU queue");
   }
 }

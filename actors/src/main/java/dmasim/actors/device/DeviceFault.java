@@ -25,6 +25,6 @@ public record DeviceFault(String fault, String on, String from, Trigger trigger)
   /** "reset on the 2nd Submit from cpu0 of each sender", as journaled. */
   public String describe() {
     String what = (on == null ? "envelope" : on) + (from == null ? "" : " from " + from);
-    return fault + " on " + trigger.describe(what, "each sender");
+    return fault + " on " + trigger.describe(what, from == null ? "each sender" : null);
   }
 }

@@ -123,6 +123,10 @@ public final class DeviceLogic {
   }
 
   private void onTranslated(IommuReply.Translated t) {
+    if (!t.stray() && !awaits(t)) {
+      d.emit(new DeviceEvent.TranslationIgnored(t.tag(), t.iova()));
+      return;
+    }
     if (cfg.ats() && t.ok()) {
       long pfn = t.iova().addr() >>> 12;
       d.emit(new DeviceEvent.AtcFilled(pfn, t.physPfn(), t.prot()));
@@ -132,6 +136,12 @@ public final class DeviceLogic {
       return;
     }
     if (!t.stray()) pageDone(t.tag(), t.ok());
+  }
+
+  /** Whether descriptor {@code t.tag()} is waiting for the translation of exactly this page (a duplicate or stale answer is not). */
+  private boolean awaits(IommuReply.Translated t) {
+    DeviceState.Descriptor desc = s.inFlight.get(t.tag());
+    return desc != null && desc.next() < desc.pages().size() && (desc.pages().get(desc.next()) & ~DeviceState.BUS) == t.iova().addr();
   }
 
   private void pageDone(long tag, boolean ok) {

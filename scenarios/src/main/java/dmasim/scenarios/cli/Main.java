@@ -33,7 +33,9 @@ public final class Main implements Runnable {
     PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true);
     onSignal("INT", 130, err);
     onSignal("TERM", 143, err);
-    System.exit(execute(args, new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true), err));
+    int code = execute(args, new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true), err);
+    awaitHaltIfInterrupted();
+    System.exit(code);
   }
 
   /**
@@ -45,12 +47,13 @@ public final class Main implements Runnable {
   private static void onSignal(String name, int code, PrintWriter err) {
     try {
       sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+        interrupting = true;
         String[] line = {null};
         Thread t = new Thread(() -> line[0] = Session.interrupted("interrupted by SIG" + name), "dmasim-interrupted");
         t.setDaemon(true);
         t.start();
         try {
-          t.join(3000);
+          t.join(5000);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -60,6 +63,21 @@ public final class Main implements Runnable {
       });
     } catch (IllegalArgumentException e) {
       // this platform does not deliver the signal: the JVM's default applies
+    }
+  }
+
+  /** Set when SIGINT/SIGTERM arrived: the handler reports and halts; the command's own failure (its journal was shut) stays silent. */
+  private static volatile boolean interrupting;
+
+  /** Once a signal is being handled, the main thread waits for the handler to halt the process. */
+  private static void awaitHaltIfInterrupted() {
+    while (interrupting) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
@@ -74,6 +92,7 @@ public final class Main implements Runnable {
       return BAD_INPUT;
     });
     cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+      awaitHaltIfInterrupted();
       if (ex instanceof UserError) {
         err.println("dmasim: " + ex.getMessage());
         return BAD_INPUT;
