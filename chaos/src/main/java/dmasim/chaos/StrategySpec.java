@@ -5,6 +5,8 @@ import java.util.Locale;
 /**
  * A strategy as users name it: "fifo", "random", "pct:D" (PCT with depth D) or "delay:K" (delay
  * bounding with budget K). Makes one fresh strategy per schedule from that schedule's seed.
+ * "live:N" records that a run went over the live wire on N threads (its schedule is replayed from
+ * its journal, never made).
  */
 public record StrategySpec(String kind, int parameter) {
   public StrategySpec {
@@ -15,6 +17,9 @@ public record StrategySpec(String kind, int parameter) {
       }
       case "delay" -> {
         if (parameter < 0 || parameter > 1000) throw new IllegalArgumentException("delay budget must be between 0 and 1000, got " + parameter);
+      }
+      case "live" -> {
+        if (parameter < 1 || parameter > 256) throw new IllegalArgumentException("--threads must be between 1 and 256, got " + parameter);
       }
       default -> throw new IllegalArgumentException("unknown strategy '" + kind + "' (fifo, random, pct:D, delay:K)");
     }
@@ -35,8 +40,18 @@ public record StrategySpec(String kind, int parameter) {
     }
   }
 
+  /** The live wire on {@code threads} dispatcher threads: the threads choose the schedule; it is recorded, not made. */
+  public static StrategySpec live(int threads) {
+    return new StrategySpec("live", threads);
+  }
+
+  public boolean isLive() {
+    return kind.equals("live");
+  }
+
   /** A fresh strategy for one schedule. {@code expectedSteps} spreads PCT change points and delays. */
   public Strategy make(long scheduleSeed, long expectedSteps) {
+    if (isLive()) throw new IllegalStateException("a live run's schedule comes from its threads; replay it from its record");
     return switch (kind) {
       case "fifo" -> new FifoStrategy();
       case "random" -> new RandomWalkStrategy(scheduleSeed);
@@ -66,6 +81,6 @@ public record StrategySpec(String kind, int parameter) {
 
   @Override
   public String toString() {
-    return kind.equals("pct") || kind.equals("delay") ? kind + ":" + parameter : kind;
+    return kind.equals("pct") || kind.equals("delay") || kind.equals("live") ? kind + ":" + parameter : kind;
   }
 }

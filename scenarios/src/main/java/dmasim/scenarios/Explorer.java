@@ -26,17 +26,30 @@ import java.util.function.BiConsumer;
  * by schedule index, and "stop at first" means the lowest violating index.
  */
 public final class Explorer {
-  /** What to explore. {@code keep} caps how many violating schedules are journaled and kept. */
-  public record Plan(StrategySpec spec, long schedules, boolean stopAtFirst, int parallel, int keep, RunRecord from, long prefix) {
+  /**
+   * What to explore. {@code keep} caps how many violating schedules are journaled and kept.
+   * {@code live} non-null: every schedule is a live run (its threads choose the interleaving); a
+   * violating one is kept by replaying its recorded schedule, journaled, on the controlled wire.
+   */
+  public record Plan(StrategySpec spec, long schedules, boolean stopAtFirst, int parallel, int keep, RunRecord from, long prefix, Runner.Live live) {
     public Plan {
       if (schedules < 1) throw new IllegalArgumentException("--schedules must be at least 1");
       if (parallel < 1 || parallel > 64) throw new IllegalArgumentException("--parallel must be between 1 and 64");
       if (keep < 0) throw new IllegalArgumentException("--keep must not be negative");
+      if (live != null && (from != null || prefix > 0)) throw new IllegalArgumentException("--live explores a scenario, not --from a kept run");
+      if (live != null) spec = StrategySpec.live(live.threads());
+      if (live == null && spec.isLive()) throw new IllegalArgumentException("a live strategy needs --live");
+    }
+
+    /** A plan on the controlled wire. */
+    public Plan(StrategySpec spec, long schedules, boolean stopAtFirst, int parallel, int keep, RunRecord from, long prefix) {
+      this(spec, schedules, stopAtFirst, parallel, keep, from, prefix, null);
     }
   }
 
-  /** One schedule's result. */
-  public record ScheduleResult(long index, long steps, String firstMonitor, String firstInvariant, String message, long nonFifo, long scheduleHash) {}
+  /** One schedule's result; {@code schedule} the envelope order of a violating live run (null otherwise). */
+  public record ScheduleResult(long index, long steps, String firstMonitor, String firstInvariant, String message, long nonFifo, long scheduleHash,
+      List<EnvelopeId> schedule) {}
 
   /** The totals of an exploration. */
   public record Summary(String scenario, RunOptions options, Plan plan, long expectedSteps, int actors, long schedulesRun, long totalSteps,
@@ -68,7 +81,7 @@ public final class Explorer {
   }
 
   public Summary explore(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, BiConsumer<Long, Long> progress) {
-    long expectedSteps = plan.from() != null ? plan.from().steps() : probeSteps(scenario, o);
+    long expectedSteps = plan.from() != null ? plan.from().steps() : plan.live() != null ? 0 : probeSteps(scenario, o);
     Coverage coverage = new Coverage();
     ScheduleResult[] results = new ScheduleResult[(int) Math.min(plan.schedules(), Integer.MAX_VALUE - 8)];
     AtomicLong cutoff = new AtomicLong(Long.MAX_VALUE);
@@ -88,7 +101,7 @@ public final class Explorer {
             RunReport r = ran.report();
             var v = r.violations().isEmpty() ? null : r.violations().get(0);
             results[(int) i] = new ScheduleResult(i, r.outcome().steps(), v == null ? null : v.monitor(), v == null ? null : v.invariant(),
-                v == null ? null : v.message(), r.outcome().nonFifoChoices(), ran.hash());
+                v == null ? null : v.message(), r.outcome().nonFifoChoices(), ran.hash(), v == null ? null : ran.schedule());
             if (v != null) {
               violating.incrementAndGet();
               if (plan.stopAtFirst()) cutoff.accumulateAndGet(i, Math::min);
@@ -111,8 +124,8 @@ public final class Explorer {
     return summarize(scenario, o, plan, prefix, expectedSteps, coverage, results, cutoff.get(), totals);
   }
 
-  /** A schedule's report and the hash of its envelope order. */
-  private record Ran(RunReport report, long hash) {}
+  /** A schedule's report, the hash of its envelope order, and (live) the order itself. */
+  private record Ran(RunReport report, long hash, List<EnvelopeId> schedule) {}
 
   private Ran one(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long i, long k, Coverage coverage) {
     Coverage.Schedule cov = coverage.schedule();
@@ -121,11 +134,17 @@ public final class Explorer {
       hash[0] = hash[0] * 31 + env.id().hashCode();
       return cov.onStep(step, env, events);
     };
+    if (plan.live() != null) {
+      Runner.LiveRun live = runner.runLive(scenario, o, "x" + i, plan.live(), null, observe);
+      if (live.report().outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + live.report().outcome().detail(), null);
+      cov.merge();
+      return new Ran(live.report(), hash[0], live.schedule());
+    }
     RunReport r = runner.run(scenario, o, "x" + i, plan.spec(), Runner.scheduleSeed(o.seed(), i), k, strategy(plan, prefix, o.seed(), i, k),
         null, observe);
     if (r.outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + r.outcome().detail(), null);
     cov.merge();
-    return new Ran(r, hash[0]);
+    return new Ran(r, hash[0], null);
   }
 
   /** The expected step count k for PCT and delay bounding: the length of the FIFO schedule. */
@@ -182,9 +201,11 @@ public final class Explorer {
     String id = keptId(scenario, o, plan, r.index());
     RunRecord planned = RunRecord.planned(id, Catalog.ref(scenario), o, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
         plan.from() == null ? null : plan.from().runId(), prefix.size());
+    // A live schedule is kept by replaying the order its threads made on the controlled wire (any-order mode).
+    Strategy strategy = plan.live() != null ? new ReplayStrategy(r.schedule(), null) : strategy(plan, prefix, o.seed(), r.index(), k);
     return journal.keep(planned, journalId -> {
-      RunReport kept = runner.run(scenario, o, id, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
-          strategy(plan, prefix, o.seed(), r.index(), k), journal.kind().equals("memory") ? null : journalId, null);
+      RunReport kept = runner.run(scenario, o, id, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k, strategy,
+          journal.kind().equals("memory") ? null : journalId, null);
       if (kept.outcome().steps() != r.steps() || !r.firstMonitor().equals(kept.firstMonitor())) {
         throw new InfrastructureError("schedule " + r.index() + " did not repeat: explored " + r.firstMonitor() + " at step " + r.steps()
             + ", journaled " + kept.firstMonitor() + " at step " + kept.outcome().steps() + " (non-determinism in the model)", null);

@@ -26,7 +26,8 @@ public final class Replayer {
 
   private Replayer() {}
 
-  public static Result replay(Runner runner, Scenario scenario, RunRecord record, List<RecordedStep> recorded, Consumer<String> stepLog) {
+  public static Result replay(Runner runner, Scenario scenario, RunRecord record, List<RecordedStep> all, Consumer<String> stepLog) {
+    List<RecordedStep> recorded = record.spec().isLive() ? liveSchedule(record, all) : all;
     List<EnvelopeId> schedule = recorded.stream().map(RecordedStep::envelope).toList();
     Divergence[] first = {null};
     // An incomplete recording replays to its last step. A complete one runs on as it did: a violation
@@ -55,6 +56,18 @@ public final class Replayer {
           + report.outcome().reason() + ")");
     }
     return new Result(report, d, recorded.size());
+  }
+
+  /**
+   * A live run's steps as its monitors saw them: from step 1 without a gap, up to the step it ended
+   * at when complete. Actors on other threads may have stamped and journaled a few steps after the
+   * one that stopped the run (or, interrupted, before an earlier step reached the disk).
+   */
+  static List<RecordedStep> liveSchedule(RunRecord record, List<RecordedStep> all) {
+    long end = record.verdict().equals("incomplete") ? Long.MAX_VALUE : record.steps();
+    int n = 0;
+    while (n < all.size() && all.get(n).step() == n + 1 && n < end) n++;
+    return all.subList(0, n);
   }
 
   private static Divergence diverges(long step, RecordedStep r, Envelope env, List<? extends Event> events) {

@@ -12,6 +12,7 @@ import dmasim.actors.model.Names;
 import dmasim.chaos.ControlledScheduler;
 import dmasim.chaos.ControlledWire;
 import dmasim.chaos.FaultingWire;
+import dmasim.chaos.LiveWire;
 import dmasim.chaos.RunOutcome;
 import dmasim.chaos.StepObserver;
 import dmasim.chaos.Strategy;
@@ -20,8 +21,9 @@ import dmasim.protocol.Envelope;
 import dmasim.protocol.Wire;
 
 /**
- * The one actor that wires a run: spawns the controlled scheduler and every model actor as its
- * children, registers them, injects the harness envelopes, and stops them all when told to.
+ * The one actor that wires a run: spawns the controlled scheduler (or sets up the live wire) and
+ * every model actor as its children, registers them, injects the harness envelopes, and stops them
+ * all when told to.
  */
 public final class RunGuardian {
   /** The guardian's protocol. */
@@ -35,22 +37,19 @@ public final class RunGuardian {
 
   private RunGuardian() {}
 
-  /** {@code runId} null: volatile actors (exploration in memory); else every actor journals under it. */
-  public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps) {
+  /**
+   * A run on the controlled wire. {@code runId} null: volatile actors (exploration in memory); else
+   * every actor journals under it. {@code anyOrder}: the replay of a live run's schedule.
+   */
+  public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder) {
     return Behaviors.setup(ctx -> {
       // Children inherit nothing by default: pin them to the guardian's dispatcher explicitly.
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
-      ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps), "scheduler", same);
+      ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps, anyOrder), "scheduler",
+          same);
       Wire wire = FaultingWire.around(new ControlledWire(scheduler), spec.messageFaults());
-      register(ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, same), Names.IOMMU, scheduler);
-      register(ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), spec.iommu().faults(),
-          spec.iommu().faultSeed(), wire), Names.MEMORY, same), Names.MEMORY, scheduler);
-      for (DeviceSettings d : spec.devices()) {
-        String name = Names.device(d.id());
-        register(ctx.spawn(Device.create(runId, d, wire), name, same), name, scheduler);
-      }
+      spawnModel(ctx, runId, spec, wire, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)));
       for (int c = 0; c < spec.programs().size(); c++) {
-        register(ctx.spawn(CpuQueue.create(runId, c, spec.programs().get(c), wire), Names.cpu(c), same), Names.cpu(c), scheduler);
         scheduler.tell(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
       }
       return Behaviors.receive(Command.class)
@@ -58,15 +57,44 @@ public final class RunGuardian {
             scheduler.tell(new ControlledScheduler.Start(b.replyTo()));
             return Behaviors.same();
           })
-          .onMessage(Stop.class, s -> {
-            s.replyTo().tell(true);
-            return Behaviors.stopped();
-          })
+          .onMessage(Stop.class, RunGuardian::stop)
           .build();
     });
   }
 
-  private static void register(ActorRef<Envelope> ref, String name, ActorRef<ControlledScheduler.Command> scheduler) {
-    scheduler.tell(new ControlledScheduler.Register(name, ref));
+  /** A run on the live wire: the model actors on the guardian's (live) dispatcher, started when told to begin. */
+  public static Behavior<Command> createLive(String runId, SystemSpec spec, LiveWire live) {
+    return Behaviors.setup(ctx -> {
+      akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
+      Wire wire = FaultingWire.around(live, spec.messageFaults());
+      spawnModel(ctx, runId, spec, wire, same, live::register);
+      return Behaviors.receive(Command.class)
+          .onMessage(Begin.class, b -> {
+            for (int c = 0; c < spec.programs().size(); c++) live.inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start());
+            return Behaviors.same();
+          })
+          .onMessage(Stop.class, RunGuardian::stop)
+          .build();
+    });
+  }
+
+  private static Behavior<Command> stop(Stop s) {
+    s.replyTo().tell(true);
+    return Behaviors.stopped();
+  }
+
+  /** Spawns every model actor of {@code spec} on {@code wire} and hands each (name, ref) to {@code register}. */
+  private static void spawnModel(akka.actor.typed.javadsl.ActorContext<Command> ctx, String runId, SystemSpec spec, Wire wire,
+      akka.actor.typed.Props props, java.util.function.BiConsumer<String, ActorRef<Envelope>> register) {
+    register.accept(Names.IOMMU, ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, props));
+    register.accept(Names.MEMORY, ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), spec.iommu().faults(),
+        spec.iommu().faultSeed(), wire), Names.MEMORY, props));
+    for (DeviceSettings d : spec.devices()) {
+      String name = Names.device(d.id());
+      register.accept(name, ctx.spawn(Device.create(runId, d, wire), name, props));
+    }
+    for (int c = 0; c < spec.programs().size(); c++) {
+      register.accept(Names.cpu(c), ctx.spawn(CpuQueue.create(runId, c, spec.programs().get(c), wire), Names.cpu(c), props));
+    }
   }
 }

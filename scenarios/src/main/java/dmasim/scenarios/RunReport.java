@@ -34,8 +34,9 @@ public record RunReport(String scenario, String runId, long seed, String strateg
     return violations.isEmpty() ? null : violations.get(0).monitor();
   }
 
-  /** The command that reproduces this run exactly. */
+  /** The command that reproduces this run exactly (a live run: its replay, since re-running it races anew). */
   public String reproduceCommand() {
+    if (spec != null && spec.isLive()) return "./dmasim replay " + Shell.quote(runId);
     int plus = scenario.lastIndexOf(Catalog.WITH_FAULTS);
     String what = plus < 0 ? Shell.quote(scenario) : Shell.quote(scenario.substring(0, plus)) + " --faults "
         + Shell.quote(scenario.substring(plus + Catalog.WITH_FAULTS.length()));

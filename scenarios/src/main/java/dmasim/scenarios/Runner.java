@@ -6,7 +6,10 @@ import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.javadsl.AskPattern;
 import dmasim.actors.monitor.MonitorSuite;
 import dmasim.actors.monitor.Monitors;
+import dmasim.chaos.LiveWire;
 import dmasim.chaos.StepObserver;
+import dmasim.protocol.EnvelopeId;
+import java.util.List;
 import dmasim.chaos.StrategySpec;
 import dmasim.chaos.RunOutcome;
 import dmasim.chaos.Strategy;
@@ -88,13 +91,51 @@ public final class Runner {
    */
   public RunReport run(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
       Strategy strategy, String journalId, StepObserver extra) {
+    Prepared p = prepare(scenario, o, extra);
+    // A live run's record is replayed here: its schedule is the journal's, in any channel order (see LiveWire).
+    Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journalId, p.sys(), chosen, p.observer(),
+        o.maxSteps(), spec.isLive()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
+    return finish(scenario, o, runId, spec, scheduleSeed, expectedSteps, chosen.name(), p, guardian,
+        AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler()).toCompletableFuture());
+  }
+
+  /** How a live run goes: dispatcher threads (informational: the pool is configured when the system starts) and real ns per virtual ns of delay. */
+  public record Live(int threads, double timeScale) {
+    public Live {
+      if (threads < 1 || threads > 256) throw new IllegalArgumentException("--threads must be between 1 and 256, got " + threads);
+      if (!(timeScale >= 0) || timeScale > 1e6) throw new IllegalArgumentException("--time-scale must be between 0 and 1000000, got " + timeScale);
+    }
+  }
+
+  /** A live run's report and the schedule its threads made (the stamp order, as the monitors saw it). */
+  public record LiveRun(RunReport report, List<EnvelopeId> schedule) {}
+
+  /**
+   * Runs one schedule on the live wire: the model actors on the live dispatcher's threads, envelopes
+   * delivered by Akka with real (scaled) delays, monitors judging the steps in stamp order.
+   * {@code journalId} null: volatile actors; else every actor journals under it.
+   */
+  public LiveRun runLive(Scenario scenario, RunOptions o, String runId, Live live, String journalId, StepObserver extra) {
+    Prepared p = prepare(scenario, o, extra);
+    LiveWire wire = new LiveWire(system.scheduler(), system.executionContext(), live.timeScale(), o.maxSteps(), p.observer());
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire),
+        "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.live"));
+    guardian.tell(new RunGuardian.Begin(system.ignoreRef()));
+    RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, guardian, wire.outcome());
+    return new LiveRun(r, wire.schedule());
+  }
+
+  /** A run's system, monitors, and the observer that feeds them (and {@code extra}). */
+  private record Prepared(SystemSpec sys, MonitorSuite suite, StepObserver observer) {}
+
+  private Prepared prepare(Scenario scenario, RunOptions o, StepObserver extra) {
     SystemSpec sys;
     try {
       sys = scenario.build().apply(o);
     } catch (IllegalArgumentException e) {
       throw new UserError(scenario.name() + ": " + e.getMessage());
     }
-    Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
     MonitorSuite suite = Monitors.suite(sys.iommu(), sys.monitors());
     suite.locateWith((cpu, pc) -> {
       int i = dmasim.actors.model.Names.cpuIndex(cpu);
@@ -110,15 +151,19 @@ public final class Runner {
             liveStep.setRelease(step);
             return suite.observe(step, env, events) | extra.onStep(step, env, events);
           };
-    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journalId, sys, chosen, observer,
-        o.maxSteps()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
+    return new Prepared(sys, suite, observer);
+  }
+
+  private RunReport finish(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
+      String strategyName, Prepared p, ActorRef<RunGuardian.Command> guardian, java.util.concurrent.CompletableFuture<RunOutcome> running) {
+    SystemSpec sys = p.sys();
+    MonitorSuite suite = p.suite();
     try {
-      RunOutcome outcome = await(AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT,
-          system.scheduler()).toCompletableFuture());
+      RunOutcome outcome = await(running);
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
       int error = outcome.crashed() ? outcome.detail().indexOf(dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR) : -1;
       if (error >= 0) throw new UserError(outcome.detail().substring(error + dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR.length()));
-      return new RunReport(Catalog.ref(scenario), runId, o.seed(), chosen.name(), o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
+      return new RunReport(Catalog.ref(scenario), runId, o.seed(), strategyName, o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
           .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap(), spec, scheduleSeed, expectedSteps, sys.programs().size()
           + sys.devices().size() + 2, suite.stats().exposureWindows().copy());
     } catch (InterruptedException e) {

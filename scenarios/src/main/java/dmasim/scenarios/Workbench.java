@@ -20,10 +20,15 @@ public final class Workbench implements AutoCloseable {
 
   /** Opens {@code journal} ({@code mustExist}: reading kept runs only; {@code readOnly}: never written) and starts a system named {@code name} on it. */
   public Workbench(Journal journal, String name, boolean mustExist, boolean readOnly) {
+    this(journal, name, mustExist, readOnly, null);
+  }
+
+  /** ... with {@code overlay} (null: none) over the system's configuration, e.g. the live wire's thread count. */
+  public Workbench(Journal journal, String name, boolean mustExist, boolean readOnly, com.typesafe.config.Config overlay) {
     this.journal = journal;
     journal.open(mustExist, readOnly);
     try {
-      this.system = ActorSystem.create(Behaviors.empty(), name, journal.config());
+      this.system = ActorSystem.create(Behaviors.empty(), name, overlay == null ? journal.config() : overlay.withFallback(journal.config()));
     } catch (RuntimeException e) {
       journal.close();
       throw new InfrastructureError("cannot start the actor system: " + e.getMessage(), e);

@@ -350,6 +350,29 @@ class CliTest {
     assertEquals("dmasim: no faults file " + lost + " (the run was recorded with it)\n", gone.err());
   }
 
+  /** run --live keeps a live run whose replay on the controlled wire is identical; the live options are checked. */
+  @Test
+  void aLiveRunIsKeptAndReplaysIdentically(@TempDir Path tmp) {
+    Result run = dmasim("run", "nvme-iova-missing-sync", "--live", "--threads", "3", "--time-scale", "0.1", "--requests", "4", "--data-dir",
+        tmp.toString());
+    assertEquals(1, run.code(), run.err());
+    assertTrue(run.out().contains("strategy live)"), run.out());
+    assertTrue(run.out().contains("VIOLATION 1: SyncBeforeUse [I9]"), run.out());
+    assertTrue(run.out().contains("reproduce: ./dmasim replay nvme-iova-missing-sync-s1-"), run.out());
+    String id = run.out().replaceFirst("(?s).*reproduce: ./dmasim replay (\\S+).*", "$1");
+    assertTrue(id.endsWith("-live"), id);
+    Result replay = dmasim("replay", id, "--data-dir", tmp.toString());
+    assertEquals(1, replay.code(), replay.out() + replay.err());
+    assertTrue(replay.out().contains("identical: "), replay.out());
+    assertTrue(replay.out().contains("same events, verdict violation"), replay.out());
+
+    assertEquals("dmasim: --threads and --time-scale need --live\n", dmasim("run", "nvme-iova", "--threads", "2", "--journal", "memory").err());
+    assertEquals("dmasim: --threads must be between 1 and 256, got 0\n", dmasim("run", "nvme-iova", "--live", "--threads", "0", "--journal",
+        "memory").err());
+    assertEquals("dmasim: --strategy live:2: a live run's schedule comes from its threads; use --live\n", dmasim("explore", "nvme-iova",
+        "--strategy", "live:2", "--journal", "memory").err());
+  }
+
   @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());

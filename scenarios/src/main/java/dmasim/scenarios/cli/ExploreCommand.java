@@ -64,6 +64,8 @@ final class ExploreCommand implements Callable<Integer> {
 
   @Mixin JournalOptions journal;
 
+  @Mixin LiveOptions live;
+
   @Override
   public Integer call() throws Exception {
     StrategySpec strategySpec;
@@ -76,7 +78,10 @@ final class ExploreCommand implements Callable<Integer> {
     if (from != null && scenario != null) throw new UserError("give either a SCENARIO or --from RUN_ID, not both");
     if (prefix < 0 || (from == null && prefix > 0)) throw new UserError("--prefix needs --from and must not be negative");
     PrintWriter out = spec.commandLine().getOut();
-    try (Session session = new Session(journal, spec.commandLine().getErr(), from != null)) {
+    if (strategySpec.isLive()) throw new UserError("--strategy " + strategy + ": a live run's schedule comes from its threads; use --live");
+    dmasim.scenarios.Runner.Live l = live.live();
+    if (l != null && from != null) throw new UserError("--live explores a SCENARIO, not --from a kept run");
+    try (Session session = new Session(journal, spec.commandLine().getErr(), from != null, false, live.config())) {
       Session.Kept parentKept = from == null ? null : session.kept(from);
       if (parentKept != null && !parentKept.stored().complete()) {
         throw new UserError("run " + from + " is " + parentKept.stored().status() + "; explore --from needs a complete run");
@@ -93,7 +98,7 @@ final class ExploreCommand implements Callable<Integer> {
       }
       Explorer.Plan plan;
       try {
-        plan = new Explorer.Plan(strategySpec, schedules, stopAtFirst, parallel, keep, parent, prefix);
+        plan = new Explorer.Plan(strategySpec, schedules, stopAtFirst, parallel, keep, parent, prefix, l);
       } catch (IllegalArgumentException e) {
         throw new UserError(e.getMessage());
       }

@@ -30,12 +30,15 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin JournalOptions journal;
 
+  @Mixin LiveOptions live;
+
   @Override
   public Integer call() {
     Scenario s = workload.scenario(scenario);
     RunOptions options = workload.options(s);
-    try (Session session = new Session(journal, spec.commandLine().getErr())) {
-      RunReport r = session.keep(s, options);
+    dmasim.scenarios.Runner.Live l = live.live();
+    try (Session session = new Session(journal, spec.commandLine().getErr(), false, false, live.config())) {
+      RunReport r = l == null ? session.keep(s, options) : session.keepLive(s, options, l);
       PrintWriter out = spec.commandLine().getOut();
       if (json) out.println(Output.json(r));
       else Output.text(out, r);

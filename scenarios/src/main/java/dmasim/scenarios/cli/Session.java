@@ -41,7 +41,12 @@ final class Session implements AutoCloseable {
 
   /** {@code readOnly}: the command never writes the journal (replay, inspect, runs): the file is opened read-only. */
   Session(JournalOptions options, PrintWriter err, boolean readsKeptRuns, boolean readOnly) {
-    this.bench = new Workbench(options.journal(), "dmasim", readsKeptRuns, readOnly);
+    this(options, err, readsKeptRuns, readOnly, null);
+  }
+
+  /** ... with {@code overlay} over the actor system's configuration (the live wire's threads), or null. */
+  Session(JournalOptions options, PrintWriter err, boolean readsKeptRuns, boolean readOnly, com.typesafe.config.Config overlay) {
+    this.bench = new Workbench(options.journal(), "dmasim", readsKeptRuns, readOnly, overlay);
     this.journal = bench.journal;
     this.system = bench.system;
     this.runner = bench.runner;
@@ -77,6 +82,21 @@ final class Session implements AutoCloseable {
         if (progress != null) progress.drain(r.outcome().steps());
         return r;
       });
+    } finally {
+      if (progress != null) progress.done();
+    }
+  }
+
+  /** Runs {@code s} on the live wire, journaled, and keeps it (run id RUN-live: replayed on the controlled wire by its recorded schedule). */
+  RunReport keepLive(Scenario s, RunOptions o, Runner.Live live) {
+    String runId = Runner.runId(s, o) + "-live";
+    try {
+      return journal.keep(dmasim.scenarios.RunRecord.planned(runId, Catalog.ref(s), o, dmasim.chaos.StrategySpec.live(live.threads()), 0, 0, null, 0),
+          journalId -> {
+            RunReport r = runner.runLive(s, o, runId, live, journal.kind().equals("memory") ? null : journalId, null).report();
+            if (progress != null) progress.drain(r.outcome().steps());
+            return r;
+          });
     } finally {
       if (progress != null) progress.done();
     }
