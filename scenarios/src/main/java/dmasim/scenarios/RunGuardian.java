@@ -3,11 +3,6 @@ package dmasim.scenarios;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.Behaviors;
-import dmasim.actors.cpu.CpuQueue;
-import dmasim.actors.device.Device;
-import dmasim.actors.device.DeviceSettings;
-import dmasim.actors.iommu.IommuUnit;
-import dmasim.actors.memory.Memory;
 import dmasim.actors.model.Names;
 import dmasim.chaos.ControlledScheduler;
 import dmasim.chaos.ControlledWire;
@@ -41,14 +36,15 @@ public final class RunGuardian {
    * A run on the controlled wire. {@code runId} null: volatile actors (exploration in memory); else
    * every actor journals under it. {@code anyOrder}: the replay of a live run's schedule.
    */
-  public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder) {
+  public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder,
+      dmasim.actors.model.StateProbe probe) {
     return Behaviors.setup(ctx -> {
       // Children inherit nothing by default: pin them to the guardian's dispatcher explicitly.
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps, anyOrder), "scheduler",
           same);
       Wire wire = FaultingWire.around(new ControlledWire(scheduler), spec.messageFaults());
-      spawnModel(ctx, runId, spec, wire, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)));
+      spawnModel(ctx, runId, spec, wire, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)), probe);
       for (int c = 0; c < spec.programs().size(); c++) {
         scheduler.tell(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
       }
@@ -67,7 +63,7 @@ public final class RunGuardian {
     return Behaviors.setup(ctx -> {
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
       Wire wire = FaultingWire.around(live, spec.messageFaults());
-      spawnModel(ctx, runId, spec, wire, same, live::register);
+      spawnModel(ctx, runId, spec, wire, same, live::register, null);
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
             for (int c = 0; c < spec.programs().size(); c++) live.inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start());
@@ -85,16 +81,7 @@ public final class RunGuardian {
 
   /** Spawns every model actor of {@code spec} on {@code wire} and hands each (name, ref) to {@code register}. */
   private static void spawnModel(akka.actor.typed.javadsl.ActorContext<Command> ctx, String runId, SystemSpec spec, Wire wire,
-      akka.actor.typed.Props props, java.util.function.BiConsumer<String, ActorRef<Envelope>> register) {
-    register.accept(Names.IOMMU, ctx.spawn(IommuUnit.create(runId, spec.iommu(), wire), Names.IOMMU, props));
-    register.accept(Names.MEMORY, ctx.spawn(Memory.create(runId, spec.memoryPages(), spec.iommu().regions(), spec.iommu().faults(),
-        spec.iommu().faultSeed(), wire), Names.MEMORY, props));
-    for (DeviceSettings d : spec.devices()) {
-      String name = Names.device(d.id());
-      register.accept(name, ctx.spawn(Device.create(runId, d, wire), name, props));
-    }
-    for (int c = 0; c < spec.programs().size(); c++) {
-      register.accept(Names.cpu(c), ctx.spawn(CpuQueue.create(runId, c, spec.programs().get(c), wire), Names.cpu(c), props));
-    }
+      akka.actor.typed.Props props, java.util.function.BiConsumer<String, ActorRef<Envelope>> register, dmasim.actors.model.StateProbe probe) {
+    for (dmasim.actors.model.ActorKind<?> kind : spec.kinds()) register.accept(kind.name(), ctx.spawn(kind.behavior(runId, wire, probe), kind.name(), props));
   }
 }

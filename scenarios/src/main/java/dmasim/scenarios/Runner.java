@@ -33,6 +33,14 @@ public final class Runner {
   /** The exploration worker of the calling thread (0 outside exploration): picks the run's one-thread dispatcher. */
   static final ThreadLocal<Integer> WORKER = ThreadLocal.withInitial(() -> 0);
 
+  /** Told of every committed step of the next controlled runs (the crash-point check), or null. */
+  private dmasim.actors.model.StateProbe probe;
+
+  /** Makes {@code p} (null: none) see every committed step of the controlled runs that follow. */
+  public void probe(dmasim.actors.model.StateProbe p) {
+    this.probe = p;
+  }
+
   /** The step the current run has reached (for progress displays; written by the run's thread). */
   private final AtomicLong liveStep = new AtomicLong();
   private Runnable watch;
@@ -95,7 +103,7 @@ public final class Runner {
     // A live run's record is replayed here: its schedule is the journal's, in any channel order (see LiveWire).
     Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journalId, p.sys(), chosen, p.observer(),
-        o.maxSteps(), spec.isLive()), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
+        o.maxSteps(), spec.isLive(), probe), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
     return finish(scenario, o, runId, spec, scheduleSeed, expectedSteps, chosen.name(), p, guardian,
         AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler()).toCompletableFuture());
   }

@@ -34,4 +34,14 @@ public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List
     }
     if (programs.size() != iommu.cpus()) throw new IllegalArgumentException("one program per CPU queue");
   }
+
+  /** Every model actor of this system as an {@link dmasim.actors.model.ActorKind}: the IOMMU, memory, the devices, the CPU queues. */
+  public List<dmasim.actors.model.ActorKind<?>> kinds() {
+    List<dmasim.actors.model.ActorKind<?>> out = new java.util.ArrayList<>();
+    out.add(dmasim.actors.iommu.IommuUnit.kind(iommu));
+    out.add(dmasim.actors.memory.Memory.kind(memoryPages, iommu.regions(), iommu.faults(), iommu.faultSeed()));
+    for (DeviceSettings d : devices) out.add(dmasim.actors.device.Device.kind(d));
+    for (int c = 0; c < programs.size(); c++) out.add(dmasim.actors.cpu.CpuQueue.kind(c, programs.get(c)));
+    return out;
+  }
 }

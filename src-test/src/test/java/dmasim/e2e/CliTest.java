@@ -374,6 +374,17 @@ class CliTest {
   }
 
   @Test
+  void crashPointsRecoverEveryActorAtEveryPersistPoint(@TempDir Path tmp) {
+    Result r = dmasim("explore", "nvme-iova", "--crash-points", "--requests", "2", "--iommu", "lazy", "--data-dir", tmp.toString());
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().matches("(?s).*schedule 0 \\(run nvme-iova-s1-[0-9a-f]+-crash-random-x0\\): [0-9]+ steps, clean; 5 actors, [0-9]+ persist"
+        + " points, [0-9]+ recoveries: no recovery difference.*"), r.out());
+    assertTrue(r.out().contains("recovery differences               0"), r.out());
+    Result bad = dmasim("explore", "nvme-iova", "--crash-points", "--live", "--journal", "memory");
+    assertEquals(2, bad.code());
+  }
+
+  @Test
   void demoRunsOnTheEmbeddedJournal(@TempDir Path tmp) {
     Result r = dmasim("demo", "--data-dir", tmp.toString());
     assertEquals(0, r.code(), r.out() + r.err());

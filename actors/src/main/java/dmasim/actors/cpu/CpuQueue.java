@@ -1,7 +1,7 @@
 package dmasim.actors.cpu;
 
 import akka.actor.typed.Behavior;
-import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.ActorKind;
 import dmasim.actors.model.Names;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.Wire;
@@ -16,7 +16,10 @@ public final class CpuQueue {
   private CpuQueue() {}
 
   public static Behavior<Envelope> create(String runId, int index, Program program, Wire wire) {
-    return ModelBehavior.create(runId, Names.cpu(index), wire, () -> new CpuState(program, index), CpuLogic::decide,
-        CpuState::apply, s -> s);
+    return kind(index, program).behavior(runId, wire, null);
+  }
+
+  public static ActorKind<CpuState> kind(int index, Program program) {
+    return new ActorKind<>(Names.cpu(index), () -> new CpuState(program, index), CpuLogic::decide, CpuState::apply, s -> s);
   }
 }

@@ -1,7 +1,7 @@
 package dmasim.actors.device;
 
 import akka.actor.typed.Behavior;
-import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.ActorKind;
 import dmasim.actors.model.Names;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.Wire;
@@ -16,7 +16,11 @@ public final class Device {
   private Device() {}
 
   public static Behavior<Envelope> create(String runId, DeviceSettings settings, Wire wire) {
-    return ModelBehavior.create(runId, Names.device(settings.id()), wire, () -> new DeviceState(settings), DeviceLogic::decide,
-        DeviceState::apply, DeviceState::lostVolatileState);
+    return kind(settings).behavior(runId, wire, null);
+  }
+
+  public static ActorKind<DeviceState> kind(DeviceSettings settings) {
+    return new ActorKind<>(Names.device(settings.id()), () -> new DeviceState(settings), DeviceLogic::decide, DeviceState::apply,
+        DeviceState::lostVolatileState);
   }
 }

@@ -1,7 +1,7 @@
 package dmasim.actors.iommu;
 
 import akka.actor.typed.Behavior;
-import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.ActorKind;
 import dmasim.actors.model.Names;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.Wire;
@@ -18,7 +18,10 @@ public final class IommuUnit {
   private IommuUnit() {}
 
   public static Behavior<Envelope> create(String runId, IommuSettings settings, Wire wire) {
-    return ModelBehavior.create(runId, Names.IOMMU, wire, () -> new IommuState(settings), IommuLogic::decide, IommuState::apply,
-        IommuState::lostVolatileState);
+    return kind(settings).behavior(runId, wire, null);
+  }
+
+  public static ActorKind<IommuState> kind(IommuSettings settings) {
+    return new ActorKind<>(Names.IOMMU, () -> new IommuState(settings), IommuLogic::decide, IommuState::apply, IommuState::lostVolatileState);
   }
 }

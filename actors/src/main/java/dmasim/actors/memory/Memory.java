@@ -1,7 +1,7 @@
 package dmasim.actors.memory;
 
 import akka.actor.typed.Behavior;
-import dmasim.actors.model.ModelBehavior;
+import dmasim.actors.model.ActorKind;
 import dmasim.actors.model.Names;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.Wire;
@@ -25,7 +25,11 @@ public final class Memory {
   /** ... with the fault plan whose alloc_pages rules fail page allocations (seeded by {@code faultSeed}). */
   public static Behavior<Envelope> create(String runId, long totalPages, java.util.List<Region> regions, dmasim.actors.iommu.FaultPlan faults,
       long faultSeed, Wire wire) {
-    return ModelBehavior.create(runId, Names.MEMORY, wire, () -> new MemoryState(FIRST_PFN, totalPages, regions),
-        (s, env) -> MemoryLogic.decide(s, env, faults, faultSeed), MemoryState::apply, s -> s);
+    return kind(totalPages, regions, faults, faultSeed).behavior(runId, wire, null);
+  }
+
+  public static ActorKind<MemoryState> kind(long totalPages, java.util.List<Region> regions, dmasim.actors.iommu.FaultPlan faults, long faultSeed) {
+    return new ActorKind<>(Names.MEMORY, () -> new MemoryState(FIRST_PFN, totalPages, regions), (s, env) -> MemoryLogic.decide(s, env, faults,
+        faultSeed), MemoryState::apply, s -> s);
   }
 }

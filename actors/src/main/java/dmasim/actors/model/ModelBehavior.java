@@ -38,9 +38,10 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   private final BiFunction<S, Envelope, Decision> logic;
   private final BiFunction<S, Event, S> fold;
   private final UnaryOperator<S> onRecovered;
+  private final StateProbe probe;
 
   private ModelBehavior(String name, PersistenceId id, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
-      BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered) {
+      BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe) {
     super(id);
     this.name = name;
     this.wire = wire;
@@ -48,6 +49,7 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
     this.logic = logic;
     this.fold = fold;
     this.onRecovered = onRecovered;
+    this.probe = probe;
   }
 
   /**
@@ -57,13 +59,19 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
    */
   public static <S> Behavior<Envelope> create(String runId, String name, Wire wire, Supplier<S> empty,
       BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered) {
-    if (runId == null) return volatileBehavior(name, wire, empty, logic, fold);
+    return create(runId, name, wire, empty, logic, fold, onRecovered, null);
+  }
+
+  /** ... telling {@code probe} (null: nobody) of every committed step. */
+  public static <S> Behavior<Envelope> create(String runId, String name, Wire wire, Supplier<S> empty,
+      BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe) {
+    if (runId == null) return volatileBehavior(name, wire, empty, logic, fold, probe);
     return Behaviors.setup((ActorContext<Envelope> ctx) ->
-        new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered));
+        new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered, probe));
   }
 
   private static <S> Behavior<Envelope> volatileBehavior(String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
-      BiFunction<S, Event, S> fold) {
+      BiFunction<S, Event, S> fold, StateProbe probe) {
     return Behaviors.setup(ctx -> {
       Object[] state = {empty.get()};
       return Behaviors.receiveMessage(delivered -> {
@@ -75,6 +83,7 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
         if (decision == null) return Behaviors.same();
         List<Event> events = withWireEvents(wire, name, decision);
         state[0] = foldAll(fold, s, events); // the commit point of a volatile actor: nothing is written
+        if (probe != null) probe.committed(name, env, events, state[0]);
         release(wire, env, decision, events);
         return Behaviors.same();
       });
@@ -136,7 +145,10 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
     List<Event> events = withWireEvents(wire, name, decision);
     Event handled = new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(),
         env.message().getClass().getSimpleName(), events);
-    return Effect().persist(handled).thenRun(s -> release(wire, env, decision, events)); // the commit point: the step is journaled
+    return Effect().persist(handled).thenRun(s -> { // the commit point: the step is journaled
+      if (probe != null) probe.committed(name, env, events, s);
+      release(wire, env, decision, events);
+    });
   }
 
   @Override

@@ -35,8 +35,15 @@ final class ExploreCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "SCENARIO", description = "a scenario name (not with --from)")
   String scenario;
 
-  @Option(names = "--schedules", defaultValue = "1000", description = "schedules to run (default ${DEFAULT-VALUE})")
+  @Option(names = "--schedules", description = "schedules to run (default 1000; 1 with --crash-points)")
+  Long schedulesOption;
+
   long schedules;
+
+  @Option(names = "--crash-points", description = "run each schedule journaled and crash every actor at every persist point (before the write;"
+      + " after it, before its sends): the state recovered from the journal must equal the fold of its events, twice; a difference is a"
+      + " Recovery violation")
+  boolean crashPoints;
 
   @Option(names = "--strategy", defaultValue = "random", description = "random, fifo, pct:D or delay:K (default ${DEFAULT-VALUE})")
   String strategy;
@@ -74,7 +81,9 @@ final class ExploreCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
+    schedules = schedulesOption != null ? schedulesOption : crashPoints ? 1 : 1000;
     if (from == null && scenario == null) throw new UserError("explore needs a SCENARIO or --from RUN_ID");
+    if (crashPoints && (from != null || live.live)) throw new UserError("--crash-points checks a SCENARIO's schedules on the controlled wire (not --from, not --live)");
     if (from != null && scenario != null) throw new UserError("give either a SCENARIO or --from RUN_ID, not both");
     if (prefix < 0 || (from == null && prefix > 0)) throw new UserError("--prefix needs --from and must not be negative");
     PrintWriter out = spec.commandLine().getOut();
@@ -102,6 +111,7 @@ final class ExploreCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new UserError(e.getMessage());
       }
+      if (crashPoints) return crashPoints(session, s, o, strategySpec, out);
       Progress progress = new Progress(spec.commandLine().getErr(), schedules);
       Explorer.Summary sum = new Explorer(session.runner, session.journal).explore(s, o, plan, prefixIds, progress::update);
       progress.finish();
@@ -112,6 +122,38 @@ final class ExploreCommand implements Callable<Integer> {
       if (sum.keepFailure() != null) throw new dmasim.scenarios.InfrastructureError(sum.keepFailure(), null);
       return sum.violatingSchedules() > 0 ? Main.VIOLATION : Main.CLEAN;
     }
+  }
+
+  /** --crash-points: each schedule run journaled and kept, every actor recovered at every persist point; exit 1 on any difference or violation. */
+  private int crashPoints(Session session, Scenario s, RunOptions o, StrategySpec strategySpec, PrintWriter out) {
+    if (schedules < 1) throw new UserError("--schedules must be at least 1");
+    out.printf(Locale.ROOT, "dmasim explore %s --crash-points (strategy %s, %d schedule(s), seed %d)%n", s.name(), strategySpec, schedules, o.seed());
+    long points = 0;
+    long recoveries = 0;
+    int differences = 0;
+    int violating = 0;
+    for (long i = 0; i < schedules; i++) {
+      String runId = dmasim.scenarios.Runner.runId(s, o) + "-crash-" + strategySpec.toString().replace(":", "") + "-x" + i;
+      dmasim.scenarios.CrashPoints.Result r = dmasim.scenarios.CrashPoints.check(session.runner, session.journal, session.system, s, o, strategySpec,
+          dmasim.scenarios.Runner.scheduleSeed(o.seed(), i), runId);
+      points += r.points();
+      recoveries += r.recoveries();
+      if (!r.run().clean()) violating++;
+      out.printf(Locale.ROOT, "  schedule %d (run %s): %d steps, %s; %d actors, %d persist points, %d recoveries: %s%n", i, runId,
+          r.run().outcome().steps(), r.run().verdict() + (r.run().clean() ? "" : " (" + r.run().firstMonitor() + ")"), r.actors(), r.points(),
+          r.recoveries(), r.differences().isEmpty() ? "no recovery difference" : r.differences().size() + " actor(s) recover differently");
+      for (dmasim.actors.monitor.Violation v : r.differences()) {
+        differences++;
+        out.printf(Locale.ROOT, "%nVIOLATION: %s [%s] at step %d, actor %s%n  %s%n", v.monitor(), v.invariant(), v.step(), v.actors().get(0),
+            v.message());
+      }
+    }
+    Output.row(out, "persist points checked", Long.toString(points));
+    Output.row(out, "recoveries from the journal", Long.toString(recoveries));
+    Output.row(out, "recovery differences", Integer.toString(differences));
+    if (violating > 0) Output.row(out, "schedules breaking another invariant", violating + " (see 'dmasim replay RUN_ID')");
+    out.flush();
+    return differences > 0 || violating > 0 ? Main.VIOLATION : Main.CLEAN;
   }
 
   static void text(PrintWriter out, Explorer.Summary s, double seconds, boolean memory, String dataDirOption) {
