@@ -68,6 +68,7 @@ public final class FaultingWire implements Wire {
         inner.send(to, message, delay, cause);
       }
       case REORDER -> inner.sendUnordered(to, message, delay, cause);
+      case CRASH -> inner.send(to, new dmasim.protocol.Crash(message, v.rule().describe()), delay, cause);
     }
   }
 

@@ -20,7 +20,9 @@ import java.util.Set;
 public record MessageFaults(long seed, List<Rule> rules) {
   /** What a rule does to an envelope it fires on. */
   public enum Action {
-    DELAY("delayed"), DROP("dropped"), DUPLICATE("duplicated"), REORDER("reordered");
+    DELAY("delayed"), DROP("dropped"), DUPLICATE("duplicated"), REORDER("reordered"),
+    /** The receiver crashes and restarts as the envelope arrives; the envelope is lost with the crash. */
+    CRASH("crashed its receiver");
 
     /** The past tense journaled in MessageFaulted. */
     public final String done;
@@ -69,6 +71,7 @@ public record MessageFaults(long seed, List<Rule> rules) {
     public Rule {
       if (action == null || trigger == null) throw new IllegalArgumentException("a message-fault rule needs an action and a trigger");
       if (delay == null) delay = Delay.NONE;
+      if (action == Action.CRASH && to == null) throw new IllegalArgumentException("a crash rule names the actor that crashes (to)");
       if (action == Action.DELAY && delay.a() == 0 && delay.b() == 0) throw new IllegalArgumentException("a delay rule needs a delay above 0");
     }
 
@@ -80,6 +83,8 @@ public record MessageFaults(long seed, List<Rule> rules) {
     /** "drop the 1st InvalidationDone from iommu0 to iommu0", "delay every 2nd Returned to cpu1 of each sender by 5000ns", as journaled and printed. */
     public String describe() {
       String what = (type == null ? "envelope" : type) + (from == null ? "" : " from " + from) + (to == null ? "" : " to " + to);
+      if (action == Action.CRASH) return "crash " + to + " on " + trigger.describe((type == null ? "envelope" : type) + (from == null ? "" : " from " + from),
+          from == null ? "each sender" : null);
       return action.label() + " " + trigger.describe(what, from == null ? "each sender" : null) + (action == Action.DELAY ? " by " + delay : "");
     }
   }

@@ -107,6 +107,11 @@ public final class Faults {
     return new Rule().put("device", device).put("fault", "remove");
   }
 
+  /** {@code actor} (cpuN, iommu0, mem, a device) crashes and restarts as it receives a selected envelope, losing what the hardware would. */
+  public static Rule crash(String actor) {
+    return new Rule().put("crash", actor);
+  }
+
   private static String quote(String s) {
     return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }

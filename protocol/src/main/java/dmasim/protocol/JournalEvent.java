@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.List;
 
 /** Bookkeeping every actor journals beside its domain events: the schedule it actually saw. */
-@JsonSubTypes({@JsonSubTypes.Type(JournalEvent.EnvelopeHandled.class)})
+@JsonSubTypes({@JsonSubTypes.Type(JournalEvent.EnvelopeHandled.class), @JsonSubTypes.Type(JournalEvent.ActorRestarted.class)})
 public sealed interface JournalEvent extends Event {
 
   /**
@@ -18,4 +18,11 @@ public sealed interface JournalEvent extends Event {
       events = List.copyOf(events);
     }
   }
+
+  /**
+   * The actor crashed as a {@code lostType} envelope arrived (fault rule {@code rule}) and
+   * restarted: its state is what recovery gives, the fold of its journal less what a restart loses
+   * (the shell folds this event as the actor's own restart), and the envelope is gone.
+   */
+  record ActorRestarted(String lostType, String rule) implements JournalEvent {}
 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(DeviceReply.class),
   @JsonSubTypes.Type(CpuCommand.class),
   @JsonSubTypes.Type(MemoryCommand.class),
-  @JsonSubTypes.Type(MemoryReply.class)
+  @JsonSubTypes.Type(MemoryReply.class),
+  @JsonSubTypes.Type(Crash.class)
 })
 public interface Message extends CborSerializable {}

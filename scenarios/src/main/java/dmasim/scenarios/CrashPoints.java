@@ -12,7 +12,6 @@ import dmasim.actors.monitor.Violation;
 import dmasim.chaos.StrategySpec;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.Event;
-import dmasim.protocol.WireEvent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,7 +107,8 @@ public final class CrashPoints {
       String at = k == 0 ? "before its first write" : "at its step " + k + " (global step " + step + "), after the write and before its sends,"
           + " or before the write of its next step";
       if (k > 0) {
-        for (Event e : points.get(k - 1).events()) if (!(e instanceof WireEvent)) live = kind.fold().apply(live, e);
+        live = kind.foldRow(live, new dmasim.protocol.JournalEvent.EnvelopeHandled(new dmasim.protocol.EnvelopeId("x", 1), 0, 0, null, "",
+            points.get(k - 1).events()));
         String d = StateDump.firstDifference(StateDump.of(live), points.get(k - 1).live(), "fold of its events", "live state");
         if (d != null) {
           return violation(kind, step, kind.name() + " " + at + ": its live state is not the fold of the events it decided, so a crash here"
@@ -116,7 +116,10 @@ public final class CrashPoints {
         }
       }
       S folded = kind.empty().get();
-      for (int i = 0; i < k; i++) for (Event e : points.get(i).events()) if (!(e instanceof WireEvent)) folded = kind.fold().apply(folded, e);
+      for (int i = 0; i < k; i++) {
+        folded = kind.foldRow(folded, new dmasim.protocol.JournalEvent.EnvelopeHandled(new dmasim.protocol.EnvelopeId("x", 1), 0, 0, null, "",
+            points.get(i).events()));
+      }
       String expected = StateDump.of(kind.onRecovered().apply(folded));
       String first = recover(system, persistenceId, kind, k);
       String d = StateDump.firstDifference(first, expected, "recovered from the journal", "fold of its events after a restart");

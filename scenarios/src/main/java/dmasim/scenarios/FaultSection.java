@@ -54,7 +54,7 @@ final class FaultSection {
   private static final Map<String, MessageFaults.Action> ACTIONS = new LinkedHashMap<>();
 
   static {
-    for (MessageFaults.Action a : MessageFaults.Action.values()) ACTIONS.put(a.label(), a);
+    for (MessageFaults.Action a : MessageFaults.Action.values()) if (a != MessageFaults.Action.CRASH) ACTIONS.put(a.label(), a);
   }
 
   /** The messages a device receives: what a device fault rule may be triggered on. */
@@ -89,7 +89,7 @@ final class FaultSection {
   static Faults read(HoconReader r, Map<String, DeviceId> devices) {
     if (!r.has("faults")) return Faults.NONE;
     ConfigList list = r.list("faults", "must be a list of rules: { op = ... } fails a call, { message = delay | drop | duplicate | reorder, ... }"
-        + " faults envelopes, { invalidation = slow | timeout, ... }, { device = NAME, fault = reset | remove, ... }");
+        + " faults envelopes, { invalidation = slow | timeout, ... }, { device = NAME, fault = reset | remove, ... }, { crash = ACTOR, ... }");
     List<FaultPlan.Rule> calls = new ArrayList<>();
     List<MessageFaults.Rule> messages = new ArrayList<>();
     Map<String, List<DeviceFault>> deviceFaults = new LinkedHashMap<>();
@@ -97,12 +97,19 @@ final class FaultSection {
       String key = "faults[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
       int kinds = (o.containsKey("op") ? 1 : 0) + (o.containsKey("message") ? 1 : 0) + (o.containsKey("invalidation") ? 1 : 0)
-          + (o.containsKey("device") ? 1 : 0);
+          + (o.containsKey("device") ? 1 : 0) + (o.containsKey("crash") ? 1 : 0);
       if (kinds != 1) {
         throw r.error(o, key, "needs exactly one of op (a failing call), message (a faulted envelope), invalidation (slow | timeout),"
-            + " device (a device that resets or disappears)");
+            + " device (a device that resets or disappears), crash (an actor that crashes and restarts)");
       }
-      if (o.containsKey("device")) {
+      if (o.containsKey("crash")) {
+        r.onlyKeys(o, key + ".", Set.of("crash", "on", "from", "nth", "every", "probability"));
+        String who = actor(r, o, key, "crash", devices);
+        String on = o.containsKey("on") ? r.sub(o, key).string("on", null) : null;
+        if (on != null && !MESSAGE_TYPES.contains(on)) throw r.error(o.get("on"), key + ".on", "'" + on + "' is not a message type: one of " + MESSAGE_TYPES);
+        messages.add(new MessageFaults.Rule(MessageFaults.Action.CRASH, actor(r, o, key, "from", devices), who, on, trigger(r, o, key),
+            MessageFaults.Delay.NONE));
+      } else if (o.containsKey("device")) {
         r.onlyKeys(o, key + ".", Set.of("device", "fault", "on", "from", "nth", "every", "probability"));
         String dev = actor(r, o, key, "device", devices);
         if (!dev.startsWith("dev")) throw r.error(o.get("device"), key + ".device", "'" + dev + "' is not a device");

@@ -48,6 +48,10 @@ public final class Inspector {
       for (Event e : r.events()) {
         if (e instanceof dmasim.protocol.WireEvent) {
           // what the wire did to an envelope: listed, not folded (no actor's state holds it)
+        } else if (e instanceof dmasim.protocol.JournalEvent.ActorRestarted) {
+          // a crash and restart: what recovery gives, less what the hardware loses
+          if (r.actor().equals(Names.IOMMU)) iommu.lostVolatileState();
+          else if (devices.containsKey(r.actor())) devices.get(r.actor()).lostVolatileState();
         } else if (r.actor().equals(Names.IOMMU)) iommu.apply(e);
         else if (r.actor().equals(Names.MEMORY)) memory.apply(e);
         else if (devices.containsKey(r.actor())) devices.get(r.actor()).apply(e);

@@ -125,6 +125,8 @@ class BrokenScenarioFilesTest {
         "faults[0].on", "MapPhys"));
     c.add(new Case("an errno on a page allocation fault", calls, "faults = [\n { op = alloc_pages, nth = 1, errno = EIO } ]", "faults[0].errno",
         "EIO"));
+    c.add(new Case("a crash of an actor that does not exist", calls, "faults = [\n { crash = gpu0, nth = 1 } ]", "faults[0].crash", "gpu0"));
+    c.add(new Case("a crash on an unknown message", calls, "faults = [\n { crash = iommu0, on = Lunch, nth = 1 } ]", "faults[0].on", "Lunch"));
     c.add(new Case("an unknown invalidation fault", calls, "faults = [\n { invalidation = lost, nth = 1 } ]", "faults[0].invalidation", "lost"));
     c.add(new Case("missing programs", "programs {", "progs {", "progs", "progs {"));
     c.add(new Case("program for a CPU that does not exist", "  all = [", "  cpu5 = [ \"end\" ]\n  all = [", "programs.cpu5", "cpu5"));

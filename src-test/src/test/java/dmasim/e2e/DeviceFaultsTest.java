@@ -122,8 +122,43 @@ class DeviceFaultsTest {
     assertEquals(2, report.violations().size(), report.violations().toString());
     assertEquals("Termination", report.violations().get(0).monitor());
     String msg = report.violations().get(0).message();
-    assertTrue(msg.contains("; the fault plan step "), msg);
+    assertTrue(msg.contains("; faults the plan injected: step "), msg);
     assertTrue(msg.endsWith(" dev0: the device is removed as dev0's 3rd NextAccess arrives (rule: remove on the 3rd NextAccess of each sender)"), msg);
+    replaysIdentically(s, steps);
+  }
+
+  /** A crash and restart of the device (its descriptors and ATC lost, its journal kept): the timeout driver recovers; the restart is journaled and replayed. */
+  @Test
+  void aCrashedDeviceRestartsWithoutItsDescriptorsAndTheDriverRecovers() {
+    Scenario s = scenario("df-crash", "{ crash = nvme, on = NextAccess, nth = 2 }");
+    List<RecordedStep> steps = recorded(s);
+    List<String> restarts = new ArrayList<>();
+    for (RecordedStep r : steps) {
+      for (Event e : r.events()) {
+        if (e instanceof dmasim.protocol.JournalEvent.ActorRestarted a) restarts.add(r.actor() + " " + r.type() + " " + a.lostType() + ": " + a.rule());
+        if (e instanceof dmasim.protocol.WireEvent.MessageFaulted m) restarts.add(r.actor() + " sent " + m.type() + " " + m.action());
+      }
+    }
+    assertEquals(List.of("dev0 sent NextAccess crashed its receiver", "dev0 Crash NextAccess: crash dev0 on the 2nd NextAccess of each sender"),
+        restarts);
+    assertEquals("clean", report.verdict(), report.violations().toString());
+    assertEquals(1L, report.stats().get("faultsInjected"));
+    replaysIdentically(s, steps);
+    // The restart folds as recovery does: crashing every actor at every persist point of this run recovers the same states.
+    dmasim.scenarios.CrashPoints.Result crash = dmasim.scenarios.CrashPoints.check(runner, journal, system, s, s.defaults(), StrategySpec.parse("random"),
+        Runner.scheduleSeed(1, 0), "df-crash-points");
+    assertEquals(List.of(), crash.differences());
+  }
+
+  /** A crashed IOMMU loses its pending invalidation: the strict destroy waiting for it never returns, and Termination names the crash. */
+  @Test
+  void aCrashedIommuLosesItsInvalidationQueue() {
+    Scenario s = scenario("df-iommu-crash", "{ crash = iommu0, on = InvalidationDone, nth = 1 }");
+    List<RecordedStep> steps = recorded(s);
+    assertEquals("Termination", report.firstMonitor(), report.violations().toString());
+    assertTrue(report.violations().get(0).message().contains("; faults the plan injected: step "), report.violations().get(0).message());
+    assertTrue(report.violations().get(0).message().endsWith(" iommu0: iommu0's 1st InvalidationDone to iommu0 crashed its receiver (rule: crash iommu0"
+        + " on the 1st InvalidationDone of each sender)"), report.violations().get(0).message());
     replaysIdentically(s, steps);
   }
 

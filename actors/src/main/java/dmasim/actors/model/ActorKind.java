@@ -25,11 +25,8 @@ public record ActorKind<S>(String name, Supplier<S> empty, BiFunction<S, Envelop
 
   /** {@code state} with one journaled row folded in, exactly as recovery folds it: a step's events in order, the wire's skipped. */
   public S foldRow(S state, Event row) {
-    if (row instanceof JournalEvent.EnvelopeHandled h) {
-      S s = state;
-      for (Event e : h.events()) if (!(e instanceof WireEvent)) s = fold.apply(s, e);
-      return s;
-    }
+    if (row instanceof JournalEvent.EnvelopeHandled h) return ModelBehavior.foldAll(fold, onRecovered, state, h.events());
+    if (row instanceof JournalEvent.ActorRestarted) return onRecovered.apply(state);
     return row instanceof WireEvent ? state : fold.apply(state, row);
   }
 }

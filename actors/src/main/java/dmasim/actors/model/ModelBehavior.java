@@ -65,13 +65,13 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   /** ... telling {@code probe} (null: nobody) of every committed step. */
   public static <S> Behavior<Envelope> create(String runId, String name, Wire wire, Supplier<S> empty,
       BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe) {
-    if (runId == null) return volatileBehavior(name, wire, empty, logic, fold, probe);
+    if (runId == null) return volatileBehavior(name, wire, empty, logic, fold, onRecovered, probe);
     return Behaviors.setup((ActorContext<Envelope> ctx) ->
         new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered, probe));
   }
 
   private static <S> Behavior<Envelope> volatileBehavior(String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
-      BiFunction<S, Event, S> fold, StateProbe probe) {
+      BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe) {
     return Behaviors.setup(ctx -> {
       Object[] state = {empty.get()};
       return Behaviors.receiveMessage(delivered -> {
@@ -82,7 +82,7 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
         Decision decision = decide(name, wire, logic, s, env);
         if (decision == null) return Behaviors.same();
         List<Event> events = withWireEvents(wire, name, decision);
-        state[0] = foldAll(fold, s, events); // the commit point of a volatile actor: nothing is written
+        state[0] = foldAll(fold, onRecovered, s, events); // the commit point of a volatile actor: nothing is written
         if (probe != null) probe.committed(name, env, events, state[0]);
         release(wire, env, decision, events);
         return Behaviors.same();
@@ -94,6 +94,10 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
 
   /** The actor's decision for {@code env}, or null when its logic threw (reported to the wire as a crash of the model). */
   private static <S> Decision decide(String name, Wire wire, BiFunction<S, Envelope, Decision> logic, S state, Envelope env) {
+    if (env.message() instanceof dmasim.protocol.Crash c) {
+      // A fault plan crashes this actor as the envelope arrives: the step is the restart, the envelope is lost.
+      return new Decision().emit(new JournalEvent.ActorRestarted(c.lost().getClass().getSimpleName(), c.rule()));
+    }
     try {
       return logic.apply(state, env);
     } catch (RuntimeException e) {
@@ -114,10 +118,13 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
     return all;
   }
 
-  /** {@code state} with {@code events} folded in order; the wire's events are not the actor's to fold. */
-  private static <S> S foldAll(BiFunction<S, Event, S> fold, S state, List<Event> events) {
+  /** {@code state} with {@code events} folded in order; the wire's events are not the actor's to fold; a restart is what recovery gives. */
+  static <S> S foldAll(BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, S state, List<Event> events) {
     S s = state;
-    for (Event e : events) if (!(e instanceof WireEvent)) s = fold.apply(s, e);
+    for (Event e : events) {
+      if (e instanceof JournalEvent.ActorRestarted) s = onRecovered.apply(s);
+      else if (!(e instanceof WireEvent)) s = fold.apply(s, e);
+    }
     return s;
   }
 
@@ -157,7 +164,8 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   }
 
   private S foldStep(S state, Event event) {
-    if (event instanceof JournalEvent.EnvelopeHandled h) return foldAll(fold, state, h.events());
+    if (event instanceof JournalEvent.EnvelopeHandled h) return foldAll(fold, onRecovered, state, h.events());
+    if (event instanceof JournalEvent.ActorRestarted) return onRecovered.apply(state);
     return event instanceof WireEvent ? state : fold.apply(state, event);
   }
 

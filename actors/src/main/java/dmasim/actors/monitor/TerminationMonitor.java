@@ -19,7 +19,7 @@ public final class TerminationMonitor extends AbstractMonitor {
   private final TreeMap<Long, String> invalidations = new TreeMap<>();
   private final java.util.List<String> drops = new java.util.ArrayList<>();
   private long dropCount;
-  /** Devices the fault plan reset or removed: a descriptor lost with them is never completed. */
+  /** Devices the fault plan reset or removed, actors it crashed: what they held (a descriptor, a pending invalidation) never completes. */
   private final java.util.List<String> deviceFaults = new java.util.ArrayList<>();
 
   public TerminationMonitor() {
@@ -35,7 +35,9 @@ public final class TerminationMonitor extends AbstractMonitor {
       invalidations.put(p.id(), (p.pages() == 0 ? "domain-wide" : p.scope()) + " invalidation " + p.id() + (p.pages() == 0 ? "" : " of " + p.pages()
           + " page(s) at IOVA pfn 0x" + Long.toHexString(p.startPfn())) + " (posted at step " + at.step() + ")");
     } else if (event instanceof dmasim.protocol.IommuEvent.InvalidationCompleted c) invalidations.remove(c.id());
-    else if (event instanceof WireEvent.MessageFaulted m && m.action().equals("dropped")) {
+    else if (event instanceof WireEvent.MessageFaulted m && m.action().equals("crashed its receiver") && deviceFaults.size() < NAMED_DROPS) {
+      deviceFaults.add("step " + at.step() + " " + at.actor() + ": " + MonitorSuite.describeFault(m));
+    } else if (event instanceof WireEvent.MessageFaulted m && m.action().equals("dropped")) {
       if (++dropCount <= NAMED_DROPS) drops.add("step " + at.step() + " " + MonitorSuite.describeFault(m));
     } else if (event instanceof dmasim.protocol.DeviceEvent.FaultDecided d && d.injected() && deviceFaults.size() < NAMED_DROPS) {
       deviceFaults.add("step " + at.step() + " " + at.actor() + ": " + MonitorSuite.describeFault(d));
@@ -56,7 +58,7 @@ public final class TerminationMonitor extends AbstractMonitor {
       return;
     }
     for (Map.Entry<String, String> e : running.entrySet()) {
-      String devices = deviceFaults.isEmpty() ? "" : "; the fault plan " + String.join(", ", deviceFaults);
+      String devices = deviceFaults.isEmpty() ? "" : "; faults the plan injected: " + String.join(", ", deviceFaults);
       violate("LIVENESS", at, e.getKey() + " never finished its program: it still waits for " + e.getValue() + lost + devices);
       return;
     }
