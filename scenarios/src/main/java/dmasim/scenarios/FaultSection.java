@@ -8,6 +8,7 @@ import dmasim.actors.device.DeviceFault;
 import dmasim.actors.iommu.FaultPlan;
 import dmasim.actors.model.Names;
 import dmasim.chaos.MessageFaults;
+import dmasim.scenarios.journal.JournalFaults;
 import dmasim.protocol.DeviceId;
 import dmasim.protocol.Errno;
 import dmasim.protocol.Trigger;
@@ -62,12 +63,13 @@ final class FaultSection {
       "Drained");
 
   /** What the section holds: the glue's call faults, the wire's message faults (seeded per run), and each device's faults by actor name. */
-  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages, Map<String, List<DeviceFault>> devices) {
-    static final Faults NONE = new Faults(FaultPlan.NONE, List.of(), Map.of());
+  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages, Map<String, List<DeviceFault>> devices, List<JournalFaults.Rule> journal) {
+    static final Faults NONE = new Faults(FaultPlan.NONE, List.of(), Map.of(), List.of());
 
     Faults {
       messages = List.copyOf(messages);
       devices = Map.copyOf(devices);
+      journal = List.copyOf(journal);
     }
 
     List<DeviceFault> device(String actor) {
@@ -89,20 +91,29 @@ final class FaultSection {
   static Faults read(HoconReader r, Map<String, DeviceId> devices) {
     if (!r.has("faults")) return Faults.NONE;
     ConfigList list = r.list("faults", "must be a list of rules: { op = ... } fails a call, { message = delay | drop | duplicate | reorder, ... }"
-        + " faults envelopes, { invalidation = slow | timeout, ... }, { device = NAME, fault = reset | remove, ... }, { crash = ACTOR, ... }");
+        + " faults envelopes, { invalidation = slow | timeout, ... }, { device = NAME, fault = reset | remove, ... }, { crash = ACTOR, ... },"
+        + " { journal = fail | reject | slow, ... }");
     List<FaultPlan.Rule> calls = new ArrayList<>();
     List<MessageFaults.Rule> messages = new ArrayList<>();
     Map<String, List<DeviceFault>> deviceFaults = new LinkedHashMap<>();
+    List<JournalFaults.Rule> journal = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       String key = "faults[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
       int kinds = (o.containsKey("op") ? 1 : 0) + (o.containsKey("message") ? 1 : 0) + (o.containsKey("invalidation") ? 1 : 0)
-          + (o.containsKey("device") ? 1 : 0) + (o.containsKey("crash") ? 1 : 0);
+          + (o.containsKey("device") ? 1 : 0) + (o.containsKey("crash") ? 1 : 0) + (o.containsKey("journal") ? 1 : 0);
       if (kinds != 1) {
         throw r.error(o, key, "needs exactly one of op (a failing call), message (a faulted envelope), invalidation (slow | timeout),"
-            + " device (a device that resets or disappears), crash (an actor that crashes and restarts)");
+            + " device (a device that resets or disappears), crash (an actor that crashes and restarts), journal (fail | reject | slow)");
       }
-      if (o.containsKey("crash")) {
+      if (o.containsKey("journal")) {
+        r.onlyKeys(o, key + ".", Set.of("journal", "actor", "nth", "every", "probability", "delay"));
+        JournalFaults.Kind kind = r.sub(o, key).choice("journal", null, Map.of("fail", JournalFaults.Kind.FAIL, "reject", JournalFaults.Kind.REJECT,
+            "slow", JournalFaults.Kind.SLOW));
+        MessageFaults.Delay d = delay(r, o, key, kind == JournalFaults.Kind.SLOW);
+        if (kind == JournalFaults.Kind.SLOW && !d.shape().equals("fixed")) throw r.error(o.get("delay"), key + ".delay", "a slow write takes a fixed delay (5ms)");
+        journal.add(new JournalFaults.Rule(kind, actor(r, o, key, "actor", devices), trigger(r, o, key), d.a()));
+      } else if (o.containsKey("crash")) {
         r.onlyKeys(o, key + ".", Set.of("crash", "on", "from", "nth", "every", "probability"));
         String who = actor(r, o, key, "crash", devices);
         String on = o.containsKey("on") ? r.sub(o, key).string("on", null) : null;
@@ -125,7 +136,7 @@ final class FaultSection {
         messages.add(invalidationRule(r, o, key));
       }
     }
-    return new Faults(new FaultPlan(calls), messages, deviceFaults);
+    return new Faults(new FaultPlan(calls), messages, deviceFaults, journal);
   }
 
   /** A device rule: {@code fault = reset | remove} as the device receives the selected envelope ({@code on} a type, {@code from} a sender). */

@@ -58,7 +58,8 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
       if (steps == null) throw new IllegalArgumentException("no program for cpu" + i + " (add programs.all or programs.cpu" + i + ")");
       progs.add(StepCompiler.compile(args, devices, memory, file, name + "/cpu" + i, steps, o));
     }
-    return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()));
+    return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()),
+        new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()));
   }
 
   /** alloc-coherent is modelled on the IOMMU path only: no step may use it on a dma-direct device. */

@@ -92,11 +92,11 @@ public final class Journal implements AutoCloseable {
   public Config config() {
     Config base = ConfigFactory.load();
     if (kind.equals("memory")) {
+      // Akka's PersistenceTestKit journal: in memory, and its policies are how journal faults reach it.
       return ConfigFactory.parseString("""
-          akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-          akka.persistence.journal.inmem.test-serialization = off
           akka.persistence.snapshot-store.plugin = "akka.persistence.no-snapshot-store"
-          """).withFallback(base);
+          akka.persistence.testkit.events.serialize = off
+          """).withFallback(akka.persistence.testkit.PersistenceTestKitPlugin$.MODULE$.config()).withFallback(base);
     }
     return ConfigFactory.parseString("""
         akka.persistence.journal.plugin = "dmasim-journal"
@@ -223,6 +223,30 @@ public final class Journal implements AutoCloseable {
   public void prepare(ActorSystem<?> system) {
     this.system = system;
     open();
+    if (kind.equals("memory")) akka.persistence.testkit.javadsl.PersistenceTestKit.create(system).withPolicy(new MemoryFaults());
+  }
+
+  /** The in-memory journal's policy: each actor's writes counted (its nth write is its nth step) and judged by the run's journal faults. */
+  private static final class MemoryFaults implements akka.persistence.testkit.ProcessingPolicy<akka.persistence.testkit.JournalOperation> {
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> writes =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public akka.persistence.testkit.ProcessingResult tryProcess(String persistenceId, akka.persistence.testkit.JournalOperation op) {
+      if (!(op instanceof akka.persistence.testkit.WriteEvents)) return akka.persistence.testkit.ProcessingSuccess$.MODULE$;
+      long write = writes.computeIfAbsent(persistenceId, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+      dmasim.scenarios.journal.JournalFaults.Rule fault = dmasim.scenarios.journal.JournalFaults.check(persistenceId, write);
+      if (fault == null) return akka.persistence.testkit.ProcessingSuccess$.MODULE$;
+      Exception e = new dmasim.scenarios.journal.JournalFaults.Injected("journal fault injected: " + fault.describe());
+      return switch (fault.kind()) {
+        case FAIL -> new akka.persistence.testkit.StorageFailure(e);
+        case REJECT -> new akka.persistence.testkit.Reject(e);
+        case SLOW -> {
+          java.util.concurrent.locks.LockSupport.parkNanos(fault.delayNanos()); // the write is acknowledged late
+          yield akka.persistence.testkit.ProcessingSuccess$.MODULE$;
+        }
+      };
+    }
   }
 
   /** akka-persistence-jdbc's H2 schema, as shipped in its jar. */

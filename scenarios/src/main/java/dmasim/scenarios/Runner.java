@@ -100,12 +100,14 @@ public final class Runner {
   public RunReport run(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
       Strategy strategy, String journalId, StepObserver extra) {
     Prepared p = prepare(scenario, o, extra);
+    if (journalId != null) dmasim.scenarios.journal.JournalFaults.install(journalId, p.sys().journalFaults());
     // A live run's record is replayed here: its schedule is the journal's, in any channel order (see LiveWire).
     Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journalId, p.sys(), chosen, p.observer(),
         o.maxSteps(), spec.isLive(), probe), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
     return finish(scenario, o, runId, spec, scheduleSeed, expectedSteps, chosen.name(), p, guardian,
-        AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler()).toCompletableFuture());
+        AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler()).toCompletableFuture(),
+        journalId);
   }
 
   /** How a live run goes: dispatcher threads (informational: the pool is configured when the system starts) and real ns per virtual ns of delay. */
@@ -126,11 +128,12 @@ public final class Runner {
    */
   public LiveRun runLive(Scenario scenario, RunOptions o, String runId, Live live, String journalId, StepObserver extra) {
     Prepared p = prepare(scenario, o, extra);
+    if (journalId != null) dmasim.scenarios.journal.JournalFaults.install(journalId, p.sys().journalFaults());
     LiveWire wire = new LiveWire(system.scheduler(), system.executionContext(), live.timeScale(), o.maxSteps(), p.observer());
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire),
         "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.live"));
     guardian.tell(new RunGuardian.Begin(system.ignoreRef()));
-    RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, guardian, wire.outcome());
+    RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, guardian, wire.outcome(), journalId);
     return new LiveRun(r, wire.schedule());
   }
 
@@ -163,11 +166,17 @@ public final class Runner {
   }
 
   private RunReport finish(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
-      String strategyName, Prepared p, ActorRef<RunGuardian.Command> guardian, java.util.concurrent.CompletableFuture<RunOutcome> running) {
+      String strategyName, Prepared p, ActorRef<RunGuardian.Command> guardian, java.util.concurrent.CompletableFuture<RunOutcome> running,
+      String journalId) {
     SystemSpec sys = p.sys();
     MonitorSuite suite = p.suite();
     try {
       RunOutcome outcome = await(running);
+      String journalFault = journalId == null ? null : dmasim.scenarios.journal.JournalFaults.uninstall(journalId);
+      if (journalFault != null && outcome.crashed()) {
+        // An actor stopped because the journal failed or rejected its write (an injected journal fault): say which.
+        outcome = new RunOutcome(outcome.reason(), outcome.steps(), outcome.virtualTime(), outcome.inFlight(), outcome.nonFifoChoices(), journalFault);
+      }
       if (outcome.reason().equals("quiescent")) suite.end(outcome.steps(), outcome.virtualTime());
       int error = outcome.crashed() ? outcome.detail().indexOf(dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR) : -1;
       if (error >= 0) throw new UserError(outcome.detail().substring(error + dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR.length()));
@@ -180,6 +189,7 @@ public final class Runner {
     } catch (ExecutionException | TimeoutException e) {
       throw new InfrastructureError("run " + runId + " did not finish: " + e.getMessage(), e);
     } finally {
+      if (journalId != null) dmasim.scenarios.journal.JournalFaults.uninstall(journalId);
       try {
         AskPattern.<RunGuardian.Command, Boolean>ask(guardian, RunGuardian.Stop::new, Duration.ofSeconds(10), system.scheduler())
             .toCompletableFuture().get(15, TimeUnit.SECONDS);

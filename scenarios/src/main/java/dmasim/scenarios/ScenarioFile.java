@@ -82,8 +82,11 @@ public final class ScenarioFile {
         devices.add(d.withFaults(extra.device(actor)));
       }
       if (!named.isEmpty()) throw new UserError(file + ": faults name device(s) " + named + " that " + base.name() + " does not have");
+      List<dmasim.scenarios.journal.JournalFaults.Rule> journal = new java.util.ArrayList<>(spec.journalFaults().rules());
+      journal.addAll(extra.journal());
       return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
-          spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages));
+          spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
+          new dmasim.scenarios.journal.JournalFaults(o.seed(), journal));
     };
     return new Scenario(base.name() + "+" + stem, base.description() + " (faults from " + faultsFile.getFileName() + ")", base.expectedMonitor(),
         build, base.defaults(), base.expect(), Catalog.ref(base) + Catalog.WITH_FAULTS + faultsFile.toAbsolutePath(), base.devices());

@@ -12,15 +12,21 @@ import java.util.List;
  * size, the monitors, and the message faults the wire injects (seeded for the run).
  */
 public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors,
-    MessageFaults messageFaults) {
+    MessageFaults messageFaults, dmasim.scenarios.journal.JournalFaults journalFaults) {
   public SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages) {
-    this(iommu, devices, programs, memoryPages, MonitorSettings.STANDARD, MessageFaults.NONE);
+    this(iommu, devices, programs, memoryPages, MonitorSettings.STANDARD, MessageFaults.NONE, dmasim.scenarios.journal.JournalFaults.NONE);
+  }
+
+  public SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors,
+      MessageFaults messageFaults) {
+    this(iommu, devices, programs, memoryPages, monitors, messageFaults, dmasim.scenarios.journal.JournalFaults.NONE);
   }
 
   public SystemSpec {
     devices = List.copyOf(devices);
     programs = List.copyOf(programs);
     if (messageFaults == null) messageFaults = MessageFaults.NONE;
+    if (journalFaults == null) journalFaults = dmasim.scenarios.journal.JournalFaults.NONE;
     for (MessageFaults.Rule r : messageFaults.rules()) {
       for (String actor : new String[] {r.from(), r.to()}) {
         if (actor == null || actor.equals(dmasim.actors.model.Names.IOMMU) || actor.equals(dmasim.actors.model.Names.MEMORY)) continue;

@@ -66,8 +66,11 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
   public static <S> Behavior<Envelope> create(String runId, String name, Wire wire, Supplier<S> empty,
       BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe) {
     if (runId == null) return volatileBehavior(name, wire, empty, logic, fold, onRecovered, probe);
-    return Behaviors.setup((ActorContext<Envelope> ctx) ->
-        new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered, probe));
+    // A journal write that fails or is rejected stops the actor (Akka Persistence's rule); the run reports it in one line, so the
+    // supervisor does not log a stack trace for it.
+    return Behaviors.supervise(Behaviors.setup((ActorContext<Envelope> ctx) ->
+        new ModelBehavior<>(name, PersistenceId.ofUniqueId(runId + "|" + name), wire, empty, logic, fold, onRecovered, probe)))
+        .onFailure(akka.actor.typed.SupervisorStrategy.stop().withLoggingEnabled(false));
   }
 
   private static <S> Behavior<Envelope> volatileBehavior(String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,

@@ -42,14 +42,33 @@ public final class BatchedJournal extends AsyncWriteJournal {
   @Override
   public Future<Iterable<Optional<Exception>>> doAsyncWriteMessages(Iterable<AtomicWrite> messages) {
     try {
+      java.util.List<Optional<Exception>> results = new java.util.ArrayList<>();
+      boolean rejected = false;
+      long slow = 0;
       for (AtomicWrite w : messages) {
+        JournalFaults.Rule fault = JournalFaults.check(w.persistenceId(), w.lowestSequenceNr());
+        if (fault != null && fault.kind() == JournalFaults.Kind.FAIL) {
+          return Futures.failed(new JournalFaults.Injected("journal fault injected: " + fault.describe()));
+        }
+        if (fault != null && fault.kind() == JournalFaults.Kind.REJECT) {
+          results.add(Optional.of(new JournalFaults.Injected("journal fault injected: " + fault.describe())));
+          rejected = true;
+          continue;
+        }
+        if (fault != null) slow = Math.max(slow, fault.delayNanos());
+        results.add(Optional.empty());
         scala.collection.Iterator<PersistentRepr> it = w.payload().iterator();
         while (it.hasNext()) {
           PersistentRepr r = it.next();
           writer.append(new JournalWriter.Pending(r.persistenceId(), r.sequenceNr(), r.payload()));
         }
       }
-      return Futures.successful(Collections.emptyList());
+      Iterable<Optional<Exception>> outcome = rejected ? results : Collections.emptyList();
+      if (slow == 0) return Futures.successful(outcome);
+      // A slow write: acknowledged late, on the scheduler (the plugin's thread is not held).
+      java.util.concurrent.Callable<Future<Iterable<Optional<Exception>>>> ack = () -> Futures.successful(outcome);
+      return akka.pattern.Patterns.after(scala.concurrent.duration.FiniteDuration.create(slow, java.util.concurrent.TimeUnit.NANOSECONDS),
+          context().system().scheduler(), context().dispatcher(), ack);
     } catch (RuntimeException e) {
       return Futures.failed(e);
     }
