@@ -34,6 +34,7 @@ public final class BenchMain {
     double stepsVolatile = 0;
     double stepsJournal = 0;
     double schedules = 0;
+    double stepsFaulted = 0;
     double canonicalSteps = 0;
     java.util.Map<String, Double> journal = new java.util.HashMap<>();
     for (RunResult r : results) {
@@ -42,6 +43,7 @@ public final class BenchMain {
       if (name.endsWith("roundTrips")) roundTrips = primary.getScore();
       if (name.endsWith("stepsVolatile")) stepsVolatile = secondary(r, "steps");
       if (name.endsWith("stepsInMemoryJournal")) stepsJournal = secondary(r, "steps");
+      if (name.endsWith("stepsVolatileFiveRules")) stepsFaulted = secondary(r, "steps");
       if (name.contains("JournalBenchmark")) journal.put(name.substring(name.lastIndexOf('.') + 1), secondary(r, "rows"));
       if (name.endsWith("canonicalSchedule")) {
         schedules = primary.getScore();
@@ -62,6 +64,14 @@ public final class BenchMain {
     System.out.printf(Locale.ROOT, "(d) nvme-iova 2x100x4 lazy, steps/s journaled on H2: %,.0f   volatile: %,.0f   ratio %.3f%n", run, vol, run / vol);
     System.out.printf(Locale.ROOT, "(d') journal persist rows/s: %,.0f   raw JDBC batch insert: %,.0f   ratio %.2f%n", persist, insert, persist / insert);
     System.out.printf(Locale.ROOT, "(d'') journal read rows/s:   %,.0f   raw JDBC select:       %,.0f   ratio %.2f%n", read, select, read / select);
+    System.out.printf(Locale.ROOT, "(e) controlled-wire steps/s with a 5-rule fault plan: %,.0f   without: %,.0f   ratio %.3f%n", stepsFaulted,
+        stepsVolatile, stepsFaulted / stepsVolatile);
+    double liveVolatile = journal.getOrDefault("liveVolatile", Double.NaN);
+    double liveJournaled = journal.getOrDefault("liveJournaled", Double.NaN);
+    System.out.printf(Locale.ROOT, "(f) live wire steps/s, volatile: %,.0f   Akka ping-pong round trips/s: %,.0f   ratio %.3f%n", liveVolatile,
+        roundTrips, liveVolatile / roundTrips);
+    System.out.printf(Locale.ROOT, "(g) live wire journaled on H2, rows persisted/s: %,.0f   raw JDBC batch insert: %,.0f   ratio %.3f%n",
+        liveJournaled, insert, liveJournaled / insert);
     JournalSize.print(System.out);
   }
 

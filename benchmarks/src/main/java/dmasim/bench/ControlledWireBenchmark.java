@@ -41,6 +41,8 @@ public class ControlledWireBenchmark {
   ActorSystem<Void> system;
   Runner runner;
   Scenario nvme;
+  /** nvme-iova with a fault plan of five rules: one call fault, a slow invalidation, a delayed return, a reorder, a duplicate. */
+  Scenario nvmeFaulted;
   RunOptions big;
   RunOptions small;
   long schedule;
@@ -50,6 +52,19 @@ public class ControlledWireBenchmark {
     system = ActorSystem.create(Behaviors.empty(), "bench", Journal.memory().config());
     runner = new Runner(system);
     nvme = Catalog.find("nvme-iova").orElseThrow();
+    try {
+      java.nio.file.Path faults = java.nio.file.Files.createTempFile("dmasim-bench-faults", ".conf");
+      java.nio.file.Files.writeString(faults, String.join("\n", "faults = [",
+          "  { op = map_phys, nth = 1000000 }",
+          "  { invalidation = slow, every = 1, delay = 1us }",
+          "  { message = delay, type = Returned, probability = 0.1, delay = 500ns }",
+          "  { message = reorder, type = Translate, every = 3 }",
+          "  { message = duplicate, type = Completed, probability = 0.01 }",
+          "]", ""));
+      nvmeFaulted = dmasim.scenarios.ScenarioFile.withFaults(nvme, faults);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     big = RunOptions.defaults(1).withMode(IommuSettings.Mode.LAZY).withRequests(20);
     small = new RunOptions(1, IommuSettings.Mode.LAZY, 2, 2, 2, RunOptions.DEFAULT_MAX_STEPS);
   }
@@ -60,14 +75,26 @@ public class ControlledWireBenchmark {
   }
 
   private RunReport run(RunOptions o, boolean journaled) {
+    return run(nvme, o, journaled);
+  }
+
+  private RunReport run(Scenario s, RunOptions o, boolean journaled) {
     long i = schedule++;
-    return runner.run(nvme, o, "bench-" + i, new StrategySpec("random", 0), Runner.scheduleSeed(1, i), 0, null, journaled ? "bench-" + i : null,
+    return runner.run(s, o, "bench-" + i, new StrategySpec("random", 0), Runner.scheduleSeed(1, i), 0, null, journaled ? "bench-" + i : null,
         null);
   }
 
   @Benchmark
   public long stepsVolatile(Steps counter) {
     long s = run(big, false).outcome().steps();
+    counter.steps += s;
+    return s;
+  }
+
+  /** (e) The same, with a fault plan of five rules (their decisions journaled as events, a few envelopes delayed, reordered, duplicated). */
+  @Benchmark
+  public long stepsVolatileFiveRules(Steps counter) {
+    long s = run(nvmeFaulted, big, false).outcome().steps();
     counter.steps += s;
     return s;
   }

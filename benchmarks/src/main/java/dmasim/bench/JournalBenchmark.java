@@ -120,6 +120,24 @@ public class JournalBenchmark {
     return r.outcome().steps();
   }
 
+  /** (g) The same run on the live wire (4 threads, no real delays), journaled on H2: rows persisted per second, durable at the end. */
+  @Benchmark
+  public long liveJournaled(Rows counter) {
+    String runId = "bench-live-" + instance++;
+    RunReport r = journal.keep(dmasim.scenarios.RunRecord.planned(runId, Catalog.ref(nvme), options, dmasim.chaos.StrategySpec.live(4), 0, 0, null,
+        0), journalId -> runner.runLive(nvme, options, runId, new Runner.Live(4, 0), journalId, null).report());
+    counter.rows += r.outcome().steps();
+    return r.outcome().steps();
+  }
+
+  /** (f) The same run on the live wire, volatile: steps per second of real threads racing. */
+  @Benchmark
+  public long liveVolatile(Rows counter) {
+    RunReport r = runner.runLive(nvme, options, "bench-live-volatile", new Runner.Live(4, 0), null, null).report();
+    counter.rows += r.outcome().steps();
+    return r.outcome().steps();
+  }
+
   @Benchmark
   public long runVolatile(Rows counter) {
     RunReport r = runner.run(nvme, options, "bench-volatile", new dmasim.chaos.StrategySpec("random", 0), Runner.scheduleSeed(1, 0), 0, null,

@@ -22,6 +22,16 @@ public final class Chaos {
     return new Exploration(bench, dataDir, scenario);
   }
 
+  /**
+   * An exploration of a scenario built in Java: a {@link Scenario} whose build function gives the
+   * system (IOMMU settings, devices, one driver program per CPU queue) for each run's options, as
+   * the built-in scenarios of {@code dmasim.scenarios.Catalog} are built. Its kept runs replay from
+   * this JVM (the CLI cannot rebuild a Java scenario), so failures name the run and the journal.
+   */
+  public Exploration explore(Scenario scenario) {
+    return new Exploration(bench, dataDir, scenario);
+  }
+
   /** The directory of this class's journal: {@code dmasim replay RUN_ID --data-dir DIR} replays the runs kept there. */
   public Path dataDir() {
     return dataDir;

@@ -33,6 +33,8 @@ public final class Exploration {
   private final Workbench bench;
   private final Path dataDir;
   private final String scenario;
+  /** A scenario built in Java (null: {@link #scenario} names one). */
+  private final Scenario built;
   private long seed = 1;
   private String strategy = "random";
   private long schedules = 100;
@@ -49,6 +51,14 @@ public final class Exploration {
     this.bench = bench;
     this.dataDir = dataDir;
     this.scenario = scenario;
+    this.built = null;
+  }
+
+  Exploration(Workbench bench, Path dataDir, Scenario built) {
+    this.bench = bench;
+    this.dataDir = dataDir;
+    this.scenario = built.name();
+    this.built = built;
   }
 
   /** The master seed (default 1): schedules, fault draws and the scenario's seeded choices follow from it. */
@@ -124,7 +134,7 @@ public final class Exploration {
     RunOptions o;
     Explorer.Plan plan;
     try {
-      s = Catalog.resolve(scenario);
+      s = built != null ? built : Catalog.resolve(scenario);
       if (!faults.isEmpty()) {
         faultsFile = writeFaults();
         s = ScenarioFile.withFaults(s, faultsFile);
@@ -137,7 +147,9 @@ public final class Exploration {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     Explorer.Summary sum = new Explorer(bench.runner, bench.journal).explore(s, o, plan, List.of(), null);
-    return new Result(sum, exploreCommand(Catalog.ref(Catalog.resolve(scenario)), faultsFile), dataDir);
+    String again = built != null ? "(a scenario built in Java: explore it again from the test)" : exploreCommand(Catalog.ref(Catalog.resolve(scenario)),
+        faultsFile);
+    return new Result(sum, again, dataDir);
   }
 
   /** The plan as a faults file in the data directory, named by its content (the same plan is the same file). */

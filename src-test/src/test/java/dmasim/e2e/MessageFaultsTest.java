@@ -202,6 +202,28 @@ class MessageFaultsTest {
     replaysIdentically(s, steps);
   }
 
+  /** Each queue's 2nd try_alloc fails; cpu1 reaches its 3rd page allocation first in this schedule, and the run stops at its NULL use. */
+  static final List<String> EXPECTED_CALL_FAULTS = List.of("iommu0 cpu0 try_alloc 2", "iommu0 cpu1 try_alloc 2", "mem cpu1 alloc_pages 3");
+
+  /** Call faults (a failing try_alloc, page allocation, swiotlb slot) are journaled with the step that decided them and replayed. */
+  @Test
+  void callFaultsAreJournaledAndReplayed() {
+    Scenario s = scenario("mf-calls", "{ op = try_alloc, every = 2 }, { op = alloc_pages, nth = 3 }");
+    List<RecordedStep> steps = recorded(s);
+    List<String> decided = new ArrayList<>();
+    for (RecordedStep r : steps) {
+      for (Event e : r.events()) {
+        if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) decided.add(r.actor() + " " + f.caller() + " " + f.op() + " " + f.call());
+        if (e instanceof dmasim.protocol.MemoryEvent.AllocFaultDecided a && a.injected()) decided.add(r.actor() + " " + a.caller() + " alloc_pages "
+            + a.call());
+      }
+    }
+    assertEquals(EXPECTED_CALL_FAULTS, decided);
+    assertEquals("MemorySafety", report.firstMonitor(), "the driver does not check its third allocation: " + report.violations());
+    assertEquals("NULL", report.violations().get(0).invariant());
+    replaysIdentically(s, steps);
+  }
+
   /** The envelopes a rule faults, by sender and match number, are the same in every schedule and strategy. */
   @Test
   void aRuleFaultsTheSameEnvelopesInEverySchedule() {
