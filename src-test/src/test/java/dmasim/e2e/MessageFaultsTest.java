@@ -224,6 +224,26 @@ class MessageFaultsTest {
     replaysIdentically(s, steps);
   }
 
+  /** A bounce slot the fault plan refuses fails that link with -ENOMEM; the driver unwinds; the decisions are journaled and replayed. */
+  @Test
+  void aRefusedSwiotlbSlotIsJournaledAndReplayed(@TempDir Path tmp) throws IOException {
+    Path faults = tmp.resolve("slots.conf");
+    java.nio.file.Files.writeString(faults, "faults = [ { op = swiotlb, nth = 2 } ]\n");
+    Scenario s = dmasim.scenarios.ScenarioFile.withFaults(dmasim.scenarios.Catalog.find("b9-swiotlb-slot-initialised").orElseThrow(), faults);
+    List<RecordedStep> steps = recorded(s);
+    List<String> decided = new ArrayList<>();
+    for (RecordedStep r : steps) {
+      for (Event e : r.events()) {
+        if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f) decided.add(f.caller() + " " + f.op() + " " + f.call() + (f.injected() ? " injected" : ""));
+      }
+    }
+    assertEquals(List.of("cpu0 swiotlb 1", "cpu0 swiotlb 2 injected", "cpu0 swiotlb 3", "cpu0 swiotlb 4", "cpu0 swiotlb 5", "cpu0 swiotlb 6",
+        "cpu1 swiotlb 1", "cpu1 swiotlb 2 injected", "cpu1 swiotlb 3", "cpu1 swiotlb 4", "cpu1 swiotlb 5", "cpu1 swiotlb 6"),
+        decided.stream().sorted().toList());
+    assertEquals("clean", report.verdict(), report.violations().toString());
+    replaysIdentically(s, steps);
+  }
+
   /** The envelopes a rule faults, by sender and match number, are the same in every schedule and strategy. */
   @Test
   void aRuleFaultsTheSameEnvelopesInEverySchedule() {
