@@ -1,20 +1,17 @@
 package dmasim.chaos;
 
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.Scheduler;
 import dmasim.protocol.Envelope;
 import dmasim.protocol.EnvelopeId;
 import dmasim.protocol.Event;
 import dmasim.protocol.Message;
 import dmasim.protocol.Wire;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import scala.concurrent.ExecutionContext;
 
 /**
  * The live wire: envelopes go straight to their receivers through Akka, on real dispatcher
@@ -35,8 +32,12 @@ import scala.concurrent.ExecutionContext;
  * which is whatever the threads did (the point of the live wire).
  */
 public final class LiveWire implements Wire {
-  private final Scheduler scheduler;
-  private final ExecutionContext executor;
+  /**
+   * Delayed deliveries. Not Akka's scheduler, whose 10 ms tick would round a 2 us page time and a
+   * 50 us command timeout up to the same tick and so reorder them; a scheduled executor keeps the
+   * operating system's timer precision (tens of microseconds).
+   */
+  private final java.util.concurrent.ScheduledThreadPoolExecutor timers;
   private final double timeScale;
   private final long maxSteps;
   private final StepObserver observer;
@@ -56,13 +57,17 @@ public final class LiveWire implements Wire {
   private record Report(Envelope envelope, List<? extends Event> events) {}
 
   /**
-   * @param timeScale real nanoseconds per virtual nanosecond of delay (1: a 5 us latency waits 5 us; delays shorter than the
-   *     scheduler's tick wait one tick)
+   * @param timeScale real nanoseconds per virtual nanosecond of delay (1: a 5 us latency waits 5 us, within the timer precision of
+   *     the operating system, tens of microseconds)
    */
-  public LiveWire(Scheduler scheduler, ExecutionContext executor, double timeScale, long maxSteps, StepObserver observer) {
+  public LiveWire(double timeScale, long maxSteps, StepObserver observer) {
     if (!(timeScale >= 0) || Double.isInfinite(timeScale)) throw new IllegalArgumentException("--time-scale must be 0 or more, got " + timeScale);
-    this.scheduler = scheduler;
-    this.executor = executor;
+    this.timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "dmasim-live-timers");
+      t.setDaemon(true);
+      return t;
+    });
+    timers.setRemoveOnCancelPolicy(true);
     this.timeScale = timeScale;
     this.maxSteps = maxSteps;
     this.observer = observer;
@@ -114,7 +119,7 @@ public final class LiveWire implements Wire {
   private void deliver(Envelope e, long realNanos) {
     ActorRef<Envelope> ref = actors.get(e.receiver());
     if (realNanos <= 0) ref.tell(e);
-    else scheduler.scheduleOnce(Duration.ofNanos(realNanos), () -> ref.tell(e), executor);
+    else if (!finished) timers.schedule(() -> ref.tell(e), realNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** Stamps an envelope as its receiver starts handling it: the next step, and virtual time max(now, due). Null once the run is over. */
@@ -157,6 +162,7 @@ public final class LiveWire implements Wire {
   private void finish(String reason, long steps, String detail) {
     if (finished) return;
     finished = true;
+    timers.shutdownNow();
     long virtualNow;
     synchronized (stamping) {
       virtualNow = now;

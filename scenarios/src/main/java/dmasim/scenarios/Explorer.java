@@ -198,7 +198,7 @@ public final class Explorer {
 
   /** Re-executes schedule {@code r} against the durable journal, checks it fails the same way, keeps it. */
   private RunReport keep(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, long k, ScheduleResult r) {
-    String id = keptId(scenario, o, plan, r.index());
+    String id = plan.live() != null ? journal.unusedRunId(keptId(scenario, o, plan, r.index())) : keptId(scenario, o, plan, r.index());
     RunRecord planned = RunRecord.planned(id, Catalog.ref(scenario), o, plan.spec(), Runner.scheduleSeed(o.seed(), r.index()), k,
         plan.from() == null ? null : plan.from().runId(), prefix.size());
     // A live schedule is kept by replaying the order its threads made on the controlled wire (any-order mode).

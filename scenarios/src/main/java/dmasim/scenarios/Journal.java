@@ -313,6 +313,18 @@ public final class Journal implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code base}, or "{@code base}-N" with the first N that no recording uses: for runs that are not
+   * functions of their options (live runs race), so a later one never replaces an earlier one.
+   */
+  public String unusedRunId(String base) {
+    if (kind.equals("memory") || recordings == null) return base;
+    java.util.Set<String> used = new java.util.HashSet<>();
+    for (Recordings.Stored st : recordings.list()) used.add(st.record().runId());
+    if (!used.contains(base)) return base;
+    for (int n = 2; ; n++) if (!used.contains(base + "-" + n)) return base + "-" + n;
+  }
+
   /** The recording that {@link #keep} is writing, or null. */
   public String current() {
     return recordings == null ? null : recordings.current();

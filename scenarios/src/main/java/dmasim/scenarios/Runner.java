@@ -129,7 +129,7 @@ public final class Runner {
   public LiveRun runLive(Scenario scenario, RunOptions o, String runId, Live live, String journalId, StepObserver extra) {
     Prepared p = prepare(scenario, o, extra);
     if (journalId != null) dmasim.scenarios.journal.JournalFaults.install(journalId, p.sys().journalFaults());
-    LiveWire wire = new LiveWire(system.scheduler(), system.executionContext(), live.timeScale(), o.maxSteps(), p.observer());
+    LiveWire wire = new LiveWire(live.timeScale(), o.maxSteps(), p.observer());
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire),
         "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.live"));
     guardian.tell(new RunGuardian.Begin(system.ignoreRef()));

@@ -27,13 +27,16 @@ public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List
     programs = List.copyOf(programs);
     if (messageFaults == null) messageFaults = MessageFaults.NONE;
     if (journalFaults == null) journalFaults = dmasim.scenarios.journal.JournalFaults.NONE;
-    for (MessageFaults.Rule r : messageFaults.rules()) {
-      for (String actor : new String[] {r.from(), r.to()}) {
+    List<String[]> named = new java.util.ArrayList<>();
+    for (MessageFaults.Rule r : messageFaults.rules()) named.add(new String[] {r.describe(), r.from(), r.to()});
+    for (DeviceSettings d : devices) for (dmasim.actors.device.DeviceFault f : d.faults()) named.add(new String[] {f.describe(), f.from()});
+    for (String[] rule : named) {
+      for (String actor : java.util.Arrays.copyOfRange(rule, 1, rule.length)) {
         if (actor == null || actor.equals(dmasim.actors.model.Names.IOMMU) || actor.equals(dmasim.actors.model.Names.MEMORY)) continue;
         boolean exists = actor.startsWith("cpu") ? Integer.parseInt(actor.substring(3)) < programs.size()
             : devices.stream().anyMatch(d -> dmasim.actors.model.Names.device(d.id()).equals(actor));
         if (!exists) {
-          throw new UserError("the fault rule '" + r.describe() + "' names " + actor + ", which this run does not have (CPU queues cpu0..cpu"
+          throw new UserError("the fault rule '" + rule[0] + "' names " + actor + ", which this run does not have (CPU queues cpu0..cpu"
               + (programs.size() - 1) + ", devices " + devices.stream().map(d -> dmasim.actors.model.Names.device(d.id())).toList() + ")");
         }
       }

@@ -58,8 +58,12 @@ public final class TerminationMonitor extends AbstractMonitor {
       return;
     }
     for (Map.Entry<String, String> e : running.entrySet()) {
+      StringBuilder others = new StringBuilder();
+      for (Map.Entry<String, String> o : running.entrySet()) {
+        if (o != e) others.append(others.length() == 0 ? "; also " : ", ").append(o.getKey()).append(" (waiting for ").append(o.getValue()).append(')');
+      }
       String devices = deviceFaults.isEmpty() ? "" : "; faults the plan injected: " + String.join(", ", deviceFaults);
-      violate("LIVENESS", at, e.getKey() + " never finished its program: it still waits for " + e.getValue() + lost + devices);
+      violate("LIVENESS", at, e.getKey() + " never finished its program: it still waits for " + e.getValue() + others + lost + devices);
       return;
     }
   }

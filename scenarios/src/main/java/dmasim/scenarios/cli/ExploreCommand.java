@@ -90,6 +90,9 @@ final class ExploreCommand implements Callable<Integer> {
     if (strategySpec.isLive()) throw new UserError("--strategy " + strategy + ": a live run's schedule comes from its threads; use --live");
     dmasim.scenarios.Runner.Live l = live.live();
     if (l != null && from != null) throw new UserError("--live explores a SCENARIO, not --from a kept run");
+    if (l != null && spec.commandLine().getParseResult().hasMatchedOption("--strategy")) {
+      throw new UserError("--strategy does not apply to --live: a live run's schedule comes from its threads");
+    }
     try (Session session = new Session(journal, spec.commandLine().getErr(), from != null, false, live.config())) {
       Session.Kept parentKept = from == null ? null : session.kept(from);
       if (parentKept != null && !parentKept.stored().complete()) {

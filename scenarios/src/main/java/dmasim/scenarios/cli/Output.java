@@ -26,6 +26,9 @@ final class Output {
     row(out, "run id", r.runId());
     row(out, "seed", Long.toString(r.seed()));
     row(out, "ended", r.outcome().reason() + " after " + r.outcome().steps() + " steps, virtual time " + time(r.outcome().virtualTime()));
+    if (r.spec() != null && r.spec().isLive() && r.outcome().reason().equals("max-steps")) {
+      row(out, "hint", "a live run that reaches --max-steps often loops on timeouts that fire before device work (raise --time-scale, README)");
+    }
     for (Map.Entry<String, Object> e : r.stats().entrySet()) {
       if (e.getKey().equals("steps") || e.getKey().equals("virtualTimeNs")) continue;
       Object v = e.getValue();

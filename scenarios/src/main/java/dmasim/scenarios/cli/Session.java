@@ -89,7 +89,7 @@ final class Session implements AutoCloseable {
 
   /** Runs {@code s} on the live wire, journaled, and keeps it (run id RUN-live: replayed on the controlled wire by its recorded schedule). */
   RunReport keepLive(Scenario s, RunOptions o, Runner.Live live) {
-    String runId = Runner.runId(s, o) + "-live";
+    String runId = journal.unusedRunId(Runner.runId(s, o) + "-live");
     try {
       return journal.keep(dmasim.scenarios.RunRecord.planned(runId, Catalog.ref(s), o, dmasim.chaos.StrategySpec.live(live.threads()), 0, 0, null, 0),
           journalId -> {
