@@ -10,7 +10,8 @@ import java.util.List;
   @JsonSubTypes.Type(DeviceCommand.Remove.class),
   @JsonSubTypes.Type(DeviceCommand.InvalidateAtc.class),
   @JsonSubTypes.Type(DeviceCommand.NextAccess.class),
-  @JsonSubTypes.Type(DeviceCommand.LateAccess.class)
+  @JsonSubTypes.Type(DeviceCommand.LateAccess.class),
+  @JsonSubTypes.Type(DeviceCommand.Probe.class)
 })
 public sealed interface DeviceCommand extends Message {
 
@@ -38,4 +39,11 @@ public sealed interface DeviceCommand extends Message {
 
   /** A late access the device makes after it reported completion (what lazy invalidation exposes). */
   record LateAccess(long tag, Iova iova, boolean write) implements DeviceCommand {}
+
+  /**
+   * A config-space read to see whether the device is still there (pci_device_is_present): answered
+   * {@link DeviceReply.Presence} even after a surprise removal, when the read completes with all
+   * ones.
+   */
+  record Probe() implements DeviceCommand {}
 }

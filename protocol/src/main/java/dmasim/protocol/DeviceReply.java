@@ -6,7 +6,8 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 @JsonSubTypes({
   @JsonSubTypes.Type(DeviceReply.Completed.class),
   @JsonSubTypes.Type(DeviceReply.AtcInvalidated.class),
-  @JsonSubTypes.Type(DeviceReply.ResetDone.class)
+  @JsonSubTypes.Type(DeviceReply.ResetDone.class),
+  @JsonSubTypes.Type(DeviceReply.Presence.class)
 })
 public sealed interface DeviceReply extends Message {
 
@@ -21,4 +22,7 @@ public sealed interface DeviceReply extends Message {
    * had issued before the reset has completed (pci_reset_function returns only then).
    */
   record ResetDone() implements DeviceReply {}
+
+  /** The answer to a {@link DeviceCommand.Probe}: false once the device was surprise-removed (the config read returned all ones). */
+  record Presence(boolean present) implements DeviceReply {}
 }

@@ -238,6 +238,7 @@ final class StepCompiler {
       case "lock" -> b.op(new Op.Lock(s.positional().get(0)));
       case "unlock" -> b.op(new Op.Unlock(s.positional().get(0)));
       case "reset-device" -> b.op(new Op.ResetDevice(dev));
+      case "probe-device" -> b.op(new Op.ProbeDevice(dev));
       case "teardown-domain" -> b.op(new Op.TearDownDomain());
       case "surprise-removal" -> b.op(new Op.SurpriseRemoval(dev));
       case "attach" -> b.op(new Op.AttachDevice(dev));

@@ -71,6 +71,7 @@ final class StepLanguage {
     STEPS.put("lock", new StepSpec(1, List.of(), List.of()));
     STEPS.put("unlock", new StepSpec(1, List.of(), List.of()));
     STEPS.put("reset-device", new StepSpec(0, List.of(), List.of("device")));
+    STEPS.put("probe-device", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("teardown-domain", new StepSpec(0, List.of(), List.of()));
     STEPS.put("attach-iommu", new StepSpec(0, List.of(), List.of("caching-mode")));
     STEPS.put("attach", new StepSpec(0, List.of("device"), List.of()));

@@ -162,6 +162,24 @@ class DeviceFaultsTest {
     replaysIdentically(s, steps);
   }
 
+  /** After a surprise removal a driver that probes the device (pci_device_is_present) before resetting it finishes; one that resets it hangs. */
+  @Test
+  void aDriverThatProbesBeforeResettingSurvivesASurpriseRemoval() throws IOException {
+    String text;
+    try (InputStream in = DeviceFaultsTest.class.getResourceAsStream("/catalog/surprise-removal-timeout-probe.conf")) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Scenario probing = ScenarioFile.parse("probe.conf", text);
+    RunReport ok = runner.run(probing, probing.defaults(), "df-probe");
+    assertEquals("clean", ok.verdict(), ok.violations().toString());
+    assertEquals(1L, ok.stats().get("faultsInjected"));
+    Scenario blind = ScenarioFile.parse("blind.conf", text.replace("name = surprise-removal-timeout-probe", "name = blind")
+        .replace("    \"probe-device\"\n    \"if-error goto=unwind\"\n", ""));
+    RunReport hung = runner.run(blind, blind.defaults(), "df-blind");
+    assertEquals("Termination", hung.firstMonitor(), hung.violations().toString());
+    assertTrue(hung.violations().get(0).message().contains("waits for reset_device of dev0"), hung.violations().get(0).message());
+  }
+
   /** A rule counting one CPU queue's descriptors fires on the same descriptor in every schedule. */
   @Test
   void aRuleOnOneQueuesDescriptorsFiresOnTheSameOneInEverySchedule() {

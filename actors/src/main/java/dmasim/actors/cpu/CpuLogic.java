@@ -71,7 +71,8 @@ public final class CpuLogic {
       if (!"await".equals(v.waiting) || t.tag() != v.lastTag || t.await() != v.awaits) return d; // the completion came first
       emit(new CpuEvent.ReplyReceived(v.pc, t));
       guarded();
-    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone) {
+    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone
+        || m instanceof DeviceReply.Presence) {
       if (v.waiting == null) throw new IllegalStateException(self + " got an answer it did not wait for: " + m);
       emit(new CpuEvent.ReplyReceived(v.pc, m));
       guarded();
@@ -233,6 +234,10 @@ public final class CpuLogic {
       to = Names.device(r.dev());
       object = to;
       m = new DeviceCommand.Reset();
+    } else if (op instanceof Op.ProbeDevice pr) {
+      to = Names.device(pr.dev());
+      object = to;
+      m = new DeviceCommand.Probe();
     } else if (op instanceof Op.AttachIommu at) {
       object = "domain";
       m = new IommuCommand.Attach(at.cachingMode());
@@ -334,6 +339,7 @@ public final class CpuLogic {
       case "AllocPages" -> "alloc_pages";
       case "Lock" -> "lock";
       case "Reset" -> "reset_device";
+      case "Probe" -> "probe_device";
       case "Attach" -> "attach";
       case "AttachDevice" -> "attach_device";
       case "Unlock" -> "unlock";

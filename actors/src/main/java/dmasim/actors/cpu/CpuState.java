@@ -210,6 +210,8 @@ public final class CpuState {
       else failedAllocations.remove(a.owner());
     } else if (reply instanceof CpuCommand.AwaitTimedOut) {
       lastError = true;
+    } else if (reply instanceof DeviceReply.Presence p) {
+      lastError = !p.present();
     } else if (reply instanceof DeviceReply.ResetDone || reply instanceof CpuCommand.Woke) {
       lastError = false;
     } else if (reply instanceof MemoryReply.LockGranted) {

@@ -188,6 +188,9 @@ public sealed interface Op {
    */
   record ResetDevice(DeviceId dev) implements Op {}
 
+  /** pci_device_is_present: sets the error flag when the device is gone (surprise-removed). */
+  record ProbeDevice(DeviceId dev) implements Op {}
+
   /** Attach the DMA domain to another IOMMU unit (caching mode or not); waits for the answer, error flag on refusal. */
   record AttachIommu(boolean cachingMode) implements Op {}
 

@@ -39,6 +39,11 @@ public final class DeviceLogic {
   }
 
   private Decision handle(Message m) {
+    if (m instanceof DeviceCommand.Probe) {
+      // pci_device_is_present: a config read; after a surprise removal it completes with all ones.
+      d.send(env.sender(), new DeviceReply.Presence(!s.removed));
+      return d;
+    }
     if (s.removed) {
       d.emit(new DeviceEvent.MessageToRemovedDevice(m.getClass().getSimpleName()));
       return d;
