@@ -60,6 +60,9 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   /** How many in-flight descriptors use each IOVA page: the cheap test on every PTE clear. */
   private final LongLongMap pageUsers = new LongLongMap(256);
   private final TreeMap<Long, Unmap> lastUnmap = new TreeMap<>();
+  /** The latest failed map or link of each object ("cpu0/s"): "link failed at step 54 (-ENOMEM: swiotlb slots exhausted)". */
+  private final java.util.HashMap<String, Long> failedAt = new java.util.HashMap<>();
+  private final java.util.HashMap<String, String> failure = new java.util.HashMap<>();
   /** Who mapped each IOVA page (or dma-direct page) now: the owner of the live mapping. */
   private final TreeMap<Long, String> mappedBy = new TreeMap<>();
 
@@ -77,6 +80,10 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
       for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) mappedBy.put(p, l.owner());
     } else if (event instanceof CpuEvent.DescriptorSubmitted s) onSubmitted(at, s);
     else if (event instanceof IommuEvent.PtesCleared c) onCleared(at, c);
+    else if (event instanceof IommuEvent.MapFailed f) {
+      failedAt.put(f.owner(), at.step());
+      failure.put(f.owner(), f.api() + " failed at step " + at.step() + " (" + dmasim.protocol.Errno.name(f.errno()) + ": " + f.reason() + ")");
+    }
     else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
     else if (event instanceof DeviceEvent.DeviceWasReset || event instanceof DeviceEvent.DeviceRemoved) retireAll(at.actor());
     else if (event instanceof DmaAccess a && !a.stray()) onTransaction(at, a.tag(), a.iova(), (a.write() ? "wrote" : "read") + " phys pfn " + a.physPfn() + " through");
@@ -110,6 +117,16 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     if (!bad.isEmpty()) {
       long p = bad.get(0);
       Unmap u = lastUnmap.get(p);
+      Long failed = failedAt.get(object);
+      if (failed != null && (u == null || failed > u.step())) {
+        // The object's own mapping of the address failed (an error the driver did not check), whoever held the address before.
+        violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over DMA address " + new Iova(p << 12)
+            + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more page(s))" : "") + " that is not mapped: " + object + "'s "
+            + failure.get(object) + " and the driver submitted anyway - the device will DMA to whatever that address translates to",
+            List.of(object));
+        d.reported = true;
+        return;
+      }
       violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over DMA address " + new Iova(p << 12)
           + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more page(s))" : "") + " that is not mapped"
           + (u == null ? " (never mapped)" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step())
