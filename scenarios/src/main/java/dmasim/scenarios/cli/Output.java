@@ -20,6 +20,11 @@ final class Output {
   private Output() {}
 
   static void text(PrintWriter out, RunReport r) {
+    text(out, r, "");
+  }
+
+  /** ... a live run's reproduce line (its replay) with {@code dataDirOption} (" --data-dir DIR", or ""). */
+  static void text(PrintWriter out, RunReport r, String dataDirOption) {
     out.printf(Locale.ROOT, "dmasim run %s (seed %d, iommu %s, %d CPU queue(s) x %d requests x %d segments, strategy %s)%n", r.scenario(), r.seed(),
         r.iommuMode(), r.options().cpus(), r.options().requests(), r.options().segments(), r.strategy());
     row(out, "verdict", r.verdict() + (r.outcome().crashed() ? ": " + r.outcome().detail() : ""));
@@ -55,7 +60,9 @@ final class Output {
       }
     }
     if (vs.size() > SHOWN_VIOLATIONS) out.printf(Locale.ROOT, "%n... and %d more violation(s) (--json lists all)%n", vs.size() - SHOWN_VIOLATIONS);
-    if (!r.clean()) out.printf(Locale.ROOT, "%nreproduce: %s%n", r.reproduceCommand());
+    if (!r.clean()) {
+      out.printf(Locale.ROOT, "%nreproduce: %s%s%n", r.reproduceCommand(), r.spec() != null && r.spec().isLive() ? dataDirOption : "");
+    }
   }
 
   static String json(RunReport r) {

@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
       RunReport r = l == null ? session.keep(s, options) : session.keepLive(s, options, l);
       PrintWriter out = spec.commandLine().getOut();
       if (json) out.println(Output.json(r));
-      else Output.text(out, r);
+      else Output.text(out, r, journal.dataDirOption());
       out.flush();
       return r.clean() ? Main.CLEAN : r.outcome().crashed() ? Main.INFRASTRUCTURE : Main.VIOLATION;
     }
