@@ -20,6 +20,16 @@ public final class CpuQueue {
   }
 
   public static ActorKind<CpuState> kind(int index, Program program) {
-    return new ActorKind<>(Names.cpu(index), () -> new CpuState(program, index), CpuLogic::decide, CpuState::apply, s -> s);
+    return new ActorKind<>(Names.cpu(index), () -> new CpuState(program, index), CpuLogic::decide, CpuState::apply, s -> s, CpuQueue::describe);
+  }
+
+  /** What {@code dmasim inspect} shows of a CPU queue: where its program is, what it waits for, the objects it holds. */
+  static java.util.List<String> describe(CpuState c) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    out.add(c.ended() ? "program ended" : "pc " + c.pc() + (c.origin() == null ? "" : " (" + c.origin() + ")")
+        + (c.waiting() == null ? "" : ", waiting for " + c.waiting()));
+    out.add("requests completed " + c.requests());
+    out.addAll(c.objects());
+    return out;
   }
 }

@@ -21,6 +21,6 @@ public final class Device {
 
   public static ActorKind<DeviceState> kind(DeviceSettings settings) {
     return new ActorKind<>(Names.device(settings.id()), () -> new DeviceState(settings), DeviceLogic::decide, DeviceState::apply,
-        DeviceState::lostVolatileState);
+        DeviceState::lostVolatileState, d -> java.util.List.of("descriptors in flight " + d.inFlight(), "ATC entries " + d.atc().size()));
   }
 }

@@ -22,6 +22,23 @@ public final class IommuUnit {
   }
 
   public static ActorKind<IommuState> kind(IommuSettings settings) {
-    return new ActorKind<>(Names.IOMMU, () -> new IommuState(settings), IommuLogic::decide, IommuState::apply, IommuState::lostVolatileState);
+    return new ActorKind<>(Names.IOMMU, () -> new IommuState(settings), IommuLogic::decide, IommuState::apply, IommuState::lostVolatileState,
+        IommuUnit::describe);
+  }
+
+  /** What {@code dmasim inspect} shows of the IOMMU: mode, allocations, PTEs, IOTLB, invalidations, flush queues. */
+  static java.util.List<String> describe(IommuState s) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    out.add("mode " + s.settings().mode() + (s.settings().cachingMode() ? ", caching mode" : ""));
+    out.add("IOVA allocations " + s.allocator().allocations() + " (" + s.allocator().allocatedPages() + " pages)");
+    out.add("mapped pages (PTEs) " + s.pageTable().size());
+    out.add("IOTLB entries " + s.iotlb().size() + " of " + s.iotlb().capacity());
+    out.add("invalidations in flight " + s.pendingInvalidations());
+    if (s.settings().lazy()) {
+      StringBuilder rings = new StringBuilder();
+      for (dmasim.actors.state.FlushQueue q : s.rings()) rings.append(rings.length() == 0 ? "" : ", ").append(q.length());
+      out.add("flush queues [" + rings + "], fq_flush_start_cnt " + s.startCnt() + ", fq_flush_finish_cnt " + s.finishCnt());
+    }
+    return out;
   }
 }

@@ -30,6 +30,6 @@ public final class Memory {
 
   public static ActorKind<MemoryState> kind(long totalPages, java.util.List<Region> regions, dmasim.actors.iommu.FaultPlan faults, long faultSeed) {
     return new ActorKind<>(Names.MEMORY, () -> new MemoryState(FIRST_PFN, totalPages, regions), (s, env) -> MemoryLogic.decide(s, env, faults,
-        faultSeed), MemoryState::apply, s -> s);
+        faultSeed), MemoryState::apply, s -> s, s -> java.util.List.of(String.format(java.util.Locale.ROOT, "free pages %d", s.available())));
   }
 }

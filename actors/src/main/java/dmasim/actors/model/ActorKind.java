@@ -11,12 +11,44 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
- * One model actor as data: its name, empty state, pure logic, fold, and what a restart loses. The
- * actor's behaviour, the crash-point check (which recovers the state from the journal and folds the
- * decided events itself) and tests all take it from here, so they cannot disagree about the fold.
+ * One model actor as data: its name, empty state, pure logic, fold, what a restart loses, and how
+ * {@code dmasim inspect} describes its state. The run, the inspector, the crash-point check (which
+ * recovers the state from the journal and folds the decided events itself) and tests all take it
+ * from here, so they cannot disagree about the fold, and a new kind of actor is added by giving one.
  */
 public record ActorKind<S>(String name, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold,
-    UnaryOperator<S> onRecovered) {
+    UnaryOperator<S> onRecovered, java.util.function.Function<S, java.util.List<String>> describe) {
+
+  /** A kind that {@code inspect} describes field by field. */
+  public ActorKind(String name, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic, BiFunction<S, Event, S> fold,
+      UnaryOperator<S> onRecovered) {
+    this(name, empty, logic, fold, onRecovered, s -> java.util.List.of(StateDump.of(s)));
+  }
+
+  /** A fresh state, for folding a journal: {@link Inspection#fold} and {@link Inspection#describe}. */
+  public Inspection<S> inspection() {
+    return new Inspection<>(this, empty.get());
+  }
+
+  /** A state being folded from journal rows, for inspection. */
+  public static final class Inspection<S> {
+    private final ActorKind<S> kind;
+    private S state;
+
+    Inspection(ActorKind<S> kind, S state) {
+      this.kind = kind;
+      this.state = state;
+    }
+
+    /** Folds one step's events, exactly as recovery folds its row. */
+    public void fold(java.util.List<Event> events) {
+      state = kind.foldRow(state, new JournalEvent.EnvelopeHandled(new dmasim.protocol.EnvelopeId("inspect", 1), 0, 0, null, "", events));
+    }
+
+    public java.util.List<String> describe() {
+      return kind.describe().apply(state);
+    }
+  }
 
   /** The actor's behaviour: journaled under "{@code runId}|name" (null: volatile), telling {@code probe} (null: nobody) of each committed step. */
   public Behavior<Envelope> behavior(String runId, Wire wire, StateProbe probe) {
