@@ -58,8 +58,12 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
       if (steps == null) throw new IllegalArgumentException("no program for cpu" + i + " (add programs.all or programs.cpu" + i + ")");
       progs.add(StepCompiler.compile(args, devices, memory, file, name + "/cpu" + i, steps, o));
     }
-    return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()),
-        new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()));
+    try {
+      return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()),
+          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()));
+    } catch (UserError e) {
+      throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have
+    }
   }
 
   /** alloc-coherent is modelled on the IOMMU path only: no step may use it on a dma-direct device. */

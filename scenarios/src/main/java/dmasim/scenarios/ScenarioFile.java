@@ -84,12 +84,21 @@ public final class ScenarioFile {
       if (!named.isEmpty()) throw new UserError(file + ": faults name device(s) " + named + " that " + base.name() + " does not have");
       List<dmasim.scenarios.journal.JournalFaults.Rule> journal = new java.util.ArrayList<>(spec.journalFaults().rules());
       journal.addAll(extra.journal());
-      return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
-          spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
-          new dmasim.scenarios.journal.JournalFaults(o.seed(), journal));
+      try {
+        return newSpec(spec, calls, devices, messages, journal, o);
+      } catch (UserError e) {
+        throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have
+      }
     };
     return new Scenario(base.name() + "+" + stem, base.description() + " (faults from " + faultsFile.getFileName() + ")", base.expectedMonitor(),
         build, base.defaults(), base.expect(), Catalog.ref(base) + Catalog.WITH_FAULTS + faultsFile.toAbsolutePath(), base.devices());
+  }
+
+  private static SystemSpec newSpec(SystemSpec spec, List<dmasim.actors.iommu.FaultPlan.Rule> calls, List<dmasim.actors.device.DeviceSettings> devices,
+      List<dmasim.chaos.MessageFaults.Rule> messages, List<dmasim.scenarios.journal.JournalFaults.Rule> journal, RunOptions o) {
+    return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
+        spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
+        new dmasim.scenarios.journal.JournalFaults(o.seed(), journal));
   }
 
   /**
