@@ -102,6 +102,20 @@ class LiveWireTest {
     assertTrue(schedules.size() > 1, "six live runs on four threads made " + schedules.size() + " distinct schedule(s)");
   }
 
+  /** explore nvme-iova --live --iommu lazy with slow invalidations: the live runs report exposures (unmapped IOVAs still reachable). */
+  @Test
+  void aLiveLazyExplorationWithSlowInvalidationsReportsExposures(@TempDir Path tmp) throws Exception {
+    Path slow = tmp.resolve("slow.conf");
+    java.nio.file.Files.writeString(slow, "faults = [ { invalidation = slow, every = 1, delay = 20us } ]\n");
+    Scenario s = dmasim.scenarios.ScenarioFile.withFaults(Catalog.find("nvme-iova").orElseThrow(), slow);
+    RunOptions o = s.defaults().withRequests(6).withMode(IommuSettings.Mode.LAZY);
+    Explorer.Summary sum = new Explorer(runner, journal).explore(s, o, new Explorer.Plan(StrategySpec.parse("random"), 3, false, 1, 1, null, 0,
+        LIVE), List.of(), null);
+    assertEquals(0, sum.violatingSchedules());
+    assertTrue(sum.totals().exposures() > 0, "exposures: " + sum.totals().exposures());
+    assertTrue(sum.totals().faultsInjected() > 0, "slow invalidations: " + sum.totals().faultsInjected());
+  }
+
   /** explore --live: volatile live runs; a violating one is kept by replaying its schedule journaled, and that replays too. */
   @Test
   void aLiveExplorationKeepsItsViolatingScheduleReplayably() {
