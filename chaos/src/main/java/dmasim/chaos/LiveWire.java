@@ -119,7 +119,13 @@ public final class LiveWire implements Wire {
   private void deliver(Envelope e, long realNanos) {
     ActorRef<Envelope> ref = actors.get(e.receiver());
     if (realNanos <= 0) ref.tell(e);
-    else if (!finished) timers.schedule(() -> ref.tell(e), realNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    else if (!finished) {
+      try {
+        timers.schedule(() -> ref.tell(e), realNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException late) {
+        // the run ended between the check and the schedule: nothing is delivered any more
+      }
+    }
   }
 
   /** Stamps an envelope as its receiver starts handling it: the next step, and virtual time max(now, due). Null once the run is over. */
@@ -149,6 +155,20 @@ public final class LiveWire implements Wire {
         }
       }
       if (inFlight.decrementAndGet() == 0 && !finished) finish("quiescent", nextObserved - 1, "");
+    }
+  }
+
+  /** A model actor stopped (its journal write failed or was rejected, or it failed outside its logic): the run cannot go on. */
+  public void stopped(String actor) {
+    synchronized (observing) {
+      finish("crashed", nextObserved - 1, "actor stopped: " + actor);
+    }
+  }
+
+  /** Ends the run if it has not ended (the caller gave up waiting): stops the timers. */
+  public void close() {
+    synchronized (observing) {
+      finish("stopped", nextObserved - 1, "closed");
     }
   }
 

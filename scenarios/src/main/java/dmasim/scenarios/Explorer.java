@@ -81,6 +81,14 @@ public final class Explorer {
   }
 
   public Summary explore(Scenario scenario, RunOptions o, Plan plan, List<EnvelopeId> prefix, BiConsumer<Long, Long> progress) {
+    if (!scenario.build().apply(o).journalFaults().isEmpty()) {
+      // Exploration runs without a journal; a journal fault would fire only when a violating schedule is kept.
+      throw new UserError(scenario.name() + ": journal faults apply to journaled runs (run, explore --crash-points), not to exploration");
+    }
+    if (plan.from() != null && plan.from().spec().isLive()) {
+      throw new UserError("explore --from a live run: its schedule follows no channel order, so it cannot be continued on the controlled wire"
+          + " (replay it, or explore the scenario)");
+    }
     long expectedSteps = plan.from() != null ? plan.from().steps() : plan.live() != null ? 0 : probeSteps(scenario, o);
     Coverage coverage = new Coverage();
     ScheduleResult[] results = new ScheduleResult[(int) Math.min(plan.schedules(), Integer.MAX_VALUE - 8)];
@@ -143,6 +151,9 @@ public final class Explorer {
     RunReport r = runner.run(scenario, o, "x" + i, plan.spec(), Runner.scheduleSeed(o.seed(), i), k, strategy(plan, prefix, o.seed(), i, k),
         null, observe);
     if (r.outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + r.outcome().detail(), null);
+    if (r.outcome().reason().equals("diverged")) {
+      throw new InfrastructureError("schedule " + i + " could not replay the prefix of " + plan.from().runId() + ": " + r.outcome().detail(), null);
+    }
     cov.merge();
     return new Ran(r, hash[0], null);
   }

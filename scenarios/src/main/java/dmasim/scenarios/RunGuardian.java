@@ -63,13 +63,20 @@ public final class RunGuardian {
     return Behaviors.setup(ctx -> {
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
       Wire wire = FaultingWire.around(live, spec.messageFaults());
-      spawnModel(ctx, runId, spec, wire, same, live::register, null);
+      spawnModel(ctx, runId, spec, wire, same, (name, ref) -> {
+        live.register(name, ref);
+        ctx.watch(ref); // an actor that stops (a failed journal write) ends the run, as the controlled scheduler's watch does
+      }, null);
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
             for (int c = 0; c < spec.programs().size(); c++) live.inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start());
             return Behaviors.same();
           })
           .onMessage(Stop.class, RunGuardian::stop)
+          .onSignal(akka.actor.typed.Terminated.class, t -> {
+            live.stopped(t.getRef().path().name());
+            return Behaviors.same();
+          })
           .build();
     });
   }

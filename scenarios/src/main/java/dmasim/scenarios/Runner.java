@@ -133,8 +133,12 @@ public final class Runner {
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire),
         "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.live"));
     guardian.tell(new RunGuardian.Begin(system.ignoreRef()));
-    RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, guardian, wire.outcome(), journalId);
-    return new LiveRun(r, wire.schedule());
+    try {
+      RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, guardian, wire.outcome(), journalId);
+      return new LiveRun(r, wire.schedule());
+    } finally {
+      wire.close();
+    }
   }
 
   /** A run's system, monitors, and the observer that feeds them (and {@code extra}). */

@@ -110,4 +110,39 @@ class JournalFaultsTest {
       assertEquals(outcomes.subList(0, 3), outcomes.subList(3, 6), journal.kind());
     }
   }
+
+  /** On the live wire too: the actor whose write failed stops, and the run ends at once naming it (it used to wait for the run timeout). */
+  @Test
+  void aFailedWriteEndsALiveRunNamingIt(@TempDir Path dir) throws Exception {
+    Journal journal = Journal.h2(dir);
+    with(journal, (runner, system) -> {
+      try {
+        Scenario s = scenario("{ journal = fail, actor = iommu0, nth = 10 }");
+        RunReport live = journal.keep(dmasim.scenarios.RunRecord.planned("jf-live", "jf.conf", s.defaults(), dmasim.chaos.StrategySpec.live(2), 0, 0,
+            null, 0), id -> runner.runLive(s, s.defaults(), "jf-live", new Runner.Live(2, 0), id, null).report());
+        assertEquals("crashed", live.verdict());
+        assertEquals("iommu0's 10th journal write failed (journal fault injected: fail the 10th journal write of iommu0)", live.outcome().detail());
+        return null;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  /** Exploration runs without a journal: a journal fault would fire only when a violating schedule is kept, so exploring one is refused. */
+  @Test
+  void explorationRefusesJournalFaults() throws Exception {
+    with(Journal.memory(), (runner, system) -> {
+      try {
+        Scenario s = scenario("{ journal = fail, nth = 3 }");
+        dmasim.scenarios.UserError e = org.junit.jupiter.api.Assertions.assertThrows(dmasim.scenarios.UserError.class, () -> new dmasim.scenarios
+            .Explorer(runner, Journal.memory()).explore(s, s.defaults(), new dmasim.scenarios.Explorer.Plan(dmasim.chaos.StrategySpec.parse("random"),
+            2, false, 1, 1, null, 0), List.of(), null));
+        assertEquals("iova-strict: journal faults apply to journaled runs (run, explore --crash-points), not to exploration", e.getMessage());
+        return null;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
 }
