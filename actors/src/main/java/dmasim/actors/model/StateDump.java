@@ -38,10 +38,12 @@ public final class StateDump {
   }
 
   private static void dump(Object o, StringBuilder b, IdentityHashMap<Object, Boolean> seen) {
-    if (o == null || o instanceof Number || o instanceof Boolean || o instanceof Character || o instanceof Enum<?>) {
+    if (o instanceof Long l) {
+      b.append(l).append('L'); // 1L and 1 are different values
+    } else if (o == null || o instanceof Number || o instanceof Boolean || o instanceof Character || o instanceof Enum<?>) {
       b.append(o);
     } else if (o instanceof CharSequence s) {
-      b.append('"').append(s).append('"');
+      b.append('"').append(s.toString().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
     } else if (o instanceof Class<?> c) {
       b.append(c.getSimpleName());
     } else if (o instanceof Map<?, ?> m) {
@@ -74,6 +76,9 @@ public final class StateDump {
       b.append(']');
     } else if (o instanceof java.util.function.Supplier<?> || o instanceof java.util.function.Function<?, ?>) {
       b.append("<fn>");
+    } else if (o.getClass().getName().startsWith("java.")) {
+      // A JDK value that is not a collection (Optional, BitSet, a time): its fields are closed to reflection; its text is its value.
+      b.append(o.getClass().getSimpleName()).append('(').append(o).append(')');
     } else {
       if (seen.put(o, Boolean.TRUE) != null) {
         b.append("<cycle ").append(o.getClass().getSimpleName()).append('>');
