@@ -59,7 +59,9 @@ final class InspectCommand implements Callable<Integer> {
           for (String e : snap.lastEvents().getOrDefault(actor, List.of())) out.println("      " + e);
         }
       }
-      out.printf(Locale.ROOT, "  in flight after step %d: %d envelope(s)%n", step, snap.inFlight().size());
+      out.printf(Locale.ROOT, "  in flight after step %d: %d envelope(s)%s%n", step, snap.inFlight().size(),
+          step >= recorded.size() ? " (the journal holds handled envelopes only: what was still in flight when the run ended,"
+              + " stopped or was interrupted is not listed)" : "");
       for (Inspector.InFlight f : snap.inFlight()) {
         if (actor == null || actor.equals(f.receiver())) {
           out.printf(Locale.ROOT, "    %s -> %s %s (delivered at step %d)%n", f.id(), f.receiver(), f.type(), f.deliveredAtStep());
