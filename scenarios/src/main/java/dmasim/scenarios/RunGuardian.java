@@ -59,14 +59,20 @@ public final class RunGuardian {
   }
 
   /** A run on the live wire: the model actors on the guardian's (live) dispatcher, started when told to begin. */
-  public static Behavior<Command> createLive(String runId, SystemSpec spec, LiveWire live) {
+  public static Behavior<Command> createLive(String runId, SystemSpec spec, LiveWire live, dmasim.actors.model.JournalTap tap) {
     return Behaviors.setup(ctx -> {
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
       Wire wire = FaultingWire.around(live, spec.messageFaults());
-      spawnModel(ctx, runId, spec, wire, same, (name, ref) -> {
+      java.util.function.BiConsumer<String, ActorRef<Envelope>> register = (name, ref) -> {
         live.register(name, ref);
         ctx.watch(ref); // an actor that stops (a failed journal write) ends the run, as the controlled scheduler's watch does
-      }, null);
+      };
+      if (runId != null && tap != null) {
+        // journaled through the writer directly: the same rows, without a persist round trip per step
+        for (dmasim.actors.model.ActorKind<?> kind : spec.kinds()) register.accept(kind.name(), ctx.spawn(kind.tapped(runId, wire, tap), kind.name(), same));
+      } else {
+        spawnModel(ctx, runId, spec, wire, same, register, null);
+      }
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
             for (int c = 0; c < spec.programs().size(); c++) live.inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start());

@@ -130,7 +130,12 @@ public final class Runner {
     Prepared p = prepare(scenario, o, extra);
     if (journalId != null) dmasim.scenarios.journal.JournalFaults.install(journalId, p.sys().journalFaults());
     LiveWire wire = new LiveWire(live.timeScale(), o.maxSteps(), p.observer());
-    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire),
+    // On the embedded journal a live run writes its rows through the journal writer directly (unless journal faults must reach
+    // the plugin): the same rows, recovered and replayed the same way.
+    dmasim.actors.model.JournalTap tap = journalId != null && p.sys().journalFaults().isEmpty()
+        && system.settings().config().getString("akka.persistence.journal.plugin").equals("dmasim-journal")
+        ? dmasim.scenarios.journal.JournalWriter.get(system)::append : null;
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire, tap),
         "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.live"));
     guardian.tell(new RunGuardian.Begin(system.ignoreRef()));
     try {

@@ -55,6 +55,11 @@ public record ActorKind<S>(String name, Supplier<S> empty, BiFunction<S, Envelop
     return ModelBehavior.create(runId, name, wire, empty, logic, fold, onRecovered, probe);
   }
 
+  /** The actor's behaviour journaling through {@code tap} under "{@code runId}|name" without Akka Persistence (the live wire's journaled runs). */
+  public Behavior<Envelope> tapped(String runId, Wire wire, JournalTap tap) {
+    return ModelBehavior.tapped(runId, name, wire, empty, logic, fold, onRecovered, tap);
+  }
+
   /** {@code state} with one journaled row folded in, exactly as recovery folds it: a step's events in order, the wire's skipped. */
   public S foldRow(S state, Event row) {
     if (row instanceof JournalEvent.EnvelopeHandled h) return ModelBehavior.foldAll(fold, onRecovered, state, h.events());

@@ -73,10 +73,25 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
         .onFailure(akka.actor.typed.SupervisorStrategy.stop().withLoggingEnabled(false));
   }
 
+  /**
+   * A volatile actor that journals every step through {@code tap} under "{@code runId}|name", as the
+   * persisting shell would write it, before its sends: the live wire's journaled runs.
+   */
+  public static <S> Behavior<Envelope> tapped(String runId, String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
+      BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, JournalTap tap) {
+    return volatileBehavior(name, wire, empty, logic, fold, onRecovered, null, runId + "|" + name, tap);
+  }
+
   private static <S> Behavior<Envelope> volatileBehavior(String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
       BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe) {
+    return volatileBehavior(name, wire, empty, logic, fold, onRecovered, probe, null, null);
+  }
+
+  private static <S> Behavior<Envelope> volatileBehavior(String name, Wire wire, Supplier<S> empty, BiFunction<S, Envelope, Decision> logic,
+      BiFunction<S, Event, S> fold, UnaryOperator<S> onRecovered, StateProbe probe, String persistenceId, JournalTap tap) {
     return Behaviors.setup(ctx -> {
       Object[] state = {empty.get()};
+      long[] seq = {0};
       return Behaviors.receiveMessage(delivered -> {
         Envelope env = wire.received(delivered);
         if (env == null) return Behaviors.same();
@@ -85,7 +100,9 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
         Decision decision = decide(name, wire, logic, s, env);
         if (decision == null) return Behaviors.same();
         List<Event> events = withWireEvents(wire, name, decision);
-        state[0] = foldAll(fold, onRecovered, s, events); // the commit point of a volatile actor: nothing is written
+        state[0] = foldAll(fold, onRecovered, s, events); // the commit point of a volatile actor: nothing is written, or the tap's row
+        if (tap != null) tap.append(persistenceId, ++seq[0], new JournalEvent.EnvelopeHandled(env.id(), env.step(), env.deliveredAt(), env.cause(),
+            env.message().getClass().getSimpleName(), events));
         if (probe != null) probe.committed(name, env, events, state[0]);
         release(wire, env, decision, events);
         return Behaviors.same();
