@@ -64,6 +64,12 @@ public final class CrashPoints {
   /** Runs schedule {@code scheduleSeed} of {@code spec}, kept as {@code runId}, and checks every crash point of every actor. */
   public static Result check(Runner runner, Journal journal, ActorSystem<?> system, Scenario scenario, RunOptions o, StrategySpec spec,
       long scheduleSeed, String runId) {
+    return check(runner, journal, system, scenario, o, spec, scheduleSeed, runId, null);
+  }
+
+  /** ... telling {@code progress} (null: nobody) how many recoveries of how many are done. */
+  public static Result check(Runner runner, Journal journal, ActorSystem<?> system, Scenario scenario, RunOptions o, StrategySpec spec,
+      long scheduleSeed, String runId, java.util.function.BiConsumer<Long, Long> progress) {
     Recorder recorder = new Recorder();
     String[] journalId = {null};
     RunReport run;
@@ -80,12 +86,15 @@ public final class CrashPoints {
     long points = 0;
     long recoveries = 0;
     List<ActorKind<?>> kinds = scenario.build().apply(o).kinds();
+    long total = 0;
+    for (ActorKind<?> kind : kinds) total += 2L * (recorder.points.getOrDefault(kind.name(), List.of()).size() + 1);
     for (ActorKind<?> kind : kinds) {
       List<Point> ps = recorder.points.getOrDefault(kind.name(), List.of());
       points += ps.size();
       recoveries += 2L * (ps.size() + 1);
       Violation v = checkActor(system, journalId[0] + "|" + kind.name(), kind, ps);
       if (v != null) differences.add(v);
+      if (progress != null) progress.accept(recoveries, total);
     }
     return new Result(run, kinds.size(), points, recoveries, differences);
   }

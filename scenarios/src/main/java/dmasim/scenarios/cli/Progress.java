@@ -13,10 +13,20 @@ final class Progress {
   private final long started = System.nanoTime();
   private long lastDraw;
 
+  private final String unit;
+  private final String bad;
+
   Progress(PrintWriter err, long total) {
+    this(err, total, "schedules", "violating");
+  }
+
+  /** Progress over {@code total} {@code unit} ("recoveries"), counting the {@code bad} ones ("differing"). */
+  Progress(PrintWriter err, long total, String unit, String bad) {
     this.err = err;
     this.total = total;
     this.tty = System.console() != null;
+    this.unit = unit;
+    this.bad = bad;
   }
 
   synchronized void update(long done, long violating) {
@@ -25,7 +35,7 @@ final class Progress {
       // Not a terminal (CI logs, pipes): a plain line after two seconds, then every ten.
       if (done >= total || now - started < 2_000_000_000L || (lastDraw != 0 && now - lastDraw < 10_000_000_000L)) return;
       lastDraw = now;
-      err.printf(Locale.ROOT, "  %d/%d schedules, %d violating, %.0f s%n", done, total, violating, (now - started) / 1e9);
+      err.printf(Locale.ROOT, "  %d/%d %s, %d %s, %.0f s%n", done, total, unit, violating, bad, (now - started) / 1e9);
       err.flush();
       return;
     }
@@ -33,7 +43,7 @@ final class Progress {
     lastDraw = now;
     int width = 30;
     int filled = (int) (width * done / Math.max(1, total));
-    err.printf(Locale.ROOT, "\r[%s%s] %d/%d schedules, %d violating", "#".repeat(filled), " ".repeat(width - filled), done, total, violating);
+    err.printf(Locale.ROOT, "\r[%s%s] %d/%d %s, %d %s", "#".repeat(filled), " ".repeat(width - filled), done, total, unit, violating, bad);
     if (done >= total) err.println();
     err.flush();
   }
