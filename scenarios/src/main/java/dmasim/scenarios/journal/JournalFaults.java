@@ -66,6 +66,7 @@ public record JournalFaults(long seed, List<Rule> rules) {
 
   /** Applies {@code plan} to the writes of the run journaled under {@code journalId} until {@link #uninstall}. */
   public static void install(String journalId, JournalFaults plan) {
+    INJECTED.remove(journalId); // a late check of an earlier run under this id must not speak for this one
     if (!plan.isEmpty()) ACTIVE.put(journalId, plan);
   }
 
