@@ -236,7 +236,7 @@ public final class Exploration {
         RunReport first = summary.kept().get(0);
         Violation v = first.violations().get(0);
         lines.add("first violation: " + v.monitor() + " [" + v.invariant() + "] at step " + v.step() + (v.where() == null ? "" : " at " + v.where())
-            + ": " + v.message());
+            + ": " + v.message() + (first.devices().isEmpty() ? "" : " (devices: " + first.deviceLegend() + ")"));
         for (String c : v.causes()) lines.add("    " + c);
         for (RunReport k : summary.kept()) lines.add("replay: ./dmasim replay " + Shell.quote(k.runId()) + " --data-dir " + Shell.quote(dataDir.toString()));
       } else if (summary.firstViolation() != null) {

@@ -10,11 +10,22 @@ import java.util.Map;
 /**
  * Everything a run produced: identity, outcome, verdict, violations and figures. {@code exposureWindows}
  * holds every exposure's window, bucketed (its max equals {@code stats.maxExposureWindowNs}), for
- * percentiles over many schedules.
+ * percentiles over many schedules. {@code devices} maps device actor names ("dev0") to the names
+ * the scenario file gave them ("nvme"), for reading violations (empty for built-ins).
  */
 public record RunReport(String scenario, String runId, long seed, String strategy, RunOptions options, String iommuMode, RunOutcome outcome,
     List<Violation> violations, Map<String, Object> stats, StrategySpec spec, long scheduleSeed, long expectedSteps, int actors,
-    WindowHistogram exposureWindows) {
+    WindowHistogram exposureWindows, Map<String, String> devices) {
+
+  public RunReport {
+    devices = devices == null ? Map.of() : Map.copyOf(devices);
+  }
+
+  /** "dev0 = nvme, dev1 = nic", or "" when the scenario names no devices. */
+  public String deviceLegend() {
+    return new java.util.TreeMap<>(devices).entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
 
   /** A run stopped early by a violation ends "stopped"; a clean run ends "quiescent". */
   public boolean expectsStop() {

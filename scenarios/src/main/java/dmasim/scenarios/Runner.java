@@ -10,6 +10,7 @@ import dmasim.chaos.LiveWire;
 import dmasim.chaos.StepObserver;
 import dmasim.protocol.EnvelopeId;
 import java.util.List;
+import java.util.Map;
 import dmasim.chaos.StrategySpec;
 import dmasim.chaos.RunOutcome;
 import dmasim.chaos.Strategy;
@@ -191,7 +192,7 @@ public final class Runner {
       if (error >= 0) throw new UserError(outcome.detail().substring(error + dmasim.actors.cpu.CpuLogic.PROGRAM_ERROR.length()));
       return new RunReport(Catalog.ref(scenario), runId, o.seed(), strategyName, o, sys.iommu().mode().name().toLowerCase(java.util.Locale.ROOT)
           .replace('_', '-'), outcome, suite.violations(), suite.stats().asMap(), spec, scheduleSeed, expectedSteps, sys.programs().size()
-          + sys.devices().size() + 2, suite.stats().exposureWindows().copy());
+          + sys.devices().size() + 2, suite.stats().exposureWindows().copy(), deviceNames(scenario));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InfrastructureError("interrupted while running " + runId, e);
@@ -208,6 +209,13 @@ public final class Runner {
         // The run's actors are stopping anyway; nothing more to do.
       }
     }
+  }
+
+  /** The scenario file's device names by actor name ("dev0" -> "nvme"). */
+  private static Map<String, String> deviceNames(Scenario scenario) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    scenario.devices().forEach((name, id) -> out.put(dmasim.actors.model.Names.device(id), name));
+    return out;
   }
 
   private RunOutcome await(java.util.concurrent.CompletableFuture<RunOutcome> outcome) throws InterruptedException, ExecutionException,

@@ -41,6 +41,7 @@ final class Output {
     }
     row(out, "metadata per request", "dma_iova_state 16 B; scatterlist 32 B per entry + 16 B sg_table");
     List<Violation> vs = r.violations();
+    if (!vs.isEmpty() && !r.devices().isEmpty()) out.printf(Locale.ROOT, "%n(devices: %s)%n", r.deviceLegend());
     for (int i = 0; i < Math.min(vs.size(), SHOWN_VIOLATIONS); i++) {
       Violation v = vs.get(i);
       out.printf(Locale.ROOT, "%nVIOLATION %d: %s [%s] at step %d (t=%s), actors %s%n  %s%n", i + 1, v.monitor(), v.invariant(), v.step(),
@@ -86,6 +87,7 @@ final class Output {
       vs.add(j);
     }
     m.put("violations", vs);
+    if (!r.devices().isEmpty()) m.put("devices", r.devices());
     m.put("stats", r.stats());
     m.put("seed", r.seed());
     m.put("runId", r.runId());
