@@ -180,6 +180,33 @@ class DeviceFaultsTest {
     assertTrue(hung.violations().get(0).message().contains("waits for reset_device of dev0"), hung.violations().get(0).message());
   }
 
+  /**
+   * A device stalled by a delayed page step outlives the driver's timeout; the driver unmaps without a
+   * reset and goes on with many requests on the same handle. The I19 explanation still shows the
+   * submit and the unmap its message cites, though more than twenty later steps touched the handle.
+   */
+  @Test
+  void theStepsAViolationCitesStayInItsExplanation() {
+    String text = String.join("\n", "name = stalled-rx", "description = x", "cpus = 1", "devices = [ { name = nic, page-time = 1us } ]",
+        "workload { requests = 6, segments = 2 }", "iommu { mode = strict }",
+        "faults = [ { message = delay, type = NextAccess, from = nic, nth = 2, delay = 100us } ]",
+        "programs { all = [", "\"repeat times=$requests\"", "\"alloc buf=rx pages=$segments\"", "\"map-phys handle=h buf=rx seg=all dir=from-device\"",
+        "\"mapping-error handle=h seg=all goto=out\"", "\"submit source=handles:h device-writes=true\"", "\"await timeout=50us\"", "\"unmap-phys handle=h seg=all dir=from-device\"",
+        "\"label out\"", "\"free-pages buf=rx\"", "\"request-done\"",
+        "\"end-repeat\"", "] }", "");
+    Scenario s = ScenarioFile.parse("stalled.conf", text);
+    RunReport r = runner.run(s, s.defaults(), "df-cited");
+    dmasim.actors.monitor.Violation v = r.violations().get(0);
+    assertEquals("DeviceAccessAfterUnmap I19", v.monitor() + " " + v.invariant());
+    String m = v.message();
+    long submit = Long.parseLong(m.replaceFirst("(?s).* submitted at step ([0-9]+),.*", "$1"));
+    long unmap = Long.parseLong(m.replaceFirst("(?s).* unmapped it with unmap_phys at step ([0-9]+) .*", "$1"));
+    assertTrue(v.causes().size() > 20, "a long history: " + v.causes());
+    assertTrue(v.causes().stream().anyMatch(c -> c.startsWith("step " + submit + " ")), "the submit step " + submit + " is shown: " + v.causes());
+    assertTrue(v.causes().stream().anyMatch(c -> c.startsWith("step " + unmap + " ")), "the unmap step " + unmap + " is shown: " + v.causes());
+    assertTrue(v.causes().stream().anyMatch(c -> c.matches("\\([0-9]+ earlier step\\(s\\) omitted\\)")), v.causes().toString());
+  }
+
   /** A rule counting one CPU queue's descriptors fires on the same descriptor in every schedule. */
   @Test
   void aRuleOnOneQueuesDescriptorsFiresOnTheSameOneInEverySchedule() {

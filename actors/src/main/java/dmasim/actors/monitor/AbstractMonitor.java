@@ -8,11 +8,12 @@ public abstract class AbstractMonitor implements Monitor {
   /** The page-table shadow this monitor reads: the suite's shared one, or its own. */
   protected final Shadow shadow;
   private final boolean ownsShadow;
-  private Reporter reporter = (m, inv, at, msg, about) -> {};
+  private Reporter reporter = (m, inv, at, msg, about, cited) -> {};
 
   /** Where violations go (the suite). */
   public interface Reporter {
-    void report(String monitor, String invariant, StepInfo at, String message, List<String> about);
+    /** {@code cited}: steps the message names ("unmapped it at step 64"), which the explanation must show however old. */
+    void report(String monitor, String invariant, StepInfo at, String message, List<String> about, long[] cited);
   }
 
   /** A monitor with its own shadow, which it keeps up to date itself (standalone use and tests). */
@@ -50,7 +51,7 @@ public abstract class AbstractMonitor implements Monitor {
   }
 
   protected final void violate(String invariant, StepInfo at, String message) {
-    reporter.report(name, invariant, at, message, List.of());
+    reporter.report(name, invariant, at, message, List.of(), new long[0]);
   }
 
   /**
@@ -58,6 +59,11 @@ public abstract class AbstractMonitor implements Monitor {
    * the steps that created, changed or freed them, besides the object of the event being judged.
    */
   protected final void violate(String invariant, StepInfo at, String message, List<String> about) {
-    reporter.report(name, invariant, at, message, about);
+    reporter.report(name, invariant, at, message, about, new long[0]);
+  }
+
+  /** ... whose message names the steps {@code cited}: the explanation lists them even when they are older than its latest steps. */
+  protected final void violate(String invariant, StepInfo at, String message, List<String> about, long... cited) {
+    reporter.report(name, invariant, at, message, about, cited);
   }
 }

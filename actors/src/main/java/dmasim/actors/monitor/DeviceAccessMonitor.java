@@ -130,7 +130,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
       violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " over DMA address " + new Iova(p << 12)
           + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more page(s))" : "") + " that is not mapped"
           + (u == null ? " (never mapped)" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step())
-          + " - the device will DMA to whatever that address translates to", u == null ? List.of(object) : List.of(object, u.owner()));
+          + " - the device will DMA to whatever that address translates to", u == null ? List.of(object) : List.of(object, u.owner()),
+          u == null ? new long[0] : new long[] {u.step()});
       d.reported = true;
     } else if (reused >= 0) {
       Unmap u = lastUnmap.get(reused);
@@ -167,7 +168,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     violate("I19", at, d.device + " " + what + " DMA address " + iova + " for descriptor " + tag(tag) + " that " + d.cpu + " submitted at step "
         + d.submitStep + ", after " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step()
         + " while the descriptor was still in flight: quiesce or reset the device (and wait for it) before unmapping",
-        List.of(d.object, u.owner()));
+        List.of(d.object, u.owner()), d.submitStep, u.step());
   }
 
   private void retire(long tag) {

@@ -62,6 +62,13 @@ public final class MonitorSuite {
   /** For each driver object ("cpu0/s"), the envelopes of the latest steps whose events touched it. */
   private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.HashMap<>();
   private long dropped;
+  /** The envelope each remembered step delivered, for steps a violation cites. */
+  private final Map<Long, EnvelopeId> stepIds = new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, EnvelopeId> eldest) {
+      return size() > REMEMBERED_ENVELOPES;
+    }
+  };
   /** The latest injected faults ("step 35 dev0: the device resets as ..."), at most {@link #FAULTS_SHOWN}. */
   private final java.util.ArrayDeque<String> recentFaults = new java.util.ArrayDeque<>();
   /** Injected faults before the last {@link #FAULTS_SHOWN}, counted. */
@@ -105,6 +112,7 @@ public final class MonitorSuite {
   /** Feeds one step; returns true when it produced a violation. */
   public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
     current = envelope;
+    stepIds.put(step, envelope.id());
     seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
         envelope.message().getClass().getSimpleName(), sentFrom(envelope), pcs(envelope.receiver(), events), injected(events)));
     long before = violations.size() + dropped;
@@ -150,8 +158,11 @@ public final class MonitorSuite {
     return key.equals(object) || key.startsWith(object + ".") || object.startsWith(key + ".");
   }
 
-  /** The steps that touched {@code about}, oldest first, the latest {@link #CAUSES}, ending with the current step. */
-  private List<String> causes(List<String> about) {
+  /**
+   * The steps that touched {@code about}, oldest first, the latest {@link #CAUSES}, ending with the
+   * current step; the steps {@code cited} by the message are kept however old.
+   */
+  private List<String> causes(List<String> about, long[] cited) {
     if (about.isEmpty()) return List.of();
     java.util.TreeMap<Long, String> lines = new java.util.TreeMap<>();
     for (Map.Entry<String, java.util.ArrayDeque<EnvelopeId>> e : touched.entrySet()) {
@@ -165,10 +176,30 @@ public final class MonitorSuite {
       Node n = seen.get(current.id());
       if (n != null) lines.put(n.step(), line(current.id(), n));
     }
+    for (long step : cited) {
+      EnvelopeId id = stepIds.get(step);
+      Node n = id == null ? null : seen.get(id);
+      if (n != null && !lines.containsKey(step)) lines.put(step, line(id, n));
+    }
     List<String> out = new ArrayList<>(lines.values());
     if (out.size() <= CAUSES) return out;
+    List<Long> steps = new ArrayList<>(lines.keySet());
+    long firstLatest = steps.get(steps.size() - CAUSES);
+    java.util.Set<Long> citedSet = new java.util.HashSet<>();
+    for (long c : cited) citedSet.add(c);
     List<String> kept = new ArrayList<>();
-    kept.add("(" + (out.size() - CAUSES) + " earlier step(s) omitted)");
+    int omitted = 0;
+    for (long step : steps) {
+      if (step >= firstLatest) break;
+      if (citedSet.contains(step)) {
+        if (omitted > 0) kept.add("(" + omitted + " earlier step(s) omitted)");
+        omitted = 0;
+        kept.add(lines.get(step));
+      } else {
+        omitted++;
+      }
+    }
+    if (omitted > 0) kept.add("(" + omitted + " earlier step(s) omitted)");
     kept.addAll(out.subList(out.size() - CAUSES, out.size()));
     return kept;
   }
@@ -267,7 +298,7 @@ public final class MonitorSuite {
     for (Monitor m : monitors) m.onRunEnd(at);
   }
 
-  private void report(String monitor, String invariant, StepInfo at, String message, List<String> extra) {
+  private void report(String monitor, String invariant, StepInfo at, String message, List<String> extra, long[] cited) {
     if (violations.size() >= MAX_KEPT) {
       dropped++;
       return;
@@ -298,6 +329,6 @@ public final class MonitorSuite {
     List<String> faults = new ArrayList<>();
     if (olderFaults > 0) faults.add("(" + olderFaults + " earlier fault(s) omitted)");
     faults.addAll(recentFaults);
-    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where, about, causes(about), faults));
+    violations.add(new Violation(monitor, invariant, at.step(), at.time(), actors, chain, message, where, about, causes(about, cited), faults));
   }
 }
