@@ -116,8 +116,7 @@ public final class CrashPoints {
       String at = k == 0 ? "before its first write" : "at its step " + k + " (global step " + step + "), after the write and before its sends,"
           + " or before the write of its next step";
       if (k > 0) {
-        live = kind.foldRow(live, new dmasim.protocol.JournalEvent.EnvelopeHandled(new dmasim.protocol.EnvelopeId("x", 1), 0, 0, null, "",
-            points.get(k - 1).events()));
+        live = kind.foldStep(live, points.get(k - 1).events());
         String d = StateDump.firstDifference(StateDump.of(live), points.get(k - 1).live(), "fold of its events", "live state");
         if (d != null) {
           return violation(kind, step, kind.name() + " " + at + ": its live state is not the fold of the events it decided, so a crash here"
@@ -125,10 +124,7 @@ public final class CrashPoints {
         }
       }
       S folded = kind.empty().get();
-      for (int i = 0; i < k; i++) {
-        folded = kind.foldRow(folded, new dmasim.protocol.JournalEvent.EnvelopeHandled(new dmasim.protocol.EnvelopeId("x", 1), 0, 0, null, "",
-            points.get(i).events()));
-      }
+      for (int i = 0; i < k; i++) folded = kind.foldStep(folded, points.get(i).events());
       String expected = StateDump.of(kind.onRecovered().apply(folded));
       String first = recover(system, persistenceId, kind, k);
       String d = StateDump.firstDifference(first, expected, "recovered from the journal", "fold of its events after a restart");

@@ -44,7 +44,8 @@ public final class RunGuardian {
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps, anyOrder), "scheduler",
           same);
       Wire wire = FaultingWire.around(new ControlledWire(scheduler), spec.messageFaults());
-      spawnModel(ctx, runId, spec, wire, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)), probe);
+      spawnModel(ctx, spec, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)), kind -> kind.behavior(runId, wire,
+          probe));
       for (int c = 0; c < spec.programs().size(); c++) {
         scheduler.tell(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
       }
@@ -67,12 +68,8 @@ public final class RunGuardian {
         live.register(name, ref);
         ctx.watch(ref); // an actor that stops (a failed journal write) ends the run, as the controlled scheduler's watch does
       };
-      if (runId != null && tap != null) {
-        // journaled through the writer directly: the same rows, without a persist round trip per step
-        for (dmasim.actors.model.ActorKind<?> kind : spec.kinds()) register.accept(kind.name(), ctx.spawn(kind.tapped(runId, wire, tap), kind.name(), same));
-      } else {
-        spawnModel(ctx, runId, spec, wire, same, register, null);
-      }
+      // journaled through the writer directly when there is a tap: the same rows, without a persist round trip per step
+      spawnModel(ctx, spec, same, register, kind -> runId != null && tap != null ? kind.tapped(runId, wire, tap) : kind.behavior(runId, wire, null));
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
             for (int c = 0; c < spec.programs().size(); c++) live.inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start());
@@ -92,9 +89,10 @@ public final class RunGuardian {
     return Behaviors.stopped();
   }
 
-  /** Spawns every model actor of {@code spec} on {@code wire} and hands each (name, ref) to {@code register}. */
-  private static void spawnModel(akka.actor.typed.javadsl.ActorContext<Command> ctx, String runId, SystemSpec spec, Wire wire,
-      akka.actor.typed.Props props, java.util.function.BiConsumer<String, ActorRef<Envelope>> register, dmasim.actors.model.StateProbe probe) {
-    for (dmasim.actors.model.ActorKind<?> kind : spec.kinds()) register.accept(kind.name(), ctx.spawn(kind.behavior(runId, wire, probe), kind.name(), props));
+  /** Spawns every model actor of {@code spec} with the behaviour {@code behavior} gives its kind, and hands each (name, ref) to {@code register}. */
+  private static void spawnModel(akka.actor.typed.javadsl.ActorContext<Command> ctx, SystemSpec spec, akka.actor.typed.Props props,
+      java.util.function.BiConsumer<String, ActorRef<Envelope>> register,
+      java.util.function.Function<dmasim.actors.model.ActorKind<?>, Behavior<Envelope>> behavior) {
+    for (dmasim.actors.model.ActorKind<?> kind : spec.kinds()) register.accept(kind.name(), ctx.spawn(behavior.apply(kind), kind.name(), props));
   }
 }

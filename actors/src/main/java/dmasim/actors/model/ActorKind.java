@@ -42,7 +42,7 @@ public record ActorKind<S>(String name, Supplier<S> empty, BiFunction<S, Envelop
 
     /** Folds one step's events, exactly as recovery folds its row. */
     public void fold(java.util.List<Event> events) {
-      state = kind.foldRow(state, new JournalEvent.EnvelopeHandled(new dmasim.protocol.EnvelopeId("inspect", 1), 0, 0, null, "", events));
+      state = kind.foldStep(state, events);
     }
 
     public java.util.List<String> describe() {
@@ -60,9 +60,14 @@ public record ActorKind<S>(String name, Supplier<S> empty, BiFunction<S, Envelop
     return ModelBehavior.tapped(runId, name, wire, empty, logic, fold, onRecovered, tap);
   }
 
+  /** {@code state} with one step's events folded in, exactly as recovery folds its row (the wire's skipped, a restart as recovery gives). */
+  public S foldStep(S state, java.util.List<Event> events) {
+    return ModelBehavior.foldAll(fold, onRecovered, state, events);
+  }
+
   /** {@code state} with one journaled row folded in, exactly as recovery folds it: a step's events in order, the wire's skipped. */
   public S foldRow(S state, Event row) {
-    if (row instanceof JournalEvent.EnvelopeHandled h) return ModelBehavior.foldAll(fold, onRecovered, state, h.events());
+    if (row instanceof JournalEvent.EnvelopeHandled h) return foldStep(state, h.events());
     if (row instanceof JournalEvent.ActorRestarted) return onRecovered.apply(state);
     return row instanceof WireEvent ? state : fold.apply(state, row);
   }

@@ -241,9 +241,7 @@ public final class MonitorSuite {
   }
 
   private static String ordinal(long n) {
-    long mod100 = n % 100;
-    String suffix = mod100 >= 11 && mod100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
-    return n + suffix;
+    return n + dmasim.protocol.Trigger.ordinal(n);
   }
 
   /** The file line of the instruction that sent {@code e}, when a CPU queue sent it. */
