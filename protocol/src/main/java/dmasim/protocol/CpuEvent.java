@@ -16,7 +16,9 @@ import java.util.List;
   @JsonSubTypes.Type(CpuEvent.RequestCompleted.class),
   @JsonSubTypes.Type(CpuEvent.DriverUnbound.class),
   @JsonSubTypes.Type(CpuEvent.ProgramEnded.class),
-  @JsonSubTypes.Type(CpuEvent.NullBufferUsed.class)
+  @JsonSubTypes.Type(CpuEvent.NullBufferUsed.class),
+  @JsonSubTypes.Type(CpuEvent.CallbackEntered.class),
+  @JsonSubTypes.Type(CpuEvent.CallbackLeft.class)
 })
 public sealed interface CpuEvent extends Event {
 
@@ -70,4 +72,16 @@ public sealed interface CpuEvent extends Event {
    * queue's program ends.
    */
   record NullBufferUsed(String owner, String buffer, int pc) implements CpuEvent, Owned {}
+
+  /**
+   * While waiting for its memory operation, the queue runs {@code sub}'s invalidate callback for
+   * invalidation {@code inv} of [start, start + pages) ({@code event}, {@code blockable},
+   * {@code owner}, {@code curSeq}) from instruction {@code pc}; it goes back to waiting when the
+   * callback returns.
+   */
+  record CallbackEntered(long inv, String sub, long curSeq, long start, long pages, String event, boolean blockable, String owner, int pc)
+      implements CpuEvent {}
+
+  /** The callback returned {@code ok} (false: a non-blockable callback that could not take its lock). */
+  record CallbackLeft(long inv, String sub, boolean ok) implements CpuEvent {}
 }

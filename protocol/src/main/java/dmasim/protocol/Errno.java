@@ -13,7 +13,10 @@ public final class Errno {
   public static final int OK = 0;
   public static final int EPERM = 1;
   public static final int EIO = 5;
+  public static final int EAGAIN = 11;
   public static final int ENOMEM = 12;
+  public static final int EFAULT = 14;
+  public static final int EBUSY = 16;
   public static final int EEXIST = 17;
   public static final int EINVAL = 22;
   public static final int EOPNOTSUPP = 95;
@@ -35,7 +38,10 @@ public final class Errno {
     EPERM(Errno.EPERM),
     EOPNOTSUPP(Errno.EOPNOTSUPP),
     EREMOTEIO(Errno.EREMOTEIO),
-    ETIMEDOUT(Errno.ETIMEDOUT);
+    ETIMEDOUT(Errno.ETIMEDOUT),
+    EBUSY(Errno.EBUSY),
+    EFAULT(Errno.EFAULT),
+    EAGAIN(Errno.EAGAIN);
 
     private final int code;
 

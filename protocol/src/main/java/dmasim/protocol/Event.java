@@ -11,6 +11,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(DeviceEvent.class),
   @JsonSubTypes.Type(CpuEvent.class),
   @JsonSubTypes.Type(MemoryEvent.class),
-  @JsonSubTypes.Type(WireEvent.class)
+  @JsonSubTypes.Type(WireEvent.class),
+  @JsonSubTypes.Type(MmEvent.class),
+  @JsonSubTypes.Type(MirrorEvent.class)
 })
 public interface Event extends CborSerializable {}

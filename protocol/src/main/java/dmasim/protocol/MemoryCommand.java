@@ -8,7 +8,8 @@ import java.util.List;
   @JsonSubTypes.Type(MemoryCommand.AllocPages.class),
   @JsonSubTypes.Type(MemoryCommand.FreePages.class),
   @JsonSubTypes.Type(MemoryCommand.Lock.class),
-  @JsonSubTypes.Type(MemoryCommand.Unlock.class)
+  @JsonSubTypes.Type(MemoryCommand.Unlock.class),
+  @JsonSubTypes.Type(MemoryCommand.TryLock.class)
 })
 public sealed interface MemoryCommand extends Message {
 
@@ -34,6 +35,9 @@ public sealed interface MemoryCommand extends Message {
 
   /** Acquire the named lock (a driver spinlock or mutex); answered when granted. */
   record Lock(String name) implements MemoryCommand {}
+
+  /** Take the named lock if it is free (mutex_trylock); answered at once, granted or busy. */
+  record TryLock(String name) implements MemoryCommand {}
 
   /** Release the named lock; answered at once. */
   record Unlock(String name) implements MemoryCommand {}

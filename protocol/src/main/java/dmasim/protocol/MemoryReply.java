@@ -7,7 +7,8 @@ import java.util.List;
 @JsonSubTypes({
   @JsonSubTypes.Type(MemoryReply.PagesAllocated.class),
   @JsonSubTypes.Type(MemoryReply.PagesFreed.class),
-  @JsonSubTypes.Type(MemoryReply.LockGranted.class)
+  @JsonSubTypes.Type(MemoryReply.LockGranted.class),
+  @JsonSubTypes.Type(MemoryReply.LockBusy.class)
 })
 public sealed interface MemoryReply extends Message {
 
@@ -23,4 +24,7 @@ public sealed interface MemoryReply extends Message {
 
   /** The pages were returned. */
   record PagesFreed(String owner, int count) implements MemoryReply {}
+
+  /** A trylock of {@code name} failed: someone else holds it. */
+  record LockBusy(String name) implements MemoryReply {}
 }

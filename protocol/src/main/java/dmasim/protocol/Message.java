@@ -13,6 +13,10 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(CpuCommand.class),
   @JsonSubTypes.Type(MemoryCommand.class),
   @JsonSubTypes.Type(MemoryReply.class),
-  @JsonSubTypes.Type(Crash.class)
+  @JsonSubTypes.Type(Crash.class),
+  @JsonSubTypes.Type(MmCommand.class),
+  @JsonSubTypes.Type(MmReply.class),
+  @JsonSubTypes.Type(MirrorCommand.class),
+  @JsonSubTypes.Type(MirrorReply.class)
 })
 public interface Message extends CborSerializable {}

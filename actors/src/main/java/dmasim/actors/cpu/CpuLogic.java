@@ -71,8 +71,14 @@ public final class CpuLogic {
       if (!"await".equals(v.waiting) || t.tag() != v.lastTag || t.await() != v.awaits) return d; // the completion came first
       emit(new CpuEvent.ReplyReceived(v.pc, t));
       guarded();
+    } else if (m instanceof dmasim.protocol.MmReply.RunCallback rc) {
+      if (v.waiting == null || v.callback != null) throw new IllegalStateException(self + " is asked to run a callback while not in a memory operation: " + m);
+      Integer at = p.labelOrNull(callbackLabel(rc.sub()));
+      if (at == null) throw new IllegalStateException(self + " has no invalidate callback for " + rc.sub());
+      emit(new CpuEvent.CallbackEntered(rc.inv(), rc.sub(), rc.curSeq(), rc.start(), rc.pages(), rc.event(), rc.blockable(), rc.owner(), at));
+      guarded();
     } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone
-        || m instanceof DeviceReply.Presence) {
+        || m instanceof DeviceReply.Presence || m instanceof dmasim.protocol.MmReply || m instanceof dmasim.protocol.MirrorReply) {
       if (v.waiting == null) throw new IllegalStateException(self + " got an answer it did not wait for: " + m);
       emit(new CpuEvent.ReplyReceived(v.pc, m));
       guarded();
@@ -167,6 +173,16 @@ public final class CpuLogic {
       } else if (op instanceof Op.Unbind u) {
         emit(new CpuEvent.DriverUnbound(u.dev(), pc + 1));
         pc++;
+      } else if (op instanceof Op.JumpIfNonBlockable j) {
+        pc = !inCallback(op).call().blockable() ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.JumpIfOwnMigrate j) {
+        CpuEvent.CallbackEntered c = inCallback(op).call();
+        pc = c.event().equals("MIGRATE") && c.owner().equals(j.owner()) ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.Return r) {
+        CpuEvent.CallbackEntered c = inCallback(op).call();
+        emit(new CpuEvent.CallbackLeft(c.inv(), c.sub(), r.ok()));
+        d.send(Names.mm(0), new dmasim.protocol.MmCommand.CallbackReturned(c.inv(), c.sub(), r.ok()));
+        return;
       } else if (op instanceof Op.End) {
         emit(new CpuEvent.ProgramEnded(v.requests));
         return;
@@ -184,6 +200,40 @@ public final class CpuLogic {
     String at = p.origin(pc);
     throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " ran " + MAX_LOCAL_STEPS
         + " steps without calling anything (a label/goto loop that never waits, maps or allocates)");
+  }
+
+  /** The label of {@code sub}'s invalidate callback, compiled into every program. */
+  public static String callbackLabel(String sub) {
+    return "__callback:" + sub;
+  }
+
+  /** The callback being run, for an instruction that only makes sense in one. */
+  private CpuState.Callback inCallback(Op op) {
+    if (v.callback == null) {
+      String at = p.origin(atPc);
+      throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + atPc) + ": " + self + " runs " + op
+          + " outside an invalidate callback");
+    }
+    return v.callback;
+  }
+
+  private CpuState.Walked walked(String mirror) {
+    CpuState.Walked w = v.walked.get(mirror);
+    if (w == null) {
+      String at = p.origin(atPc);
+      throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + atPc) + ": " + self
+          + " programs the device from mirror '" + mirror + "' before any range-fault of it");
+    }
+    return w;
+  }
+
+  /** Pages [first, first + count) of a mirror from {@code mStart} covering the callback's range (the whole mirror outside one). */
+  private long[] range(long mStart, long mPages) {
+    if (v.callback == null) return new long[] {0, mPages};
+    CpuEvent.CallbackEntered c = v.callback.call();
+    long from = Math.max(c.start(), mStart);
+    long to = Math.min(c.start() + c.pages() * 4096, mStart + mPages * 4096);
+    return to <= from ? new long[] {0, 0} : new long[] {(from - mStart) >>> 12, (to - from) >>> 12};
   }
 
   private List<Long> buffer(String name) {
@@ -244,6 +294,68 @@ public final class CpuLogic {
     } else if (op instanceof Op.AttachDevice at) {
       object = Names.device(at.dev());
       m = new IommuCommand.AttachDevice(at.dev());
+    } else if (op instanceof Op.MmCall mc) {
+      to = Names.mm(0);
+      object = to;
+      m = mc.command();
+    } else if (op instanceof Op.ReadBegin rb) {
+      to = Names.mm(0);
+      object = rb.mirror();
+      m = new dmasim.protocol.MmCommand.ReadBegin(rb.mirror());
+    } else if (op instanceof Op.RangeFault rf) {
+      to = Names.mm(0);
+      object = rf.mirror();
+      long flags = rf.snapshot() ? 0 : dmasim.protocol.HmmPfn.REQ_FAULT | (rf.write() ? dmasim.protocol.HmmPfn.REQ_WRITE : 0);
+      m = new dmasim.protocol.MmCommand.RangeFault(rf.mirror(), v.seq(rf.mirror()), rf.start(), rf.pages(), flags, 0,
+          java.util.Collections.nCopies((int) rf.pages(), 0L), rf.owner());
+    } else if (op instanceof Op.ReadRetry rr) {
+      to = Names.mm(0);
+      object = rr.mirror();
+      m = new dmasim.protocol.MmCommand.ReadRetry(rr.mirror(), v.seq(rr.mirror()));
+    } else if (op instanceof Op.SetSeq ss) {
+      to = Names.mm(0);
+      object = ss.mirror();
+      CpuEvent.CallbackEntered c = inCallback(op).call();
+      m = new dmasim.protocol.MmCommand.SetSeq(ss.mirror(), c.curSeq(), c.inv());
+    } else if (op instanceof Op.DirtyPages dp) {
+      to = Names.mm(0);
+      object = dp.mirror();
+      List<Long> pfns = new ArrayList<>();
+      for (long w : walked(dp.mirror()).words()) {
+        if ((w & dmasim.protocol.HmmPfn.VALID) != 0 && (w & dmasim.protocol.HmmPfn.WRITE) != 0) pfns.add(dmasim.protocol.HmmPfn.pfn(w));
+      }
+      m = new dmasim.protocol.MmCommand.DirtyPages(dp.mirror(), pfns);
+    } else if (op instanceof Op.DevPteSet ps) {
+      to = Names.mirror(ps.mirror());
+      object = ps.mirror();
+      CpuState.Walked w = walked(ps.mirror());
+      m = new dmasim.protocol.MirrorCommand.PteSet((int) ((w.start() - ps.mirrorStart()) >>> 12), w.words(), v.seq(ps.mirror()), ps.downgrade());
+    } else if (op instanceof Op.DevZap z) {
+      to = Names.mirror(z.mirror());
+      object = z.mirror();
+      long[] r = range(z.mirrorStart(), z.mirrorPages());
+      m = new dmasim.protocol.MirrorCommand.Zap((int) r[0], (int) r[1], z.waitIdle());
+    } else if (op instanceof Op.DevAccess a) {
+      to = Names.mirror(a.mirror());
+      object = a.mirror();
+      m = new dmasim.protocol.MirrorCommand.Access(a.va(), a.write());
+    } else if (op instanceof Op.HmmDma h) {
+      to = Names.mirror(h.mirror());
+      object = h.mirror();
+      long[] r = range(h.mirrorStart(), h.mirrorPages());
+      m = switch (h.call()) {
+        case "alloc" -> new dmasim.protocol.MirrorCommand.DmaAlloc();
+        case "unmap" -> new dmasim.protocol.MirrorCommand.DmaUnmap((int) r[0], (int) r[1]);
+        default -> new dmasim.protocol.MirrorCommand.DmaFree();
+      };
+    } else if (op instanceof Op.FaultDone f) {
+      to = Names.mirror(f.mirror());
+      object = f.mirror();
+      m = new dmasim.protocol.MirrorCommand.FaultDone(f.error());
+    } else if (op instanceof Op.TryLock l) {
+      to = Names.MEMORY;
+      object = l.name();
+      m = new MemoryCommand.TryLock(l.name());
     } else if (op instanceof Op.Lock l) {
       to = Names.MEMORY;
       object = l.name();
@@ -337,6 +449,20 @@ public final class CpuLogic {
     String n = m.getClass().getSimpleName();
     return switch (n) {
       case "AllocPages" -> "alloc_pages";
+      case "ReadBegin" -> "read_begin";
+      case "RangeFault" -> "range_fault";
+      case "ReadRetry" -> "read_retry";
+      case "SetSeq" -> "set_seq";
+      case "DirtyPages" -> "set_page_dirty";
+      case "PteSet" -> "dev_pte_set";
+      case "Zap" -> "dev_zap";
+      case "Access" -> "dev_access";
+      case "DmaAlloc" -> "hmm_dma_map_alloc";
+      case "DmaUnmap" -> "hmm_dma_unmap_pfn";
+      case "DmaFree" -> "hmm_dma_map_free";
+      case "FaultDone" -> "fault_done";
+      case "TryLock" -> "trylock";
+      case "MadviseDontneed" -> "madvise";
       case "Lock" -> "lock";
       case "Reset" -> "reset_device";
       case "Probe" -> "probe_device";

@@ -66,6 +66,18 @@ public final class CpuState {
   public record Coherent(long addr, long size, boolean live) {}
   final TreeMap<String, Long> counters = new TreeMap<>();
   final TreeMap<Long, Integer> completions = new TreeMap<>();
+  /** Per mirror, the seq of the last mmu_interval_read_begin. */
+  final TreeMap<String, Long> seqs = new TreeMap<>();
+  /** Per mirror, the pfn array of the last hmm_range_fault: the first address and the words. */
+  final TreeMap<String, Walked> walked = new TreeMap<>();
+  /** The invalidate callback being run, or null. */
+  Callback callback;
+
+  /** The pfn array a walk left: for pages from {@code start}. */
+  public record Walked(long start, List<Long> words) {}
+
+  /** An invalidate callback in progress: what it was called with, and what the queue was doing before (the pc and call to go back to). */
+  public record Callback(CpuEvent.CallbackEntered call, int returnPc, String returnWaiting) {}
 
   public CpuState(Program program, int cpuIndex) {
     this.program = program;
@@ -95,6 +107,9 @@ public final class CpuState {
     c.coherent.putAll(coherent);
     c.counters.putAll(counters);
     c.completions.putAll(completions);
+    c.seqs.putAll(seqs);
+    c.walked.putAll(walked);
+    c.callback = callback;
     return c;
   }
 
@@ -126,6 +141,15 @@ public final class CpuState {
   /** The scenario-file line of the instruction at the program counter ("drv.conf:14 programs.all[4]"), or null. */
   public String origin() {
     return program.origin(pc);
+  }
+
+  /** The seq of the last read_begin on {@code mirror} (0: none yet). */
+  public long seq(String mirror) {
+    return seqs.getOrDefault(mirror, 0L);
+  }
+
+  public Callback callback() {
+    return callback;
   }
 
   public String waiting() {
@@ -184,6 +208,14 @@ public final class CpuState {
       pc = r.nextPc();
     } else if (e instanceof CpuEvent.DriverUnbound u) {
       pc = u.nextPc();
+    } else if (e instanceof CpuEvent.CallbackEntered c) {
+      callback = new Callback(c, pc, waiting);
+      waiting = null;
+      pc = c.pc();
+    } else if (e instanceof CpuEvent.CallbackLeft) {
+      pc = callback.returnPc();
+      waiting = callback.returnWaiting();
+      callback = null;
     } else if (e instanceof CpuEvent.ProgramEnded) {
       ended = true;
       waiting = null;
@@ -193,6 +225,9 @@ public final class CpuState {
 
   private void onReply(int atPc, Object reply) {
     lastErrno = reply instanceof IommuReply.Returned r ? r.errno()
+        : reply instanceof dmasim.protocol.MmReply.Done m ? m.errno()
+        : reply instanceof dmasim.protocol.MmReply.RangeFaulted m ? m.errno()
+        : reply instanceof dmasim.protocol.MirrorReply.Done m ? m.errno()
         : reply instanceof DeviceReply.Completed c && c.faults() > 0 ? Errno.EIO
         : reply instanceof CpuCommand.AwaitTimedOut ? Errno.ETIMEDOUT : 0;
     if (reply instanceof DeviceReply.Completed c) {
@@ -222,6 +257,21 @@ public final class CpuState {
       lastError = false;
     } else if (reply instanceof IommuReply.Returned r) {
       onReturned(program.at(atPc), r);
+    } else if (reply instanceof MemoryReply.LockBusy) {
+      lastError = true;
+    } else if (reply instanceof dmasim.protocol.MmReply.SeqRead r) {
+      seqs.put(r.sub(), r.seq());
+      lastError = false;
+    } else if (reply instanceof dmasim.protocol.MmReply.RangeFaulted r) {
+      walked.put(r.sub(), new Walked(r.start(), r.words()));
+      lastError = r.errno() != 0;
+    } else if (reply instanceof dmasim.protocol.MmReply.Retry r) {
+      lastError = false;
+      waiting = null;
+      pc = r.retry() ? program.label(((Op.ReadRetry) program.at(atPc)).label()) : atPc + 1;
+      return;
+    } else if (reply instanceof dmasim.protocol.MmReply.Done || reply instanceof dmasim.protocol.MirrorReply.Done) {
+      lastError = lastErrno != 0;
     }
     waiting = null;
     pc = atPc + 1;

@@ -206,6 +206,55 @@ public sealed interface Op {
   /** Tear the DMA domain down (device removal). Does not wait. */
   record TearDownDomain() implements Op {}
 
+  /** A memory operation of the process on its address space (mmap, munmap, mprotect, madvise, a touch, migrate, fork, reclaim, exit); waits for it. */
+  record MmCall(dmasim.protocol.MmCommand command) implements Op {}
+
+  /** mmu_interval_read_begin on mirror {@code mirror}'s subscription: the sequence of this attempt. */
+  record ReadBegin(String mirror) implements Op {}
+
+  /**
+   * hmm_range_fault over [start, start + pages * 4096) with the seq of the last read_begin:
+   * default_flags HMM_PFN_REQ_FAULT (| HMM_PFN_REQ_WRITE when {@code write}), none when
+   * {@code snapshot}; pfn_flags_mask 0; range->dev_private_owner {@code owner} ("" for none).
+   */
+  record RangeFault(String mirror, long start, long pages, boolean write, boolean snapshot, String owner) implements Op {}
+
+  /** mmu_interval_read_retry with the seq of the last read_begin: goto label when it says retry. */
+  record ReadRetry(String mirror, String label) implements Op {}
+
+  /** mmu_interval_set_seq(sub, cur_seq) inside the callback being run. */
+  record SetSeq(String mirror) implements Op {}
+
+  /** Program the device PTEs from the pfns of the last walk of the mirror (hmm_dma_map_pfn first on a DMA mirror); {@code downgrade}: read-only. */
+  record DevPteSet(String mirror, long mirrorStart, boolean downgrade) implements Op {}
+
+  /** Zap the device PTEs of the callback's range (the whole mirror outside a callback); {@code waitIdle}: wait for DMA in flight through them. */
+  record DevZap(String mirror, long mirrorStart, long mirrorPages, boolean waitIdle) implements Op {}
+
+  /** The device accesses {@code va} through its page table (error flag, EFAULT: the device raised a page fault). */
+  record DevAccess(String mirror, long va, boolean write) implements Op {}
+
+  /** The HMM DMA helpers: {@code call} "alloc" (hmm_dma_map_alloc), "unmap" (hmm_dma_unmap_pfn over the callback's range or the whole mirror), "free". */
+  record HmmDma(String mirror, String call, long mirrorStart, long mirrorPages) implements Op {}
+
+  /** set_page_dirty on the frames of the last walk of the mirror that came back writable. */
+  record DirtyPages(String mirror) implements Op {}
+
+  /** The driver finished handling the device's page fault: resume the device, or fail the access ({@code error}: its program dies). */
+  record FaultDone(String mirror, boolean error) implements Op {}
+
+  /** Return from the invalidate callback being run ({@code ok} false: could not, on a non-blockable range). */
+  record Return(boolean ok) implements Op {}
+
+  /** Try to take a named lock without waiting: the error flag says it was busy (mutex_trylock). */
+  record TryLock(String name) implements Op {}
+
+  /** Inside a callback: goto label when its range is not blockable (mmu_notifier_range_blockable false). */
+  record JumpIfNonBlockable(String label) implements Op {}
+
+  /** Inside a callback: goto label when the event is a MIGRATE this driver started itself (range->owner is {@code owner}). */
+  record JumpIfOwnMigrate(String owner, String label) implements Op {}
+
   /** Stop. */
   record End() implements Op {}
 }

@@ -33,7 +33,10 @@ public final class Program {
           : op instanceof Op.JumpIfError j ? j.label()
           : op instanceof Op.JumpIfOdd j ? j.label()
           : op instanceof Op.JumpIfErrno j ? j.label()
-          : op instanceof Op.JumpIfNoIova j ? j.label() : null;
+          : op instanceof Op.JumpIfNoIova j ? j.label()
+          : op instanceof Op.ReadRetry r ? r.label()
+          : op instanceof Op.JumpIfNonBlockable j ? j.label()
+          : op instanceof Op.JumpIfOwnMigrate j ? j.label() : null;
       if (target != null && !labels.containsKey(target)) {
         throw new IllegalArgumentException("undefined label '" + target + "' in program " + name);
       }
@@ -57,6 +60,11 @@ public final class Program {
   }
 
   /** The scenario-file line instruction {@code pc} was compiled from, or null (built-in program, or past the end). */
+  /** The instruction of label {@code l}, or null when the program has none. */
+  public Integer labelOrNull(String l) {
+    return labels.get(l);
+  }
+
   public String origin(int pc) {
     return origins == null || pc < 0 || pc >= origins.size() ? null : origins.get(pc);
   }

@@ -49,6 +49,13 @@ public final class MemoryLogic {
       } else {
         d.emit(new MemoryEvent.LockWaited(l.name(), env.sender()));
       }
+    } else if (env.message() instanceof MemoryCommand.TryLock l) {
+      if (s.holder(l.name()) == null) {
+        d.emit(new MemoryEvent.LockAcquired(l.name(), env.sender()));
+        d.send(env.sender(), new MemoryReply.LockGranted(l.name(), true));
+      } else {
+        d.send(env.sender(), new MemoryReply.LockBusy(l.name()));
+      }
     } else if (env.message() instanceof MemoryCommand.Unlock u) {
       if (!env.sender().equals(s.holder(u.name()))) {
         throw new IllegalStateException(env.sender() + " unlocks '" + u.name() + "' held by " + s.holder(u.name()));

@@ -19,6 +19,16 @@ public final class Names {
     return cpu(id.value());
   }
 
+  /** The address space of process {@code i}. */
+  public static String mm(int i) {
+    return "mm" + i;
+  }
+
+  /** The device page table of mirror {@code mirror} (an interval subscription and the device MMU it keeps in step). */
+  public static String mirror(String mirror) {
+    return "dpt-" + mirror;
+  }
+
   public static String device(DeviceId id) {
     return "dev" + id.value();
   }

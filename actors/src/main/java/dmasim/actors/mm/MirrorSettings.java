@@ -1,0 +1,27 @@
+package dmasim.actors.mm;
+
+import dmasim.protocol.DeviceId;
+
+/**
+ * A mirror (number {@code id} of the run): the interval subscription {@code name} over [start, start + pages * 4096) of address
+ * space {@code mm}, kept in step with the device page table of {@code device} by a driver whose
+ * user lock is {@code lock} (the lock its invalidate callback takes).
+ *
+ * @param dma true: the device reaches pages through the DMA API (hmm_dma_map_alloc / map_pfn, the
+ *     IOMMU translates); false: it uses the pfns themselves (lib/test_hmm.c dmirror keeps struct
+ *     page pointers)
+ * @param bounces the device would bounce through swiotlb or needs CPU cache syncs, so
+ *     hmm_dma_map_alloc refuses it (-EOPNOTSUPP)
+ * @param owner the driver's dev_private_owner ("" for none): its device-private pages
+ */
+public record MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner) {
+  public long vpn(int index) {
+    return (start >>> 12) + index;
+  }
+
+  /** The page index of {@code va} in the range, or -1. */
+  public int index(long va) {
+    long i = (va >>> 12) - (start >>> 12);
+    return i < 0 || i >= pages ? -1 : (int) i;
+  }
+}

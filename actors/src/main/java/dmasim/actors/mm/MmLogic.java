@@ -1,0 +1,441 @@
+package dmasim.actors.mm;
+
+import dmasim.actors.model.Decision;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Errno;
+import dmasim.protocol.HmmPfn;
+import dmasim.protocol.MmCommand;
+import dmasim.protocol.MmEvent;
+import dmasim.protocol.MmReply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The decisions of a process address space: the process's memory operations (each an
+ * invalidation whose callbacks must all return before the CPU page table changes and pages are
+ * freed: mmu_notifier_invalidate_range_start/_end around the change), the interval notifier calls
+ * of mirroring drivers (mm/mmu_notifier.c: mmu_interval_read_begin, mmu_interval_read_retry,
+ * mmu_interval_set_seq), and hmm_range_fault (mm/hmm.c), one page per step. Pure: reads the state,
+ * emits events, and computes within a step what earlier events of the same step imply.
+ */
+public final class MmLogic {
+  /** The memory operations that take mmap_lock for writing (the others that need it read it). */
+  static final Set<String> WRITERS = Set.of("munmap", "mprotect", "mmap", "fork", "exit");
+  /** The whole user address space (48 bits) in pages: the range of an exit's RELEASE. */
+  static final long ALL_PAGES = 1L << 36;
+
+  private final MmState s;
+  private final MmSettings cfg;
+  private final Decision d = new Decision();
+  private final String self;
+  private String from;
+  /** System and device-private frames allocated earlier in this step (the state does not show them yet). */
+  private int allocated;
+  private int allocatedDevice;
+
+  private MmLogic(MmState s, MmSettings cfg, String self) {
+    this.s = s;
+    this.cfg = cfg;
+    this.self = self;
+  }
+
+  public static Decision decide(MmState s, MmSettings cfg, String self, Envelope env) {
+    MmLogic l = new MmLogic(s, cfg, self);
+    l.from = env.sender();
+    l.handle((MmCommand) env.message(), false);
+    return l.d;
+  }
+
+  private void handle(MmCommand m, boolean resumed) {
+    if (m instanceof MmCommand.Resume r) {
+      from = r.cpu();
+      handle(r.command(), true);
+    } else if (m instanceof MmCommand.ReadBegin r) {
+      readBegin(r);
+    } else if (m instanceof MmCommand.ReadRetry r) {
+      boolean retry = s.sub(r.sub()).seq != r.seq();
+      d.emit(new MmEvent.ReadRetried(r.sub(), from, r.seq(), retry));
+      d.send(from, new MmReply.Retry(r.sub(), retry));
+    } else if (m instanceof MmCommand.SetSeq x) {
+      d.emit(new MmEvent.SeqSet(x.sub(), x.curSeq(), from, x.inv()));
+      d.send(from, new MmReply.Done("set_seq", 0));
+    } else if (m instanceof MmCommand.CallbackReturned c) {
+      callbackReturned(c);
+    } else if (m instanceof MmCommand.WalkNext w) {
+      walkNext(s.walks.get(w.walk()));
+    } else if (m instanceof MmCommand.DirtyPages p) {
+      for (long pfn : p.pfns()) d.emit(new MmEvent.FrameDirtied(pfn, from, p.sub(), s.frame(pfn) == null));
+      d.send(from, new MmReply.Done("dirty_pages", 0));
+    } else if (s.exited) {
+      done(callName(m), Errno.EFAULT); // mmget_not_zero fails: the address space is gone
+    } else if (!lockFree(m, resumed)) {
+      d.emit(new MmEvent.MmapLockWaits(from, callName(m), m));
+    } else if (m instanceof MmCommand.RangeFault r) {
+      rangeFault(r);
+    } else if (m instanceof MmCommand.Mmap x) {
+      mmap(x);
+    } else if (m instanceof MmCommand.Munmap x) {
+      begin("munmap", "UNMAP", x.start() >>> 12, x.pages(), true, "", false, 0);
+    } else if (m instanceof MmCommand.Mprotect x) {
+      if (x.write()) {
+        d.emit(new MmEvent.VmaProtected(x.start(), x.pages(), true)); // adding a permission invalidates nothing
+        done("mprotect", 0);
+        wakeLockWaiters(0);
+      } else {
+        begin("mprotect", "PROTECTION_VMA", x.start() >>> 12, x.pages(), true, "", false, 0);
+      }
+    } else if (m instanceof MmCommand.MadviseDontneed x) {
+      begin("madvise", "CLEAR", x.start() >>> 12, x.pages(), true, "", false, 0);
+    } else if (m instanceof MmCommand.Reclaim x) {
+      begin("reclaim", "CLEAR", x.start() >>> 12, x.pages(), x.blockable(), "", false, 0);
+    } else if (m instanceof MmCommand.Migrate x) {
+      begin("migrate", "MIGRATE", x.start() >>> 12, x.pages(), true, x.owner(), x.toDevice(), 0);
+    } else if (m instanceof MmCommand.Fork) {
+      begin("fork", "PROTECTION_PAGE", 0, ALL_PAGES, true, "", false, 0);
+    } else if (m instanceof MmCommand.Exit) {
+      begin("exit", "RELEASE", 0, ALL_PAGES, true, "", false, 0);
+    } else if (m instanceof MmCommand.Touch t) {
+      touch(t);
+    } else {
+      throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
+    }
+  }
+
+  static String callName(MmCommand m) {
+    return switch (m.getClass().getSimpleName()) {
+      case "MadviseDontneed" -> "madvise";
+      case "RangeFault" -> "range_fault";
+      case "Resume" -> callName(((MmCommand.Resume) m).command());
+      default -> m.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  /**
+   * May {@code m} take mmap_lock now? Writers need no walk and no other writer; the page-table
+   * readers (walks, page faults, madvise, migrate) need no writer; reclaim takes no mmap_lock.
+   * Calls already waiting go first.
+   */
+  private boolean lockFree(MmCommand m, boolean resumed) {
+    if (m instanceof MmCommand.Reclaim) return true;
+    if (!resumed && !s.lockWaiters.isEmpty()) return false;
+    if (WRITERS.contains(callName(m))) return s.writer == 0 && s.walks.isEmpty();
+    return s.writer == 0;
+  }
+
+  private void done(String call, int errno) {
+    d.emit(new MmEvent.MmCallFinished(call, from, errno));
+    d.send(from, new MmReply.Done(call, errno));
+  }
+
+  private void readBegin(MmCommand.ReadBegin r) {
+    long seq = s.sub(r.sub()).seq;
+    if (seq == s.seq) {
+      d.emit(new MmEvent.ReadBeginWaits(r.sub(), from, seq)); // the subscription is being invalidated: wait_event until the core's seq moves
+    } else {
+      d.emit(new MmEvent.ReadBegun(r.sub(), from, seq, false));
+      d.send(from, new MmReply.SeqRead(r.sub(), seq));
+    }
+  }
+
+  private void mmap(MmCommand.Mmap x) {
+    long vpn = x.start() >>> 12;
+    for (long v = vpn; v < vpn + x.pages(); v++) {
+      if (s.vma(v) != null) {
+        done("mmap", Errno.EEXIST); // MAP_FIXED_NOREPLACE over an existing mapping
+        wakeLockWaiters(0);
+        return;
+      }
+    }
+    d.emit(new MmEvent.VmaAdded(x.start(), x.pages(), x.write()));
+    if (x.populate()) for (long v = vpn; v < vpn + x.pages(); v++) map(v, newFrame(false, ""), x.write(), false, "");
+    done("mmap", 0);
+    wakeLockWaiters(0);
+  }
+
+  // ---------------------------------------------------------------- invalidations
+
+  /**
+   * mmu_notifier_invalidate_range_start for {@code call}: the core's seq goes odd when a subscription
+   * intersects (mn_itree_inv_start_range), and the first intersecting subscription's callback is called
+   * on the thread that caused it; with none, the change is made at once.
+   */
+  private void begin(String call, String event, long vpn, long pages, boolean blockable, String owner, boolean flag, long walk) {
+    long id = s.nextInv;
+    String initiator = walk != 0 ? s.walks.get(walk).cpu : from;
+    List<String> subs = s.intersecting(vpn, pages);
+    long coreSeq = subs.isEmpty() ? s.seq : s.seq | 1;
+    d.emit(new MmEvent.InvalidationStarted(id, initiator, event, vpn << 12, pages, blockable, owner, coreSeq, subs, call, flag, walk));
+    MmState.Inv inv = new MmState.Inv(id, initiator, event, vpn, pages, blockable, owner, coreSeq, subs, 0, 0, false, call, flag, walk);
+    if (subs.isEmpty()) finish(inv, s.active + 1, false);
+    else callback(inv, subs.get(0));
+  }
+
+  private void callback(MmState.Inv inv, String sub) {
+    d.emit(new MmEvent.CallbackCalled(inv.id(), sub, inv.curSeq(), inv.initiator()));
+    d.send(inv.initiator(), new MmReply.RunCallback(inv.id(), sub, inv.curSeq(), inv.startVpn() << 12, inv.pages(), inv.event(), inv.blockable(),
+        inv.owner()));
+  }
+
+  private void callbackReturned(MmCommand.CallbackReturned c) {
+    MmState.Inv inv = s.invs.get(c.inv());
+    if (inv == null) throw new IllegalStateException(from + " returns from a callback of invalidation " + c.inv() + ", which is not running");
+    d.emit(new MmEvent.CallbackFinished(c.inv(), c.sub(), c.ok()));
+    if (!c.ok()) {
+      // mn_itree_invalidate: a callback may fail only a non-blockable range; the core ends the invalidation itself (-EAGAIN) and the
+      // caller leaves the page table alone.
+      finish(inv, s.active, true);
+    } else if (inv.called() < inv.subs().size()) {
+      callback(inv, inv.subs().get(inv.called()));
+    } else {
+      finish(inv, s.active, false);
+    }
+  }
+
+  /**
+   * Every callback returned: make the change the invalidation was for, then end it
+   * (mn_itree_inv_end: the last active invalidation makes the seq even again and wakes the readers
+   * sleeping in read_begin). {@code active} counts this one.
+   */
+  private void finish(MmState.Inv inv, int active, boolean failed) {
+    if (!failed) change(inv);
+    long seq = active == 1 && (inv.curSeq() & 1) == 1 ? inv.curSeq() + 1 : inv.curSeq();
+    if (active > 1) seq = Math.max(seq, s.seq);
+    d.emit(new MmEvent.InvalidationEnded(inv.id(), seq, failed));
+    for (MmState.Waiter w : s.waiters) {
+      if (w.seq() != seq) {
+        d.emit(new MmEvent.ReadBegun(w.sub(), w.cpu(), w.seq(), true));
+        d.send(w.cpu(), new MmReply.SeqRead(w.sub(), w.seq()));
+      }
+    }
+    if (inv.walk() != 0) {
+      d.send(self, new MmCommand.WalkNext(inv.walk())); // the walk restarts at the page it faulted
+    } else {
+      String caller = from;
+      from = inv.initiator();
+      done(inv.call(), failed ? Errno.EAGAIN : 0);
+      from = caller;
+    }
+    if (WRITERS.contains(inv.call())) wakeLockWaiters(0);
+  }
+
+  /** Hands mmap_lock to the calls waiting for it, when it is free (no writer, and no walk unless {@code endedWalk} was the last). */
+  private void wakeLockWaiters(long endedWalk) {
+    if (s.lockWaiters.isEmpty()) return;
+    if (s.walks.size() - (endedWalk != 0 && s.walks.containsKey(endedWalk) ? 1 : 0) > 0 && WRITERS.contains(s.lockWaiters.get(0).call())) return;
+    d.emit(new MmEvent.MmapLockResumed(s.lockWaiters.size()));
+    for (MmEvent.MmapLockWaits w : s.lockWaiters) d.send(self, new MmCommand.Resume(w.cpu(), w.command()));
+  }
+
+  /** The page-table change of {@code inv}, made once its callbacks returned. */
+  private void change(MmState.Inv inv) {
+    String ev = inv.event();
+    switch (inv.call()) {
+      case "munmap" -> {
+        s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> unmap(v, p, ev));
+        d.emit(new MmEvent.VmaRemoved(inv.startVpn() << 12, inv.pages()));
+      }
+      case "madvise", "reclaim" -> s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> unmap(v, p, ev));
+      case "exit" -> {
+        s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> unmap(v, p, ev));
+        for (MmState.Vma vma : new ArrayList<>(s.vmas.values())) d.emit(new MmEvent.VmaRemoved(vma.startVpn() << 12, vma.pages()));
+      }
+      case "mprotect" -> {
+        s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> {
+          if (p.writable()) d.emit(new MmEvent.PteSet(v << 12, p.pfn(), false, kind(p), p.owner()));
+        });
+        d.emit(new MmEvent.VmaProtected(inv.startVpn() << 12, inv.pages(), false));
+      }
+      case "fork" -> s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> {
+        if (p.devicePrivate()) return;
+        if (p.writable()) d.emit(new MmEvent.PteSet(v << 12, p.pfn(), false, kind(p), p.owner())); // copy-on-write in parent and child
+        d.emit(new MmEvent.FrameReferenced(p.pfn(), s.frame(p.pfn()).refs() + 1)); // the child's mapping
+      });
+      case "migrate" -> s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> {
+        if (inv.flag() && !p.devicePrivate()) {
+          map(v, newFrame(true, inv.owner()), p.writable(), true, inv.owner());
+          unref(p.pfn());
+        } else if (!inv.flag() && p.devicePrivate()) {
+          migrateBack(v, p);
+        }
+      });
+      case "touch", "walk" -> fault(inv.startVpn(), inv.flag());
+      default -> throw new IllegalStateException("unknown memory operation " + inv.call());
+    }
+  }
+
+  private static String kind(MmState.Pte p) {
+    return p.devicePrivate() ? "device-private" : "present";
+  }
+
+  private void unmap(long vpn, MmState.Pte p, String event) {
+    d.emit(new MmEvent.PteCleared(vpn << 12, p.pfn(), event));
+    unref(p.pfn());
+  }
+
+  private void unref(long pfn) {
+    MmState.Frame f = s.frame(pfn);
+    if (f.refs() <= 1) d.emit(new MmEvent.FrameFreed(pfn, f.devicePrivate() ? "device-private" : "anon"));
+    else d.emit(new MmEvent.FrameReferenced(pfn, f.refs() - 1));
+  }
+
+  private void map(long vpn, long pfn, boolean writable, boolean devicePrivate, String owner) {
+    d.emit(new MmEvent.PteSet(vpn << 12, pfn, writable, devicePrivate ? "device-private" : "present", owner));
+  }
+
+  private long newFrame(boolean device, String owner) {
+    long pfn = device ? s.peekFrames(allocatedDevice + 1, true).get(allocatedDevice++) : s.peekFrames(allocated + 1, false).get(allocated++);
+    d.emit(new MmEvent.FrameAllocated(pfn, device ? "device-private" : "anon", owner));
+    return pfn;
+  }
+
+  private void migrateBack(long vpn, MmState.Pte p) {
+    MmState.Vma vma = s.vma(vpn);
+    map(vpn, newFrame(false, ""), vma != null && vma.write(), false, "");
+    unref(p.pfn());
+  }
+
+  /**
+   * handle_mm_fault for page {@code vpn} once its invalidation (if it needed one) is over: populate
+   * a missing page, migrate a device-private page back, or break copy-on-write for a write.
+   */
+  private void fault(long vpn, boolean write) {
+    MmState.Vma vma = s.vma(vpn);
+    MmState.Pte p = s.pte(vpn);
+    if (vma == null) return;
+    if (p == null) {
+      map(vpn, newFrame(false, ""), vma.write(), false, "");
+    } else if (p.devicePrivate()) {
+      migrateBack(vpn, p);
+    } else if (write && !p.writable()) {
+      if (s.frame(p.pfn()).refs() > 1) { // wp_page_copy: a new page for this process
+        map(vpn, newFrame(false, ""), true, false, "");
+        unref(p.pfn());
+      } else {
+        map(vpn, p.pfn(), true, false, ""); // wp_page_reuse
+      }
+    }
+  }
+
+  /** What a CPU access to {@code vpn} needs: nothing, a fault without invalidation, or an invalidation first (event), as handle_mm_fault decides. */
+  private String faultNeeds(long vpn, boolean write) {
+    MmState.Pte p = s.pte(vpn);
+    if (p == null) return "populate";
+    if (p.devicePrivate()) return "MIGRATE"; // do_swap_page -> the owner's migrate_to_ram
+    if (write && !p.writable()) return s.frame(p.pfn()).refs() > 1 ? "CLEAR" : "reuse"; // wp_page_copy invalidates; reuse does not
+    return "";
+  }
+
+  private void touch(MmCommand.Touch t) {
+    long vpn = t.va() >>> 12;
+    MmState.Vma vma = s.vma(vpn);
+    if (vma == null || (t.write() && !vma.write())) {
+      done("touch", Errno.EFAULT); // SIGSEGV
+      return;
+    }
+    String needs = faultNeeds(vpn, t.write());
+    if (needs.equals("MIGRATE") || needs.equals("CLEAR")) {
+      begin("touch", needs, vpn, 1, true, needs.equals("MIGRATE") ? s.pte(vpn).owner() : "", t.write(), 0);
+    } else {
+      if (!needs.isEmpty()) fault(vpn, t.write());
+      done("touch", 0);
+    }
+  }
+
+  // ---------------------------------------------------------------- hmm_range_fault
+
+  private void rangeFault(MmCommand.RangeFault r) {
+    long id = s.nextWalk;
+    d.emit(new MmEvent.WalkStarted(id, from, r.sub(), r.seq(), r.start(), r.pages(), r.defaultFlags(), r.pfnFlagsMask(), r.owner(), r.input()));
+    if (s.sub(r.sub()).seq != r.seq()) {
+      end(id, from, r.sub(), Errno.EBUSY, r.start(), r.input()); // mmu_interval_check_retry before the first walk
+    } else {
+      d.send(self, new MmCommand.WalkNext(id));
+    }
+  }
+
+  private void end(long walk, String cpu, String sub, int errno, long start, List<Long> words) {
+    d.emit(new MmEvent.WalkEnded(walk, errno));
+    d.send(cpu, new MmReply.RangeFaulted(sub, errno, start, words));
+    wakeLockWaiters(walk);
+  }
+
+  /**
+   * One page of hmm_range_fault: after a fault the loop first checks the sequence
+   * (mmu_interval_check_retry: -EBUSY); then the page's request is computed as hmm_pte_need_fault
+   * does, from the input word, pfn_flags_mask and default_flags; a page that satisfies it is
+   * written with the INOUT bits of the input kept; one that does not is faulted (hmm_vma_fault) and
+   * walked again.
+   */
+  private void walkNext(MmState.Walk w) {
+    if (w.restart && s.sub(w.sub).seq != w.seq) {
+      end(w.id, w.cpu, w.sub, Errno.EBUSY, w.startVpn << 12, w.words());
+      return;
+    }
+    if (w.index == w.pages) {
+      end(w.id, w.cpu, w.sub, 0, w.startVpn << 12, w.words());
+      return;
+    }
+    int i = w.index;
+    long vpn = w.startVpn + i;
+    long in = w.words[i];
+    long req = (in & w.mask) | w.defaultFlags;
+    boolean fault = (req & HmmPfn.REQ_FAULT) != 0;
+    boolean writeFault = fault && (req & HmmPfn.REQ_WRITE) != 0;
+    MmState.Vma vma = s.vma(vpn);
+    MmState.Pte p = s.pte(vpn);
+    if (vma == null) { // hmm_vma_walk_hole without a vma
+      if (fault) {
+        end(w.id, w.cpu, w.sub, Errno.EFAULT, w.startVpn << 12, w.words());
+      } else {
+        step(w, i, (in & HmmPfn.INOUT) | HmmPfn.ERROR, "error");
+      }
+      return;
+    }
+    if (p != null && p.devicePrivate() && !w.owner.isEmpty() && p.owner().equals(w.owner)) {
+      // hmm_vma_handle_pte: the range's own device-private page is reported as it is, never faulted
+      step(w, i, (in & HmmPfn.INOUT) | HmmPfn.VALID | (p.writable() ? HmmPfn.WRITE : 0) | p.pfn(), "device-private");
+      return;
+    }
+    boolean satisfied = p != null && !p.devicePrivate() && (!writeFault || p.writable());
+    if (satisfied) {
+      step(w, i, (in & HmmPfn.INOUT) | HmmPfn.VALID | (p.writable() ? HmmPfn.WRITE : 0) | p.pfn(), "present");
+      return;
+    }
+    if (!fault) {
+      step(w, i, in & HmmPfn.INOUT, "none"); // not present and not requested: HMM_PFN_NONE (INOUT bits kept)
+      return;
+    }
+    if (writeFault && !vma.write()) {
+      if (cfg.hmmWriteCheck()) {
+        end(w.id, w.cpu, w.sub, Errno.EPERM, w.startVpn << 12, w.words()); // hmm_vma_fault: write fault on a VMA without VM_WRITE
+      } else {
+        // before the fix: handle_mm_fault(FAULT_FLAG_WRITE) leaves the PTE read-only without an error and the walk reports -EBUSY
+        d.emit(new MmEvent.WalkStep(w.id, i, vpn << 12, in, "no-progress"));
+        end(w.id, w.cpu, w.sub, Errno.EBUSY, w.startVpn << 12, w.words());
+      }
+      return;
+    }
+    if (p != null && p.devicePrivate() && !cfg.foreignDevicePrivateFaults()) {
+      end(w.id, w.cpu, w.sub, Errno.EFAULT, w.startVpn << 12, w.words()); // v5.7 hmm_vma_handle_pte: "report error for everything else"
+      return;
+    }
+    String needs = faultNeeds(vpn, writeFault);
+    d.emit(new MmEvent.WalkStep(w.id, i, vpn << 12, in, "fault"));
+    if (needs.equals("MIGRATE") || needs.equals("CLEAR")) {
+      String owner = needs.equals("MIGRATE") ? p.owner() : "";
+      String caller = from;
+      from = w.cpu;
+      begin("walk", needs, vpn, 1, true, owner, writeFault, w.id);
+      from = caller;
+    } else {
+      fault(vpn, writeFault);
+      d.send(self, new MmCommand.WalkNext(w.id));
+    }
+  }
+
+  private void step(MmState.Walk w, int i, long word, String action) {
+    d.emit(new MmEvent.WalkStep(w.id, i, (w.startVpn + i) << 12, word, action));
+    d.send(self, new MmCommand.WalkNext(w.id));
+  }
+}

@@ -1,0 +1,38 @@
+package dmasim.actors.mm;
+
+import java.util.List;
+
+/**
+ * One process address space and the mirrors of it: the VMAs it starts with, the interval
+ * subscriptions (one per mirror), and the kernel behaviours that changed across versions.
+ *
+ * @param vmas the VMAs present when the run starts (populated or not)
+ * @param subs the mmu interval subscriptions, inserted before the run starts
+ * @param hmmWriteCheck true (v5.4+): hmm_range_fault returns -EPERM for a write fault on a VMA
+ *     without VM_WRITE; false (before the fix of B1): it faults, nothing changes, and it returns
+ *     -EBUSY, so the caller retries for ever
+ * @param foreignDevicePrivateFaults true (current mm/hmm.c): a device-private entry of another owner
+ *     is faulted, which migrates it back to system memory; false (v5.7): hmm_range_fault returns
+ *     -EFAULT for it ("report error for everything else")
+ */
+public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, boolean foreignDevicePrivateFaults) {
+  /** A VMA of {@code pages} pages at {@code start} (bytes), writable or not, its pages present from the start ({@code populate}). */
+  public record Vma(long start, long pages, boolean write, boolean populate) {}
+
+  /** An interval subscription (struct mmu_interval_notifier) named {@code name} over [start, start + pages * 4096). */
+  public record Sub(String name, long start, long pages) {
+    public long last() {
+      return start + pages * 4096 - 1;
+    }
+  }
+
+  public MmSettings {
+    vmas = List.copyOf(vmas);
+    subs = List.copyOf(subs);
+  }
+
+  public Sub sub(String name) {
+    for (Sub s : subs) if (s.name().equals(name)) return s;
+    throw new IllegalArgumentException("no mirror '" + name + "'");
+  }
+}

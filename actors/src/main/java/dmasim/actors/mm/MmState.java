@@ -1,0 +1,314 @@
+package dmasim.actors.mm;
+
+import dmasim.protocol.Event;
+import dmasim.protocol.JournalEvent;
+import dmasim.protocol.MmEvent;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A process address space as the kernel keeps it, folded from {@link MmEvent}s: VMAs, the CPU
+ * page table, page frames with reference counts, and the mmu interval notifier core
+ * (mm/mmu_notifier.c: struct mmu_notifier_subscriptions and the interval subscriptions), plus the
+ * invalidations and hmm_range_fault walks in progress and the readers sleeping in read_begin.
+ * Keys are virtual page numbers (va >> 12). Changed only by {@link #apply}.
+ */
+public final class MmState {
+  /** User page frames come from here up (4 GiB), away from the kernel pages of the memory actor. */
+  public static final long FIRST_USER_PFN = 0x100000;
+  /** Device-private page frames (ZONE_DEVICE, MEMORY_DEVICE_PRIVATE) come from here up. */
+  public static final long FIRST_DEVICE_PFN = 0x4000000;
+  /** mm/mmu_notifier.c: subscriptions->invalidate_seq starts at 2 (even: idle). */
+  public static final long FIRST_SEQ = 2;
+
+  /** A VMA: pages [startVpn, startVpn + pages), readable, writable or not. */
+  public record Vma(long startVpn, long pages, boolean write) {
+    boolean covers(long vpn) {
+      return vpn >= startVpn && vpn < startVpn + pages;
+    }
+  }
+
+  /** A CPU page-table entry: {@code devicePrivate} entries name their owner. */
+  public record Pte(long pfn, boolean writable, boolean devicePrivate, String owner) {}
+
+  /** A page frame in use: its references (mappings), what memory it is, and its owner when device-private. */
+  public record Frame(int refs, boolean devicePrivate, String owner) {}
+
+  /** An interval subscription: its range in pages and its invalidate_seq (odd once set). */
+  public static final class Sub {
+    final String name;
+    final long startVpn;
+    final long pages;
+    long seq;
+
+    Sub(String name, long startVpn, long pages, long seq) {
+      this.name = name;
+      this.startVpn = startVpn;
+      this.pages = pages;
+      this.seq = seq;
+    }
+
+    boolean intersects(long vpn, long n) {
+      return vpn < startVpn + pages && startVpn < vpn + n;
+    }
+
+    public long seq() {
+      return seq;
+    }
+  }
+
+  /** What an invalidation is for: the operation whose page-table change waits for the callbacks. */
+  public record Inv(long id, String initiator, String event, long startVpn, long pages, boolean blockable, String owner, long curSeq,
+      List<String> subs, int called, int returned, boolean failed, String call, boolean flag, long walk) {
+    Inv next(int called, int returned, boolean failed) {
+      return new Inv(id, initiator, event, startVpn, pages, blockable, owner, curSeq, subs, called, returned, failed, call, flag, walk);
+    }
+  }
+
+  /** An hmm_range_fault in progress: the page it is at and the words written so far ({@code restart}: re-check the seq first). */
+  public static final class Walk {
+    final long id;
+    final String cpu;
+    final String sub;
+    final long seq;
+    final long startVpn;
+    final long pages;
+    final long defaultFlags;
+    final long mask;
+    final String owner;
+    final long[] words;
+    int index;
+    boolean restart;
+
+    Walk(MmEvent.WalkStarted w) {
+      this.id = w.walk();
+      this.cpu = w.cpu();
+      this.sub = w.sub();
+      this.seq = w.seq();
+      this.startVpn = w.start() >>> 12;
+      this.pages = w.pages();
+      this.defaultFlags = w.defaultFlags();
+      this.mask = w.pfnFlagsMask();
+      this.owner = w.owner();
+      this.words = w.input().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    public List<Long> words() {
+      List<Long> out = new ArrayList<>(words.length);
+      for (long w : words) out.add(w);
+      return out;
+    }
+  }
+
+  /** A reader sleeping in mmu_interval_read_begin until the core's seq moves past {@code seq}. */
+  public record Waiter(String cpu, String sub, long seq) {}
+
+  final TreeMap<Long, Vma> vmas = new TreeMap<>();
+  final HashMap<Long, Pte> ptes = new HashMap<>();
+  final HashMap<Long, Frame> frames = new HashMap<>();
+  /** Freed system frames, lowest first (a freed frame is soon reused, as the page allocator's hot lists make likely). */
+  final TreeSet<Long> freeFrames = new TreeSet<>();
+  long nextFrame = FIRST_USER_PFN;
+  final TreeSet<Long> freeDeviceFrames = new TreeSet<>();
+  long nextDeviceFrame = FIRST_DEVICE_PFN;
+  long seq = FIRST_SEQ;
+  int active;
+  final java.util.LinkedHashMap<String, Sub> subs = new java.util.LinkedHashMap<>();
+  final TreeMap<Long, Inv> invs = new TreeMap<>();
+  final TreeMap<Long, Walk> walks = new TreeMap<>();
+  final List<Waiter> waiters = new ArrayList<>();
+  /** The invalidation of the memory operation holding mmap_lock for writing (0: none). */
+  long writer;
+  /** Calls waiting for mmap_lock, in order. */
+  final List<MmEvent.MmapLockWaits> lockWaiters = new ArrayList<>();
+  long nextInv = 1;
+  long nextWalk = 1;
+  boolean exited;
+
+  /** The address space of {@code settings} before anything ran: its subscriptions inserted (seq = core seq - 1, mmu_interval_notifier_insert on an idle mm). */
+  public MmState(MmSettings settings) {
+    for (MmSettings.Sub s : settings.subs()) subs.put(s.name(), new Sub(s.name(), s.start() >>> 12, s.pages(), seq - 1));
+  }
+
+  public long coreSeq() {
+    return seq;
+  }
+
+  public int activeInvalidations() {
+    return active;
+  }
+
+  public Sub sub(String name) {
+    Sub s = subs.get(name);
+    if (s == null) throw new IllegalArgumentException("no interval subscription '" + name + "'");
+    return s;
+  }
+
+  public Vma vma(long vpn) {
+    Map.Entry<Long, Vma> e = vmas.floorEntry(vpn);
+    return e != null && e.getValue().covers(vpn) ? e.getValue() : null;
+  }
+
+  public Pte pte(long vpn) {
+    return ptes.get(vpn);
+  }
+
+  public Frame frame(long pfn) {
+    return frames.get(pfn);
+  }
+
+  public int mappedPages() {
+    return ptes.size();
+  }
+
+  /** The {@code count} system frames an allocation would get, in order, without taking them. */
+  List<Long> peekFrames(int count, boolean device) {
+    List<Long> out = new ArrayList<>(count);
+    for (long p : device ? freeDeviceFrames : freeFrames) {
+      if (out.size() == count) return out;
+      out.add(p);
+    }
+    for (long p = device ? nextDeviceFrame : nextFrame; out.size() < count; p++) out.add(p);
+    return out;
+  }
+
+  /** The subscriptions intersecting [vpn, vpn + pages), in insertion order (the interval tree's iteration is by start; ours is fixed). */
+  List<String> intersecting(long vpn, long pages) {
+    List<String> out = new ArrayList<>();
+    for (Sub s : subs.values()) if (s.intersects(vpn, pages)) out.add(s.name);
+    return out;
+  }
+
+  /** The PTEs of [vpn, vpn + pages), by page, in order. */
+  TreeMap<Long, Pte> ptesIn(long vpn, long pages) {
+    TreeMap<Long, Pte> out = new TreeMap<>();
+    if (pages <= ptes.size()) {
+      for (long v = vpn; v < vpn + pages; v++) if (ptes.containsKey(v)) out.put(v, ptes.get(v));
+    } else {
+      for (Map.Entry<Long, Pte> e : ptes.entrySet()) if (e.getKey() >= vpn && e.getKey() < vpn + pages) out.put(e.getKey(), e.getValue());
+    }
+    return out;
+  }
+
+  /** One line per part of the state, for {@code dmasim inspect}. */
+  public List<String> describe() {
+    List<String> out = new ArrayList<>();
+    out.add(String.format(java.util.Locale.ROOT, "notifier: invalidate_seq %d (%s), %d invalidation(s) active", seq, (seq & 1) == 0 ? "idle"
+        : "invalidating", active));
+    subs.values().forEach(s -> out.add(String.format(java.util.Locale.ROOT, "subscription %s: [0x%x, 0x%x) seq %d", s.name, s.startVpn << 12,
+        (s.startVpn + s.pages) << 12, s.seq)));
+    vmas.values().forEach(v -> out.add(String.format(java.util.Locale.ROOT, "vma [0x%x, 0x%x) %s", v.startVpn() << 12, (v.startVpn() + v.pages())
+        << 12, v.write() ? "rw" : "r")));
+    out.add(ptes.size() + " page(s) mapped, " + frames.size() + " frame(s) in use");
+    new TreeMap<>(ptes).entrySet().stream().limit(64).forEach(e -> out.add(String.format(java.util.Locale.ROOT, "pte 0x%x -> pfn 0x%x %s%s",
+        e.getKey() << 12, e.getValue().pfn(), e.getValue().writable() ? "rw" : "r", e.getValue().devicePrivate() ? " device-private("
+        + e.getValue().owner() + ")" : "")));
+    invs.values().forEach(i -> out.add(String.format(java.util.Locale.ROOT, "invalidation %d %s [0x%x, 0x%x) by %s: cur_seq %d, %d of %d callback(s) "
+        + "returned", i.id(), i.event(), i.startVpn() << 12, (i.startVpn() + i.pages()) << 12, i.initiator(), i.curSeq(), i.returned(), i.subs()
+        .size())));
+    walks.values().forEach(w -> out.add(String.format(java.util.Locale.ROOT, "hmm_range_fault %d by %s on %s: page %d of %d, seq %d", w.id, w.cpu,
+        w.sub, w.index, w.pages, w.seq)));
+    if (writer != 0) out.add("mmap_lock held for writing by invalidation " + writer);
+    lockWaiters.forEach(w -> out.add(w.call() + " of " + w.cpu() + " waits for mmap_lock"));
+    waiters.forEach(w -> out.add("read_begin of " + w.sub() + " by " + w.cpu() + " sleeps (seq " + w.seq() + ")"));
+    return out;
+  }
+
+  public MmState apply(Event event) {
+    if (event instanceof JournalEvent) return this;
+    MmEvent e = (MmEvent) event;
+    if (e instanceof MmEvent.VmaAdded v) {
+      vmas.put(v.start() >>> 12, new Vma(v.start() >>> 12, v.pages(), v.write()));
+    } else if (e instanceof MmEvent.VmaRemoved v) {
+      removeVmas(v.start() >>> 12, v.pages());
+    } else if (e instanceof MmEvent.VmaProtected v) {
+      long from = v.start() >>> 12;
+      long to = from + v.pages();
+      List<Vma> touched = new ArrayList<>();
+      for (Vma x : vmas.values()) if (x.startVpn() < to && from < x.startVpn() + x.pages()) touched.add(x);
+      removeVmas(from, v.pages());
+      for (Vma x : touched) {
+        long a = Math.max(from, x.startVpn());
+        long b = Math.min(to, x.startVpn() + x.pages());
+        vmas.put(a, new Vma(a, b - a, v.write()));
+      }
+    } else if (e instanceof MmEvent.PteSet p) {
+      ptes.put(p.va() >>> 12, new Pte(p.pfn(), p.writable(), p.kind().equals("device-private"), p.owner()));
+    } else if (e instanceof MmEvent.PteCleared p) {
+      ptes.remove(p.va() >>> 12);
+    } else if (e instanceof MmEvent.FrameAllocated f) {
+      boolean device = f.kind().equals("device-private");
+      TreeSet<Long> free = device ? freeDeviceFrames : freeFrames;
+      if (!free.remove(f.pfn())) {
+        if (device) nextDeviceFrame = Math.max(nextDeviceFrame, f.pfn() + 1);
+        else nextFrame = Math.max(nextFrame, f.pfn() + 1);
+      }
+      frames.put(f.pfn(), new Frame(1, device, f.owner()));
+    } else if (e instanceof MmEvent.FrameReferenced r) {
+      Frame f = frames.get(r.pfn());
+      frames.put(r.pfn(), new Frame(r.refs(), f.devicePrivate(), f.owner()));
+    } else if (e instanceof MmEvent.FrameFreed f) {
+      Frame was = frames.remove(f.pfn());
+      if (was != null && was.devicePrivate()) freeDeviceFrames.add(f.pfn());
+      else freeFrames.add(f.pfn());
+    } else if (e instanceof MmEvent.InvalidationStarted s) {
+      active++;
+      seq = s.coreSeq();
+      nextInv = Math.max(nextInv, s.id() + 1);
+      if (MmLogic.WRITERS.contains(s.call())) writer = s.id();
+      invs.put(s.id(), new Inv(s.id(), s.initiator(), s.event(), s.start() >>> 12, s.pages(), s.blockable(), s.owner(), s.coreSeq(), s.subs(), 0,
+          0, false, s.call(), s.flag(), s.walk()));
+    } else if (e instanceof MmEvent.CallbackCalled c) {
+      Inv i = invs.get(c.id());
+      invs.put(c.id(), i.next(i.called() + 1, i.returned(), i.failed()));
+    } else if (e instanceof MmEvent.CallbackFinished c) {
+      Inv i = invs.get(c.id());
+      invs.put(c.id(), i.next(i.called(), i.returned() + 1, i.failed() || !c.ok()));
+    } else if (e instanceof MmEvent.InvalidationEnded x) {
+      active--;
+      seq = x.coreSeq();
+      invs.remove(x.id());
+      if (writer == x.id()) writer = 0;
+    } else if (e instanceof MmEvent.SeqSet s) {
+      sub(s.sub()).seq = s.seq();
+    } else if (e instanceof MmEvent.ReadBegun r) {
+      waiters.removeIf(w -> w.cpu().equals(r.cpu()) && w.sub().equals(r.sub()));
+    } else if (e instanceof MmEvent.ReadBeginWaits w) {
+      waiters.add(new Waiter(w.cpu(), w.sub(), w.seq()));
+    } else if (e instanceof MmEvent.WalkStarted w) {
+      walks.put(w.walk(), new Walk(w));
+      nextWalk = Math.max(nextWalk, w.walk() + 1);
+    } else if (e instanceof MmEvent.WalkStep w) {
+      Walk k = walks.get(w.walk());
+      k.words[w.index()] = w.word();
+      k.restart = w.action().equals("fault");
+      k.index = k.restart ? w.index() : w.index() + 1;
+    } else if (e instanceof MmEvent.WalkEnded w) {
+      walks.remove(w.walk());
+    } else if (e instanceof MmEvent.MmapLockWaits w) {
+      lockWaiters.add(w);
+    } else if (e instanceof MmEvent.MmapLockResumed r) {
+      lockWaiters.subList(0, r.count()).clear();
+    } else if (e instanceof MmEvent.MmCallFinished c) {
+      if (c.call().equals("exit")) exited = true;
+    }
+    // FrameDirtied, ReadRetried change nothing the model keeps
+    return this;
+  }
+
+  private void removeVmas(long from, long pages) {
+    long to = from + pages;
+    List<Vma> hit = new ArrayList<>();
+    for (Vma x : vmas.values()) if (x.startVpn() < to && from < x.startVpn() + x.pages()) hit.add(x);
+    for (Vma x : hit) {
+      vmas.remove(x.startVpn());
+      if (x.startVpn() < from) vmas.put(x.startVpn(), new Vma(x.startVpn(), from - x.startVpn(), x.write()));
+      long end = x.startVpn() + x.pages();
+      if (end > to) vmas.put(to, new Vma(to, end - to, x.write()));
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package dmasim.protocol;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
+
+/**
+ * Facts of a process address space: VMAs, CPU page-table entries, page frames, and the mmu interval
+ * notifier core (mm/mmu_notifier.c) with its subscriptions, invalidations, read sections and the
+ * hmm_range_fault walks (mm/hmm.c). Virtual addresses in bytes.
+ */
+@JsonSubTypes({
+  @JsonSubTypes.Type(MmEvent.VmaAdded.class),
+  @JsonSubTypes.Type(MmEvent.VmaRemoved.class),
+  @JsonSubTypes.Type(MmEvent.VmaProtected.class),
+  @JsonSubTypes.Type(MmEvent.PteSet.class),
+  @JsonSubTypes.Type(MmEvent.PteCleared.class),
+  @JsonSubTypes.Type(MmEvent.FrameAllocated.class),
+  @JsonSubTypes.Type(MmEvent.FrameReferenced.class),
+  @JsonSubTypes.Type(MmEvent.FrameFreed.class),
+  @JsonSubTypes.Type(MmEvent.FrameDirtied.class),
+  @JsonSubTypes.Type(MmEvent.InvalidationStarted.class),
+  @JsonSubTypes.Type(MmEvent.CallbackCalled.class),
+  @JsonSubTypes.Type(MmEvent.CallbackFinished.class),
+  @JsonSubTypes.Type(MmEvent.InvalidationEnded.class),
+  @JsonSubTypes.Type(MmEvent.SeqSet.class),
+  @JsonSubTypes.Type(MmEvent.ReadBegun.class),
+  @JsonSubTypes.Type(MmEvent.ReadBeginWaits.class),
+  @JsonSubTypes.Type(MmEvent.ReadRetried.class),
+  @JsonSubTypes.Type(MmEvent.WalkStarted.class),
+  @JsonSubTypes.Type(MmEvent.WalkStep.class),
+  @JsonSubTypes.Type(MmEvent.WalkEnded.class),
+  @JsonSubTypes.Type(MmEvent.MmCallFinished.class),
+  @JsonSubTypes.Type(MmEvent.MmapLockWaits.class),
+  @JsonSubTypes.Type(MmEvent.MmapLockResumed.class)
+})
+public sealed interface MmEvent extends Event {
+
+  /** A VMA [start, start + pages) with read (always) and {@code write} permission. */
+  record VmaAdded(long start, long pages, boolean write) implements MmEvent {}
+
+  record VmaRemoved(long start, long pages) implements MmEvent {}
+
+  /** mprotect changed the write permission of the VMA pages [start, start + pages). */
+  record VmaProtected(long start, long pages, boolean write) implements MmEvent {}
+
+  /**
+   * The CPU page table maps {@code va} to {@code pfn}: {@code kind} "present" (system memory) or
+   * "device-private" (owned by {@code owner}); {@code writable} false for read-only and COW pages.
+   */
+  record PteSet(long va, long pfn, boolean writable, String kind, String owner) implements MmEvent {}
+
+  /** The CPU page-table entry of {@code va} (to {@code pfn}) is gone, as {@code event} ("UNMAP", "CLEAR", ...) needed. */
+  record PteCleared(long va, long pfn, String event) implements MmEvent {}
+
+  /** A page frame was allocated: "anon" system memory, or "device-private" memory of {@code owner}. */
+  record FrameAllocated(long pfn, String kind, String owner) implements MmEvent {}
+
+  /** The frame's reference count is now {@code refs} (fork shares, COW breaks). */
+  record FrameReferenced(long pfn, int refs) implements MmEvent {}
+
+  /** The frame went back to the page allocator (its last reference dropped). */
+  record FrameFreed(long pfn, String kind) implements MmEvent {}
+
+  /** set_page_dirty on frame {@code pfn} by {@code by}, from a walk of {@code sub}; {@code free}: the frame was free at the time. */
+  record FrameDirtied(long pfn, String by, String sub, boolean free) implements MmEvent {}
+
+  /**
+   * mmu_notifier_invalidate_range_start: invalidation {@code id} of [start, start + pages) for
+   * {@code event} (UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, MIGRATE, RELEASE), caused by
+   * {@code initiator}; {@code blockable} false on the non-blocking path; {@code owner} the MIGRATE
+   * owner. {@code coreSeq}: subscriptions->invalidate_seq after it started (odd when a subscription
+   * intersects); {@code subs}: the intersecting subscriptions, called in this order. What waits for
+   * it: the memory operation {@code call} ("munmap", "touch", ...) with its flag {@code flag} (the
+   * new write permission of mprotect, the write of a touch, the direction of a migration), and the
+   * walk {@code walk} whose fault caused it (0: none).
+   */
+  record InvalidationStarted(long id, String initiator, String event, long start, long pages, boolean blockable, String owner, long coreSeq,
+      List<String> subs, String call, boolean flag, long walk) implements MmEvent {
+    public InvalidationStarted {
+      subs = List.copyOf(subs);
+    }
+  }
+
+  /** The notifier called {@code sub}'s invalidate callback for invalidation {@code id} with {@code curSeq}, on {@code cpu}. */
+  record CallbackCalled(long id, String sub, long curSeq, String cpu) implements MmEvent {}
+
+  /** {@code sub}'s callback for invalidation {@code id} returned {@code ok}. */
+  record CallbackFinished(long id, String sub, boolean ok) implements MmEvent {}
+
+  /**
+   * Invalidation {@code id} ended (mn_itree_inv_end): {@code coreSeq} is the sequence after it;
+   * {@code failed}: a non-blockable callback returned false and the core ended it without changing
+   * the page table (-EAGAIN to the caller).
+   */
+  record InvalidationEnded(long id, long coreSeq, boolean failed) implements MmEvent {}
+
+  /** mmu_interval_set_seq(sub, seq) by {@code cpu} inside the callback of invalidation {@code inv}. */
+  record SeqSet(String sub, long seq, String cpu, long inv) implements MmEvent {}
+
+  /** mmu_interval_read_begin(sub) by {@code cpu} returned {@code seq}; {@code waited}: it slept until an invalidation ended. */
+  record ReadBegun(String sub, String cpu, long seq, boolean waited) implements MmEvent {}
+
+  /** mmu_interval_read_begin(sub) by {@code cpu} sleeps: sub is being invalidated (its seq equals the core's). */
+  record ReadBeginWaits(String sub, String cpu, long seq) implements MmEvent {}
+
+  /** mmu_interval_read_retry(sub, seq) by {@code cpu} returned {@code retry}. */
+  record ReadRetried(String sub, String cpu, long seq, boolean retry) implements MmEvent {}
+
+  /** hmm_range_fault by {@code cpu}: walk {@code walk} of [start, start + pages) for {@code sub} with {@code seq}. */
+  record WalkStarted(long walk, String cpu, String sub, long seq, long start, long pages, long defaultFlags, long pfnFlagsMask, String owner,
+      List<Long> input) implements MmEvent {
+    public WalkStarted {
+      input = List.copyOf(input);
+    }
+  }
+
+  /**
+   * The walker handled page {@code index} of walk {@code walk}: {@code word} is the entry it wrote
+   * (unchanged when it faulted), {@code action} what it did ("present", "fault", "device-private",
+   * "error", "none", "restart").
+   */
+  record WalkStep(long walk, int index, long va, long word, String action) implements MmEvent {}
+
+  /** Walk {@code walk} returned {@code errno} to its caller. */
+  record WalkEnded(long walk, int errno) implements MmEvent {}
+
+  /** The memory operation {@code call} of {@code cpu} finished with {@code errno}. */
+  record MmCallFinished(String call, String cpu, int errno) implements MmEvent {}
+
+  /**
+   * {@code cpu}'s {@code call} waits for mmap_lock: a writer (munmap, mprotect, mmap, fork, exit)
+   * while hmm_range_fault walks hold it for reading, or a walk while a writer holds it.
+   */
+  record MmapLockWaits(String cpu, String call, MmCommand command) implements MmEvent {}
+
+  /** The waiting calls got mmap_lock and go on, in the order they came. */
+  record MmapLockResumed(int count) implements MmEvent {}
+}
