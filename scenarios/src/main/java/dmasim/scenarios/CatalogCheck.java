@@ -21,7 +21,7 @@ public final class CatalogCheck {
         List.of(), null);
     Explorer.ScheduleResult first = sum.firstViolation();
     String expected = s.expectsViolation() ? s.expectedMonitor() : "clean";
-    String got = first == null ? "clean" : first.firstMonitor();
+    String got = first == null ? "clean" : first.firstMonitor() + (expected.contains(" [") ? " [" + first.firstInvariant() + "]" : "");
     return new Row(s.name(), s.expectsViolation() ? "buggy" : "fixed", expected, got, first == null ? -1 : first.index() + 1, sum.schedulesRun(),
         first == null ? "" : first.message());
   }

@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * catalogue expects ({@code monitor} null for a clean run) with which strategy, budget and seed.
  */
 record ExpectSection(MonitorSettings monitors, String monitor, Scenario.Expectation expectation) {
-  static final Set<String> KEYS = Set.of("verdict", "monitor", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
+  static final Set<String> KEYS = Set.of("verdict", "monitor", "invariant", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
   /** The {@code monitors} list (the standard set when absent). */
   static MonitorSettings monitors(HoconReader r) {
@@ -56,9 +56,15 @@ record ExpectSection(MonitorSettings monitors, String monitor, Scenario.Expectat
       Set<String> known = new TreeSet<>(Monitors.known());
       known.add("InvalidationCost");
       if (!known.contains(monitor)) throw r.error("expect.monitor", "unknown monitor '" + monitor + "' (known: " + known + ")");
+      if (r.has("expect.invariant")) {
+        String id = r.string("expect.invariant", null);
+        if (!id.matches("[A-Z][A-Z0-9-]{0,15}")) throw r.error("expect.invariant", "an invariant id such as M1 or I19, got '" + id + "'");
+        return monitor + " [" + id + "]"; // the monitor and the id it must report, as violations print them
+      }
       return monitor;
     }
     if (r.has("expect.monitor")) throw r.error("expect.monitor", "only with verdict = violation");
+    if (r.has("expect.invariant")) throw r.error("expect.invariant", "only with verdict = violation and a monitor");
     return null;
   }
 }

@@ -21,12 +21,14 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
   private final IommuSettings iommu;
   private final DeviceSection devices;
   private final MemorySection memory;
+  private final MmSection mm;
   private final FaultSection.Faults faults;
   private final MonitorSettings monitors;
   private final Map<String, List<ParsedStep>> programs;
 
-  FileSystemBuilder(String name, String file, StepArgs args, IommuSettings iommu, DeviceSection devices, MemorySection memory, FaultSection.Faults faults,
-      MonitorSettings monitors, Map<String, List<ParsedStep>> programs) {
+  FileSystemBuilder(String name, String file, StepArgs args, IommuSettings iommu, DeviceSection devices, MemorySection memory, MmSection mm,
+      FaultSection.Faults faults, MonitorSettings monitors, Map<String, List<ParsedStep>> programs) {
+    this.mm = mm;
     this.name = name;
     this.file = file;
     this.args = args;
@@ -56,11 +58,11 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
     for (int i = 0; i < o.cpus(); i++) {
       List<ParsedStep> steps = programs.getOrDefault("cpu" + i, programs.get("all"));
       if (steps == null) throw new IllegalArgumentException("no program for cpu" + i + " (add programs.all or programs.cpu" + i + ")");
-      progs.add(StepCompiler.compile(args, devices, memory, file, name + "/cpu" + i, steps, o));
+      progs.add(StepCompiler.compile(args, devices, memory, mm, file, name + "/cpu" + i, steps, o));
     }
     try {
       return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()),
-          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()));
+          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()), mm.present() ? List.of(mm.component()) : List.of());
     } catch (UserError e) {
       throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have
     }

@@ -30,7 +30,7 @@ import java.util.Set;
  */
 public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
-      "faults", "monitors", "expect");
+      "faults", "monitors", "expect", "mm");
 
   private final HoconReader r;
 
@@ -98,7 +98,7 @@ public final class ScenarioFile {
       List<dmasim.chaos.MessageFaults.Rule> messages, List<dmasim.scenarios.journal.JournalFaults.Rule> journal, RunOptions o) {
     return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
         spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
-        new dmasim.scenarios.journal.JournalFaults(o.seed(), journal));
+        new dmasim.scenarios.journal.JournalFaults(o.seed(), journal), spec.components());
   }
 
   /**
@@ -207,6 +207,9 @@ public final class ScenarioFile {
     MemorySection memory = MemorySection.read(r);
     IommuSettings iommu = IommuSection.read(r, cpus, devices, memory);
     if (iommu.strictRequired() != null) throw r.error("iommu.mode", "mode " + r.config().getString("iommu.mode") + " is not possible: " + iommu.strictRequired());
+    java.util.Map<dmasim.protocol.DeviceId, Boolean> bounces = new java.util.HashMap<>();
+    iommu.devices().forEach((id, d) -> bounces.put(id, d.untrusted()));
+    MmSection mm = MmSection.read(r, devices, bounces);
     FaultSection.Faults faults = FaultSection.read(r, devices.ids());
     r.onlyKeys("workload", Set.of("requests", "segments"));
     long requests = r.number("workload.requests", 1, 1, 1_000_000);
@@ -217,7 +220,7 @@ public final class ScenarioFile {
     Map<String, List<ParsedStep>> programs = StepLanguage.programs(r, cpus);
     for (List<ParsedStep> program : programs.values()) StepNames.check(args, devices, program);
     RunOptions defaults = new RunOptions(1, null, cpus, requests, segments, RunOptions.DEFAULT_MAX_STEPS);
-    FileSystemBuilder builder = new FileSystemBuilder(name, r.file(), args, iommu, devices, memory, faults, expect.monitors(), programs);
+    FileSystemBuilder builder = new FileSystemBuilder(name, r.file(), args, iommu, devices, memory, mm, faults, expect.monitors(), programs);
     // Compile once with the defaults so that every program error surfaces at load time.
     builder.apply(defaults);
     return new Scenario(name, description, expect.monitor(), builder, defaults, expect.expectation(), r.file(), devices.ids());

@@ -22,6 +22,9 @@ final class StepCompiler {
   private final StepArgs args;
   private final DeviceSection devices;
   private final MemorySection memory;
+  private final MmSection mm;
+  /** Prefix of the labels of the code being compiled: "" for the program, "__cb:NAME:" for a mirror's callback (its labels are its own). */
+  private String scope = "";
   private final String fileName;
   private final RunOptions o;
   private final Program.Builder b;
@@ -31,20 +34,29 @@ final class StepCompiler {
   private final Deque<Repeat> repeats = new ArrayDeque<>();
   private int generated;
 
-  private StepCompiler(StepArgs args, DeviceSection devices, MemorySection memory, String file, String name, RunOptions o) {
+  private StepCompiler(StepArgs args, DeviceSection devices, MemorySection memory, MmSection mm, String file, String name, RunOptions o) {
     this.args = args;
     this.devices = devices;
     this.memory = memory;
+    this.mm = mm;
     this.fileName = String.valueOf(Path.of(file).getFileName());
     this.o = o;
     this.b = new Program.Builder(name);
   }
 
   /** The program {@code name} of the scenario file {@code file}. */
-  static Program compile(StepArgs args, DeviceSection devices, MemorySection memory, String file, String name, List<ParsedStep> steps,
+  static Program compile(StepArgs args, DeviceSection devices, MemorySection memory, MmSection mm, String file, String name, List<ParsedStep> steps,
       RunOptions o) {
-    StepCompiler c = new StepCompiler(args, devices, memory, file, name, o);
+    StepCompiler c = new StepCompiler(args, devices, memory, mm, file, name, o);
     for (ParsedStep s : steps) c.step(s);
+    // Every mirror's invalidate callback, after the program: the notifier runs it on whichever queue caused the invalidation.
+    c.b.op(new Op.End());
+    for (MmSection.Mirror m : mm.mirrors()) {
+      c.scope = "__cb:" + m.settings().name() + ":";
+      c.b.op(new Op.Label(dmasim.actors.cpu.CpuLogic.callbackLabel(m.settings().name())));
+      for (ParsedStep s : m.callback()) c.step(s);
+      c.b.op(new Op.Return(true)); // falling off the end returns true
+    }
     try {
       return c.b.build();
     } catch (IllegalArgumentException e) {
@@ -55,19 +67,19 @@ final class StepCompiler {
   private void step(ParsedStep s) {
     DeviceId dev = devices.ids().get(s.args().getOrDefault("device", devices.ids().keySet().iterator().next()));
     b.at(fileName + ":" + (s.at() == null || s.at().origin() == null ? 0 : s.at().origin().lineNumber()) + " " + s.key());
-    if (!control(s) && !memoryStep(s) && !iovaApi(s, dev) && !classicApi(s, dev)) device(s, dev);
+    if (!control(s) && !memoryStep(s) && !iovaApi(s, dev) && !classicApi(s, dev) && !hmm(s)) device(s, dev);
   }
 
   /** Labels, jumps and repeats. */
   private boolean control(ParsedStep s) {
     Map<String, String> a = s.args();
     switch (s.op()) {
-      case "label" -> b.op(new Op.Label(s.positional().get(0)));
-      case "goto" -> b.op(new Op.Goto(s.positional().get(0)));
-      case "if-error" -> b.op(new Op.JumpIfError(a.get("goto")));
-      case "if-no-iova" -> b.op(new Op.JumpIfNoIova(a.get("state"), a.get("goto")));
-      case "if-errno" -> b.op(new Op.JumpIfErrno(args.errno(s), a.get("goto")));
-      case "if-odd" -> b.op(new Op.JumpIfOdd(a.get("counter"), a.get("goto")));
+      case "label" -> b.op(new Op.Label(scope + s.positional().get(0)));
+      case "goto" -> b.op(new Op.Goto(scope + s.positional().get(0)));
+      case "if-error" -> b.op(new Op.JumpIfError(scope + a.get("goto")));
+      case "if-no-iova" -> b.op(new Op.JumpIfNoIova(a.get("state"), scope + a.get("goto")));
+      case "if-errno" -> b.op(new Op.JumpIfErrno(args.errno(s), scope + a.get("goto")));
+      case "if-odd" -> b.op(new Op.JumpIfOdd(a.get("counter"), scope + a.get("goto")));
       case "repeat" -> {
         String label = "__repeat" + generated++;
         repeats.push(new Repeat(label, a.getOrDefault("counter", label), args.count(s, "times", o, 1, 10_000_000)));
@@ -142,7 +154,7 @@ final class StepCompiler {
     for (int seg : args.segs(s, bufferPages.getOrDefault(a.get("buf"), 0), o)) {
       b.op(new Op.Link(a.get("state"), a.get("buf"), seg, dev, args.direction(s), a.containsKey("size") ? args.count(s, "size", o, 1, 4096) : 0,
           attrs));
-      if (a.containsKey("goto")) b.op(new Op.JumpIfError(a.get("goto")));
+      if (a.containsKey("goto")) b.op(new Op.JumpIfError(scope + a.get("goto")));
     }
   }
 
@@ -180,7 +192,7 @@ final class StepCompiler {
       case "mapping-error" -> {
         for (int seg : handleSegs(s)) {
           b.op(new Op.MappingError(a.get("handle"), seg, dev));
-          if (a.containsKey("goto")) b.op(new Op.JumpIfError(a.get("goto")));
+          if (a.containsKey("goto")) b.op(new Op.JumpIfError(scope + a.get("goto")));
         }
       }
       case "unmap-phys" -> {
@@ -227,6 +239,100 @@ final class StepCompiler {
     List<Integer> segs = "all".equals(a.get("seg")) ? args.segs(s, handleSegs.getOrDefault(a.get("object"), Integer.MAX_VALUE), o)
         : List.of((int) args.count(s, "seg", o, 0, 4095));
     for (int seg : segs) b.op(new Op.SyncFor(a.get("object"), seg, s.op().equals("sync-for-cpu"), dev, args.direction(s)));
+  }
+
+  /** The address space of the process and the mirroring driver's steps (mm section). */
+  private boolean hmm(ParsedStep s) {
+    Map<String, String> a = s.args();
+    boolean isProcess = java.util.Set.of("mmap", "munmap", "mprotect", "madvise-dontneed", "touch", "migrate", "fork", "reclaim", "exit")
+        .contains(s.op());
+    boolean isDriver = a.containsKey("mirror") || java.util.Set.of("return", "if-nonblockable", "trylock").contains(s.op());
+    if (!isProcess && !isDriver) return false;
+    if (!mm.present() && !s.op().equals("trylock")) throw args.error(s, s.op() + " needs an mm section (the process address space and its mirrors)");
+    MmSection.Mirror mirror = null;
+    if (a.containsKey("mirror")) {
+      mirror = mm.mirror(a.get("mirror"));
+      if (mirror == null) throw args.error(s, "unknown mirror '" + a.get("mirror") + "' (mm.mirrors: " + MmSection.byName(mm).keySet() + ")");
+    }
+    boolean inCallback = !scope.isEmpty();
+    switch (s.op()) {
+      case "mmap" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Mmap(start(s), pages(s), access(s, true), !a.containsKey("populate")
+          || args.flag(s, "populate"))));
+      case "munmap" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Munmap(start(s), pages(s))));
+      case "mprotect" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Mprotect(start(s), pages(s), access(s, false))));
+      case "madvise-dontneed" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.MadviseDontneed(start(s), pages(s))));
+      case "touch" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Touch(args.count(s, "va", o, 0, MmSection.TASK_SIZE - 1), args.flag(s, "write"))));
+      case "migrate" -> {
+        String to = a.get("to");
+        if (!to.equals("device") && !to.equals("ram")) throw args.error(s, "to must be device or ram, got '" + to + "'");
+        String owner = a.getOrDefault("owner", mm.mirrors().isEmpty() ? "" : mm.mirrors().get(0).settings().owner());
+        if (to.equals("device") && owner.isEmpty()) throw args.error(s, "migrate to=device needs owner= (the device-private memory's pgmap owner)");
+        b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Migrate(start(s), pages(s), to.equals("device"), owner)));
+      }
+      case "fork" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Fork()));
+      case "reclaim" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Reclaim(start(s), pages(s), !a.containsKey("blockable")
+          || args.flag(s, "blockable"))));
+      case "exit" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Exit()));
+      case "read-begin" -> b.op(new Op.ReadBegin(mirror.settings().name()));
+      case "range-fault" -> {
+        dmasim.actors.mm.MirrorSettings m = mirror.settings();
+        long start = a.containsKey("start") ? start(s) : m.start();
+        long pages = a.containsKey("pages") ? pages(s) : m.pages();
+        if (start < m.start() || start + pages * 4096 > m.start() + m.pages() * 4096) {
+          throw args.error(s, "range-fault [0x" + Long.toHexString(start) + ", +" + pages + " pages) is outside mirror " + m.name() + "'s range");
+        }
+        b.op(new Op.RangeFault(m.name(), start, pages, args.flag(s, "write"), args.flag(s, "snapshot"), a.getOrDefault("owner", m.owner())));
+      }
+      case "read-retry" -> b.op(new Op.ReadRetry(mirror.settings().name(), scope + a.get("goto")));
+      case "set-seq" -> b.op(new Op.SetSeq(mirror.settings().name()));
+      case "dev-pte-set" -> b.op(new Op.DevPteSet(mirror.settings().name(), mirror.settings().start(), args.flag(s, "downgrade")));
+      case "dev-zap" -> b.op(new Op.DevZap(mirror.settings().name(), mirror.settings().start(), mirror.settings().pages(), !a.containsKey("wait")
+          || args.flag(s, "wait")));
+      case "dev-access" -> b.op(new Op.DevAccess(mirror.settings().name(), args.count(s, "va", o, 0, MmSection.TASK_SIZE - 1), args.flag(s, "write")));
+      case "hmm-dma-alloc", "hmm-dma-unmap", "hmm-dma-free" -> {
+        if (!mirror.settings().dma()) throw args.error(s, s.op() + " needs a mirror with dma = true (" + mirror.settings().name() + " uses pfns)");
+        b.op(new Op.HmmDma(mirror.settings().name(), s.op().substring("hmm-dma-".length()), mirror.settings().start(), mirror.settings().pages()));
+      }
+      case "set-page-dirty" -> b.op(new Op.DirtyPages(mirror.settings().name()));
+      case "fault-done" -> b.op(new Op.FaultDone(mirror.settings().name(), args.flag(s, "error")));
+      case "trylock" -> b.op(new Op.TryLock(s.positional().get(0)));
+      case "return" -> {
+        if (!inCallback) throw args.error(s, "return is for a mirror's invalidate callback (mm.mirrors[].callback)");
+        b.op(new Op.Return(!a.containsKey("ok") || args.flag(s, "ok")));
+      }
+      case "if-nonblockable" -> {
+        if (!inCallback) throw args.error(s, "if-nonblockable is for a mirror's invalidate callback");
+        b.op(new Op.JumpIfNonBlockable(scope + a.get("goto")));
+      }
+      case "if-own-migrate" -> {
+        if (!inCallback) throw args.error(s, "if-own-migrate is for a mirror's invalidate callback");
+        b.op(new Op.JumpIfOwnMigrate(mirror.settings().owner(), scope + a.get("goto")));
+      }
+      default -> {
+        return false;
+      }
+    }
+    if (inCallback && s.op().equals("set-seq") == false && java.util.Set.of("read-begin", "range-fault", "read-retry").contains(s.op())) {
+      throw args.error(s, s.op() + " inside an invalidate callback: the callback runs with the mm's invalidation in progress and must not fault");
+    }
+    return true;
+  }
+
+  private long start(ParsedStep s) {
+    long v = args.count(s, "start", o, 0, MmSection.TASK_SIZE - 4096);
+    if ((v & 0xfff) != 0) throw args.error(s, "start must be page aligned, got 0x" + Long.toHexString(v));
+    return v;
+  }
+
+  private long pages(ParsedStep s) {
+    return args.count(s, "pages", o, 1, 1L << 24);
+  }
+
+  private boolean access(ParsedStep s, boolean dflt) {
+    String v = s.args().get("access");
+    if (v == null) return dflt;
+    if (!v.equals("r") && !v.equals("rw")) throw args.error(s, "access must be r or rw, got '" + v + "'");
+    return v.equals("rw");
   }
 
   /** The device, the domain, locks, time and the request loop. */

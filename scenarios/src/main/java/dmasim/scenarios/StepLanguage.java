@@ -81,6 +81,33 @@ final class StepLanguage {
     STEPS.put("request-done", new StepSpec(0, List.of(), List.of()));
     STEPS.put("unbind", new StepSpec(0, List.of(), List.of("device")));
     STEPS.put("end", new StepSpec(0, List.of(), List.of()));
+    // the process's address space (mm section)
+    STEPS.put("mmap", new StepSpec(0, List.of("start", "pages"), List.of("access", "populate")));
+    STEPS.put("munmap", new StepSpec(0, List.of("start", "pages"), List.of()));
+    STEPS.put("mprotect", new StepSpec(0, List.of("start", "pages", "access"), List.of()));
+    STEPS.put("madvise-dontneed", new StepSpec(0, List.of("start", "pages"), List.of()));
+    STEPS.put("touch", new StepSpec(0, List.of("va"), List.of("write")));
+    STEPS.put("migrate", new StepSpec(0, List.of("start", "pages", "to"), List.of("owner")));
+    STEPS.put("fork", new StepSpec(0, List.of(), List.of()));
+    STEPS.put("reclaim", new StepSpec(0, List.of("start", "pages"), List.of("blockable")));
+    STEPS.put("exit", new StepSpec(0, List.of(), List.of()));
+    // a mirroring driver (mm.mirrors)
+    STEPS.put("read-begin", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("range-fault", new StepSpec(0, List.of("mirror"), List.of("start", "pages", "write", "snapshot", "owner")));
+    STEPS.put("read-retry", new StepSpec(0, List.of("mirror", "goto"), List.of()));
+    STEPS.put("set-seq", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("dev-pte-set", new StepSpec(0, List.of("mirror"), List.of("downgrade")));
+    STEPS.put("dev-zap", new StepSpec(0, List.of("mirror"), List.of("wait")));
+    STEPS.put("dev-access", new StepSpec(0, List.of("mirror", "va"), List.of("write")));
+    STEPS.put("hmm-dma-alloc", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("hmm-dma-unmap", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("hmm-dma-free", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("set-page-dirty", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("fault-done", new StepSpec(0, List.of("mirror"), List.of("error")));
+    STEPS.put("trylock", new StepSpec(1, List.of(), List.of()));
+    STEPS.put("return", new StepSpec(0, List.of(), List.of("ok")));
+    STEPS.put("if-nonblockable", new StepSpec(0, List.of("goto"), List.of()));
+    STEPS.put("if-own-migrate", new StepSpec(0, List.of("mirror", "goto"), List.of()));
   }
 
   /** The {@code programs} object: "all" and/or "cpuN" step lists, each step parsed (names not checked yet). */

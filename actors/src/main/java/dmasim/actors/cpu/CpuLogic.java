@@ -361,6 +361,11 @@ public final class CpuLogic {
       object = l.name();
       m = new MemoryCommand.Lock(l.name());
     } else if (op instanceof Op.Unlock l) {
+      if (!v.locks.contains(l.name())) {
+        String at = p.origin(pc);
+        throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " unlocks '" + l.name()
+            + "', which it does not hold");
+      }
       to = Names.MEMORY;
       object = l.name();
       m = new MemoryCommand.Unlock(l.name());

@@ -70,6 +70,8 @@ public final class CpuState {
   final TreeMap<String, Long> seqs = new TreeMap<>();
   /** Per mirror, the pfn array of the last hmm_range_fault: the first address and the words. */
   final TreeMap<String, Walked> walked = new TreeMap<>();
+  /** The locks this queue holds. */
+  final java.util.TreeSet<String> locks = new java.util.TreeSet<>();
   /** The invalidate callback being run, or null. */
   Callback callback;
 
@@ -110,6 +112,7 @@ public final class CpuState {
     c.seqs.putAll(seqs);
     c.walked.putAll(walked);
     c.callback = callback;
+    c.locks.addAll(locks);
     return c;
   }
 
@@ -249,7 +252,9 @@ public final class CpuState {
       lastError = !p.present();
     } else if (reply instanceof DeviceReply.ResetDone || reply instanceof CpuCommand.Woke) {
       lastError = false;
-    } else if (reply instanceof MemoryReply.LockGranted) {
+    } else if (reply instanceof MemoryReply.LockGranted g) {
+      if (g.held()) locks.add(g.name());
+      else locks.remove(g.name());
       lastError = false;
     } else if (reply instanceof MemoryReply.PagesFreed f) {
       buffers.remove(f.owner());

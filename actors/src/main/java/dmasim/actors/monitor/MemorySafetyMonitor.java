@@ -57,6 +57,8 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       owners.put(b.slotPfn(), ownerId(b.owner()));
     } else if (event instanceof IommuEvent.BounceReleased r) {
       owners.remove(r.slotPfn());
+    } else if (event instanceof IommuEvent.RangeLinked l && l.physPfn() >= dmasim.actors.mm.MmState.FIRST_USER_PFN) {
+      return; // a process's page (HMM): the Hmm monitor follows those frames
     } else if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) {
         if (!owners.containsKey(l.physPfn() + i)) {
@@ -66,7 +68,7 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       }
     } else if (event instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) {
       descriptorOwner.put(s.tag(), at.actor());
-    } else if (event instanceof DmaAccess a && !a.stray()) {
+    } else if (event instanceof DmaAccess a && !a.stray() && a.physPfn() < dmasim.actors.mm.MmState.FIRST_USER_PFN) {
       long ownerId = owners.get(a.physPfn(), -1);
       String owner = ownerId < 0 ? null : ownerNames.get((int) ownerId);
       if (owner == null) {

@@ -101,6 +101,16 @@ public final class MonitorSuite {
     return dropped;
   }
 
+  /** The monitors, in the order they run. */
+  public List<Monitor> monitors() {
+    return monitors;
+  }
+
+  /** The page-table shadow the monitors share. */
+  public Shadow shadow() {
+    return shadow;
+  }
+
   public RunStats stats() {
     return stats;
   }

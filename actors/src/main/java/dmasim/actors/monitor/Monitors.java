@@ -30,11 +30,27 @@ public final class Monitors {
     return out;
   }
 
+  /** Monitors that components other than the DMA core bring (they are added by the components themselves, see {@code Component}). */
+  public static final List<String> COMPONENTS = List.of("Hmm");
+
   /** Every name a scenario may list. */
   public static java.util.Set<String> known() {
     java.util.Set<String> names = new java.util.TreeSet<>(STANDARD);
+    names.addAll(COMPONENTS);
     names.addAll(providers().keySet());
     return names;
+  }
+
+  /**
+   * The suite for {@code settings} and the monitors the system's other components bring
+   * ({@code components}: all of them with the standard set, the named ones otherwise).
+   */
+  public static MonitorSuite suite(IommuSettings iommu, MonitorSettings settings, List<Monitor> components) {
+    MonitorSuite core = suite(iommu, settings);
+    if (components.isEmpty()) return core;
+    List<Monitor> all = new ArrayList<>(core.monitors());
+    for (Monitor m : components) if (settings.enabled().isEmpty() || settings.enabled().contains(m.name())) all.add(m);
+    return new MonitorSuite(core.shadow(), all, core.stats());
   }
 
   /** The suite for {@code settings}: the standard set or the named monitors, plus the cost budget if set. */
@@ -59,13 +75,14 @@ public final class Monitors {
         case "MemoryType" -> new MemoryTypeMonitor(iommu.regions());
         case "InfoLeak" -> new InfoLeakMonitor();
         case "Termination" -> new TerminationMonitor();
+        case "Hmm" -> null; // brought by the HMM component, when the system has one
         default -> {
           MonitorProvider p = providers.get(n);
           if (p == null) throw new IllegalArgumentException("unknown monitor '" + n + "' (known: " + known() + ")");
           yield p.create(iommu);
         }
       };
-      all.add(m);
+      if (m != null) all.add(m);
     }
     if (settings.maxInvalidationsPerUnmap() > 0) all.add(new InvalidationCostMonitor(settings.maxInvalidationsPerUnmap()));
     return new MonitorSuite(shadow, all, new RunStats(translation));

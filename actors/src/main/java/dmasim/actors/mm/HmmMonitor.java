@@ -1,0 +1,389 @@
+package dmasim.actors.mm;
+
+import dmasim.actors.monitor.AbstractMonitor;
+import dmasim.actors.monitor.StepInfo;
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.Event;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.MirrorEvent;
+import dmasim.protocol.MmEvent;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The invariants of mirroring a process address space into a device (include/linux/mmu_notifier.h,
+ * mm/mmu_notifier.c, Documentation/mm/hmm.rst, lib/test_hmm.c): the notifier core's sequence (N1),
+ * the callback's set_seq (N2), read_retry under the user lock (N3), non-blockable callbacks (N6),
+ * no stale device PTE (M1), a callback leaves nothing of its range in the device (M2), no frame freed
+ * while the device or the IOMMU reaches it (M3), no IOMMU mapping of a page the CPU dropped (M4), no
+ * struct page touched outside the read section (M5), device-private pages only of one's own (M8),
+ * device and CPU tables agree or one side is empty (M9), a fresh read_begin after a failed attempt
+ * (L1), no retry loop without progress (L2), and a benign device fault never failed (O6). It keeps
+ * its own fold of the address space (the mm actor's own {@link MmState}) and shadows of the device
+ * tables, the locks and each driver thread's attempt.
+ */
+public final class HmmMonitor extends AbstractMonitor {
+  /** Retries with -EBUSY and nothing changed in the address space between them, after which a loop is reported (L2). */
+  static final int NO_PROGRESS_RETRIES = 3;
+
+  private final MmState mm;
+  private final Map<String, MirrorSettings> mirrors = new HashMap<>();
+  private final Map<String, String> locks = new HashMap<>();
+  /** Per "cpu/mirror": the attempt in progress. */
+  private final Map<String, Attempt> attempts = new HashMap<>();
+  /** Invalidations started, in order: {startVpn, pages, step}. */
+  private final List<long[]> invalidations = new ArrayList<>();
+  private final Map<String, Map<Integer, MirrorState.Entry>> devicePtes = new HashMap<>();
+  private final Map<String, Map<Integer, MirrorState.Slot>> slots = new HashMap<>();
+  private final Map<String, Map<Long, MirrorEvent.AccessIssued>> inFlight = new HashMap<>();
+  /** Per CPU queue, the callback it runs. */
+  private final Map<String, Frame> callbacks = new HashMap<>();
+  /** Address-space changes so far (the progress an -EBUSY retry needs). */
+  private long changes;
+
+  /** A driver thread's attempt on a mirror: its read_begin (seq, step), and what became of it. */
+  private static final class Attempt {
+    long seq;
+    long begunAt;
+    boolean failed;
+    long retriedOkAt = -1;
+    int busy;
+    long busyChanges = -1;
+  }
+
+  /** A callback in progress on a CPU queue. */
+  private static final class Frame {
+    final CpuEvent.CallbackEntered call;
+    final long step;
+    boolean seqSet;
+    final java.util.Set<String> taken = new java.util.TreeSet<>();
+
+    Frame(CpuEvent.CallbackEntered call, long step) {
+      this.call = call;
+      this.step = step;
+    }
+  }
+
+  public HmmMonitor(MmSettings mm, List<MirrorSettings> mirrors) {
+    super(HmmComponent.MONITOR);
+    this.mm = Mm.initial(mm);
+    for (MirrorSettings m : mirrors) {
+      this.mirrors.put(m.name(), m);
+      devicePtes.put(m.name(), new HashMap<>());
+      slots.put(m.name(), new HashMap<>());
+      inFlight.put(m.name(), new java.util.TreeMap<>());
+    }
+  }
+
+  private static String hex(long v) {
+    return "0x" + Long.toHexString(v);
+  }
+
+  private Attempt attempt(String cpu, String mirror) {
+    return attempts.computeIfAbsent(cpu + "/" + mirror, k -> new Attempt());
+  }
+
+  private boolean holds(String cpu, MirrorSettings m) {
+    return cpu.equals(locks.get(m.lock()));
+  }
+
+  @Override
+  protected void handle(StepInfo at, Event event) {
+    if (event instanceof MemoryEvent.LockAcquired a) {
+      locks.put(a.name(), a.holder());
+      Frame f = callbacks.get(a.holder());
+      if (f != null) f.taken.add(a.name());
+    } else if (event instanceof MemoryEvent.LockReleased r) {
+      locks.remove(r.name());
+      Frame f = callbacks.get(r.holder());
+      if (f != null) f.taken.remove(r.name());
+    } else if (event instanceof MemoryEvent.LockWaited w) {
+      Frame f = callbacks.get(w.waiter());
+      if (f != null && !f.call.blockable()) {
+        violate("N6", at, w.waiter() + " sleeps on lock '" + w.name() + "' in " + f.call.sub() + "'s invalidate callback of a non-blockable "
+            + f.call.event() + " (mmu_notifier_range_blockable false: the callback must trylock and return false, never sleep)");
+      }
+    } else if (event instanceof MmEvent e) {
+      mmEvent(at, e);
+      mm.apply(e);
+    } else if (event instanceof MirrorEvent e) {
+      mirrorEvent(at, e);
+    } else if (event instanceof dmasim.protocol.DmaAccess a && !a.stray() && a.physPfn() >= MmState.FIRST_USER_PFN && mm.frame(a.physPfn()) == null) {
+      violate("M3", at, a.dev() + " DMA " + (a.write() ? "wrote" : "read") + " frame " + hex(a.physPfn()) + " through " + a.iova() + ", and the "
+          + "process's frame is free (use after free through a stale IOMMU mapping)");
+    } else if (event instanceof CpuEvent.CallbackEntered c) {
+      callbacks.put(at.actor(), new Frame(c, at.step()));
+    } else if (event instanceof CpuEvent.CallbackLeft l) {
+      callbackLeft(at, l);
+    }
+  }
+
+  private void mmEvent(StepInfo at, MmEvent e) {
+    if (e instanceof MmEvent.InvalidationStarted s) {
+      changes++;
+      invalidations.add(new long[] {s.start() >>> 12, s.pages(), at.step()});
+      if (s.coreSeq() < mm.coreSeq() || (!s.subs().isEmpty() && (s.coreSeq() & 1) == 0)) {
+        violate("N1", at, "invalidation " + s.id() + " left the notifier's invalidate_seq at " + s.coreSeq() + " (was " + mm.coreSeq()
+            + "): it must be odd while an invalidation of a subscription runs and never go back");
+      }
+    } else if (e instanceof MmEvent.InvalidationEnded x) {
+      if (x.coreSeq() < mm.coreSeq() || (mm.activeInvalidations() == 1 && (x.coreSeq() & 1) == 1)) {
+        violate("N1", at, "invalidation " + x.id() + " ended with invalidate_seq " + x.coreSeq() + " and nothing else active: it must be even"
+            + " when idle and never go back");
+      }
+    } else if (e instanceof MmEvent.SeqSet s) {
+      seqSet(at, s);
+    } else if (e instanceof MmEvent.ReadBegun r) {
+      Attempt a = attempt(r.cpu(), r.sub());
+      a.seq = r.seq();
+      a.begunAt = at.step();
+      a.failed = false;
+      a.retriedOkAt = -1;
+    } else if (e instanceof MmEvent.ReadRetried r) {
+      readRetried(at, r);
+    } else if (e instanceof MmEvent.WalkStarted w) {
+      Attempt a = attempt(w.cpu(), w.sub());
+      if (a.failed) {
+        violate("L1", at, w.cpu() + " calls hmm_range_fault on " + w.sub() + " with seq " + w.seq() + ", the seq of an attempt that already "
+            + "failed (-EBUSY or read_retry): every new attempt needs a fresh mmu_interval_read_begin", List.of(), a.begunAt);
+      }
+      walkCpu.put(w.walk(), w.cpu() + "/" + w.sub());
+    } else if (e instanceof MmEvent.WalkEnded w) {
+      walkEnded(at, w);
+    } else if (e instanceof MmEvent.PteCleared c) {
+      changes++;
+      pteGone(at, c.va(), c.pfn(), c.event());
+    } else if (e instanceof MmEvent.PteSet p) {
+      changes++;
+      MmState.Pte old = mm.pte(p.va() >>> 12);
+      if (old != null && old.pfn() != p.pfn()) pteGone(at, p.va(), old.pfn(), "replaced");
+    } else if (e instanceof MmEvent.FrameFreed f) {
+      frameFreed(at, f);
+    } else if (e instanceof MmEvent.FrameDirtied f) {
+      frameDirtied(at, f);
+    } else if (e instanceof MmEvent.VmaProtected || e instanceof MmEvent.VmaRemoved || e instanceof MmEvent.VmaAdded) {
+      changes++;
+    }
+  }
+
+  private final Map<Long, String> walkCpu = new HashMap<>();
+
+  private void seqSet(StepInfo at, MmEvent.SeqSet s) {
+    Frame f = callbacks.get(s.cpu());
+    MirrorSettings m = mirrors.get(s.sub());
+    if (f == null || !f.call.sub().equals(s.sub())) {
+      violate("N2", at, s.cpu() + " calls mmu_interval_set_seq on " + s.sub() + " outside its invalidate callback");
+      return;
+    }
+    f.seqSet = true;
+    if (s.seq() != f.call.curSeq()) {
+      violate("N2", at, s.cpu() + " sets " + s.sub() + "'s seq to " + s.seq() + ", not the cur_seq " + f.call.curSeq() + " its callback was given");
+    } else if ((s.seq() & 1) == 0) {
+      violate("N1", at, s.cpu() + " sets " + s.sub() + "'s seq to the even " + s.seq() + ": a subscription's seq is always odd");
+    } else if (m != null && !holds(s.cpu(), m)) {
+      violate("N2", at, s.cpu() + " calls mmu_interval_set_seq on " + s.sub() + " without holding its lock '" + m.lock() + "' (held by "
+          + locks.getOrDefault(m.lock(), "nobody") + "): a fault path can check read_retry in between and program stale pfns");
+    }
+  }
+
+  private void readRetried(StepInfo at, MmEvent.ReadRetried r) {
+    MirrorSettings m = mirrors.get(r.sub());
+    Attempt a = attempt(r.cpu(), r.sub());
+    if (m != null && !holds(r.cpu(), m)) {
+      violate("N3", at, r.cpu() + " calls mmu_interval_read_retry on " + r.sub() + " without holding '" + m.lock() + "' (held by "
+          + locks.getOrDefault(m.lock(), "nobody") + "): an invalidation can run its callback between the check and the device update");
+    } else if (r.seq() != a.seq) {
+      violate("N3", at, r.cpu() + " checks read_retry on " + r.sub() + " with seq " + r.seq() + ", not the " + a.seq + " of its read_begin at step "
+          + a.begunAt, List.of(), a.begunAt);
+    }
+    if (r.retry()) a.failed = true;
+    else a.retriedOkAt = at.step();
+  }
+
+  private void walkEnded(StepInfo at, MmEvent.WalkEnded w) {
+    String key = walkCpu.remove(w.walk());
+    if (key == null) return;
+    Attempt a = attempts.computeIfAbsent(key, k -> new Attempt());
+    if (w.errno() != dmasim.protocol.Errno.EBUSY) {
+      a.busy = 0;
+      return;
+    }
+    a.failed = true;
+    if (a.busyChanges == changes) a.busy++;
+    else a.busy = 1;
+    a.busyChanges = changes;
+    if (a.busy >= NO_PROGRESS_RETRIES) {
+      violate("L2", at, key.replace("/", "'s hmm_range_fault of ") + " returned -EBUSY " + a.busy + " times with nothing changed in the address "
+          + "space in between (no invalidation, no page-table change): a retry loop that cannot make progress");
+      a.busy = 0;
+    }
+  }
+
+  /** The CPU page table no longer maps {@code va} to {@code pfn}: the device and the IOMMU must not either (M4, M9). */
+  private void pteGone(StepInfo at, long va, long pfn, String event) {
+    for (MirrorSettings m : mirrors.values()) {
+      int i = m.index(va);
+      if (i < 0) continue;
+      MirrorState.Entry e = devicePtes.get(m.name()).get(i);
+      if (e != null && e.pfn() == pfn) {
+        violate("M9", at, "the CPU page table drops " + hex(va) + " -> pfn " + hex(pfn) + " (" + event + ") while " + m.name()
+            + "'s device PTE still maps it: every invalidate callback must have zapped it first");
+        return;
+      }
+      MirrorState.Slot s = slots.get(m.name()).get(i);
+      if (s != null && s.pfn() == pfn) {
+        violate("M4", at, "the CPU page table drops " + hex(va) + " -> pfn " + hex(pfn) + " (" + event + ") while " + m.name()
+            + "'s DMA mapping of it (slot " + i + ", DMA address " + hex(s.addr()) + ") is still in the IOMMU: the device can reach a page the "
+            + "process no longer has (the callback zapped the device PTE but did not hmm_dma_unmap_pfn)");
+        return;
+      }
+    }
+  }
+
+  private void frameFreed(StepInfo at, MmEvent.FrameFreed f) {
+    for (MirrorSettings m : mirrors.values()) {
+      for (Map.Entry<Integer, MirrorState.Entry> e : devicePtes.get(m.name()).entrySet()) {
+        if (e.getValue().pfn() == f.pfn()) {
+          violate("M3", at, "frame " + hex(f.pfn()) + " is freed while " + m.name() + "'s device PTE for " + hex(m.vpn(e.getKey()) << 12)
+              + " still maps it");
+          return;
+        }
+      }
+      for (Map.Entry<Integer, MirrorState.Slot> e : slots.get(m.name()).entrySet()) {
+        if (e.getValue().pfn() == f.pfn()) {
+          violate("M3", at, "frame " + hex(f.pfn()) + " is freed while " + m.name() + "'s DMA mapping of it (slot " + e.getKey() + ", DMA address "
+              + hex(e.getValue().addr()) + ") is still in the IOMMU");
+          return;
+        }
+      }
+    }
+  }
+
+  private void frameDirtied(StepInfo at, MmEvent.FrameDirtied f) {
+    MirrorSettings m = mirrors.get(f.sub());
+    Attempt a = attempt(f.by(), f.sub());
+    long since = Math.max(a.begunAt, 0);
+    boolean locked = m != null && holds(f.by(), m);
+    boolean validated = a.retriedOkAt > since && m != null && mm.sub(m.name()).seq() == a.seq;
+    if (!locked || !validated) {
+      violate("M5", at, f.by() + " calls set_page_dirty on frame " + hex(f.pfn()) + " from " + f.sub() + "'s pfns " + (!locked ? "without holding '"
+          + (m == null ? "?" : m.lock()) + "'" : "without a successful read_retry since its read_begin at step " + a.begunAt)
+          + (f.free() ? ", and the frame is already free" : "") + ": struct pages from hmm pfns may be touched only inside the read section");
+    } else if (f.free()) {
+      violate("M3", at, f.by() + " dirties frame " + hex(f.pfn()) + ", which is free");
+    }
+  }
+
+  private long invalidatedAfter(long step, long vpn) {
+    for (long[] inv : invalidations) if (inv[2] > step && vpn >= inv[0] && vpn < inv[0] + inv[1]) return inv[2];
+    return -1;
+  }
+
+  private void mirrorEvent(StepInfo at, MirrorEvent e) {
+    if (e instanceof MirrorEvent.DevicePteWritten w) {
+      devicePteWritten(at, w);
+      devicePtes.get(w.mirror()).put(w.index(), new MirrorState.Entry(w.pfn(), w.writable(), w.dma(), w.addr()));
+    } else if (e instanceof MirrorEvent.DevicePteZapped z) {
+      devicePtes.get(z.mirror()).remove(z.index());
+    } else if (e instanceof MirrorEvent.SlotMapped s) {
+      slots.get(s.mirror()).put(s.index(), new MirrorState.Slot(s.pfn(), s.addr()));
+    } else if (e instanceof MirrorEvent.SlotUnmapped s) {
+      slots.get(s.mirror()).remove(s.index());
+    } else if (e instanceof MirrorEvent.AccessIssued a) {
+      inFlight.get(a.mirror()).put(a.tag(), a);
+    } else if (e instanceof MirrorEvent.AccessCompleted c) {
+      inFlight.get(c.mirror()).remove(c.tag());
+    } else if (e instanceof MirrorEvent.DeviceAccessed a) {
+      if (mm.frame(a.pfn()) == null) {
+        violate("M3", at, "the device of " + a.mirror() + " " + (a.write() ? "writes" : "reads") + " frame " + hex(a.pfn()) + " through its PTE for "
+            + hex(a.va()) + ", and the frame is free (use after free)");
+      }
+    } else if (e instanceof MirrorEvent.FaultResolved r && r.error()) {
+      MmState.Vma vma = mm.vma(r.va() >>> 12);
+      if (vma != null && (!r.write() || vma.write())) {
+        violate("O6", at, "the driver fails the device's " + (r.write() ? "write" : "read") + " fault at " + hex(r.va()) + " (its program dies), "
+            + "but the access is legal: " + hex(r.va()) + " is in a " + (vma.write() ? "writable" : "readable") + " VMA; a benign race must be "
+            + "retried, not reported");
+      }
+    } else if (e instanceof MirrorEvent.CallFinished f && f.call().equals("zap")) {
+      Frame fr = callbacks.get(f.cpu());
+      if (fr != null && !fr.seqSet && fr.call.sub().equals(f.mirror())) {
+        violate("N2", at, f.cpu() + " zaps " + f.mirror() + "'s device PTEs in its invalidate callback before mmu_interval_set_seq: a fault path "
+            + "that passes read_retry now programs what was just zapped");
+      }
+    }
+  }
+
+  private void devicePteWritten(StepInfo at, MirrorEvent.DevicePteWritten w) {
+    MirrorSettings m = mirrors.get(w.mirror());
+    MmState.Frame frame = mm.frame(w.pfn());
+    if (frame != null && frame.devicePrivate() && !frame.owner().equals(m.owner())) {
+      violate("M8", at, w.cpu() + " maps " + hex(w.va()) + " in " + w.mirror() + "'s device to device-private frame " + hex(w.pfn()) + " of "
+          + frame.owner() + ", not its own ('" + m.owner() + "'): hmm_range_fault must have migrated it back");
+      return;
+    }
+    if (!holds(w.cpu(), m)) {
+      violate("M1", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " -> pfn " + hex(w.pfn()) + " without holding '"
+          + m.lock() + "': an invalidation can zap before the write lands");
+      return;
+    }
+    Attempt a = attempt(w.cpu(), w.mirror());
+    long subSeq = mm.sub(w.mirror()).seq();
+    MmState.Pte now = mm.pte(w.va() >>> 12);
+    if (subSeq != w.seq() || now == null || now.pfn() != w.pfn()) {
+      long inv = invalidatedAfter(a.begunAt, w.va() >>> 12);
+      violate("M1", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " -> pfn " + hex(w.pfn()) + " from its attempt of "
+          + "read_begin seq " + w.seq() + " (step " + a.begunAt + "), but " + (subSeq != w.seq() ? "an invalidation" + (inv >= 0 ? " (started at step "
+          + inv + ")" : "") + " has set the subscription's seq to " + subSeq : "the CPU page table " + (now == null ? "has no page there now"
+          : "now maps pfn " + hex(now.pfn()))) + ": a stale pfn in the device (read_retry missing, or not under the lock the callback takes)",
+          List.of(), inv >= 0 ? new long[] {a.begunAt, inv} : new long[] {a.begunAt});
+    } else if (w.writable() && !now.writable()) {
+      violate("M7", at, w.cpu() + " maps " + hex(w.va()) + " writable in " + w.mirror() + "'s device while the CPU maps it read-only");
+    }
+  }
+
+  private void callbackLeft(StepInfo at, CpuEvent.CallbackLeft l) {
+    Frame f = callbacks.remove(at.actor());
+    if (f == null) return;
+    if (!l.ok()) {
+      if (f.call.blockable()) {
+        violate("N6", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns false on a blockable " + f.call.event()
+            + ": only a non-blockable range may be refused");
+      } else if (!f.taken.isEmpty()) {
+        violate("N6", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns false (non-blockable " + f.call.event() + ") still holding "
+            + f.taken + ": the core calls no end after a failed start, so the lock is never released");
+      }
+      return;
+    }
+    if (!f.seqSet) {
+      violate("N2", at, at.actor() + "'s invalidate callback of " + l.sub() + " (cur_seq " + f.call.curSeq() + ") returns without "
+          + "mmu_interval_set_seq: a fault path's read_retry cannot see the collision", List.of(), f.step);
+      return;
+    }
+    MirrorSettings m = mirrors.get(l.sub());
+    if (m == null) return;
+    long from = f.call.start() >>> 12;
+    long to = from + f.call.pages();
+    for (Map.Entry<Integer, MirrorState.Entry> e : devicePtes.get(m.name()).entrySet()) {
+      long vpn = m.vpn(e.getKey());
+      if (vpn >= from && vpn < to) {
+        violate("M2", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns while the device PTE " + hex(vpn << 12) + " -> pfn "
+            + hex(e.getValue().pfn()) + " is still valid: the CPU page table changes next and the page may be freed");
+        return;
+      }
+    }
+    for (MirrorEvent.AccessIssued a : inFlight.get(m.name()).values()) {
+      long vpn = a.va() >>> 12;
+      if (vpn >= from && vpn < to) {
+        violate("M2", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns while the device's DMA to " + hex(a.va())
+            + " (pfn " + hex(a.pfn()) + ") is still in flight: the zap must wait for the device to be done with the page");
+        return;
+      }
+    }
+  }
+
+  /** Violations this monitor can report, in the order docs/monitors.md lists them. */
+  public static final List<String> IDS = List.of("N1", "N2", "N3", "N6", "M1", "M2", "M3", "M4", "M5", "M7", "M8", "M9", "L1", "L2", "O6");
+}
