@@ -1,0 +1,88 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import dmasim.actors.monitor.Violation;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
+import dmasim.scenarios.ScenarioFile;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HMM side end to end: each buggy catalogue mirror breaks exactly the invariant its kernel fix is
+ * about, at a known step with the whole message and nothing else, and its fixed partner runs to
+ * quiescence clean in the same schedule.
+ */
+class HmmMirrorTest {
+  @TempDir static Path dir;
+  static Journal journal;
+  static ActorSystem<Void> system;
+  static Runner runner;
+
+  @BeforeAll
+  static void start() {
+    journal = Journal.memory();
+    system = ActorSystem.create(Behaviors.empty(), "hmm-mirror", journal.config());
+    journal.prepare(system);
+    runner = new Runner(system);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  static RunReport run(String file) throws Exception {
+    try (InputStream in = HmmMirrorTest.class.getResourceAsStream("/catalog/" + file)) {
+      Scenario s = ScenarioFile.parse(file, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return runner.run(s, s.defaults());
+    }
+  }
+
+  /** "Monitor [ID] at step N: message" of every violation. */
+  static List<String> verdict(RunReport r) {
+    return r.violations().stream().map((Violation v) -> v.monitor() + " [" + v.invariant() + "] at step " + v.step() + ": " + v.message()).toList();
+  }
+
+  @Test
+  void aWriteFaultOnAReadOnlyMappingLoopsBeforeTheFixAndIsRefusedAfterIt() throws Exception {
+    RunReport loop = run("hmm-b1-write-loop.conf");
+    assertEquals(List.of("Hmm [L2] at step 17: cpu0's hmm_range_fault of m0 returned -EBUSY 3 times with nothing changed in the address space in "
+        + "between (no invalidation, no page-table change): a retry loop that cannot make progress"), verdict(loop));
+    RunReport fixed = run("hmm-b1-write-check.conf");
+    assertEquals(List.of(), verdict(fixed));
+    assertEquals("quiescent", fixed.outcome().reason());
+    assertEquals(10, fixed.outcome().steps());
+  }
+
+  @Test
+  void aCallbackWithoutSetSeqIsCaughtWhenItZaps() throws Exception {
+    assertEquals(List.of("Hmm [N2] at step 11: cpu1 zaps m0's device PTEs in its invalidate callback before mmu_interval_set_seq: a fault path "
+        + "that passes read_retry now programs what was just zapped"), verdict(run("hmm-set-seq-missing.conf")));
+    RunReport fixed = run("hmm-set-seq.conf");
+    assertEquals(List.of(), verdict(fixed));
+    assertEquals("quiescent", fixed.outcome().reason());
+  }
+
+  @Test
+  void aRangeWithoutItsOwnerFailsTheFaultOnItsOwnDevicePrivatePage() throws Exception {
+    assertEquals(List.of("Hmm [O6] at step 23: the driver fails the device's write fault at 0x10000000 (its program dies), but the access is "
+        + "legal: 0x10000000 is in a writable VMA; a benign race must be retried, not reported"), verdict(run("hmm-b12-no-owner.conf")));
+    RunReport fixed = run("hmm-b12-owner.conf");
+    assertEquals(List.of(), verdict(fixed));
+    assertEquals(35, fixed.outcome().steps());
+  }
+}
