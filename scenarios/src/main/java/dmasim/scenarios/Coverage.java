@@ -19,22 +19,83 @@ import java.util.TreeSet;
 public final class Coverage {
   private final Set<String> handled = new TreeSet<>();
   private final Set<String> orders = new HashSet<>();
+  /** Consecutive steps of a mirror's fault path ("read_begin -> walk start") seen, and those an invalidation started between. */
+  private final Set<String> faultTransitions = new TreeSet<>();
+  private final Set<String> invalidatedTransitions = new TreeSet<>();
+
+  /** An actor name without its trailing number ("cpu12" -> "cpu"), without a regex per step. */
+  static String kind(String actor) {
+    int end = actor.length();
+    while (end > 0 && Character.isDigit(actor.charAt(end - 1))) end--;
+    return end == actor.length() ? actor : actor.substring(0, end);
+  }
 
   /** The per-schedule collector. */
   public final class Schedule implements StepObserver {
     private final Set<String> seen = new HashSet<>();
     private final Set<String> ordered = new HashSet<>();
     private final Map<String, String> last = new HashMap<>();
+    private final Set<String> transitions = new HashSet<>();
+    private final Set<String> invalidated = new HashSet<>();
+    /** Per driver queue in a fault: its last fault-path step, and whether an invalidation started since. */
+    private final Map<String, String> faultStep = new HashMap<>();
+    private final Set<String> invalidatedSince = new HashSet<>();
+    /** Which queue each walk belongs to. */
+    private final Map<Long, String> walks = new HashMap<>();
+    /** The step of each queue's last fault-path step. */
+    private final Map<String, Long> faultAt = new HashMap<>();
+    private long now;
 
     @Override
     public boolean onStep(long step, Envelope env, List<? extends Event> events) {
-      String what = env.sender().replaceAll("[0-9]+$", "") + "/" + env.message().getClass().getSimpleName();
+      now = step;
+      for (Event e : events) if (e instanceof dmasim.protocol.MmEvent || e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten
+          || e instanceof dmasim.protocol.MemoryEvent.LockAcquired) fault(e);
+      String what = kind(env.sender()) + "/" + env.message().getClass().getSimpleName();
       seen.add(env.receiver() + ":" + env.message().getClass().getSimpleName());
       String previous = last.put(env.receiver(), env.sender() + " " + what);
       if (previous != null && !previous.startsWith(env.sender() + " ")) {
-        ordered.add(env.receiver().replaceAll("[0-9]+$", "") + "|" + previous.substring(previous.indexOf(' ') + 1) + "|" + what);
+        ordered.add(kind(env.receiver()) + "|" + previous.substring(previous.indexOf(' ') + 1) + "|" + what);
       }
       return false;
+    }
+
+    /**
+     * The fault path of a mirroring driver, step by step: read_begin, the walk's start, each page it
+     * walks, its end, the lock, read_retry, the device PTE write. An invalidation that starts between
+     * two of them is counted against that window.
+     */
+    private void fault(Event e) {
+      if (e instanceof dmasim.protocol.MmEvent.InvalidationStarted s && !s.subs().isEmpty()) {
+        invalidatedSince.addAll(faultStep.keySet());
+      } else if (e instanceof dmasim.protocol.MmEvent.ReadBegun r) {
+        faultStep.remove(r.cpu());
+        move(r.cpu(), "read_begin");
+      } else if (e instanceof dmasim.protocol.MmEvent.WalkStarted w) {
+        walks.put(w.walk(), w.cpu());
+        move(w.cpu(), "walk start");
+      } else if (e instanceof dmasim.protocol.MmEvent.WalkStep w && walks.containsKey(w.walk())) {
+        move(walks.get(w.walk()), "walk page " + w.index() + (w.action().equals("fault") ? " (faulted in)" : ""));
+      } else if (e instanceof dmasim.protocol.MmEvent.WalkEnded w && walks.containsKey(w.walk())) {
+        move(walks.remove(w.walk()), w.errno() == 0 ? "walk end" : "walk " + dmasim.protocol.Errno.name(w.errno()));
+      } else if (e instanceof dmasim.protocol.MemoryEvent.LockAcquired l && faultStep.containsKey(l.holder())) {
+        move(l.holder(), "lock");
+      } else if (e instanceof dmasim.protocol.MmEvent.ReadRetried r) {
+        move(r.cpu(), r.retry() ? "read_retry (retry)" : "read_retry");
+      } else if (e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten w && faultStep.containsKey(w.cpu())) {
+        move(w.cpu(), "device PTE write");
+        faultStep.remove(w.cpu()); // one PTE write ends the attempt's window
+        invalidatedSince.remove(w.cpu());
+      }
+    }
+
+    private void move(String cpu, String to) {
+      String from = faultStep.put(cpu, to);
+      Long fromStep = faultAt.put(cpu, now);
+      if (from == null || fromStep == now) return; // the same step: nothing can come in between
+      String window = from + " -> " + to;
+      transitions.add(window);
+      if (invalidatedSince.remove(cpu)) invalidated.add(window);
     }
 
     /** Adds this schedule to the totals. */
@@ -42,6 +103,8 @@ public final class Coverage {
       synchronized (Coverage.this) {
         handled.addAll(seen);
         orders.addAll(ordered);
+        faultTransitions.addAll(transitions);
+        invalidatedTransitions.addAll(invalidated);
       }
     }
   }
@@ -52,6 +115,27 @@ public final class Coverage {
 
   public synchronized int actorMessagePairs() {
     return handled.size();
+  }
+
+  /**
+   * The windows between consecutive steps of a mirror's fault path that schedules went through
+   * ({@code seen}), and those in which an invalidation of the mirror started ({@code invalidated}).
+   * Empty without an mm.
+   */
+  public record FaultWindows(List<String> seen, List<String> invalidated) {
+    public FaultWindows {
+      seen = List.copyOf(seen);
+      invalidated = List.copyOf(invalidated);
+    }
+
+    /** The windows seen that no invalidation landed in. */
+    public List<String> missed() {
+      return seen.stream().filter(w -> !invalidated.contains(w)).toList();
+    }
+  }
+
+  public synchronized FaultWindows faultWindows() {
+    return new FaultWindows(new java.util.ArrayList<>(faultTransitions), new java.util.ArrayList<>(invalidatedTransitions));
   }
 
   /** Distinct unordered pairs of conflicting envelope kinds seen. */

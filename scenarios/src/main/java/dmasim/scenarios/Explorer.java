@@ -55,7 +55,7 @@ public final class Explorer {
   public record Summary(String scenario, RunOptions options, Plan plan, long expectedSteps, int actors, long schedulesRun, long totalSteps,
       Map<String, Long> violationsByMonitor, long violatingSchedules, long distinctViolatingSchedules, int actorMessagePairs,
       int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation, ExploreTotals totals,
-      String keepFailure) {
+      String keepFailure, Coverage.FaultWindows faultWindows) {
 
     public double pctBound() {
       return plan.spec().pctBound(actors, expectedSteps);
@@ -199,7 +199,7 @@ public final class Explorer {
     }
     int actors = kept.isEmpty() ? actorsOf(scenario, o) : kept.get(0).actors();
     return new Summary(scenario.name(), o, plan, k, actors, run, steps, byMonitor, violating, distinct.size(), coverage.actorMessagePairs(),
-        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run), keepFailure);
+        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run), keepFailure, coverage.faultWindows());
   }
 
   private static int actorsOf(Scenario scenario, RunOptions o) {

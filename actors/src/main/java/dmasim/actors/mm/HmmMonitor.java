@@ -42,6 +42,10 @@ public final class HmmMonitor extends AbstractMonitor {
   private final Map<String, Frame> callbacks = new HashMap<>();
   /** Address-space changes so far (the progress an -EBUSY retry needs). */
   private long changes;
+  /** How many device PTEs and DMA-mapped slots reference each frame (a freed frame is looked up, not searched for). */
+  private final dmasim.actors.state.LongLongMap refs = new dmasim.actors.state.LongLongMap(1024);
+  /** Invalidations remembered for the steps a stale-PTE message cites. */
+  static final int REMEMBERED_INVALIDATIONS = 4096;
 
   /** A driver thread's attempt on a mirror: its read_begin (seq, step), and what became of it. */
   private static final class Attempt {
@@ -124,6 +128,7 @@ public final class HmmMonitor extends AbstractMonitor {
     if (e instanceof MmEvent.InvalidationStarted s) {
       changes++;
       invalidations.add(new long[] {s.start() >>> 12, s.pages(), at.step()});
+      if (invalidations.size() > REMEMBERED_INVALIDATIONS) invalidations.subList(0, invalidations.size() - REMEMBERED_INVALIDATIONS).clear();
       if (s.coreSeq() < mm.coreSeq() || (!s.subs().isEmpty() && (s.coreSeq() & 1) == 0)) {
         violate("N1", at, "invalidation " + s.id() + " left the notifier's invalidate_seq at " + s.coreSeq() + " (was " + mm.coreSeq()
             + "): it must be odd while an invalidation of a subscription runs and never go back");
@@ -243,6 +248,7 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   private void frameFreed(StepInfo at, MmEvent.FrameFreed f) {
+    if (refs.get(f.pfn(), 0) == 0) return;
     for (MirrorSettings m : mirrors.values()) {
       for (Map.Entry<Integer, MirrorState.Entry> e : devicePtes.get(m.name()).entrySet()) {
         if (e.getValue().pfn() == f.pfn()) {
@@ -284,13 +290,19 @@ public final class HmmMonitor extends AbstractMonitor {
   private void mirrorEvent(StepInfo at, MirrorEvent e) {
     if (e instanceof MirrorEvent.DevicePteWritten w) {
       devicePteWritten(at, w);
-      devicePtes.get(w.mirror()).put(w.index(), new MirrorState.Entry(w.pfn(), w.writable(), w.dma(), w.addr()));
+      MirrorState.Entry old = devicePtes.get(w.mirror()).put(w.index(), new MirrorState.Entry(w.pfn(), w.writable(), w.dma(), w.addr()));
+      if (old != null) refs.add(old.pfn(), -1);
+      refs.add(w.pfn(), 1);
     } else if (e instanceof MirrorEvent.DevicePteZapped z) {
-      devicePtes.get(z.mirror()).remove(z.index());
+      MirrorState.Entry old = devicePtes.get(z.mirror()).remove(z.index());
+      if (old != null) refs.add(old.pfn(), -1);
     } else if (e instanceof MirrorEvent.SlotMapped s) {
-      slots.get(s.mirror()).put(s.index(), new MirrorState.Slot(s.pfn(), s.addr()));
+      MirrorState.Slot old = slots.get(s.mirror()).put(s.index(), new MirrorState.Slot(s.pfn(), s.addr()));
+      if (old != null) refs.add(old.pfn(), -1);
+      refs.add(s.pfn(), 1);
     } else if (e instanceof MirrorEvent.SlotUnmapped s) {
-      slots.get(s.mirror()).remove(s.index());
+      MirrorState.Slot old = slots.get(s.mirror()).remove(s.index());
+      if (old != null) refs.add(old.pfn(), -1);
     } else if (e instanceof MirrorEvent.AccessIssued a) {
       inFlight.get(a.mirror()).put(a.tag(), a);
     } else if (e instanceof MirrorEvent.AccessCompleted c) {
@@ -364,14 +376,24 @@ public final class HmmMonitor extends AbstractMonitor {
     }
     MirrorSettings m = mirrors.get(l.sub());
     if (m == null) return;
-    long from = f.call.start() >>> 12;
-    long to = from + f.call.pages();
-    for (Map.Entry<Integer, MirrorState.Entry> e : devicePtes.get(m.name()).entrySet()) {
-      long vpn = m.vpn(e.getKey());
-      if (vpn >= from && vpn < to) {
-        violate("M2", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns while the device PTE " + hex(vpn << 12) + " -> pfn "
-            + hex(e.getValue().pfn()) + " is still valid: the CPU page table changes next and the page may be freed");
-        return;
+    long from = Math.max(f.call.start() >>> 12, m.start() >>> 12);
+    long to = Math.min((f.call.start() >>> 12) + f.call.pages(), (m.start() >>> 12) + m.pages());
+    Map<Integer, MirrorState.Entry> ptes = devicePtes.get(m.name());
+    if (to - from <= ptes.size()) {
+      for (long vpn = from; vpn < to; vpn++) {
+        MirrorState.Entry e = ptes.get(m.index(vpn << 12));
+        if (e != null) {
+          stillValid(at, l, vpn, e);
+          return;
+        }
+      }
+    } else {
+      for (Map.Entry<Integer, MirrorState.Entry> e : ptes.entrySet()) {
+        long vpn = m.vpn(e.getKey());
+        if (vpn >= from && vpn < to) {
+          stillValid(at, l, vpn, e.getValue());
+          return;
+        }
       }
     }
     for (MirrorEvent.AccessIssued a : inFlight.get(m.name()).values()) {
@@ -382,6 +404,11 @@ public final class HmmMonitor extends AbstractMonitor {
         return;
       }
     }
+  }
+
+  private void stillValid(StepInfo at, CpuEvent.CallbackLeft l, long vpn, MirrorState.Entry e) {
+    violate("M2", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns while the device PTE " + hex(vpn << 12) + " -> pfn "
+        + hex(e.pfn()) + " is still valid: the CPU page table changes next and the page may be freed");
   }
 
   /** Violations this monitor can report, in the order docs/monitors.md lists them. */

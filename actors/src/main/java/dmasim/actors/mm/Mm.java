@@ -14,17 +14,12 @@ public final class Mm {
         MmState::describe);
   }
 
-  /** The state a run starts from: the VMAs of the settings and their populated pages, folded as if mmap(MAP_POPULATE) had run. */
+  /** The state a run starts from: the VMAs of the settings, their populated pages present (implicitly: no work per page). */
   static MmState initial(MmSettings settings) {
     MmState s = new MmState(settings);
     for (MmSettings.Vma v : settings.vmas()) {
       s.apply(new dmasim.protocol.MmEvent.VmaAdded(v.start(), v.pages(), v.write()));
-      if (!v.populate()) continue;
-      for (long i = 0; i < v.pages(); i++) {
-        long pfn = s.peekFrames(1, false).get(0);
-        s.apply(new dmasim.protocol.MmEvent.FrameAllocated(pfn, "anon", ""));
-        s.apply(new dmasim.protocol.MmEvent.PteSet(v.start() + i * 4096, pfn, v.write(), "present", ""));
-      }
+      if (v.populate()) s.populate(v.start() >>> 12, v.pages(), v.write());
     }
     return s;
   }

@@ -108,8 +108,21 @@ public final class MmState {
   public record Waiter(String cpu, String sub, long seq) {}
 
   final TreeMap<Long, Vma> vmas = new TreeMap<>();
+  /** Page-table entries written since the start; the populated VMAs' own entries are implicit (see {@link Populated}). */
   final HashMap<Long, Pte> ptes = new HashMap<>();
   final HashMap<Long, Frame> frames = new HashMap<>();
+  /**
+   * The pages of the VMAs populated at the start, kept implicitly so that an address space of 10^5
+   * pages costs nothing to set up: page {@code startVpn + i} maps frame {@code firstPfn + i} (one
+   * reference), until its entry or its frame is changed.
+   */
+  record Populated(long startVpn, long pages, long firstPfn, boolean write) {}
+
+  final List<Populated> populated = new ArrayList<>();
+  /** Pages of populated VMAs whose implicit entry was cleared or overwritten, and frames of them whose implicit reference changed. */
+  final java.util.HashSet<Long> goneVpns = new java.util.HashSet<>();
+  final java.util.HashSet<Long> goneFrames = new java.util.HashSet<>();
+  long implicitPages;
   /** Freed system frames, lowest first (a freed frame is soon reused, as the page allocator's hot lists make likely). */
   final TreeSet<Long> freeFrames = new TreeSet<>();
   long nextFrame = FIRST_USER_PFN;
@@ -154,15 +167,39 @@ public final class MmState {
   }
 
   public Pte pte(long vpn) {
-    return ptes.get(vpn);
+    Pte p = ptes.get(vpn);
+    if (p != null || populated.isEmpty() || goneVpns.contains(vpn)) return p;
+    for (Populated r : populated) if (vpn >= r.startVpn() && vpn < r.startVpn() + r.pages()) return new Pte(r.firstPfn() + vpn - r.startVpn(), r.write(), false, "");
+    return null;
   }
 
   public Frame frame(long pfn) {
-    return frames.get(pfn);
+    Frame f = frames.get(pfn);
+    if (f != null || populated.isEmpty() || goneFrames.contains(pfn)) return f;
+    for (Populated r : populated) if (pfn >= r.firstPfn() && pfn < r.firstPfn() + r.pages()) return new Frame(1, false, "");
+    return null;
   }
 
-  public int mappedPages() {
-    return ptes.size();
+  /** Registers a VMA's pages as present from the start (implicitly: nothing per page). */
+  void populate(long startVpn, long pages, boolean write) {
+    populated.add(new Populated(startVpn, pages, nextFrame, write));
+    nextFrame += pages;
+    implicitPages += pages;
+  }
+
+  private boolean implicitVpn(long vpn) {
+    for (Populated r : populated) if (vpn >= r.startVpn() && vpn < r.startVpn() + r.pages()) return true;
+    return false;
+  }
+
+  private boolean implicitFrame(long pfn) {
+    for (Populated r : populated) if (pfn >= r.firstPfn() && pfn < r.firstPfn() + r.pages()) return true;
+    return false;
+  }
+
+  public long mappedPages() {
+    long n = ptes.size() + implicitPages - goneVpns.size();
+    return n;
   }
 
   /** The {@code count} system frames an allocation would get, in order, without taking them. */
@@ -186,10 +223,18 @@ public final class MmState {
   /** The PTEs of [vpn, vpn + pages), by page, in order. */
   TreeMap<Long, Pte> ptesIn(long vpn, long pages) {
     TreeMap<Long, Pte> out = new TreeMap<>();
-    if (pages <= ptes.size()) {
-      for (long v = vpn; v < vpn + pages; v++) if (ptes.containsKey(v)) out.put(v, ptes.get(v));
-    } else {
-      for (Map.Entry<Long, Pte> e : ptes.entrySet()) if (e.getKey() >= vpn && e.getKey() < vpn + pages) out.put(e.getKey(), e.getValue());
+    if (pages <= ptes.size() + implicitPages) {
+      for (long v = vpn; v < vpn + pages; v++) {
+        Pte p = pte(v);
+        if (p != null) out.put(v, p);
+      }
+      return out;
+    }
+    for (Map.Entry<Long, Pte> e : ptes.entrySet()) if (e.getKey() >= vpn && e.getKey() < vpn + pages) out.put(e.getKey(), e.getValue());
+    for (Populated r : populated) {
+      for (long v = Math.max(vpn, r.startVpn()); v < Math.min(vpn + pages, r.startVpn() + r.pages()); v++) {
+        if (!goneVpns.contains(v) && !ptes.containsKey(v)) out.put(v, new Pte(r.firstPfn() + v - r.startVpn(), r.write(), false, ""));
+      }
     }
     return out;
   }
@@ -203,8 +248,8 @@ public final class MmState {
         (s.startVpn + s.pages) << 12, s.seq)));
     vmas.values().forEach(v -> out.add(String.format(java.util.Locale.ROOT, "vma [0x%x, 0x%x) %s", v.startVpn() << 12, (v.startVpn() + v.pages())
         << 12, v.write() ? "rw" : "r")));
-    out.add(ptes.size() + " page(s) mapped, " + frames.size() + " frame(s) in use");
-    new TreeMap<>(ptes).entrySet().stream().limit(64).forEach(e -> out.add(String.format(java.util.Locale.ROOT, "pte 0x%x -> pfn 0x%x %s%s",
+    out.add(mappedPages() + " page(s) mapped");
+    ptesIn(0, MmLogic.ALL_PAGES).entrySet().stream().limit(64).forEach(e -> out.add(String.format(java.util.Locale.ROOT, "pte 0x%x -> pfn 0x%x %s%s",
         e.getKey() << 12, e.getValue().pfn(), e.getValue().writable() ? "rw" : "r", e.getValue().devicePrivate() ? " device-private("
         + e.getValue().owner() + ")" : "")));
     invs.values().forEach(i -> out.add(String.format(java.util.Locale.ROOT, "invalidation %d %s [0x%x, 0x%x) by %s: cur_seq %d, %d of %d callback(s) "
@@ -237,9 +282,11 @@ public final class MmState {
         vmas.put(a, new Vma(a, b - a, v.write()));
       }
     } else if (e instanceof MmEvent.PteSet p) {
-      ptes.put(p.va() >>> 12, new Pte(p.pfn(), p.writable(), p.kind().equals("device-private"), p.owner()));
+      long vpn = p.va() >>> 12;
+      if (ptes.put(vpn, new Pte(p.pfn(), p.writable(), p.kind().equals("device-private"), p.owner())) == null && implicitVpn(vpn)) goneVpns.add(vpn);
     } else if (e instanceof MmEvent.PteCleared p) {
-      ptes.remove(p.va() >>> 12);
+      long vpn = p.va() >>> 12;
+      if (ptes.remove(vpn) == null && implicitVpn(vpn)) goneVpns.add(vpn);
     } else if (e instanceof MmEvent.FrameAllocated f) {
       boolean device = f.kind().equals("device-private");
       TreeSet<Long> free = device ? freeDeviceFrames : freeFrames;
@@ -249,10 +296,12 @@ public final class MmState {
       }
       frames.put(f.pfn(), new Frame(1, device, f.owner()));
     } else if (e instanceof MmEvent.FrameReferenced r) {
-      Frame f = frames.get(r.pfn());
+      Frame f = frame(r.pfn());
       frames.put(r.pfn(), new Frame(r.refs(), f.devicePrivate(), f.owner()));
+      if (implicitFrame(r.pfn())) goneFrames.add(r.pfn());
     } else if (e instanceof MmEvent.FrameFreed f) {
       Frame was = frames.remove(f.pfn());
+      if (implicitFrame(f.pfn())) goneFrames.add(f.pfn());
       if (was != null && was.devicePrivate()) freeDeviceFrames.add(f.pfn());
       else freeFrames.add(f.pfn());
     } else if (e instanceof MmEvent.InvalidationStarted s) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dmasim.chaos.StrategySpec;
 import dmasim.protocol.EnvelopeId;
 import dmasim.scenarios.Catalog;
+import dmasim.scenarios.Coverage;
 import dmasim.scenarios.ExploreTotals;
 import dmasim.scenarios.Explorer;
 import dmasim.scenarios.RecordedStep;
@@ -175,6 +176,11 @@ final class ExploreCommand implements Callable<Integer> {
     Output.row(out, "violations by monitor", s.violationsByMonitor().isEmpty() ? "none" : s.violationsByMonitor().toString());
     Output.row(out, "coverage: actor/message pairs", Integer.toString(s.actorMessagePairs()));
     Output.row(out, "coverage: conflicting pairs", s.conflictingPairs() + " seen, " + s.conflictingPairsBothOrders() + " in both orders");
+    Coverage.FaultWindows w = s.faultWindows();
+    if (!w.seen().isEmpty()) {
+      Output.row(out, "coverage: fault windows", w.invalidated().size() + " of " + w.seen().size() + " had an invalidation start inside");
+      for (String window : w.seen()) out.println("    " + (w.invalidated().contains(window) ? "[x] " : "[ ] ") + window);
+    }
     ExploreTotals t = s.totals();
     Output.row(out, "requests (all schedules)", Long.toString(t.requests()));
     Output.row(out, "IOTLB invalidations", String.format(Locale.ROOT, "%d (%.3f per request)", t.iotlbInvalidations(),
@@ -222,6 +228,8 @@ final class ExploreCommand implements Callable<Integer> {
     m.put("actorMessagePairs", s.actorMessagePairs());
     m.put("conflictingPairs", s.conflictingPairs());
     m.put("conflictingPairsBothOrders", s.conflictingPairsBothOrders());
+    m.put("faultWindows", s.faultWindows().seen());
+    m.put("faultWindowsInvalidated", s.faultWindows().invalidated());
     m.put("firstViolatingSchedule", s.totals().firstViolatingSchedule());
     m.put("stats", s.totals().asMap());
     m.put("expectedSteps", s.expectedSteps());
