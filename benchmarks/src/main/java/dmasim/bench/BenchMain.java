@@ -18,10 +18,12 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-    Options opt = new OptionsBuilder()
-        .include(PingPongBenchmark.class.getSimpleName())
-        .include(ControlledWireBenchmark.class.getSimpleName())
-        .include(JournalBenchmark.class.getSimpleName())
+    // A second argument picks benchmarks by regular expression (e.g. "ControlledWireBenchmark.(canonical|hmm)"); the default runs all.
+    org.openjdk.jmh.runner.options.ChainedOptionsBuilder builder = new OptionsBuilder();
+    if (args.length > 1) builder = builder.include(args[1]);
+    else builder = builder.include(PingPongBenchmark.class.getSimpleName()).include(ControlledWireBenchmark.class.getSimpleName())
+        .include(JournalBenchmark.class.getSimpleName());
+    Options opt = builder
         .mode(org.openjdk.jmh.annotations.Mode.Throughput)
         .timeUnit(java.util.concurrent.TimeUnit.SECONDS)
         .forks(1)
@@ -36,6 +38,8 @@ public final class BenchMain {
     double schedules = 0;
     double stepsFaulted = 0;
     double canonicalSteps = 0;
+    double hmmSmall = 0;
+    double hmmLarge = 0;
     java.util.Map<String, Double> journal = new java.util.HashMap<>();
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
@@ -44,6 +48,8 @@ public final class BenchMain {
       if (name.endsWith("stepsVolatile")) stepsVolatile = secondary(r, "steps");
       if (name.endsWith("stepsInMemoryJournal")) stepsJournal = secondary(r, "steps");
       if (name.endsWith("stepsVolatileFiveRules")) stepsFaulted = secondary(r, "steps");
+      if (name.endsWith("hmmSmallMm")) hmmSmall = secondary(r, "steps");
+      if (name.endsWith("hmmLargeMm")) hmmLarge = secondary(r, "steps");
       if (name.contains("JournalBenchmark")) journal.put(name.substring(name.lastIndexOf('.') + 1), secondary(r, "rows"));
       if (name.endsWith("canonicalSchedule")) {
         schedules = primary.getScore();
@@ -72,6 +78,11 @@ public final class BenchMain {
         roundTrips, liveVolatile / roundTrips);
     System.out.printf(Locale.ROOT, "(g) live wire journaled on H2, rows persisted/s: %,.0f   raw JDBC batch insert: %,.0f   ratio %.3f%n",
         liveJournaled, insert, liveJournaled / insert);
+    double canonicalRate = schedules * canonicalSteps;
+    System.out.printf(Locale.ROOT, "(h) HMM mirror steps/s, mm of 10^5 pages: %,.0f   of 64 pages: %,.0f   ratio %.3f%n", hmmLarge, hmmSmall,
+        hmmLarge / hmmSmall);
+    System.out.printf(Locale.ROOT, "(h') HMM 10^5 pages vs IOMMU-only: canonical (c) steps/s %,.0f ratio %.3f; nvme-iova 2x20x4 (b) ratio %.3f%n",
+        canonicalRate, hmmLarge / canonicalRate, hmmLarge / stepsVolatile);
     JournalSize.print(System.out);
   }
 

@@ -45,6 +45,9 @@ public class ControlledWireBenchmark {
   Scenario nvmeFaulted;
   RunOptions big;
   RunOptions small;
+  /** The HMM mirror benchmark in an address space of 64 and of 10^5 mapped pages. */
+  Scenario hmmSmall;
+  Scenario hmmLarge;
   long schedule;
 
   @Setup(Level.Trial)
@@ -65,8 +68,45 @@ public class ControlledWireBenchmark {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    hmmSmall = dmasim.scenarios.ScenarioFile.parse("hmm-bench-small.conf", hmmScenario("hmm-bench-small", 64));
+    hmmLarge = dmasim.scenarios.ScenarioFile.parse("hmm-bench-large.conf", hmmScenario("hmm-bench-large", 100_000));
     big = RunOptions.defaults(1).withMode(IommuSettings.Mode.LAZY).withRequests(20);
     small = new RunOptions(1, IommuSettings.Mode.LAZY, 2, 2, 2, RunOptions.DEFAULT_MAX_STEPS);
+  }
+
+  /**
+   * A mirror of 64 pages at the start of an address space of {@code pages} populated pages: a device
+   * faulting 4 pages through the generic mirror, 20 times, while the process drops and touches them.
+   */
+  static String hmmScenario(String name, long pages) {
+    return String.join("\n", "name = " + name, "description = \"benchmark\"", "cpus = 2", "devices = [ { name = gpu } ]", "workload { requests = 20 }",
+        "mm {", "  vmas = [ { start = 0x10000000, pages = " + pages + ", access = rw } ]", "  mirrors = [ {",
+        "    name = m0, start = 0x10000000, pages = 64, lock = mlock, device = gpu",
+        "    callback = [ \"lock mlock\", \"set-seq mirror=m0\", \"dev-zap mirror=m0\", \"unlock mlock\" ]", "  } ]", "}",
+        "programs {", "  cpu0 = [", "    \"repeat times=$requests\"", "    \"label access\"", "    \"dev-access mirror=m0 va=0x10000000 write=true\"",
+        "    \"if-errno errno=EFAULT goto=fault\"", "    \"goto done\"", "    \"label fault\"", "    \"read-begin mirror=m0\"",
+        "    \"range-fault mirror=m0 start=0x10000000 pages=4 write=true\"", "    \"if-errno errno=EBUSY goto=fault\"", "    \"if-error goto=done\"",
+        "    \"lock mlock\"", "    \"read-retry mirror=m0 goto=again\"", "    \"dev-pte-set mirror=m0\"", "    \"unlock mlock\"",
+        "    \"fault-done mirror=m0\"", "    \"goto access\"", "    \"label again\"", "    \"unlock mlock\"", "    \"goto fault\"", "    \"label done\"",
+        "    \"request-done\"", "    \"end-repeat\"", "  ]", "  cpu1 = [", "    \"repeat times=$requests\"",
+        "    \"madvise-dontneed start=0x10000000 pages=4\"", "    \"touch va=0x10000000 write=true\"", "    \"request-done\"", "    \"end-repeat\"", "  ]",
+        "}", "");
+  }
+
+  /** (h) The HMM mirror in an address space of 64 pages: steps/s. */
+  @Benchmark
+  public long hmmSmallMm(Steps counter) {
+    long s = run(hmmSmall, hmmSmall.defaults(), false).outcome().steps();
+    counter.steps += s;
+    return s;
+  }
+
+  /** (h') The same in an address space of 10^5 mapped pages. */
+  @Benchmark
+  public long hmmLargeMm(Steps counter) {
+    long s = run(hmmLarge, hmmLarge.defaults(), false).outcome().steps();
+    counter.steps += s;
+    return s;
   }
 
   @TearDown(Level.Trial)

@@ -1,0 +1,229 @@
+package dmasim.actors.mm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dmasim.actors.monitor.MonitorSuite;
+import dmasim.actors.monitor.RunStats;
+import dmasim.actors.monitor.TranslationMonitor;
+import dmasim.actors.monitor.Violation;
+import dmasim.protocol.CpuCommand;
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.DeviceId;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.EnvelopeId;
+import dmasim.protocol.Errno;
+import dmasim.protocol.Event;
+import dmasim.protocol.HmmPfn;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.MirrorEvent;
+import dmasim.protocol.MmEvent;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each invariant of the Hmm monitor, made to fire by a hand-written history and kept quiet by the
+ * correct one next to it: the whole verdict (every violation, its id and step, nothing else) and the
+ * message of the one that fires.
+ */
+class HmmMonitorTest {
+  static final long VA = 0x10000000L;
+  static final long PFN = MmState.FIRST_USER_PFN; // the first populated page's frame
+  static final MmSettings MM = new MmSettings(List.of(new MmSettings.Vma(VA, 2, true, true)), List.of(new MmSettings.Sub("m0", VA, 2)), true, true);
+  static final MirrorSettings M0 = new MirrorSettings(0, "m0", 0, VA, 2, new DeviceId(0), "mlock", false, false, "gpu");
+
+  /** Feeds events to a fresh Hmm monitor, each call one step by {@code actor}. */
+  static final class H {
+    final MonitorSuite suite = new MonitorSuite(List.of(new HmmMonitor(MM, List.of(M0))), new RunStats(new TranslationMonitor()));
+    long step;
+
+    H on(String actor, Event... events) {
+      step++;
+      suite.observe(step, new Envelope(new EnvelopeId("x", step), actor, new CpuCommand.Start(), 0, 0, null, 0, 0), List.of(events));
+      return this;
+    }
+
+    List<String> verdict() {
+      return suite.violations().stream().map(v -> v.invariant() + " @" + v.step()).toList();
+    }
+
+    String message() {
+      return suite.violations().stream().map(Violation::message).findFirst().orElse("");
+    }
+  }
+
+  static Event lock(String cpu) {
+    return new MemoryEvent.LockAcquired("mlock", cpu);
+  }
+
+  static Event unlock(String cpu) {
+    return new MemoryEvent.LockReleased("mlock", cpu);
+  }
+
+  static Event invalidation(long id, String event, boolean blockable) {
+    return new MmEvent.InvalidationStarted(id, "cpu1", event, VA, 2, blockable, "", 3, List.of("m0"), "munmap", false, 0);
+  }
+
+  static Event enter(long id, boolean blockable) {
+    return new CpuEvent.CallbackEntered(id, "m0", 3, VA, 2, "UNMAP", blockable, "", 0);
+  }
+
+  static Event written(long pfn, long seq, boolean writable) {
+    return new MirrorEvent.DevicePteWritten("m0", 0, VA, pfn, writable, false, 0, "cpu0", seq, HmmPfn.VALID | (writable ? HmmPfn.WRITE : 0) | pfn);
+  }
+
+  static Event zapped() {
+    return new MirrorEvent.DevicePteZapped("m0", 0, VA, PFN);
+  }
+
+  /** cpu0's fault path up to holding the lock with its read section begun at seq 1. */
+  static H faulted() {
+    return new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mem", lock("cpu0"));
+  }
+
+  /** The callback of invalidation 1 on cpu1, set_seq under the lock, zap, unlock: the correct one. */
+  static H callback(H h, boolean setSeq, boolean zap) {
+    h.on("mm0", invalidation(1, "UNMAP", true)).on("cpu1", enter(1, true)).on("mem", lock("cpu1"));
+    if (setSeq) h.on("mm0", new MmEvent.SeqSet("m0", 3, "cpu1", 1));
+    if (zap) h.on("dpt-m0", zapped(), new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0));
+    return h.on("mem", unlock("cpu1")).on("cpu1", new CpuEvent.CallbackLeft(1, "m0", true));
+  }
+
+  @Test
+  void n1TheCoreSeqIsEvenWhenIdle() {
+    H bad = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.InvalidationEnded(1, 3, false));
+    assertEquals(List.of("N1 @2"), bad.verdict());
+    assertEquals("invalidation 1 ended with invalidate_seq 3 and nothing else active: it must be even when idle and never go back", bad.message());
+    H good = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.InvalidationEnded(1, 4, false));
+    assertEquals(List.of(), good.verdict());
+  }
+
+  @Test
+  void n2TheCallbackSetsTheSeqUnderTheLock() {
+    H bad = callback(new H(), false, false);
+    assertEquals(List.of("N2 @5"), bad.verdict());
+    assertEquals("cpu1's invalidate callback of m0 (cur_seq 3) returns without mmu_interval_set_seq: a fault path's read_retry cannot see the "
+        + "collision", bad.message());
+    H unlocked = new H().on("mm0", invalidation(1, "UNMAP", true)).on("cpu1", enter(1, true)).on("mm0", new MmEvent.SeqSet("m0", 3, "cpu1", 1));
+    assertEquals(List.of("N2 @3"), unlocked.verdict());
+    assertEquals(List.of(), callback(new H(), true, true).verdict());
+  }
+
+  @Test
+  void n3ReadRetryRunsUnderTheLock() {
+    H bad = new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mm0", new MmEvent.ReadRetried("m0", "cpu0", 1, false));
+    assertEquals(List.of("N3 @2"), bad.verdict());
+    assertEquals("cpu0 calls mmu_interval_read_retry on m0 without holding 'mlock' (held by nobody): an invalidation can run its callback between "
+        + "the check and the device update", bad.message());
+    assertEquals(List.of(), faulted().on("mm0", new MmEvent.ReadRetried("m0", "cpu0", 1, false)).verdict());
+  }
+
+  @Test
+  void n6ANonBlockableCallbackNeitherSleepsNorKeepsALockWhenItRefuses() {
+    H sleeps = new H().on("mem", lock("cpu0")).on("mm0", invalidation(1, "CLEAR", false)).on("cpu1", enter(1, false))
+        .on("mem", new MemoryEvent.LockWaited("mlock", "cpu1"));
+    assertEquals(List.of("N6 @4"), sleeps.verdict());
+    H leaks = new H().on("mm0", invalidation(1, "CLEAR", false)).on("cpu1", enter(1, false)).on("mem", new MemoryEvent.LockAcquired("outer", "cpu1"))
+        .on("cpu1", new CpuEvent.CallbackLeft(1, "m0", false));
+    assertEquals(List.of("N6 @4"), leaks.verdict());
+    assertEquals("cpu1's invalidate callback of m0 returns false (non-blockable UNMAP) still holding [outer]: the core calls no end after a failed "
+        + "start, so the lock is never released", leaks.message());
+    H releases = new H().on("mm0", invalidation(1, "CLEAR", false)).on("cpu1", enter(1, false)).on("mem", new MemoryEvent.LockAcquired("outer", "cpu1"))
+        .on("mem", new MemoryEvent.LockReleased("outer", "cpu1")).on("cpu1", new CpuEvent.CallbackLeft(1, "m0", false));
+    assertEquals(List.of(), releases.verdict());
+  }
+
+  @Test
+  void m1NoDevicePteFromAnAttemptAnInvalidationOvertook() {
+    H bad = callback(new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)), true, true).on("mem", lock("cpu0"))
+        .on("dpt-m0", written(PFN, 1, true)); // no read_retry: the callback ran between the walk and the lock
+    assertEquals(List.of("M1 @10"), bad.verdict());
+    assertEquals("cpu0 writes m0's device PTE 0x10000000 -> pfn 0x100000 from its attempt of read_begin seq 1 (step 1), but an invalidation "
+        + "(started at step 2) has set the subscription's seq to 3: a stale pfn in the device (read_retry missing, or not under the lock the "
+        + "callback takes)", bad.message());
+    H good = faulted().on("mm0", invalidation(1, "UNMAP", true)).on("dpt-m0", written(PFN, 1, true)); // before set_seq: the callback zaps it
+    assertEquals(List.of(), good.verdict());
+  }
+
+  @Test
+  void m2TheCallbackLeavesNothingValid() {
+    H h = faulted().on("dpt-m0", written(PFN, 1, true)).on("mem", unlock("cpu0"));
+    callback(h, true, false);
+    assertEquals(List.of("M2 @9"), h.verdict());
+    assertEquals("cpu1's invalidate callback of m0 returns while the device PTE 0x10000000 -> pfn 0x100000 is still valid: the CPU page table "
+        + "changes next and the page may be freed", h.message());
+    H good = faulted().on("dpt-m0", written(PFN, 1, true)).on("mem", unlock("cpu0"));
+    assertEquals(List.of(), callback(good, true, true).verdict());
+  }
+
+  @Test
+  void m3AndM9NoFrameDroppedOrFreedWhileTheDeviceMapsIt() {
+    H dropped = faulted().on("dpt-m0", written(PFN, 1, true)).on("mm0", new MmEvent.PteCleared(VA, PFN, "UNMAP"));
+    assertEquals(List.of("M9 @4"), dropped.verdict());
+    H freed = faulted().on("dpt-m0", written(PFN, 1, true)).on("mm0", new MmEvent.FrameFreed(PFN, "anon"));
+    assertEquals(List.of("M3 @4"), freed.verdict());
+    assertEquals("frame 0x100000 is freed while m0's device PTE for 0x10000000 still maps it", freed.message());
+    H zappedFirst = faulted().on("dpt-m0", written(PFN, 1, true)).on("dpt-m0", zapped()).on("mm0", new MmEvent.PteCleared(VA, PFN, "UNMAP"),
+        new MmEvent.FrameFreed(PFN, "anon"));
+    assertEquals(List.of(), zappedFirst.verdict());
+  }
+
+  @Test
+  void m4NoIommuMappingOfAPageTheCpuDropped() {
+    H bad = new H().on("dpt-m0", new MirrorEvent.SlotMapped("m0", 0, PFN, 0xffffe000L)).on("mm0", new MmEvent.PteCleared(VA, PFN, "UNMAP"));
+    assertEquals(List.of("M4 @2"), bad.verdict());
+    H good = new H().on("dpt-m0", new MirrorEvent.SlotMapped("m0", 0, PFN, 0xffffe000L)).on("dpt-m0", new MirrorEvent.SlotUnmapped("m0", 0, PFN,
+        0xffffe000L)).on("mm0", new MmEvent.PteCleared(VA, PFN, "UNMAP"), new MmEvent.FrameFreed(PFN, "anon"));
+    assertEquals(List.of(), good.verdict());
+  }
+
+  @Test
+  void m5StructPagesOnlyInsideTheReadSection() {
+    H bad = new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mm0", new MmEvent.FrameDirtied(PFN, "cpu0", "m0", false));
+    assertEquals(List.of("M5 @2"), bad.verdict());
+    assertEquals("cpu0 calls set_page_dirty on frame 0x100000 from m0's pfns without holding 'mlock': struct pages from hmm pfns may be touched "
+        + "only inside the read section", bad.message());
+    H good = faulted().on("mm0", new MmEvent.ReadRetried("m0", "cpu0", 1, false)).on("mm0", new MmEvent.FrameDirtied(PFN, "cpu0", "m0", false));
+    assertEquals(List.of(), good.verdict());
+  }
+
+  @Test
+  void m7AndM8WritableAndOwnedEntriesOnly() {
+    H writable = faulted().on("mm0", new MmEvent.PteSet(VA, PFN, false, "present", "")).on("dpt-m0", written(PFN, 1, true));
+    assertEquals(List.of("M7 @4"), writable.verdict());
+    long dev = MmState.FIRST_DEVICE_PFN;
+    H foreign = faulted().on("mm0", new MmEvent.FrameAllocated(dev, "device-private", "other"), new MmEvent.PteSet(VA, dev, true, "device-private",
+        "other")).on("dpt-m0", written(dev, 1, true));
+    assertEquals(List.of("M8 @4"), foreign.verdict());
+    H own = faulted().on("mm0", new MmEvent.FrameAllocated(dev, "device-private", "gpu"), new MmEvent.PteSet(VA, dev, true, "device-private", "gpu"))
+        .on("dpt-m0", written(dev, 1, true));
+    assertEquals(List.of(), own.verdict());
+  }
+
+  @Test
+  void l1AndL2RetriesBeginAfreshAndMakeProgress() {
+    H stale = new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false))
+        .on("mm0", new MmEvent.WalkStarted(1, "cpu0", "m0", 1, VA, 1, HmmPfn.REQ_FAULT, 0, "", List.of(0L)), new MmEvent.WalkEnded(1, Errno.EBUSY))
+        .on("mm0", new MmEvent.WalkStarted(2, "cpu0", "m0", 1, VA, 1, HmmPfn.REQ_FAULT, 0, "", List.of(0L)));
+    assertEquals(List.of("L1 @3"), stale.verdict());
+    H loop = new H();
+    for (int i = 1; i <= 3; i++) {
+      loop.on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mm0", new MmEvent.WalkStarted(i, "cpu0", "m0", 1, VA, 1, HmmPfn.REQ_FAULT,
+          0, "", List.of(0L)), new MmEvent.WalkEnded(i, Errno.EBUSY));
+    }
+    assertEquals(List.of("L2 @6"), loop.verdict());
+    H progress = new H();
+    for (int i = 1; i <= 3; i++) {
+      progress.on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mm0", new MmEvent.WalkStarted(i, "cpu0", "m0", 1, VA, 1, HmmPfn.REQ_FAULT,
+          0, "", List.of(0L)), new MmEvent.WalkEnded(i, Errno.EBUSY)).on("mm0", new MmEvent.PteSet(VA, PFN, true, "present", ""));
+    }
+    assertEquals(List.of(), progress.verdict());
+  }
+
+  @Test
+  void o6OnlyAnIllegalAccessFailsADeviceFault() {
+    H bad = new H().on("dpt-m0", new MirrorEvent.FaultResolved("m0", 1, VA, true, true));
+    assertEquals(List.of("O6 @1"), bad.verdict());
+    H illegal = new H().on("dpt-m0", new MirrorEvent.FaultResolved("m0", 1, VA + 0x10000, true, true)); // no VMA there
+    assertEquals(List.of(), illegal.verdict());
+  }
+}
