@@ -148,7 +148,7 @@ class HmmMonitorTest {
   void m2TheCallbackLeavesNothingValid() {
     H h = faulted().on("dpt-m0", written(PFN, 1, true)).on("mem", unlock("cpu0"));
     callback(h, true, false);
-    assertEquals(List.of("M2 @9"), h.verdict());
+    assertEquals(List.of("M2 @10"), h.verdict());
     assertEquals("cpu1's invalidate callback of m0 returns while the device PTE 0x10000000 -> pfn 0x100000 is still valid: the CPU page table "
         + "changes next and the page may be freed", h.message());
     H good = faulted().on("dpt-m0", written(PFN, 1, true)).on("mem", unlock("cpu0"));
