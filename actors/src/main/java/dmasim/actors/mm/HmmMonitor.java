@@ -117,6 +117,16 @@ public final class HmmMonitor extends AbstractMonitor {
     } else if (event instanceof dmasim.protocol.DmaAccess a && !a.stray() && a.physPfn() >= MmState.FIRST_USER_PFN && mm.frame(a.physPfn()) == null) {
       violate("M3", at, a.dev() + " DMA " + (a.write() ? "wrote" : "read") + " frame " + hex(a.physPfn()) + " through " + a.iova() + ", and the "
           + "process's frame is free (use after free through a stale IOMMU mapping)");
+    } else if (event instanceof dmasim.protocol.IommuEvent.PtesCleared c && c.owner().startsWith("dpt-")) {
+      for (Map<Long, MirrorEvent.AccessIssued> flying : inFlight.values()) {
+        for (MirrorEvent.AccessIssued a : flying.values()) {
+          if ((a.addr() >>> 12) >= c.iovaPfn() && (a.addr() >>> 12) < c.iovaPfn() + c.pages()) {
+            violate("M2", at, a.mirror() + "'s page " + hex(a.va()) + " (pfn " + hex(a.pfn()) + ", DMA address " + hex(a.addr()) + ") is unmapped "
+                + "from the IOMMU while the device's DMA through it is in flight: the zap must wait for the device before the pages are unmapped");
+            return;
+          }
+        }
+      }
     } else if (event instanceof CpuEvent.CallbackEntered c) {
       callbacks.put(at.actor(), new Frame(c, at.step()));
     } else if (event instanceof CpuEvent.CallbackLeft l) {
