@@ -73,6 +73,8 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
         long start = address(v, o, key, "start");
         long pages = v.number("pages", 1, 1, 1L << 20);
         String lock = v.string("lock", null);
+        if (!lock.matches("[A-Za-z_][A-Za-z0-9_.-]{0,63}")) throw r.error(o.get("lock"), key + ".lock", "the name of the driver's lock (as its lock steps "
+            + "name it), got '" + lock + "'");
         String devName = v.string("device", devices.ids().keySet().iterator().next());
         DeviceId dev = devices.ids().get(devName);
         if (dev == null) throw r.error(o.get("device"), key + ".device", "unknown device '" + devName + "' (devices: " + devices.ids().keySet() + ")");

@@ -219,6 +219,7 @@ public final class ScenarioFile {
     StepArgs args = new StepArgs(r);
     Map<String, List<ParsedStep>> programs = StepLanguage.programs(r, cpus);
     for (List<ParsedStep> program : programs.values()) StepNames.check(args, devices, program);
+    for (MmSection.Mirror m : mm.mirrors()) StepNames.check(args, devices, m.callback()); // a callback's labels and objects are its own
     RunOptions defaults = new RunOptions(1, null, cpus, requests, segments, RunOptions.DEFAULT_MAX_STEPS);
     FileSystemBuilder builder = new FileSystemBuilder(name, r.file(), args, iommu, devices, memory, mm, faults, expect.monitors(), programs);
     // Compile once with the defaults so that every program error surfaces at load time.

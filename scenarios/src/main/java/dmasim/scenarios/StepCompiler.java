@@ -261,7 +261,7 @@ final class StepCompiler {
       case "munmap" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Munmap(start(s), pages(s))));
       case "mprotect" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Mprotect(start(s), pages(s), access(s, false))));
       case "madvise-dontneed" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.MadviseDontneed(start(s), pages(s))));
-      case "touch" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Touch(args.count(s, "va", o, 0, MmSection.TASK_SIZE - 1), args.flag(s, "write"))));
+      case "touch" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Touch(address(s, "va"), args.flag(s, "write"))));
       case "migrate" -> {
         String to = a.get("to");
         if (!to.equals("device") && !to.equals("ram")) throw args.error(s, "to must be device or ram, got '" + to + "'");
@@ -284,11 +284,22 @@ final class StepCompiler {
         b.op(new Op.RangeFault(m.name(), start, pages, args.flag(s, "write"), args.flag(s, "snapshot"), a.getOrDefault("owner", m.owner())));
       }
       case "read-retry" -> b.op(new Op.ReadRetry(mirror.settings().name(), scope + a.get("goto")));
-      case "set-seq" -> b.op(new Op.SetSeq(mirror.settings().name()));
+      case "set-seq" -> {
+        if (!inCallback) throw args.error(s, "set-seq is for a mirror's invalidate callback (mmu_interval_set_seq takes the cur_seq the notifier "
+            + "passes it)");
+        b.op(new Op.SetSeq(mirror.settings().name()));
+      }
       case "dev-pte-set" -> b.op(new Op.DevPteSet(mirror.settings().name(), mirror.settings().start(), args.flag(s, "downgrade")));
       case "dev-zap" -> b.op(new Op.DevZap(mirror.settings().name(), mirror.settings().start(), mirror.settings().pages(), !a.containsKey("wait")
           || args.flag(s, "wait")));
-      case "dev-access" -> b.op(new Op.DevAccess(mirror.settings().name(), args.count(s, "va", o, 0, MmSection.TASK_SIZE - 1), args.flag(s, "write")));
+      case "dev-access" -> {
+        long va = address(s, "va");
+        if (mirror.settings().index(va) < 0) {
+          throw args.error(s, String.format(java.util.Locale.ROOT, "va 0x%x is outside mirror %s [0x%x, 0x%x)", va, mirror.settings().name(),
+              mirror.settings().start(), mirror.settings().start() + mirror.settings().pages() * 4096));
+        }
+        b.op(new Op.DevAccess(mirror.settings().name(), va, args.flag(s, "write")));
+      }
       case "hmm-dma-alloc", "hmm-dma-unmap", "hmm-dma-free" -> {
         if (!mirror.settings().dma()) throw args.error(s, s.op() + " needs a mirror with dma = true (" + mirror.settings().name() + " uses pfns)");
         b.op(new Op.HmmDma(mirror.settings().name(), s.op().substring("hmm-dma-".length()), mirror.settings().start(), mirror.settings().pages()));
@@ -318,8 +329,22 @@ final class StepCompiler {
     return true;
   }
 
+  /** A user virtual address argument (decimal or 0x hex), below the top of the user address space. */
+  private long address(ParsedStep s, String arg) {
+    String v = s.args().get(arg);
+    long a;
+    try {
+      a = Long.decode(v);
+    } catch (NumberFormatException e) {
+      throw args.error(s, arg + " must be an address such as 0x10000000, got '" + v + "'");
+    }
+    if (a < 0 || a >= MmSection.TASK_SIZE) throw args.error(s, String.format(java.util.Locale.ROOT, "%s 0x%x is not a user address (0 to 0x%x)", arg, a,
+        MmSection.TASK_SIZE - 1));
+    return a;
+  }
+
   private long start(ParsedStep s) {
-    long v = args.count(s, "start", o, 0, MmSection.TASK_SIZE - 4096);
+    long v = address(s, "start");
     if ((v & 0xfff) != 0) throw args.error(s, "start must be page aligned, got 0x" + Long.toHexString(v));
     return v;
   }

@@ -45,7 +45,16 @@ class BrokenScenarioFilesTest {
       """;
 
   /** One broken file: a replacement in BASE, the key the error must name, and the text on the line it must point at (null: any line). */
-  record Case(String what, String from, String to, String key, String lineMarker) {}
+  record Case(String what, String from, String to, String key, String lineMarker, String from2, String to2) {
+    Case(String what, String from, String to, String key, String lineMarker) {
+      this(what, from, to, key, lineMarker, null, null);
+    }
+
+    /** The same case with a second replacement. */
+    Case with(String from2, String to2) {
+      return new Case(what, from, to, key, lineMarker, from2, to2);
+    }
+  }
 
   static List<Case> cases() {
     List<Case> c = new ArrayList<>();
@@ -164,6 +173,24 @@ class BrokenScenarioFilesTest {
         "\"attach\""));
     c.add(new Case("init-domain-unlocked not a boolean", "mode = strict,", "mode = strict, init-domain-unlocked = racy,", "iommu.init-domain-unlocked",
         "racy"));
+    // The mm section (HMM): the address space, its mirrors and their callbacks.
+    String mm = "memory { pages = 4096 }\nmm {\n  vmas = [ { start = 0x10000000, pages = 2 } ]\n  mirrors = [ { name = m0, start = 0x10000000, pages = 2,"
+        + " lock = mlock\n    callback = [ \"lock mlock\", \"set-seq mirror=m0\", \"dev-zap mirror=m0\", \"unlock mlock\" ] } ]\n}";
+    c.add(new Case("a mirror without its lock", "memory { pages = 4096 }", mm.replace(" lock = mlock", ""), "mm.mirrors[0].lock", "name = m0"));
+    c.add(new Case("a mirror with an empty lock name", "memory { pages = 4096 }", mm.replace("lock = mlock", "lock = \"\""), "mm.mirrors[0].lock",
+        "name = m0"));
+    c.add(new Case("overlapping VMAs", "memory { pages = 4096 }", mm.replace("vmas = [ { start = 0x10000000, pages = 2 } ]",
+        "vmas = [ { start = 0x10000000, pages = 2 }, { start = 0x10001000, pages = 2 } ]"), "mm.vmas[1]", "vmas"));
+    c.add(new Case("an unaligned VMA", "memory { pages = 4096 }", mm.replace("vmas = [ { start = 0x10000000,", "vmas = [ { start = 0x10000010,"),
+        "start", "vmas"));
+    c.add(new Case("set-seq outside a callback", "memory { pages = 4096 }", mm, "programs.all[0]", "set-seq  mirror")
+        .with("\"repeat times=$requests\"", "\"set-seq  mirror=m0\"\n\"repeat times=$requests\""));
+    c.add(new Case("an unknown mirror in a step", "memory { pages = 4096 }", mm, "programs.all[0]", "read-begin")
+        .with("\"repeat times=$requests\"", "\"read-begin mirror=m9\"\n\"repeat times=$requests\""));
+    c.add(new Case("an undefined label in a callback", "memory { pages = 4096 }", mm.replace("\"unlock mlock\" ]", "\"goto nowhere\" ]"),
+        "mm.mirrors[0].callback[3]", "callback"));
+    c.add(new Case("a device access outside the mirror", "memory { pages = 4096 }", mm, "programs.all[0]", "dev-access")
+        .with("\"repeat times=$requests\"", "\"dev-access mirror=m0 va=0x30000000\"\n\"repeat times=$requests\""));
     return c;
   }
 
@@ -177,6 +204,7 @@ class BrokenScenarioFilesTest {
     int n = 0;
     for (Case k : cases) {
       String text = BASE.replace(k.from(), k.to());
+      if (k.from2() != null) text = text.replace(k.from2(), k.to2());
       assertFalse(text.equals(BASE), "case '" + k.what() + "' changes nothing");
       Path file = dir.resolve("broken-" + (n++) + ".conf");
       Files.writeString(file, text);

@@ -109,6 +109,18 @@ class HmmMonitorTest {
   }
 
   @Test
+  void n2AcceptsTheOwnMigrationSkipButNotAForeignOne() {
+    Event own = new CpuEvent.CallbackEntered(1, "m0", 3, VA, 2, "MIGRATE", true, "gpu", 0);
+    Event foreign = new CpuEvent.CallbackEntered(1, "m0", 3, VA, 2, "MIGRATE", true, "other", 0);
+    Event started = new MmEvent.InvalidationStarted(1, "cpu1", "MIGRATE", VA, 2, true, "gpu", 3, List.of("m0"), "migrate", true, 0);
+    H skip = new H().on("mm0", started).on("cpu1", own).on("dpt-m0", new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0))
+        .on("cpu1", new CpuEvent.CallbackLeft(1, "m0", true));
+    assertEquals(List.of(), skip.verdict());
+    H other = new H().on("mm0", started).on("cpu1", foreign).on("cpu1", new CpuEvent.CallbackLeft(1, "m0", true));
+    assertEquals(List.of("N2 @3"), other.verdict());
+  }
+
+  @Test
   void n3ReadRetryRunsUnderTheLock() {
     H bad = new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mm0", new MmEvent.ReadRetried("m0", "cpu0", 1, false));
     assertEquals(List.of("N3 @2"), bad.verdict());
