@@ -31,7 +31,8 @@ import java.util.List;
   @JsonSubTypes.Type(MmEvent.WalkEnded.class),
   @JsonSubTypes.Type(MmEvent.MmCallFinished.class),
   @JsonSubTypes.Type(MmEvent.MmapLockWaits.class),
-  @JsonSubTypes.Type(MmEvent.MmapLockResumed.class)
+  @JsonSubTypes.Type(MmEvent.MmapLockResumed.class),
+  @JsonSubTypes.Type(MmEvent.ReclaimDecided.class)
 })
 public sealed interface MmEvent extends Event {
 
@@ -72,12 +73,18 @@ public sealed interface MmEvent extends Event {
    * intersects); {@code subs}: the intersecting subscriptions, called in this order. What waits for
    * it: the memory operation {@code call} ("munmap", "touch", ...) with its flag {@code flag} (the
    * new write permission of mprotect, the write of a touch, the direction of a migration), and the
-   * walk {@code walk} whose fault caused it (0: none).
+   * walk {@code walk} whose fault caused it (0: none); {@code after}: the initiator's call that an
+   * injected reclaim went before (handled once the reclaim is over; null for none).
    */
   record InvalidationStarted(long id, String initiator, String event, long start, long pages, boolean blockable, String owner, long coreSeq,
-      List<String> subs, String call, boolean flag, long walk) implements MmEvent {
+      List<String> subs, String call, boolean flag, long walk, MmCommand after) implements MmEvent {
     public InvalidationStarted {
       subs = List.copyOf(subs);
+    }
+
+    public InvalidationStarted(long id, String initiator, String event, long start, long pages, boolean blockable, String owner, long coreSeq,
+        List<String> subs, String call, boolean flag, long walk) {
+      this(id, initiator, event, start, pages, blockable, owner, coreSeq, subs, call, flag, walk, null);
     }
   }
 
@@ -135,4 +142,10 @@ public sealed interface MmEvent extends Event {
 
   /** The waiting calls got mmap_lock and go on, in the order they came. */
   record MmapLockResumed(int count) implements MmEvent {}
+
+  /**
+   * Reclaim rule {@code rule} selected the {@code match}-th {@code type} envelope from {@code from};
+   * {@code injected}: direct reclaim runs first in that thread. {@code describe} is the rule in words.
+   */
+  record ReclaimDecided(int rule, String from, String type, long match, boolean injected, String describe) implements MmEvent {}
 }

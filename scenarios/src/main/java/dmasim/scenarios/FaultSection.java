@@ -62,14 +62,22 @@ final class FaultSection {
   static final Set<String> DEVICE_RECEIVES = Set.of("Submit", "NextAccess", "LateAccess", "Translated", "InvalidateAtc", "Reset", "Remove",
       "Drained");
 
-  /** What the section holds: the glue's call faults, the wire's message faults (seeded per run), and each device's faults by actor name. */
-  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages, Map<String, List<DeviceFault>> devices, List<JournalFaults.Rule> journal) {
-    static final Faults NONE = new Faults(FaultPlan.NONE, List.of(), Map.of(), List.of());
+  /** The calls of CPU queues to the address space that allocate pages: what a reclaim rule may be triggered on. */
+  static final Set<String> MM_RECEIVES = dmasim.actors.mm.ReclaimRule.ALLOCATING;
+
+  /**
+   * What the section holds: the glue's call faults, the wire's message faults (seeded per run), each
+   * device's faults by actor name, the journal's faults, and page reclaim injected into the address space.
+   */
+  record Faults(FaultPlan calls, List<MessageFaults.Rule> messages, Map<String, List<DeviceFault>> devices, List<JournalFaults.Rule> journal,
+      List<dmasim.actors.mm.ReclaimRule> reclaims) {
+    static final Faults NONE = new Faults(FaultPlan.NONE, List.of(), Map.of(), List.of(), List.of());
 
     Faults {
       messages = List.copyOf(messages);
       devices = Map.copyOf(devices);
       journal = List.copyOf(journal);
+      reclaims = List.copyOf(reclaims);
     }
 
     List<DeviceFault> device(String actor) {
@@ -82,7 +90,8 @@ final class FaultSection {
   private static Set<String> messageTypes() {
     Set<String> out = new TreeSet<>();
     for (Class<?> family : List.of(dmasim.protocol.CpuCommand.class, dmasim.protocol.DeviceCommand.class, dmasim.protocol.DeviceReply.class,
-        dmasim.protocol.IommuCommand.class, dmasim.protocol.IommuReply.class, dmasim.protocol.MemoryCommand.class, dmasim.protocol.MemoryReply.class)) {
+        dmasim.protocol.IommuCommand.class, dmasim.protocol.IommuReply.class, dmasim.protocol.MemoryCommand.class, dmasim.protocol.MemoryReply.class,
+        dmasim.protocol.MmCommand.class, dmasim.protocol.MmReply.class, dmasim.protocol.MirrorCommand.class, dmasim.protocol.MirrorReply.class)) {
       for (Class<?> c : family.getPermittedSubclasses()) if (c.isRecord()) out.add(c.getSimpleName());
     }
     return out;
@@ -92,19 +101,37 @@ final class FaultSection {
     if (!r.has("faults")) return Faults.NONE;
     ConfigList list = r.list("faults", "must be a list of rules: { op = ... } fails a call, { message = delay | drop | duplicate | reorder, ... }"
         + " faults envelopes, { invalidation = slow | timeout, ... }, { device = NAME, fault = reset | remove, ... }, { crash = ACTOR, ... },"
-        + " { journal = fail | reject | slow, ... }");
+        + " { journal = fail | reject | slow, ... }, { reclaim = ADDRESS, pages, ... }");
     List<FaultPlan.Rule> calls = new ArrayList<>();
     List<MessageFaults.Rule> messages = new ArrayList<>();
     Map<String, List<DeviceFault>> deviceFaults = new LinkedHashMap<>();
     List<JournalFaults.Rule> journal = new ArrayList<>();
+    List<dmasim.actors.mm.ReclaimRule> reclaims = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       String key = "faults[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
       int kinds = (o.containsKey("op") ? 1 : 0) + (o.containsKey("message") ? 1 : 0) + (o.containsKey("invalidation") ? 1 : 0)
-          + (o.containsKey("device") ? 1 : 0) + (o.containsKey("crash") ? 1 : 0) + (o.containsKey("journal") ? 1 : 0);
+          + (o.containsKey("device") ? 1 : 0) + (o.containsKey("crash") ? 1 : 0) + (o.containsKey("journal") ? 1 : 0)
+          + (o.containsKey("reclaim") ? 1 : 0);
       if (kinds != 1) {
         throw r.error(o, key, "needs exactly one of op (a failing call), message (a faulted envelope), invalidation (slow | timeout),"
-            + " device (a device that resets or disappears), crash (an actor that crashes and restarts), journal (fail | reject | slow)");
+            + " device (a device that resets or disappears), crash (an actor that crashes and restarts), journal (fail | reject | slow),"
+            + " reclaim (page reclaim of an address range)");
+      }
+      if (o.containsKey("reclaim")) {
+        r.onlyKeys(o, key + ".", Set.of("reclaim", "pages", "blockable", "on", "from", "nth", "every", "probability"));
+        HoconReader sub = r.sub(o, key);
+        long start = sub.number("reclaim", 0, 0, MmSection.TASK_SIZE - 4096);
+        if ((start & 0xfff) != 0) throw r.error(o.get("reclaim"), key + ".reclaim", "must be a page-aligned user address, got 0x" + Long.toHexString(start));
+        long pages = sub.number("pages", 1, 1, 1L << 24);
+        String on = o.containsKey("on") ? sub.string("on", null) : null;
+        if (on != null && !MM_RECEIVES.contains(on)) {
+          throw r.error(o.get("on"), key + ".on", "'" + on + "' is not a call that allocates pages (and so may reclaim): one of " + new TreeSet<>(MM_RECEIVES));
+        }
+        if (reclaims.size() == 64) throw r.error(o, key, "at most 64 reclaim rules");
+        reclaims.add(new dmasim.actors.mm.ReclaimRule(on, actor(r, o, key, "from", devices), trigger(r, o, key), start, pages, sub.bool("blockable",
+            true)));
+        continue;
       }
       if (o.containsKey("journal")) {
         r.onlyKeys(o, key + ".", Set.of("journal", "actor", "nth", "every", "probability", "delay"));
@@ -136,7 +163,7 @@ final class FaultSection {
         messages.add(invalidationRule(r, o, key));
       }
     }
-    return new Faults(new FaultPlan(calls), messages, deviceFaults, journal);
+    return new Faults(new FaultPlan(calls), messages, deviceFaults, journal, reclaims);
   }
 
   /** A device rule: {@code fault = reset | remove} as the device receives the selected envelope ({@code on} a type, {@code from} a sender). */
@@ -202,6 +229,7 @@ final class FaultSection {
     DeviceId dev = devices == null ? null : devices.get(v);
     if (dev != null) return Names.device(dev);
     if (v.equals(Names.IOMMU) || v.equals(Names.MEMORY) || v.matches("cpu([0-9]|[1-5][0-9]|6[0-3])")) return v;
+    if (v.equals(Names.mm(0)) || v.matches("dpt-[a-z][a-z0-9-]{0,31}")) return v; // the HMM side's actors (the run checks they exist)
     if (v.matches("dev[0-9]{1,4}") && (devices == null || devices.containsValue(new DeviceId(Integer.parseInt(v.substring(3)))))) return v;
     throw r.error(o.get(field), key + "." + field, "'" + v + "' is not an actor: cpuN, " + Names.IOMMU + ", " + Names.MEMORY + ", "
         + (devices == null ? "devN" : "or a device " + new TreeSet<>(devices.keySet()) + " (or its actor name devN)"));

@@ -62,7 +62,7 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
     }
     try {
       return new SystemSpec(io, devs, progs, memory.pages(), monitors, new MessageFaults(o.seed(), faults.messages()),
-          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()), mm.present() ? List.of(mm.component()) : List.of());
+          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()), mm.present() ? List.of(mm.component(faults.reclaims(), o.seed())) : List.of());
     } catch (UserError e) {
       throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have
     }

@@ -102,11 +102,11 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
     return a;
   }
 
-  /** The component for a run. */
-  dmasim.actors.mm.HmmComponent component() {
+  /** The component for a run: with the reclaim rules of the faults section, seeded with the run's seed. */
+  dmasim.actors.mm.HmmComponent component(List<dmasim.actors.mm.ReclaimRule> reclaims, long seed) {
     List<MirrorSettings> ms = new ArrayList<>();
     for (Mirror m : mirrors) ms.add(m.settings());
-    return new dmasim.actors.mm.HmmComponent(settings, ms);
+    return new dmasim.actors.mm.HmmComponent(settings.withReclaims(reclaims, seed), ms);
   }
 
   static Map<String, Mirror> byName(MmSection s) {

@@ -85,7 +85,19 @@ public final class ScenarioFile {
       List<dmasim.scenarios.journal.JournalFaults.Rule> journal = new java.util.ArrayList<>(spec.journalFaults().rules());
       journal.addAll(extra.journal());
       try {
-        return newSpec(spec, calls, devices, messages, journal, o);
+        List<dmasim.actors.model.Component> components = new java.util.ArrayList<>();
+        boolean hmm = false;
+        for (dmasim.actors.model.Component c : spec.components()) {
+          if (c instanceof dmasim.actors.mm.HmmComponent h) {
+            hmm = true;
+            components.add(new dmasim.actors.mm.HmmComponent(h.mm().withReclaims(extra.reclaims(), o.seed()), h.mirrors()));
+          } else {
+            components.add(c);
+          }
+        }
+        if (!hmm && !extra.reclaims().isEmpty()) throw new UserError(file + ": a reclaim rule needs a scenario with an mm section; " + base.name()
+            + " has none");
+        return newSpec(spec, calls, devices, messages, journal, components, o);
       } catch (UserError e) {
         throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have
       }
@@ -95,10 +107,11 @@ public final class ScenarioFile {
   }
 
   private static SystemSpec newSpec(SystemSpec spec, List<dmasim.actors.iommu.FaultPlan.Rule> calls, List<dmasim.actors.device.DeviceSettings> devices,
-      List<dmasim.chaos.MessageFaults.Rule> messages, List<dmasim.scenarios.journal.JournalFaults.Rule> journal, RunOptions o) {
+      List<dmasim.chaos.MessageFaults.Rule> messages, List<dmasim.scenarios.journal.JournalFaults.Rule> journal,
+      List<dmasim.actors.model.Component> components, RunOptions o) {
     return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
         spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
-        new dmasim.scenarios.journal.JournalFaults(o.seed(), journal), spec.components());
+        new dmasim.scenarios.journal.JournalFaults(o.seed(), journal), components);
   }
 
   /**
@@ -211,6 +224,7 @@ public final class ScenarioFile {
     iommu.devices().forEach((id, d) -> bounces.put(id, d.untrusted()));
     MmSection mm = MmSection.read(r, devices, bounces);
     FaultSection.Faults faults = FaultSection.read(r, devices.ids());
+    if (!faults.reclaims().isEmpty() && !mm.present()) throw r.error("faults", "a reclaim rule needs an mm section (an address space to reclaim from)");
     r.onlyKeys("workload", Set.of("requests", "segments"));
     long requests = r.number("workload.requests", 1, 1, 1_000_000);
     int segments = (int) r.number("workload.segments", 1, 1, 128);

@@ -32,8 +32,8 @@ class HmmMirrorTest {
   static Runner runner;
 
   @BeforeAll
-  static void start() {
-    journal = Journal.memory();
+  static void start() throws Exception {
+    journal = Journal.h2(dir);
     system = ActorSystem.create(Behaviors.empty(), "hmm-mirror", journal.config());
     journal.prepare(system);
     runner = new Runner(system);
@@ -84,5 +84,35 @@ class HmmMirrorTest {
     RunReport fixed = run("hmm-b12-owner.conf");
     assertEquals(List.of(), verdict(fixed));
     assertEquals(35, fixed.outcome().steps());
+  }
+
+  @Test
+  void anInjectedReclaimRunsInTheFaultingThreadBeforeItsWalkAndReplays() throws Exception {
+    Path faults = dir.resolve("reclaim.conf");
+    java.nio.file.Files.writeString(faults, "faults = [ { reclaim = 0x10000000, pages = 2, on = RangeFault, from = cpu0, nth = 2 } ]\n");
+    Scenario base;
+    try (InputStream in = HmmMirrorTest.class.getResourceAsStream("/catalog/hmm-mirror.conf")) {
+      base = ScenarioFile.parse("hmm-mirror.conf", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    Scenario s = ScenarioFile.withFaults(base, faults);
+    RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-s1"), id -> runner.run(s, s.defaults(), s.name() + "-s1", id));
+    List<dmasim.scenarios.RecordedStep> steps = journal.read(system, journal.lookup(r.runId()));
+    List<String> reclaim = new java.util.ArrayList<>();
+    for (dmasim.scenarios.RecordedStep st : steps) {
+      for (dmasim.protocol.Event e : st.events()) {
+        if (e instanceof dmasim.protocol.MmEvent.ReclaimDecided d) reclaim.add(d.from() + " " + d.type() + " " + d.match() + (d.injected() ? " reclaims" : ""));
+        if (e instanceof dmasim.protocol.MmEvent.InvalidationStarted i && i.call().equals("reclaim")) {
+          reclaim.add("reclaim by " + i.initiator() + " before " + (i.after() == null ? "nothing" : i.after().getClass().getSimpleName()));
+        }
+        if (e instanceof dmasim.protocol.CpuEvent.CallbackEntered c && c.event().equals("CLEAR") && st.actor().equals("cpu0")) reclaim.add("cpu0 runs "
+            + c.sub() + "'s callback");
+      }
+    }
+    // The injected reclaim is direct reclaim in cpu0, its callback on cpu0, then cpu0's walk; the program's own reclaim (cpu1) stays.
+    assertEquals(List.of("cpu0 RangeFault 1", "reclaim by cpu1 before nothing", "cpu0 RangeFault 2 reclaims", "reclaim by cpu0 before RangeFault",
+        "cpu0 runs m0's callback", "cpu0 RangeFault 3"), reclaim);
+    assertEquals(List.of(), verdict(r));
+    dmasim.scenarios.Replayer.Result replay = dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), steps, null);
+    assertEquals(true, replay.identical(), String.valueOf(replay.divergence()));
   }
 }

@@ -69,6 +69,8 @@ public final class MmLogic {
       d.send(from, new MmReply.Done("dirty_pages", 0));
     } else if (s.exited) {
       done(callName(m), Errno.EFAULT); // mmget_not_zero fails: the address space is gone
+    } else if (!resumed && !cfg.reclaims().isEmpty() && reclaimFirst(m)) {
+      return; // direct reclaim in this thread; the call goes on once it is over
     } else if (!lockFree(m, resumed)) {
       d.emit(new MmEvent.MmapLockWaits(from, callName(m), m));
     } else if (m instanceof MmCommand.RangeFault r) {
@@ -100,6 +102,28 @@ public final class MmLogic {
     } else {
       throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
     }
+  }
+
+  /**
+   * Consults the reclaim rules for this envelope (each rule that selects it counts it, per sender);
+   * when one fires, reclaim of its range starts first (a CLEAR invalidation run by the sender, as
+   * direct reclaim runs in the allocating thread) and {@code m} is handled when it is over.
+   */
+  private boolean reclaimFirst(MmCommand m) {
+    String type = m.getClass().getSimpleName();
+    ReclaimRule fired = null;
+    for (int i = 0; i < cfg.reclaims().size(); i++) {
+      ReclaimRule r = cfg.reclaims().get(i);
+      if (!r.selects(from, type)) continue;
+      long[] counts = s.reclaimMatches.get(from);
+      long match = (counts == null ? 0 : counts[i]) + 1;
+      boolean fires = fired == null && r.trigger().fires(cfg.seed(), self + "<-" + from, match, "reclaim-" + i);
+      d.emit(new MmEvent.ReclaimDecided(i, from, type, match, fires, r.describe()));
+      if (fires) fired = r;
+    }
+    if (fired == null) return false;
+    begin("reclaim", "CLEAR", fired.start() >>> 12, fired.pages(), fired.blockable(), "", false, 0, m);
+    return true;
   }
 
   static String callName(MmCommand m) {
@@ -161,12 +185,17 @@ public final class MmLogic {
    * on the thread that caused it; with none, the change is made at once.
    */
   private void begin(String call, String event, long vpn, long pages, boolean blockable, String owner, boolean flag, long walk) {
+    begin(call, event, vpn, pages, blockable, owner, flag, walk, null);
+  }
+
+  /** ... {@code after}: the call an injected reclaim went before, handled when the reclaim is over. */
+  private void begin(String call, String event, long vpn, long pages, boolean blockable, String owner, boolean flag, long walk, MmCommand after) {
     long id = s.nextInv;
     String initiator = walk != 0 ? s.walks.get(walk).cpu : from;
     List<String> subs = s.intersecting(vpn, pages);
     long coreSeq = subs.isEmpty() ? s.seq : s.seq | 1;
-    d.emit(new MmEvent.InvalidationStarted(id, initiator, event, vpn << 12, pages, blockable, owner, coreSeq, subs, call, flag, walk));
-    MmState.Inv inv = new MmState.Inv(id, initiator, event, vpn, pages, blockable, owner, coreSeq, subs, 0, 0, false, call, flag, walk);
+    d.emit(new MmEvent.InvalidationStarted(id, initiator, event, vpn << 12, pages, blockable, owner, coreSeq, subs, call, flag, walk, after));
+    MmState.Inv inv = new MmState.Inv(id, initiator, event, vpn, pages, blockable, owner, coreSeq, subs, 0, 0, false, call, flag, walk, after);
     if (subs.isEmpty()) finish(inv, s.active + 1, false);
     else callback(inv, subs.get(0));
   }
@@ -210,6 +239,8 @@ public final class MmLogic {
     }
     if (inv.walk() != 0) {
       d.send(self, new MmCommand.WalkNext(inv.walk())); // the walk restarts at the page it faulted
+    } else if (inv.after() != null) {
+      d.send(self, new MmCommand.Resume(inv.initiator(), inv.after())); // the call the injected reclaim went before
     } else {
       String caller = from;
       from = inv.initiator();

@@ -15,7 +15,19 @@ import java.util.List;
  *     is faulted, which migrates it back to system memory; false (v5.7): hmm_range_fault returns
  *     -EFAULT for it ("report error for everything else")
  */
-public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, boolean foreignDevicePrivateFaults) {
+public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, boolean foreignDevicePrivateFaults, List<ReclaimRule> reclaims,
+    long seed) {
+  public MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, boolean foreignDevicePrivateFaults) {
+    this(vmas, subs, hmmWriteCheck, foreignDevicePrivateFaults, List.of(), 0);
+  }
+
+  /** These settings with {@code rules} reclaiming as their envelopes arrive, decided from {@code seed}. */
+  public MmSettings withReclaims(List<ReclaimRule> rules, long seed) {
+    List<ReclaimRule> all = new java.util.ArrayList<>(reclaims);
+    all.addAll(rules);
+    return new MmSettings(vmas, subs, hmmWriteCheck, foreignDevicePrivateFaults, all, seed);
+  }
+
   /** A VMA of {@code pages} pages at {@code start} (bytes), writable or not, its pages present from the start ({@code populate}). */
   public record Vma(long start, long pages, boolean write, boolean populate) {}
 
@@ -29,6 +41,7 @@ public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, 
   public MmSettings {
     vmas = List.copyOf(vmas);
     subs = List.copyOf(subs);
+    reclaims = reclaims == null ? List.of() : List.copyOf(reclaims);
   }
 
   public Sub sub(String name) {

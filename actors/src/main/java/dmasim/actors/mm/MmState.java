@@ -63,9 +63,9 @@ public final class MmState {
 
   /** What an invalidation is for: the operation whose page-table change waits for the callbacks. */
   public record Inv(long id, String initiator, String event, long startVpn, long pages, boolean blockable, String owner, long curSeq,
-      List<String> subs, int called, int returned, boolean failed, String call, boolean flag, long walk) {
+      List<String> subs, int called, int returned, boolean failed, String call, boolean flag, long walk, dmasim.protocol.MmCommand after) {
     Inv next(int called, int returned, boolean failed) {
-      return new Inv(id, initiator, event, startVpn, pages, blockable, owner, curSeq, subs, called, returned, failed, call, flag, walk);
+      return new Inv(id, initiator, event, startVpn, pages, blockable, owner, curSeq, subs, called, returned, failed, call, flag, walk, after);
     }
   }
 
@@ -139,6 +139,8 @@ public final class MmState {
   /** Calls waiting for mmap_lock, in order. */
   final List<MmEvent.MmapLockWaits> lockWaiters = new ArrayList<>();
   long nextInv = 1;
+  /** Per sender, how many envelopes each reclaim rule selected. */
+  final HashMap<String, long[]> reclaimMatches = new HashMap<>();
   long nextWalk = 1;
   boolean exited;
 
@@ -310,7 +312,7 @@ public final class MmState {
       nextInv = Math.max(nextInv, s.id() + 1);
       if (MmLogic.WRITERS.contains(s.call())) writer = s.id();
       invs.put(s.id(), new Inv(s.id(), s.initiator(), s.event(), s.start() >>> 12, s.pages(), s.blockable(), s.owner(), s.coreSeq(), s.subs(), 0,
-          0, false, s.call(), s.flag(), s.walk()));
+          0, false, s.call(), s.flag(), s.walk(), s.after()));
     } else if (e instanceof MmEvent.CallbackCalled c) {
       Inv i = invs.get(c.id());
       invs.put(c.id(), i.next(i.called() + 1, i.returned(), i.failed()));
@@ -338,6 +340,8 @@ public final class MmState {
       k.index = k.restart ? w.index() : w.index() + 1;
     } else if (e instanceof MmEvent.WalkEnded w) {
       walks.remove(w.walk());
+    } else if (e instanceof MmEvent.ReclaimDecided r) {
+      reclaimMatches.computeIfAbsent(r.from(), k -> new long[64])[r.rule()] = r.match();
     } else if (e instanceof MmEvent.MmapLockWaits w) {
       lockWaiters.add(w);
     } else if (e instanceof MmEvent.MmapLockResumed r) {
