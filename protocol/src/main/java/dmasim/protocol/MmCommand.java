@@ -25,7 +25,9 @@ import java.util.List;
   @JsonSubTypes.Type(MmCommand.SetSeq.class),
   @JsonSubTypes.Type(MmCommand.CallbackReturned.class),
   @JsonSubTypes.Type(MmCommand.DirtyPages.class),
-  @JsonSubTypes.Type(MmCommand.Resume.class)
+  @JsonSubTypes.Type(MmCommand.Resume.class),
+  @JsonSubTypes.Type(MmCommand.Insert.class),
+  @JsonSubTypes.Type(MmCommand.Remove.class)
 })
 public sealed interface MmCommand extends Message {
 
@@ -95,4 +97,10 @@ public sealed interface MmCommand extends Message {
 
   /** {@code cpu}'s {@code command}, which waited for mmap_lock, goes on now that the lock is free (sent by the mm to itself). */
   record Resume(String cpu, MmCommand command) implements MmCommand {}
+
+  /** mmu_interval_notifier_insert of {@code sub}. */
+  record Insert(String sub) implements MmCommand {}
+
+  /** mmu_interval_notifier_remove of {@code sub}: answered once no callback of it runs or can run. */
+  record Remove(String sub) implements MmCommand {}
 }

@@ -32,7 +32,11 @@ import java.util.List;
   @JsonSubTypes.Type(MmEvent.MmCallFinished.class),
   @JsonSubTypes.Type(MmEvent.MmapLockWaits.class),
   @JsonSubTypes.Type(MmEvent.MmapLockResumed.class),
-  @JsonSubTypes.Type(MmEvent.ReclaimDecided.class)
+  @JsonSubTypes.Type(MmEvent.ReclaimDecided.class),
+  @JsonSubTypes.Type(MmEvent.SubInserted.class),
+  @JsonSubTypes.Type(MmEvent.SubRemoved.class),
+  @JsonSubTypes.Type(MmEvent.SubRemoveWaits.class),
+  @JsonSubTypes.Type(MmEvent.DeferredApplied.class)
 })
 public sealed interface MmEvent extends Event {
 
@@ -148,4 +152,26 @@ public sealed interface MmEvent extends Event {
    * {@code injected}: direct reclaim runs first in that thread. {@code describe} is the rule in words.
    */
   record ReclaimDecided(int rule, String from, String type, long match, boolean injected, String describe) implements MmEvent {}
+
+  /**
+   * mmu_interval_notifier_insert of {@code sub} by {@code cpu}: its seq is now {@code seq} and the
+   * core's {@code coreSeq}; {@code deferred}: an invalidation was running with the tree frozen, so
+   * the subscription waits on the deferred list until the last one ends (its seq equals the core's
+   * until then, so read_begin sleeps).
+   */
+  record SubInserted(String sub, String cpu, long seq, long coreSeq, boolean deferred) implements MmEvent {}
+
+  /** mmu_interval_notifier_remove of {@code sub} by {@code cpu} returned: no callback of it runs or will run. */
+  record SubRemoved(String sub, String cpu) implements MmEvent {}
+
+  /** mmu_interval_notifier_remove of {@code sub} by {@code cpu} waits until the core's seq moves past {@code seq} (the tree is frozen). */
+  record SubRemoveWaits(String sub, String cpu, long seq) implements MmEvent {}
+
+  /** The last invalidation ended: the deferred inserts and removes are applied to the tree. */
+  record DeferredApplied(List<String> inserted, List<String> removed) implements MmEvent {
+    public DeferredApplied {
+      inserted = List.copyOf(inserted);
+      removed = List.copyOf(removed);
+    }
+  }
 }

@@ -65,7 +65,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
       for (int i = 0; i < list.size(); i++) {
         String key = "mm.mirrors[" + i + "]";
         if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
-        r.onlyKeys(o, key + ".", Set.of("name", "start", "pages", "lock", "device", "dma", "owner", "callback"));
+        r.onlyKeys(o, key + ".", Set.of("name", "start", "pages", "lock", "device", "dma", "owner", "callback", "inserted"));
         HoconReader v = r.sub(o, key);
         String name = v.string("name", null);
         if (!name.matches("[a-z][a-z0-9-]{0,31}")) throw r.error(o.get("name"), key + ".name", "use lower-case letters, digits and '-', got '" + name + "'");
@@ -88,7 +88,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
         for (int k = 0; k < steps.size(); k++) callback.add(StepLanguage.step(r, steps.get(k), key + ".callback[" + k + "]"));
         MirrorSettings ms = new MirrorSettings(i, name, 0, start, pages, dev, lock, dma, dma && bounces.getOrDefault(dev, false), owner);
         mirrors.add(new Mirror(ms, callback));
-        subs.add(new MmSettings.Sub(name, start, pages));
+        subs.add(new MmSettings.Sub(name, start, pages, v.bool("inserted", true)));
       }
     }
     return new MmSection(new MmSettings(vmas, subs, writeCheck, foreign), mirrors);

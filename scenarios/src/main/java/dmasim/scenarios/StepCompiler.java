@@ -273,6 +273,8 @@ final class StepCompiler {
       case "reclaim" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Reclaim(start(s), pages(s), !a.containsKey("blockable")
           || args.flag(s, "blockable"))));
       case "exit" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Exit()));
+      case "mirror-insert" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Insert(mirror.settings().name())));
+      case "mirror-remove" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Remove(mirror.settings().name())));
       case "read-begin" -> b.op(new Op.ReadBegin(mirror.settings().name()));
       case "range-fault" -> {
         dmasim.actors.mm.MirrorSettings m = mirror.settings();

@@ -92,6 +92,8 @@ final class StepLanguage {
     STEPS.put("reclaim", new StepSpec(0, List.of("start", "pages"), List.of("blockable")));
     STEPS.put("exit", new StepSpec(0, List.of(), List.of()));
     // a mirroring driver (mm.mirrors)
+    STEPS.put("mirror-insert", new StepSpec(0, List.of("mirror"), List.of()));
+    STEPS.put("mirror-remove", new StepSpec(0, List.of("mirror"), List.of()));
     STEPS.put("read-begin", new StepSpec(0, List.of("mirror"), List.of()));
     STEPS.put("range-fault", new StepSpec(0, List.of("mirror"), List.of("start", "pages", "write", "snapshot", "owner")));
     STEPS.put("read-retry", new StepSpec(0, List.of("mirror", "goto"), List.of()));

@@ -467,6 +467,8 @@ public final class CpuLogic {
       case "DmaFree" -> "hmm_dma_map_free";
       case "FaultDone" -> "fault_done";
       case "TryLock" -> "trylock";
+      case "Insert" -> "mmu_interval_notifier_insert";
+      case "Remove" -> "mmu_interval_notifier_remove";
       case "MadviseDontneed" -> "madvise";
       case "Lock" -> "lock";
       case "Reset" -> "reset_device";

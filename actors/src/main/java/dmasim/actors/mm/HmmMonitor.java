@@ -150,7 +150,29 @@ public final class HmmMonitor extends AbstractMonitor {
       }
     } else if (e instanceof MmEvent.SeqSet s) {
       seqSet(at, s);
+    } else if (e instanceof MmEvent.SubInserted i) {
+      removed.remove(i.sub());
+      if (!mm.invs.isEmpty()) insertedDuring.put(i.sub(), new java.util.HashSet<>(mm.invs.keySet()));
+    } else if (e instanceof MmEvent.SubRemoveWaits w) {
+      removing(at, w.sub(), w.cpu());
+      waitingRemoves.add(w.sub() + "/" + w.cpu());
+    } else if (e instanceof MmEvent.SubRemoved r) {
+      if (!waitingRemoves.remove(r.sub() + "/" + r.cpu())) removing(at, r.sub(), r.cpu()); // a remove that waited was judged when it began
+      removed.add(r.sub());
+    } else if (e instanceof MmEvent.CallbackCalled c && removed.contains(c.sub())) {
+      violate("N5", at, "the notifier calls " + c.sub() + "'s invalidate callback after mmu_interval_notifier_remove returned: the driver may "
+          + "have freed what the callback uses");
     } else if (e instanceof MmEvent.ReadBegun r) {
+      java.util.Set<Long> during = insertedDuring.get(r.sub());
+      if (during != null) {
+        during.retainAll(mm.invs.keySet());
+        if (!during.isEmpty()) {
+          violate("N4", at, r.cpu() + "'s read_begin on " + r.sub() + " returns seq " + r.seq() + " while invalidation " + during.iterator().next()
+              + ", running when it was inserted, has not ended: the read section may miss it");
+        } else {
+          insertedDuring.remove(r.sub());
+        }
+      }
       Attempt a = attempt(r.cpu(), r.sub());
       a.seq = r.seq();
       a.begunAt = at.step();
@@ -183,7 +205,36 @@ public final class HmmMonitor extends AbstractMonitor {
     }
   }
 
+  /** mmu_interval_notifier_remove may sleep until callbacks end: never from a callback, never holding the lock the callbacks take. */
+  private void removing(StepInfo at, String sub, String cpu) {
+    MirrorSettings m = mirrors.get(sub);
+    if (callbacks.containsKey(cpu)) {
+      violate("N5", at, cpu + " calls mmu_interval_notifier_remove on " + sub + " from inside an invalidate callback");
+    } else if (m != null && holds(cpu, m)) {
+      violate("N5", at, cpu + " calls mmu_interval_notifier_remove on " + sub + " holding '" + m.lock() + "', the lock its callback takes: the "
+          + "remove waits for the running invalidation, whose callback waits for the lock");
+    }
+  }
+
+  @Override
+  public void onRunEnd(StepInfo at) {
+    for (MmEvent.SubRemoveWaits w : mm.removeWaiters) {
+      violate("L3", at, w.cpu() + "'s mmu_interval_notifier_remove of " + w.sub() + " never returned: the invalidation it waits for never ended");
+      return;
+    }
+    for (MmState.Waiter w : mm.waiters) {
+      violate("L3", at, w.cpu() + "'s mmu_interval_read_begin on " + w.sub() + " never returned: the invalidation it waits for never ended");
+      return;
+    }
+  }
+
   private final Map<Long, String> walkCpu = new HashMap<>();
+  /** Per subscription inserted while invalidations ran: those invalidations (a read section must wait for all of them). */
+  private final Map<String, java.util.Set<Long>> insertedDuring = new HashMap<>();
+  /** Removes sleeping until the invalidation ends: "sub/cpu". */
+  private final java.util.Set<String> waitingRemoves = new java.util.HashSet<>();
+  /** Subscriptions whose remove returned. */
+  private final java.util.Set<String> removed = new java.util.HashSet<>();
 
   private void seqSet(StepInfo at, MmEvent.SeqSet s) {
     Frame f = callbacks.get(s.cpu());
@@ -432,5 +483,5 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   /** Violations this monitor can report, in the order docs/monitors.md lists them. */
-  public static final List<String> IDS = List.of("N1", "N2", "N3", "N6", "M1", "M2", "M3", "M4", "M5", "M7", "M8", "M9", "L1", "L2", "O6");
+  public static final List<String> IDS = List.of("N1", "N2", "N3", "N4", "N5", "N6", "M1", "M2", "M3", "M4", "M5", "M7", "M8", "M9", "L1", "L2", "O6");
 }

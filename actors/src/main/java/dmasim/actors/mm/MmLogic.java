@@ -69,6 +69,10 @@ public final class MmLogic {
       d.send(from, new MmReply.Done("dirty_pages", 0));
     } else if (s.exited) {
       done(callName(m), Errno.EFAULT); // mmget_not_zero fails: the address space is gone
+    } else if (m instanceof MmCommand.Insert i) {
+      insert(s.sub(i.sub()));
+    } else if (m instanceof MmCommand.Remove r) {
+      remove(s.sub(r.sub()));
     } else if (!resumed && !cfg.reclaims().isEmpty() && reclaimFirst(m)) {
       return; // direct reclaim in this thread; the call goes on once it is over
     } else if (!lockFree(m, resumed)) {
@@ -102,6 +106,53 @@ public final class MmLogic {
     } else {
       throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
     }
+  }
+
+  /**
+   * mmu_interval_notifier_insert (__mmu_interval_notifier_insert): with no invalidation active the
+   * subscription goes into the tree with seq = core seq - 1; while one is active and the tree is
+   * frozen (seq odd) it waits on the deferred list with seq = core seq, so read_begin sleeps until the
+   * last invalidation ends; while one is active but the seq is even, the seq is made odd and it goes in
+   * at once (the core cannot know which ranges the running invalidations cover).
+   */
+  private void insert(MmState.Sub sub) {
+    if (sub.inTree || sub.deferredInsert) {
+      done("insert", Errno.EINVAL); // inserted twice
+      return;
+    }
+    long core = s.seq;
+    long subSeq;
+    boolean deferred = false;
+    if (s.active > 0) {
+      if ((core & 1) == 1) {
+        deferred = true;
+      } else {
+        core |= 1;
+      }
+      subSeq = core;
+    } else {
+      subSeq = core - 1;
+    }
+    d.emit(new MmEvent.SubInserted(sub.name, from, subSeq, core, deferred));
+    done("insert", 0);
+  }
+
+  /**
+   * mmu_interval_notifier_remove: while the tree is frozen the removal is deferred and the caller
+   * sleeps until the core's seq moves past the value it read (a pending insert is just cancelled);
+   * afterwards no callback of the subscription runs or will run.
+   */
+  private void remove(MmState.Sub sub) {
+    if (!sub.inTree && !sub.deferredInsert) {
+      done("remove", Errno.EINVAL); // never inserted, or removed already
+      return;
+    }
+    if ((s.seq & 1) == 1 && sub.inTree) {
+      d.emit(new MmEvent.SubRemoveWaits(sub.name, from, s.seq));
+      return;
+    }
+    d.emit(new MmEvent.SubRemoved(sub.name, from));
+    done("remove", 0);
   }
 
   /**
@@ -228,9 +279,11 @@ public final class MmLogic {
    */
   private void finish(MmState.Inv inv, int active, boolean failed) {
     if (!failed) change(inv);
-    long seq = active == 1 && (inv.curSeq() & 1) == 1 ? inv.curSeq() + 1 : inv.curSeq();
-    if (active > 1) seq = Math.max(seq, s.seq);
+    // mn_itree_inv_end: the last active invalidation makes an odd seq even (whoever made it odd: this one, or an insert meanwhile)
+    long core = Math.max(s.seq, inv.curSeq());
+    long seq = active == 1 && (core & 1) == 1 ? core + 1 : core;
     d.emit(new MmEvent.InvalidationEnded(inv.id(), seq, failed));
+    if (seq != core) applyDeferred(seq);
     for (MmState.Waiter w : s.waiters) {
       if (w.seq() != seq) {
         d.emit(new MmEvent.ReadBegun(w.sub(), w.cpu(), w.seq(), true));
@@ -248,6 +301,25 @@ public final class MmLogic {
       from = caller;
     }
     if (WRITERS.contains(inv.call())) wakeLockWaiters(0);
+  }
+
+  /** The last invalidation ended (mn_itree_inv_end): the deferred inserts and removes go into the tree, and the removes waiting are answered. */
+  private void applyDeferred(long seq) {
+    List<String> inserted = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    for (MmState.Sub sub : s.subs.values()) {
+      if (sub.deferredInsert) inserted.add(sub.name);
+      if (sub.deferredRemove) removed.add(sub.name);
+    }
+    if (!inserted.isEmpty() || !removed.isEmpty()) d.emit(new MmEvent.DeferredApplied(inserted, removed));
+    String caller = from;
+    for (MmEvent.SubRemoveWaits w : s.removeWaiters) {
+      if (w.seq() == seq) continue;
+      d.emit(new MmEvent.SubRemoved(w.sub(), w.cpu()));
+      from = w.cpu();
+      done("remove", 0);
+    }
+    from = caller;
   }
 
   /** Hands mmap_lock to the calls waiting for it, when it is free (no writer, and no walk unless {@code endedWalk} was the last). */

@@ -31,8 +31,16 @@ public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, 
   /** A VMA of {@code pages} pages at {@code start} (bytes), writable or not, its pages present from the start ({@code populate}). */
   public record Vma(long start, long pages, boolean write, boolean populate) {}
 
-  /** An interval subscription (struct mmu_interval_notifier) named {@code name} over [start, start + pages * 4096). */
-  public record Sub(String name, long start, long pages) {
+  /**
+   * An interval subscription (struct mmu_interval_notifier) named {@code name} over [start, start +
+   * pages * 4096); {@code inserted} false: the driver inserts it with a step (mmu_interval_notifier_insert).
+   */
+  public record Sub(String name, long start, long pages, boolean inserted) {
+    /** A subscription inserted before the run starts. */
+    public Sub(String name, long start, long pages) {
+      this(name, start, pages, true);
+    }
+
     public long last() {
       return start + pages * 4096 - 1;
     }

@@ -44,12 +44,23 @@ public final class MmState {
     final long startVpn;
     final long pages;
     long seq;
+    /** In the interval tree (callbacks are called); false before its insert, while the insert is deferred, after its remove. */
+    boolean inTree;
+    /** On the deferred list: an insert or a remove waiting for the last invalidation to end. */
+    boolean deferredInsert;
+    boolean deferredRemove;
+    boolean removed;
 
-    Sub(String name, long startVpn, long pages, long seq) {
+    Sub(String name, long startVpn, long pages, long seq, boolean inTree) {
       this.name = name;
       this.startVpn = startVpn;
       this.pages = pages;
       this.seq = seq;
+      this.inTree = inTree;
+    }
+
+    public boolean inTree() {
+      return inTree;
     }
 
     boolean intersects(long vpn, long n) {
@@ -136,6 +147,8 @@ public final class MmState {
   final List<Waiter> waiters = new ArrayList<>();
   /** The invalidation of the memory operation holding mmap_lock for writing (0: none). */
   long writer;
+  /** Removes waiting for the core's seq to move past the value they read: (cpu, sub, seq). */
+  final List<MmEvent.SubRemoveWaits> removeWaiters = new ArrayList<>();
   /** Calls waiting for mmap_lock, in order. */
   final List<MmEvent.MmapLockWaits> lockWaiters = new ArrayList<>();
   long nextInv = 1;
@@ -146,7 +159,7 @@ public final class MmState {
 
   /** The address space of {@code settings} before anything ran: its subscriptions inserted (seq = core seq - 1, mmu_interval_notifier_insert on an idle mm). */
   public MmState(MmSettings settings) {
-    for (MmSettings.Sub s : settings.subs()) subs.put(s.name(), new Sub(s.name(), s.start() >>> 12, s.pages(), seq - 1));
+    for (MmSettings.Sub s : settings.subs()) subs.put(s.name(), new Sub(s.name(), s.start() >>> 12, s.pages(), s.inserted() ? seq - 1 : 0, s.inserted()));
   }
 
   public long coreSeq() {
@@ -218,7 +231,7 @@ public final class MmState {
   /** The subscriptions intersecting [vpn, vpn + pages), in insertion order (the interval tree's iteration is by start; ours is fixed). */
   List<String> intersecting(long vpn, long pages) {
     List<String> out = new ArrayList<>();
-    for (Sub s : subs.values()) if (s.intersects(vpn, pages)) out.add(s.name);
+    for (Sub s : subs.values()) if (s.inTree && s.intersects(vpn, pages)) out.add(s.name);
     return out;
   }
 
@@ -246,8 +259,10 @@ public final class MmState {
     List<String> out = new ArrayList<>();
     out.add(String.format(java.util.Locale.ROOT, "notifier: invalidate_seq %d (%s), %d invalidation(s) active", seq, (seq & 1) == 0 ? "idle"
         : "invalidating", active));
-    subs.values().forEach(s -> out.add(String.format(java.util.Locale.ROOT, "subscription %s: [0x%x, 0x%x) seq %d", s.name, s.startVpn << 12,
-        (s.startVpn + s.pages) << 12, s.seq)));
+    subs.values().forEach(s -> out.add(String.format(java.util.Locale.ROOT, "subscription %s: [0x%x, 0x%x) seq %d%s", s.name, s.startVpn << 12,
+        (s.startVpn + s.pages) << 12, s.seq, s.inTree ? (s.deferredRemove ? " (remove deferred)" : "") : s.deferredInsert ? " (insert deferred)"
+        : s.removed ? " (removed)" : " (not inserted)")));
+    removeWaiters.forEach(w -> out.add("mmu_interval_notifier_remove of " + w.sub() + " by " + w.cpu() + " waits (seq " + w.seq() + ")"));
     vmas.values().forEach(v -> out.add(String.format(java.util.Locale.ROOT, "vma [0x%x, 0x%x) %s", v.startVpn() << 12, (v.startVpn() + v.pages())
         << 12, v.write() ? "rw" : "r")));
     out.add(mappedPages() + " page(s) mapped");
@@ -340,6 +355,32 @@ public final class MmState {
       k.index = k.restart ? w.index() : w.index() + 1;
     } else if (e instanceof MmEvent.WalkEnded w) {
       walks.remove(w.walk());
+    } else if (e instanceof MmEvent.SubInserted i) {
+      Sub sub = sub(i.sub());
+      sub.seq = i.seq();
+      sub.removed = false;
+      if (i.deferred()) sub.deferredInsert = true;
+      else sub.inTree = true;
+      seq = i.coreSeq();
+    } else if (e instanceof MmEvent.SubRemoveWaits w) {
+      Sub sub = sub(w.sub());
+      sub.deferredRemove = true;
+      removeWaiters.add(w);
+    } else if (e instanceof MmEvent.SubRemoved r) {
+      Sub sub = sub(r.sub());
+      if (sub.deferredInsert) sub.deferredInsert = false; // a pending insert cancelled
+      if (!sub.deferredRemove) sub.inTree = false;
+      sub.removed = true;
+      removeWaiters.removeIf(w -> w.sub().equals(r.sub()));
+    } else if (e instanceof MmEvent.DeferredApplied a) {
+      for (String n : a.inserted()) {
+        sub(n).inTree = true;
+        sub(n).deferredInsert = false;
+      }
+      for (String n : a.removed()) {
+        sub(n).inTree = false;
+        sub(n).deferredRemove = false;
+      }
     } else if (e instanceof MmEvent.ReclaimDecided r) {
       reclaimMatches.computeIfAbsent(r.from(), k -> new long[64])[r.rule()] = r.match();
     } else if (e instanceof MmEvent.MmapLockWaits w) {

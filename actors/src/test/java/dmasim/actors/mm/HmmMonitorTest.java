@@ -42,6 +42,11 @@ class HmmMonitorTest {
       return this;
     }
 
+    H end() {
+      suite.end(step, 0);
+      return this;
+    }
+
     List<String> verdict() {
       return suite.violations().stream().map(v -> v.invariant() + " @" + v.step()).toList();
     }
@@ -237,5 +242,42 @@ class HmmMonitorTest {
     assertEquals(List.of("O6 @1"), bad.verdict());
     H illegal = new H().on("dpt-m0", new MirrorEvent.FaultResolved("m0", 1, VA + 0x10000, true, true)); // no VMA there
     assertEquals(List.of(), illegal.verdict());
+  }
+
+  @Test
+  void n4ASubscriptionInsertedDuringAnInvalidationWaitsForIt() {
+    H early = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.SubInserted("m0", "cpu0", 3, 3, true))
+        .on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 3, false));
+    assertEquals(List.of("N4 @3"), early.verdict());
+    assertEquals("cpu0's read_begin on m0 returns seq 3 while invalidation 1, running when it was inserted, has not ended: the read section may "
+        + "miss it", early.message());
+    H after = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.SubInserted("m0", "cpu0", 3, 3, true))
+        .on("mm0", new MmEvent.InvalidationEnded(1, 4, false), new MmEvent.DeferredApplied(List.of("m0"), List.of()),
+            new MmEvent.ReadBegun("m0", "cpu0", 3, true));
+    assertEquals(List.of(), after.verdict());
+  }
+
+  @Test
+  void n5RemoveNeitherUnderTheCallbacksLockNorFromACallbackAndNoCallbackAfterIt() {
+    H locked = new H().on("mem", lock("cpu0")).on("mm0", new MmEvent.SubRemoved("m0", "cpu0"));
+    assertEquals(List.of("N5 @2"), locked.verdict());
+    assertEquals("cpu0 calls mmu_interval_notifier_remove on m0 holding 'mlock', the lock its callback takes: the remove waits for the running "
+        + "invalidation, whose callback waits for the lock", locked.message());
+    H late = new H().on("mm0", new MmEvent.SubRemoved("m0", "cpu0")).on("mm0", invalidation(1, "CLEAR", true), new MmEvent.CallbackCalled(1, "m0",
+        3, "cpu1"));
+    assertEquals(List.of("N5 @2"), late.verdict());
+    H fine = new H().on("mem", lock("cpu0")).on("mem", unlock("cpu0")).on("mm0", new MmEvent.SubRemoved("m0", "cpu0"));
+    assertEquals(List.of(), fine.verdict());
+  }
+
+  @Test
+  void l3ARemoveThatNeverReturnsIsReportedAtTheEnd() {
+    H stuck = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.SubRemoveWaits("m0", "cpu0", 3)).end();
+    assertEquals(List.of("L3 @2"), stuck.verdict());
+    assertEquals("cpu0's mmu_interval_notifier_remove of m0 never returned: the invalidation it waits for never ended", stuck.message());
+    H done = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.SubRemoveWaits("m0", "cpu0", 3))
+        .on("mm0", new MmEvent.InvalidationEnded(1, 4, false), new MmEvent.DeferredApplied(List.of(), List.of("m0")), new MmEvent.SubRemoved("m0",
+            "cpu0")).end();
+    assertEquals(List.of(), done.verdict());
   }
 }
