@@ -33,10 +33,22 @@ public sealed interface MirrorEvent extends Event {
    * {@code cpu} from the pfn word {@code word} of its attempt that began with {@code seq}.
    */
   record DevicePteWritten(String mirror, int index, long va, long pfn, boolean writable, boolean dma, long addr, String cpu, long seq, long word)
-      implements MirrorEvent {}
+      implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /** Device PTE of page {@code index} ({@code va}, which mapped {@code pfn}) zapped and flushed from the device TLB. */
-  record DevicePteZapped(String mirror, int index, long va, long pfn) implements MirrorEvent {}
+  record DevicePteZapped(String mirror, int index, long va, long pfn) implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /** {@code cpu}'s zap of pages [first, first + pages) waits for {@code inFlight} device accesses through them to finish. */
   record ZapWaits(String mirror, String cpu, int first, int pages, int inFlight) implements MirrorEvent {}
@@ -45,16 +57,34 @@ public sealed interface MirrorEvent extends Event {
   record DeviceAccessed(String mirror, long va, long pfn, boolean write) implements MirrorEvent {}
 
   /** The device started a DMA to {@code va} through DMA address {@code addr} (descriptor {@code tag} of the backing device). */
-  record AccessIssued(String mirror, String cpu, long va, long pfn, long addr, boolean write, long tag) implements MirrorEvent {}
+  record AccessIssued(String mirror, String cpu, long va, long pfn, long addr, boolean write, long tag) implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /** The DMA {@code tag} finished ({@code faults} pages faulted in the IOMMU). */
   record AccessCompleted(String mirror, long tag, int faults) implements MirrorEvent {}
 
   /** The device found no usable entry for {@code va} and raised page fault {@code token}, which {@code cpu}'s driver thread handles. */
-  record DeviceFaulted(String mirror, String cpu, long token, long va, boolean write) implements MirrorEvent {}
+  record DeviceFaulted(String mirror, String cpu, long token, long va, boolean write) implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /** The driver resolved fault {@code token} ({@code va}): resumed, or failed ({@code error}: the device program dies). */
-  record FaultResolved(String mirror, long token, long va, boolean write, boolean error) implements MirrorEvent {}
+  record FaultResolved(String mirror, long token, long va, boolean write, boolean error) implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /** hmm_dma_map_alloc: IOVA window at {@code addr} for {@code pages} pages ({@code addr} 0: no IOVA, per-page dma_map_page). */
   record DmaMapAllocated(String mirror, long addr, long pages) implements MirrorEvent {}
@@ -62,10 +92,22 @@ public sealed interface MirrorEvent extends Event {
   record DmaMapFreed(String mirror) implements MirrorEvent {}
 
   /** hmm_dma_map_pfn: slot {@code index} maps {@code pfn} at {@code addr}; DMA_MAPPED set. */
-  record SlotMapped(String mirror, int index, long pfn, long addr) implements MirrorEvent {}
+  record SlotMapped(String mirror, int index, long pfn, long addr) implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /** hmm_dma_unmap_pfn: slot {@code index} (which mapped {@code pfn}) unlinked; DMA_MAPPED cleared. */
-  record SlotUnmapped(String mirror, int index, long pfn, long addr) implements MirrorEvent {}
+  record SlotUnmapped(String mirror, int index, long pfn, long addr) implements MirrorEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return mirror;
+    }
+  }
 
   /**
    * One DMA API call the table makes for a driver call, in order: "try_alloc", "link", "sync",

@@ -93,10 +93,22 @@ public sealed interface MmEvent extends Event {
   }
 
   /** The notifier called {@code sub}'s invalidate callback for invalidation {@code id} with {@code curSeq}, on {@code cpu}. */
-  record CallbackCalled(long id, String sub, long curSeq, String cpu) implements MmEvent {}
+  record CallbackCalled(long id, String sub, long curSeq, String cpu) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** {@code sub}'s callback for invalidation {@code id} returned {@code ok}. */
-  record CallbackFinished(long id, String sub, boolean ok) implements MmEvent {}
+  record CallbackFinished(long id, String sub, boolean ok) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /**
    * Invalidation {@code id} ended (mn_itree_inv_end): {@code coreSeq} is the sequence after it;
@@ -106,16 +118,40 @@ public sealed interface MmEvent extends Event {
   record InvalidationEnded(long id, long coreSeq, boolean failed) implements MmEvent {}
 
   /** mmu_interval_set_seq(sub, seq) by {@code cpu} inside the callback of invalidation {@code inv}. */
-  record SeqSet(String sub, long seq, String cpu, long inv) implements MmEvent {}
+  record SeqSet(String sub, long seq, String cpu, long inv) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** mmu_interval_read_begin(sub) by {@code cpu} returned {@code seq}; {@code waited}: it slept until an invalidation ended. */
-  record ReadBegun(String sub, String cpu, long seq, boolean waited) implements MmEvent {}
+  record ReadBegun(String sub, String cpu, long seq, boolean waited) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** mmu_interval_read_begin(sub) by {@code cpu} sleeps: sub is being invalidated (its seq equals the core's). */
-  record ReadBeginWaits(String sub, String cpu, long seq) implements MmEvent {}
+  record ReadBeginWaits(String sub, String cpu, long seq) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** mmu_interval_read_retry(sub, seq) by {@code cpu} returned {@code retry}. */
-  record ReadRetried(String sub, String cpu, long seq, boolean retry) implements MmEvent {}
+  record ReadRetried(String sub, String cpu, long seq, boolean retry) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** hmm_range_fault by {@code cpu}: walk {@code walk} of [start, start + pages) for {@code sub} with {@code seq}. */
   record WalkStarted(long walk, String cpu, String sub, long seq, long start, long pages, long defaultFlags, long pfnFlagsMask, String owner,
@@ -159,13 +195,31 @@ public sealed interface MmEvent extends Event {
    * the subscription waits on the deferred list until the last one ends (its seq equals the core's
    * until then, so read_begin sleeps).
    */
-  record SubInserted(String sub, String cpu, long seq, long coreSeq, boolean deferred) implements MmEvent {}
+  record SubInserted(String sub, String cpu, long seq, long coreSeq, boolean deferred) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** mmu_interval_notifier_remove of {@code sub} by {@code cpu} returned: no callback of it runs or will run. */
-  record SubRemoved(String sub, String cpu) implements MmEvent {}
+  record SubRemoved(String sub, String cpu) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** mmu_interval_notifier_remove of {@code sub} by {@code cpu} waits until the core's seq moves past {@code seq} (the tree is frozen). */
-  record SubRemoveWaits(String sub, String cpu, long seq) implements MmEvent {}
+  record SubRemoveWaits(String sub, String cpu, long seq) implements MmEvent, Owned {
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String owner() {
+      return sub;
+    }
+  }
 
   /** The last invalidation ended: the deferred inserts and removes are applied to the tree. */
   record DeferredApplied(List<String> inserted, List<String> removed) implements MmEvent {

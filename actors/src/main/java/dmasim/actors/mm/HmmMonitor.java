@@ -107,7 +107,7 @@ public final class HmmMonitor extends AbstractMonitor {
       Frame f = callbacks.get(w.waiter());
       if (f != null && !f.call.blockable()) {
         violate("N6", at, w.waiter() + " sleeps on lock '" + w.name() + "' in " + f.call.sub() + "'s invalidate callback of a non-blockable "
-            + f.call.event() + " (mmu_notifier_range_blockable false: the callback must trylock and return false, never sleep)");
+            + f.call.event() + " (mmu_notifier_range_blockable false: the callback must trylock and return false, never sleep)", about(f.call.sub()));
       }
     } else if (event instanceof MmEvent e) {
       mmEvent(at, e);
@@ -122,7 +122,7 @@ public final class HmmMonitor extends AbstractMonitor {
         for (MirrorEvent.AccessIssued a : flying.values()) {
           if ((a.addr() >>> 12) >= c.iovaPfn() && (a.addr() >>> 12) < c.iovaPfn() + c.pages()) {
             violate("M2", at, a.mirror() + "'s page " + hex(a.va()) + " (pfn " + hex(a.pfn()) + ", DMA address " + hex(a.addr()) + ") is unmapped "
-                + "from the IOMMU while the device's DMA through it is in flight: the zap must wait for the device before the pages are unmapped");
+                + "from the IOMMU while the device's DMA through it is in flight: the zap must wait for the device before the pages are unmapped", about(a.mirror()));
             return;
           }
         }
@@ -161,14 +161,14 @@ public final class HmmMonitor extends AbstractMonitor {
       removed.add(r.sub());
     } else if (e instanceof MmEvent.CallbackCalled c && removed.contains(c.sub())) {
       violate("N5", at, "the notifier calls " + c.sub() + "'s invalidate callback after mmu_interval_notifier_remove returned: the driver may "
-          + "have freed what the callback uses");
+          + "have freed what the callback uses", about(c.sub()));
     } else if (e instanceof MmEvent.ReadBegun r) {
       java.util.Set<Long> during = insertedDuring.get(r.sub());
       if (during != null) {
         during.retainAll(mm.invs.keySet());
         if (!during.isEmpty()) {
           violate("N4", at, r.cpu() + "'s read_begin on " + r.sub() + " returns seq " + r.seq() + " while invalidation " + during.iterator().next()
-              + ", running when it was inserted, has not ended: the read section may miss it");
+              + ", running when it was inserted, has not ended: the read section may miss it", about(r.sub()));
         } else {
           insertedDuring.remove(r.sub());
         }
@@ -184,7 +184,7 @@ public final class HmmMonitor extends AbstractMonitor {
       Attempt a = attempt(w.cpu(), w.sub());
       if (a.failed) {
         violate("L1", at, w.cpu() + " calls hmm_range_fault on " + w.sub() + " with seq " + w.seq() + ", the seq of an attempt that already "
-            + "failed (-EBUSY or read_retry): every new attempt needs a fresh mmu_interval_read_begin", List.of(), a.begunAt);
+            + "failed (-EBUSY or read_retry): every new attempt needs a fresh mmu_interval_read_begin", about(w.sub()), a.begunAt);
       }
       walkCpu.put(w.walk(), w.cpu() + "/" + w.sub());
     } else if (e instanceof MmEvent.WalkEnded w) {
@@ -205,25 +205,37 @@ public final class HmmMonitor extends AbstractMonitor {
     }
   }
 
+  /**
+   * What a violation about mirror {@code mirror} is about: the mirror (its notifier, walks, device
+   * entries) and each CPU queue's calls on it, so the explanation lists the steps that touched them.
+   */
+  private List<String> about(String mirror) {
+    List<String> out = new ArrayList<>();
+    out.add(mirror);
+    for (String k : attempts.keySet()) if (k.endsWith("/" + mirror)) out.add(k);
+    for (String cpu : callbacks.keySet()) if (!out.contains(cpu + "/" + mirror)) out.add(cpu + "/" + mirror);
+    return out;
+  }
+
   /** mmu_interval_notifier_remove may sleep until callbacks end: never from a callback, never holding the lock the callbacks take. */
   private void removing(StepInfo at, String sub, String cpu) {
     MirrorSettings m = mirrors.get(sub);
     if (callbacks.containsKey(cpu)) {
-      violate("N5", at, cpu + " calls mmu_interval_notifier_remove on " + sub + " from inside an invalidate callback");
+      violate("N5", at, cpu + " calls mmu_interval_notifier_remove on " + sub + " from inside an invalidate callback", about(sub));
     } else if (m != null && holds(cpu, m)) {
       violate("N5", at, cpu + " calls mmu_interval_notifier_remove on " + sub + " holding '" + m.lock() + "', the lock its callback takes: the "
-          + "remove waits for the running invalidation, whose callback waits for the lock");
+          + "remove waits for the running invalidation, whose callback waits for the lock", about(sub));
     }
   }
 
   @Override
   public void onRunEnd(StepInfo at) {
     for (MmEvent.SubRemoveWaits w : mm.removeWaiters) {
-      violate("L3", at, w.cpu() + "'s mmu_interval_notifier_remove of " + w.sub() + " never returned: the invalidation it waits for never ended");
+      violate("L3", at, w.cpu() + "'s mmu_interval_notifier_remove of " + w.sub() + " never returned: the invalidation it waits for never ended", about(w.sub()));
       return;
     }
     for (MmState.Waiter w : mm.waiters) {
-      violate("L3", at, w.cpu() + "'s mmu_interval_read_begin on " + w.sub() + " never returned: the invalidation it waits for never ended");
+      violate("L3", at, w.cpu() + "'s mmu_interval_read_begin on " + w.sub() + " never returned: the invalidation it waits for never ended", about(w.sub()));
       return;
     }
   }
@@ -240,17 +252,17 @@ public final class HmmMonitor extends AbstractMonitor {
     Frame f = callbacks.get(s.cpu());
     MirrorSettings m = mirrors.get(s.sub());
     if (f == null || !f.call.sub().equals(s.sub())) {
-      violate("N2", at, s.cpu() + " calls mmu_interval_set_seq on " + s.sub() + " outside its invalidate callback");
+      violate("N2", at, s.cpu() + " calls mmu_interval_set_seq on " + s.sub() + " outside its invalidate callback", about(s.sub()));
       return;
     }
     f.seqSet = true;
     if (s.seq() != f.call.curSeq()) {
-      violate("N2", at, s.cpu() + " sets " + s.sub() + "'s seq to " + s.seq() + ", not the cur_seq " + f.call.curSeq() + " its callback was given");
+      violate("N2", at, s.cpu() + " sets " + s.sub() + "'s seq to " + s.seq() + ", not the cur_seq " + f.call.curSeq() + " its callback was given", about(s.sub()));
     } else if ((s.seq() & 1) == 0) {
-      violate("N1", at, s.cpu() + " sets " + s.sub() + "'s seq to the even " + s.seq() + ": a subscription's seq is always odd");
+      violate("N1", at, s.cpu() + " sets " + s.sub() + "'s seq to the even " + s.seq() + ": a subscription's seq is always odd", about(s.sub()));
     } else if (m != null && !holds(s.cpu(), m)) {
       violate("N2", at, s.cpu() + " calls mmu_interval_set_seq on " + s.sub() + " without holding its lock '" + m.lock() + "' (held by "
-          + locks.getOrDefault(m.lock(), "nobody") + "): a fault path can check read_retry in between and program stale pfns");
+          + locks.getOrDefault(m.lock(), "nobody") + "): a fault path can check read_retry in between and program stale pfns", about(s.sub()));
     }
   }
 
@@ -259,10 +271,10 @@ public final class HmmMonitor extends AbstractMonitor {
     Attempt a = attempt(r.cpu(), r.sub());
     if (m != null && !holds(r.cpu(), m)) {
       violate("N3", at, r.cpu() + " calls mmu_interval_read_retry on " + r.sub() + " without holding '" + m.lock() + "' (held by "
-          + locks.getOrDefault(m.lock(), "nobody") + "): an invalidation can run its callback between the check and the device update");
+          + locks.getOrDefault(m.lock(), "nobody") + "): an invalidation can run its callback between the check and the device update", about(r.sub()));
     } else if (r.seq() != a.seq) {
       violate("N3", at, r.cpu() + " checks read_retry on " + r.sub() + " with seq " + r.seq() + ", not the " + a.seq + " of its read_begin at step "
-          + a.begunAt, List.of(), a.begunAt);
+          + a.begunAt, about(r.sub()), a.begunAt);
     }
     if (r.retry()) a.failed = true;
     else a.retriedOkAt = at.step();
@@ -282,7 +294,7 @@ public final class HmmMonitor extends AbstractMonitor {
     a.busyChanges = changes;
     if (a.busy >= NO_PROGRESS_RETRIES) {
       violate("L2", at, key.replace("/", "'s hmm_range_fault of ") + " returned -EBUSY " + a.busy + " times with nothing changed in the address "
-          + "space in between (no invalidation, no page-table change): a retry loop that cannot make progress");
+          + "space in between (no invalidation, no page-table change): a retry loop that cannot make progress", about(key.substring(key.indexOf('/') + 1)));
       a.busy = 0;
     }
   }
@@ -295,14 +307,14 @@ public final class HmmMonitor extends AbstractMonitor {
       MirrorState.Entry e = devicePtes.get(m.name()).get(i);
       if (e != null && e.pfn() == pfn) {
         violate("M9", at, "the CPU page table drops " + hex(va) + " -> pfn " + hex(pfn) + " (" + event + ") while " + m.name()
-            + "'s device PTE still maps it: every invalidate callback must have zapped it first");
+            + "'s device PTE still maps it: every invalidate callback must have zapped it first", about(m.name()));
         return;
       }
       MirrorState.Slot s = slots.get(m.name()).get(i);
       if (s != null && s.pfn() == pfn) {
         violate("M4", at, "the CPU page table drops " + hex(va) + " -> pfn " + hex(pfn) + " (" + event + ") while " + m.name()
             + "'s DMA mapping of it (slot " + i + ", DMA address " + hex(s.addr()) + ") is still in the IOMMU: the device can reach a page the "
-            + "process no longer has (the callback zapped the device PTE but did not hmm_dma_unmap_pfn)");
+            + "process no longer has (the callback zapped the device PTE but did not hmm_dma_unmap_pfn)", about(m.name()));
         return;
       }
     }
@@ -314,14 +326,14 @@ public final class HmmMonitor extends AbstractMonitor {
       for (Map.Entry<Integer, MirrorState.Entry> e : devicePtes.get(m.name()).entrySet()) {
         if (e.getValue().pfn() == f.pfn()) {
           violate("M3", at, "frame " + hex(f.pfn()) + " is freed while " + m.name() + "'s device PTE for " + hex(m.vpn(e.getKey()) << 12)
-              + " still maps it");
+              + " still maps it", about(m.name()));
           return;
         }
       }
       for (Map.Entry<Integer, MirrorState.Slot> e : slots.get(m.name()).entrySet()) {
         if (e.getValue().pfn() == f.pfn()) {
           violate("M3", at, "frame " + hex(f.pfn()) + " is freed while " + m.name() + "'s DMA mapping of it (slot " + e.getKey() + ", DMA address "
-              + hex(e.getValue().addr()) + ") is still in the IOMMU");
+              + hex(e.getValue().addr()) + ") is still in the IOMMU", about(m.name()));
           return;
         }
       }
@@ -337,9 +349,9 @@ public final class HmmMonitor extends AbstractMonitor {
     if (!locked || !validated) {
       violate("M5", at, f.by() + " calls set_page_dirty on frame " + hex(f.pfn()) + " from " + f.sub() + "'s pfns " + (!locked ? "without holding '"
           + (m == null ? "?" : m.lock()) + "'" : "without a successful read_retry since its read_begin at step " + a.begunAt)
-          + (f.free() ? ", and the frame is already free" : "") + ": struct pages from hmm pfns may be touched only inside the read section");
+          + (f.free() ? ", and the frame is already free" : "") + ": struct pages from hmm pfns may be touched only inside the read section", about(f.sub()));
     } else if (f.free()) {
-      violate("M3", at, f.by() + " dirties frame " + hex(f.pfn()) + ", which is free");
+      violate("M3", at, f.by() + " dirties frame " + hex(f.pfn()) + ", which is free", about(f.sub()));
     }
   }
 
@@ -371,20 +383,20 @@ public final class HmmMonitor extends AbstractMonitor {
     } else if (e instanceof MirrorEvent.DeviceAccessed a) {
       if (mm.frame(a.pfn()) == null) {
         violate("M3", at, "the device of " + a.mirror() + " " + (a.write() ? "writes" : "reads") + " frame " + hex(a.pfn()) + " through its PTE for "
-            + hex(a.va()) + ", and the frame is free (use after free)");
+            + hex(a.va()) + ", and the frame is free (use after free)", about(a.mirror()));
       }
     } else if (e instanceof MirrorEvent.FaultResolved r && r.error()) {
       MmState.Vma vma = mm.vma(r.va() >>> 12);
       if (vma != null && (!r.write() || vma.write())) {
         violate("O6", at, "the driver fails the device's " + (r.write() ? "write" : "read") + " fault at " + hex(r.va()) + " (its program dies), "
             + "but the access is legal: " + hex(r.va()) + " is in a " + (vma.write() ? "writable" : "readable") + " VMA; a benign race must be "
-            + "retried, not reported");
+            + "retried, not reported", about(r.mirror()));
       }
     } else if (e instanceof MirrorEvent.CallFinished f && f.call().equals("zap")) {
       Frame fr = callbacks.get(f.cpu());
       if (fr != null && !fr.seqSet && fr.call.sub().equals(f.mirror()) && !ownMigration(fr)) {
         violate("N2", at, f.cpu() + " zaps " + f.mirror() + "'s device PTEs in its invalidate callback before mmu_interval_set_seq: a fault path "
-            + "that passes read_retry now programs what was just zapped");
+            + "that passes read_retry now programs what was just zapped", about(f.mirror()));
       }
     }
   }
@@ -394,12 +406,12 @@ public final class HmmMonitor extends AbstractMonitor {
     MmState.Frame frame = mm.frame(w.pfn());
     if (frame != null && frame.devicePrivate() && !frame.owner().equals(m.owner())) {
       violate("M8", at, w.cpu() + " maps " + hex(w.va()) + " in " + w.mirror() + "'s device to device-private frame " + hex(w.pfn()) + " of "
-          + frame.owner() + ", not its own ('" + m.owner() + "'): hmm_range_fault must have migrated it back");
+          + frame.owner() + ", not its own ('" + m.owner() + "'): hmm_range_fault must have migrated it back", about(w.mirror()));
       return;
     }
     if (!holds(w.cpu(), m)) {
       violate("M1", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " -> pfn " + hex(w.pfn()) + " without holding '"
-          + m.lock() + "': an invalidation can zap before the write lands");
+          + m.lock() + "': an invalidation can zap before the write lands", about(w.mirror()));
       return;
     }
     Attempt a = attempt(w.cpu(), w.mirror());
@@ -411,9 +423,9 @@ public final class HmmMonitor extends AbstractMonitor {
           + "read_begin seq " + w.seq() + " (step " + a.begunAt + "), but " + (subSeq != w.seq() ? "an invalidation" + (inv >= 0 ? " (started at step "
           + inv + ")" : "") + " has set the subscription's seq to " + subSeq : "the CPU page table " + (now == null ? "has no page there now"
           : "now maps pfn " + hex(now.pfn()))) + ": a stale pfn in the device (read_retry missing, or not under the lock the callback takes)",
-          List.of(), inv >= 0 ? new long[] {a.begunAt, inv} : new long[] {a.begunAt});
+          about(w.mirror()), inv >= 0 ? new long[] {a.begunAt, inv} : new long[] {a.begunAt});
     } else if (w.writable() && !now.writable()) {
-      violate("M7", at, w.cpu() + " maps " + hex(w.va()) + " writable in " + w.mirror() + "'s device while the CPU maps it read-only");
+      violate("M7", at, w.cpu() + " maps " + hex(w.va()) + " writable in " + w.mirror() + "'s device while the CPU maps it read-only", about(w.mirror()));
     }
   }
 
@@ -423,16 +435,16 @@ public final class HmmMonitor extends AbstractMonitor {
     if (!l.ok()) {
       if (f.call.blockable()) {
         violate("N6", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns false on a blockable " + f.call.event()
-            + ": only a non-blockable range may be refused");
+            + ": only a non-blockable range may be refused", about(l.sub()));
       } else if (!f.taken.isEmpty()) {
         violate("N6", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns false (non-blockable " + f.call.event() + ") still holding "
-            + f.taken + ": the core calls no end after a failed start, so the lock is never released");
+            + f.taken + ": the core calls no end after a failed start, so the lock is never released", about(l.sub()));
       }
       return;
     }
     if (!f.seqSet && !ownMigration(f)) {
       violate("N2", at, at.actor() + "'s invalidate callback of " + l.sub() + " (cur_seq " + f.call.curSeq() + ") returns without "
-          + "mmu_interval_set_seq: a fault path's read_retry cannot see the collision", List.of(), f.step);
+          + "mmu_interval_set_seq: a fault path's read_retry cannot see the collision", about(l.sub()), f.step);
       return;
     }
     MirrorSettings m = mirrors.get(l.sub());
@@ -461,7 +473,7 @@ public final class HmmMonitor extends AbstractMonitor {
       long vpn = a.va() >>> 12;
       if (vpn >= from && vpn < to) {
         violate("M2", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns while the device's DMA to " + hex(a.va())
-            + " (pfn " + hex(a.pfn()) + ") is still in flight: the zap must wait for the device to be done with the page");
+            + " (pfn " + hex(a.pfn()) + ") is still in flight: the zap must wait for the device to be done with the page", about(l.sub()));
         return;
       }
     }
@@ -479,7 +491,7 @@ public final class HmmMonitor extends AbstractMonitor {
 
   private void stillValid(StepInfo at, CpuEvent.CallbackLeft l, long vpn, MirrorState.Entry e) {
     violate("M2", at, at.actor() + "'s invalidate callback of " + l.sub() + " returns while the device PTE " + hex(vpn << 12) + " -> pfn "
-        + hex(e.pfn()) + " is still valid: the CPU page table changes next and the page may be freed");
+        + hex(e.pfn()) + " is still valid: the CPU page table changes next and the page may be freed", about(l.sub()));
   }
 
   /** Violations this monitor can report, in the order docs/monitors.md lists them. */
