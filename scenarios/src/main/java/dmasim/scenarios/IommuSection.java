@@ -46,7 +46,7 @@ final class IommuSection {
     boolean initUnlocked = r.bool("iommu.init-domain-unlocked", false);
     long initLatency = r.nanos("iommu.init-domain-latency", 0, 1_000_000_000L);
     return new IommuSettings(mode, 12, 1L << (bits - 12), reserved, iotlb, caching, fqSize, fqTimeout, latency, atcFirst, cpus, devices.specs(),
-        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, memory.regions(), flagAtAttach, zeroMiddleBug, initSlot,
+        FaultPlan.NONE, 0, timerSync, gatherBug, barrier, flagAtAttach, zeroMiddleBug, initSlot,
         initUnlocked, initLatency);
   }
 

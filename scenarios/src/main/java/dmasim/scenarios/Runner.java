@@ -157,7 +157,7 @@ public final class Runner {
     } catch (IllegalArgumentException e) {
       throw new UserError(scenario.name() + ": " + e.getMessage());
     }
-    MonitorSuite suite = Monitors.suite(sys.iommu(), sys.monitors(), sys.componentMonitors());
+    MonitorSuite suite = Monitors.suite(sys.iommu(), sys.memory(), sys.monitors(), sys.componentMonitors());
     suite.locateWith((cpu, pc) -> {
       int i = dmasim.actors.model.Names.cpuIndex(cpu);
       return i < sys.programs().size() ? sys.programs().get(i).origin(pc) : null;

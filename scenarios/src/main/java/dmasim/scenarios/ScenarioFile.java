@@ -110,7 +110,7 @@ public final class ScenarioFile {
       List<dmasim.chaos.MessageFaults.Rule> messages, List<dmasim.scenarios.journal.JournalFaults.Rule> journal,
       List<dmasim.actors.model.Component> components, RunOptions o) {
     return new SystemSpec(spec.iommu().withFaults(new dmasim.actors.iommu.FaultPlan(calls), o.seed()), devices, spec.programs(),
-        spec.memoryPages(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
+        spec.memory(), spec.monitors(), new dmasim.chaos.MessageFaults(o.seed(), messages),
         new dmasim.scenarios.journal.JournalFaults(o.seed(), journal), components);
   }
 

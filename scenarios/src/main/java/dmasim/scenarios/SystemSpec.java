@@ -11,15 +11,21 @@ import java.util.List;
  * A concrete system to run: one IOMMU, its devices, one program per CPU queue, the physical memory
  * size, the monitors, and the message faults the wire injects (seeded for the run).
  */
-public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors,
-    MessageFaults messageFaults, dmasim.scenarios.journal.JournalFaults journalFaults, List<dmasim.actors.model.Component> components) {
+public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, dmasim.actors.memory.MemorySettings memory,
+    MonitorSettings monitors, MessageFaults messageFaults, dmasim.scenarios.journal.JournalFaults journalFaults,
+    List<dmasim.actors.model.Component> components) {
   public SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors,
       MessageFaults messageFaults, dmasim.scenarios.journal.JournalFaults journalFaults) {
-    this(iommu, devices, programs, memoryPages, monitors, messageFaults, journalFaults, List.of());
+    this(iommu, devices, programs, dmasim.actors.memory.MemorySettings.of(memoryPages), monitors, messageFaults, journalFaults, List.of());
   }
 
   public SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages) {
     this(iommu, devices, programs, memoryPages, MonitorSettings.STANDARD, MessageFaults.NONE, dmasim.scenarios.journal.JournalFaults.NONE);
+  }
+
+  /** The pages of RAM. */
+  public long memoryPages() {
+    return memory.pages();
   }
 
   public SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List<Program> programs, long memoryPages, MonitorSettings monitors,
@@ -57,8 +63,8 @@ public record SystemSpec(IommuSettings iommu, List<DeviceSettings> devices, List
   /** Every model actor of this system as an {@link dmasim.actors.model.ActorKind}: the IOMMU, memory, the devices, the CPU queues, then each component's. */
   public List<dmasim.actors.model.ActorKind<?>> kinds() {
     List<dmasim.actors.model.ActorKind<?>> out = new java.util.ArrayList<>();
-    out.add(dmasim.actors.iommu.IommuUnit.kind(iommu));
-    out.add(dmasim.actors.memory.Memory.kind(memoryPages, iommu.regions(), iommu.faults(), iommu.faultSeed()));
+    out.add(dmasim.actors.iommu.IommuUnit.kind(iommu, memory));
+    out.add(dmasim.actors.memory.Memory.kind(memory.pages(), memory.regions(), iommu.faults(), iommu.faultSeed()));
     for (DeviceSettings d : devices) out.add(dmasim.actors.device.Device.kind(d));
     for (int c = 0; c < programs.size(); c++) out.add(dmasim.actors.cpu.CpuQueue.kind(c, programs.get(c)));
     for (dmasim.actors.model.Component c : components) out.addAll(c.kinds());

@@ -100,7 +100,7 @@ final class ClassicApi extends IommuCall {
     long total = 0;
     for (int i = 0; i < c.segments().size(); i++) {
       Segment seg = c.segments().get(i);
-      dmasim.actors.memory.Region r = cfg.regionOf(seg.phys().addr() >>> 12);
+      dmasim.actors.memory.Region r = s.memory.regionOf(seg.phys().addr() >>> 12);
       if (r != null && r.path() == dmasim.actors.memory.Region.Path.NOT_SUPPORTED) {
         d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, 0, c.dir(), c.segments().size(), false, Errno.EREMOTEIO));
         d.send(caller, new IommuReply.Returned("map_sg", c.sg(), Errno.EREMOTEIO, 0, List.of()));
@@ -131,13 +131,13 @@ final class ClassicApi extends IommuCall {
       reply("map_sg", c.sg(), Errno.ENOMEM, 0);
       return;
     }
-    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO) || cfg.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
+    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO) || s.memory.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
     List<DmaSegment> out = new ArrayList<>();
     long pfn = base;
     long offset = 0;
     for (int i = 0; i < c.segments().size(); i++) {
       Segment seg = c.segments().get(i);
-      dmasim.actors.memory.Region region = cfg.regionOf(seg.phys().addr() >>> 12);
+      dmasim.actors.memory.Region region = s.memory.regionOf(seg.phys().addr() >>> 12);
       if (region != null && region.path() == dmasim.actors.memory.Region.Path.BUS_ADDRESS) {
         out.add(busSegment(seg)); // SG_DMA_BUS_ADDRESS: pci_p2pdma_bus_addr_map, no IOVA
         continue;

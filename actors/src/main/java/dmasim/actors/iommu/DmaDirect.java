@@ -92,7 +92,7 @@ final class DmaDirect extends IommuCall {
     List<DmaSegment> out = new ArrayList<>();
     List<IommuEvent.DebugSegment> hook = new ArrayList<>();
     for (Segment seg : c.segments()) {
-      Region r = cfg.regionOf(seg.phys().addr() >>> 12);
+      Region r = s.memory.regionOf(seg.phys().addr() >>> 12);
       if (r != null && r.path() == Region.Path.NOT_SUPPORTED) {
         d.emit(new ApiReturned(c.dev(), owner, "map_sg", Iova.MAPPING_ERROR, 0, 0, 0, c.dir(), c.segments().size(), false, Errno.EREMOTEIO));
         reply("map_sg", c.sg(), Errno.EREMOTEIO, 0, List.of());
@@ -104,7 +104,7 @@ final class DmaDirect extends IommuCall {
       out.add(mapped);
       hook.add(new IommuEvent.DebugSegment(seg.phys().addr(), seg.length(), mapped.addr().addr(), seg.length()));
     }
-    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO) || cfg.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
+    Prot prot = cfg.prot(c.dev(), c.dir(), c.attrs().has(DmaAttrs.MMIO) || s.memory.regionOf(c.segments().get(0).phys().addr() >>> 12) != null);
     long total = 0;
     for (DmaSegment m : out) {
       total += m.length();

@@ -136,7 +136,7 @@ abstract class IommuCall {
   }
 
   DmaSegment busSegment(Segment seg) {
-    dmasim.actors.memory.Region r = cfg.regionOf(seg.phys().addr() >>> 12);
+    dmasim.actors.memory.Region r = s.memory.regionOf(seg.phys().addr() >>> 12);
     return new DmaSegment(new Iova(seg.phys().addr() + (r.busOffsetPages() << 12)), seg.length(), true);
   }
 }

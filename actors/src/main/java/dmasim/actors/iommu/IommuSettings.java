@@ -29,7 +29,6 @@ import java.util.TreeMap;
  *     invalidations (B10, 2212fc2acf3f "iommu/amd: Fix domain flush size when syncing iotlb")
  * @param fqBarrier queue_iova orders the PTE clear before reading fq_flush_start_cnt (smp_mb, B3 7a7c5badf858);
  *     false models the missing barrier (R1): the clear reaches the walker one invalidation latency later
- * @param regions memory that is not RAM (MMIO, P2P BARs) and the P2P path to each
  * @param syncMapFlagAtAttach the domain's flush-on-map flag is OR-ed in at attach, racing maps in
  *     flight (B6, 12724ce3fe1a); false: decided at allocation, such an attach is refused (cee686775f9c)
  * @param swiotlbZeroMiddleBug the swiotlb link helper maps an empty middle and unwinds from offset 0
@@ -60,7 +59,6 @@ public record IommuSettings(
     boolean teardownTimerSync,
     boolean gatherEndBug,
     boolean fqBarrier,
-    List<dmasim.actors.memory.Region> regions,
     boolean syncMapFlagAtAttach,
     boolean swiotlbZeroMiddleBug,
     boolean swiotlbInitSlot,
@@ -192,7 +190,6 @@ public record IommuSettings(
     reserved = List.copyOf(reserved);
     devices = new TreeMap<>(devices);
     if (faults == null) faults = FaultPlan.NONE;
-    regions = regions == null ? List.of() : List.copyOf(regions);
   }
 
   /** A copy with {@code f} applied to a builder of all fields. */
@@ -206,20 +203,20 @@ public record IommuSettings(
   private static final class Builder {
     Mode mode; int granuleShift; long apertureEndPfn; List<long[]> reserved; int iotlbCapacity; boolean cachingMode; int fqSize;
     long fqTimeout; long invalidationLatency; boolean atcFirst; int cpus; Map<DeviceId, DeviceSpec> devices; FaultPlan faults;
-    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; List<dmasim.actors.memory.Region> regions; boolean syncMapFlagAtAttach; boolean swiotlbZeroMiddleBug; boolean swiotlbInitSlot;
+    long faultSeed; boolean teardownTimerSync; boolean gatherEndBug; boolean fqBarrier; boolean syncMapFlagAtAttach; boolean swiotlbZeroMiddleBug; boolean swiotlbInitSlot;
     boolean initDomainUnlocked; long initDomainLatency;
 
     Builder(IommuSettings s) {
       mode = s.mode; granuleShift = s.granuleShift; apertureEndPfn = s.apertureEndPfn; reserved = s.reserved; iotlbCapacity = s.iotlbCapacity;
       cachingMode = s.cachingMode; fqSize = s.fqSize; fqTimeout = s.fqTimeout; invalidationLatency = s.invalidationLatency;
       atcFirst = s.atcFirst; cpus = s.cpus; devices = s.devices; faults = s.faults; faultSeed = s.faultSeed;
-      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; regions = s.regions; syncMapFlagAtAttach = s.syncMapFlagAtAttach; swiotlbZeroMiddleBug = s.swiotlbZeroMiddleBug; swiotlbInitSlot = s.swiotlbInitSlot;
+      teardownTimerSync = s.teardownTimerSync; gatherEndBug = s.gatherEndBug; fqBarrier = s.fqBarrier; syncMapFlagAtAttach = s.syncMapFlagAtAttach; swiotlbZeroMiddleBug = s.swiotlbZeroMiddleBug; swiotlbInitSlot = s.swiotlbInitSlot;
       initDomainUnlocked = s.initDomainUnlocked; initDomainLatency = s.initDomainLatency;
     }
 
     IommuSettings build() {
       return new IommuSettings(mode, granuleShift, apertureEndPfn, reserved, iotlbCapacity, cachingMode, fqSize, fqTimeout,
-          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, regions, syncMapFlagAtAttach, swiotlbZeroMiddleBug, swiotlbInitSlot,
+          invalidationLatency, atcFirst, cpus, devices, faults, faultSeed, teardownTimerSync, gatherEndBug, fqBarrier, syncMapFlagAtAttach, swiotlbZeroMiddleBug, swiotlbInitSlot,
           initDomainUnlocked, initDomainLatency);
     }
   }
@@ -237,16 +234,6 @@ public record IommuSettings(
 
   public IommuSettings withGatherEndBug(boolean bug) {
     return with(b -> b.gatherEndBug = bug);
-  }
-
-  public IommuSettings withRegions(List<dmasim.actors.memory.Region> rs) {
-    return with(b -> b.regions = rs);
-  }
-
-  /** The region holding physical page {@code pfn}, or null for RAM. */
-  public dmasim.actors.memory.Region regionOf(long pfn) {
-    for (dmasim.actors.memory.Region r : regions) if (r.contains(pfn)) return r;
-    return null;
   }
 
   public IommuSettings withSwiotlbInitSlot(boolean init) {
@@ -290,7 +277,7 @@ public record IommuSettings(
     boolean single = mode == Mode.LAZY_SINGLE;
     return new IommuSettings(mode, 12, 1L << 36, List.of(), 64, false,
         single ? SINGLE_FQ_SIZE : DEFAULT_FQ_SIZE, single ? SINGLE_FQ_TIMEOUT : DEFAULT_FQ_TIMEOUT, 1_000L, false, cpus, devices,
-        FaultPlan.NONE, 0, true, false, true, List.of(), false, false, true, false, 0);
+        FaultPlan.NONE, 0, true, false, true, false, false, true, false, 0);
   }
 
   public IommuSettings withCachingMode(boolean on) {

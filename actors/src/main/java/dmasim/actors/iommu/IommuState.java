@@ -28,6 +28,8 @@ public final class IommuState {
   public record Pending(long id, String scope, long startPfn, long pages, int acksLeft, Continuation then) {}
 
   final IommuSettings settings;
+  /** Physical memory: what a physical address is (RAM, MMIO, a P2P BAR). */
+  final dmasim.actors.memory.MemorySettings memory;
   final IovaAllocator allocator;
   final PageTable pageTable = new PageTable();
   final TreeMap<Long, String> owners = new TreeMap<>(); // allocation base pfn -> owner
@@ -67,7 +69,12 @@ public final class IommuState {
   final dmasim.actors.state.LongLongMap pendingClears = new dmasim.actors.state.LongLongMap(64);
 
   public IommuState(IommuSettings settings) {
+    this(settings, dmasim.actors.memory.MemorySettings.of(0));
+  }
+
+  public IommuState(IommuSettings settings, dmasim.actors.memory.MemorySettings memory) {
     this.settings = settings;
+    this.memory = memory;
     this.allocator = new IovaAllocator(1, settings.apertureEndPfn());
     for (long[] r : settings.reserved()) allocator.reserve(r[0], r[1]);
     for (int i = 0; i < settings.flushQueues(); i++) rings.add(new FlushQueue(settings.fqSize()));

@@ -22,7 +22,12 @@ public final class IommuUnit {
   }
 
   public static ActorKind<IommuState> kind(IommuSettings settings) {
-    return new ActorKind<>(Names.IOMMU, () -> new IommuState(settings), IommuLogic::decide, IommuState::apply, IommuState::lostVolatileState,
+    return kind(settings, dmasim.actors.memory.MemorySettings.of(0));
+  }
+
+  /** The IOMMU of a system whose physical memory is {@code memory} (what each physical address is). */
+  public static ActorKind<IommuState> kind(IommuSettings settings, dmasim.actors.memory.MemorySettings memory) {
+    return new ActorKind<>(Names.IOMMU, () -> new IommuState(settings, memory), IommuLogic::decide, IommuState::apply, IommuState::lostVolatileState,
         IommuUnit::describe);
   }
 

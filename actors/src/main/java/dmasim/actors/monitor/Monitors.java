@@ -45,8 +45,9 @@ public final class Monitors {
    * The suite for {@code settings} and the monitors the system's other components bring
    * ({@code components}: all of them with the standard set, the named ones otherwise).
    */
-  public static MonitorSuite suite(IommuSettings iommu, MonitorSettings settings, List<Monitor> components) {
-    MonitorSuite core = suite(iommu, settings);
+  public static MonitorSuite suite(IommuSettings iommu, dmasim.actors.memory.MemorySettings memory, MonitorSettings settings,
+      List<Monitor> components) {
+    MonitorSuite core = suite(iommu, memory, settings);
     if (components.isEmpty()) return core;
     List<Monitor> all = new ArrayList<>(core.monitors());
     for (Monitor m : components) if (settings.enabled().isEmpty() || settings.enabled().contains(m.name())) all.add(m);
@@ -54,8 +55,8 @@ public final class Monitors {
   }
 
   /** The suite for {@code settings}: the standard set or the named monitors, plus the cost budget if set. */
-  public static MonitorSuite suite(IommuSettings iommu, MonitorSettings settings) {
-    if (settings.enabled().isEmpty() && settings.maxInvalidationsPerUnmap() == 0) return standard(iommu);
+  public static MonitorSuite suite(IommuSettings iommu, dmasim.actors.memory.MemorySettings memory, MonitorSettings settings) {
+    if (settings.enabled().isEmpty() && settings.maxInvalidationsPerUnmap() == 0) return standard(iommu, memory);
     Shadow shadow = new Shadow();
     TranslationMonitor translation = new TranslationMonitor(shadow);
     List<String> names = settings.enabled().isEmpty() ? STANDARD : settings.enabled();
@@ -68,11 +69,11 @@ public final class Monitors {
         case "Translation" -> translation;
         case "SyncBeforeUse" -> new SyncBeforeUseMonitor(iommu.cachingMode(), shadow);
         case "IovaApiUsage" -> new IovaApiMonitor();
-        case "DmaApiDebug" -> new DmaApiDebugMonitor(iommu.devices(), iommu.regions());
+        case "DmaApiDebug" -> new DmaApiDebugMonitor(iommu.devices(), memory.regions());
         case "DeviceAccessAfterUnmap" -> new DeviceAccessMonitor(shadow);
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
         case "MemorySafety" -> new MemorySafetyMonitor();
-        case "MemoryType" -> new MemoryTypeMonitor(iommu.regions());
+        case "MemoryType" -> new MemoryTypeMonitor(memory.regions());
         case "InfoLeak" -> new InfoLeakMonitor();
         case "Termination" -> new TerminationMonitor();
         case "Hmm" -> null; // brought by the HMM component, when the system has one
@@ -88,7 +89,12 @@ public final class Monitors {
     return new MonitorSuite(shadow, all, new RunStats(translation));
   }
 
+  /** The standard set for a system of RAM only. */
   public static MonitorSuite standard(IommuSettings iommu) {
+    return standard(iommu, dmasim.actors.memory.MemorySettings.of(0));
+  }
+
+  public static MonitorSuite standard(IommuSettings iommu, dmasim.actors.memory.MemorySettings memory) {
     Shadow shadow = new Shadow();
     TranslationMonitor translation = new TranslationMonitor(shadow);
     List<Monitor> all = new ArrayList<>();
@@ -99,11 +105,11 @@ public final class Monitors {
     all.add(translation);
     all.add(new SyncBeforeUseMonitor(iommu.cachingMode(), shadow));
     all.add(new IovaApiMonitor());
-    all.add(new DmaApiDebugMonitor(iommu.devices(), iommu.regions()));
+    all.add(new DmaApiDebugMonitor(iommu.devices(), memory.regions()));
     all.add(new DeviceAccessMonitor(shadow));
     all.add(new CpuDeviceOwnershipMonitor(shadow));
     all.add(new MemorySafetyMonitor());
-    if (!iommu.regions().isEmpty()) all.add(new MemoryTypeMonitor(iommu.regions()));
+    if (!memory.regions().isEmpty()) all.add(new MemoryTypeMonitor(memory.regions()));
     // Data provenance costs a label per page; it only matters where swiotlb bounces (untrusted devices).
     if (iommu.devices().values().stream().anyMatch(IommuSettings.DeviceSpec::untrusted)) all.add(new InfoLeakMonitor());
     return new MonitorSuite(shadow, all, new RunStats(translation));
