@@ -18,7 +18,8 @@ import java.util.Map;
  * the callback's set_seq (N2), read_retry under the user lock (N3), non-blockable callbacks (N6),
  * no stale device PTE (M1), a callback leaves nothing of its range in the device (M2), no frame freed
  * while the device or the IOMMU reaches it (M3), no IOMMU mapping of a page the CPU dropped (M4), no
- * struct page touched outside the read section (M5), device-private pages only of one's own (M8),
+ * struct page touched outside the read section (M5), a DMA-mapped slot that maps the page its device
+ * entry names (M6), device-private pages only of one's own (M8),
  * device and CPU tables agree or one side is empty (M9), a fresh read_begin after a failed attempt
  * (L1), no retry loop without progress (L2), and a benign device fault never failed (O6). It keeps
  * its own fold of the address space (the mm actor's own {@link MmState}) and shadows of the device
@@ -409,6 +410,20 @@ public final class HmmMonitor extends AbstractMonitor {
           + frame.owner() + ", not its own ('" + m.owner() + "'): hmm_range_fault must have migrated it back", about(w.mirror()));
       return;
     }
+    if (w.dma()) {
+      MirrorState.Slot slot = slots.get(w.mirror()).get(w.index());
+      if (slot == null || slot.addr() != w.addr()) {
+        violate("M6", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " with DMA address " + hex(w.addr()) + ", but slot "
+            + w.index() + " is not DMA-mapped there: the device would use an unlinked IOVA", about(w.mirror()));
+        return;
+      }
+      if (slot.pfn() != w.pfn()) {
+        violate("M6", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " -> pfn " + hex(w.pfn()) + " through DMA address "
+            + hex(w.addr()) + ", which still maps the old pfn " + hex(slot.pfn()) + ": the slot stayed DMA_MAPPED across an invalidation, so "
+            + "hmm_dma_map_pfn returned the old mapping", about(w.mirror()));
+        return;
+      }
+    }
     if (!holds(w.cpu(), m)) {
       violate("M1", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " -> pfn " + hex(w.pfn()) + " without holding '"
           + m.lock() + "': an invalidation can zap before the write lands", about(w.mirror()));
@@ -495,5 +510,5 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   /** Violations this monitor can report, in the order docs/monitors.md lists them. */
-  public static final List<String> IDS = List.of("N1", "N2", "N3", "N4", "N5", "N6", "M1", "M2", "M3", "M4", "M5", "M7", "M8", "M9", "L1", "L2", "O6");
+  public static final List<String> IDS = List.of("N1", "N2", "N3", "N4", "N5", "N6", "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "L1", "L2", "O6");
 }

@@ -280,4 +280,19 @@ class HmmMonitorTest {
             "cpu0")).end();
     assertEquals(List.of(), done.verdict());
   }
+
+  @Test
+  void m6ADeviceEntryUsesOnlyASlotThatMapsItsPage() {
+    Event dmaWrite = new MirrorEvent.DevicePteWritten("m0", 0, VA, PFN + 5, true, true, 0xffffe000L, "cpu0", 1, HmmPfn.VALID | HmmPfn.WRITE | (PFN + 5));
+    H stale = faulted().on("dpt-m0", new MirrorEvent.SlotMapped("m0", 0, PFN, 0xffffe000L)).on("mm0", new MmEvent.PteSet(VA, PFN + 5, true,
+        "present", "")).on("dpt-m0", dmaWrite);
+    assertEquals(List.of("M4 @4", "M6 @5"), stale.verdict()); // the CPU dropped the page the slot still maps (M4), then the entry reused it (M6)
+    assertEquals("cpu0 writes m0's device PTE 0x10000000 -> pfn 0x100005 through DMA address 0xffffe000, which still maps the old pfn 0x100000: the "
+        + "slot stayed DMA_MAPPED across an invalidation, so hmm_dma_map_pfn returned the old mapping", stale.suite.violations().get(1).message());
+    H unlinked = faulted().on("mm0", new MmEvent.PteSet(VA, PFN + 5, true, "present", "")).on("dpt-m0", dmaWrite);
+    assertEquals(List.of("M6 @4"), unlinked.verdict());
+    H fresh = faulted().on("mm0", new MmEvent.PteSet(VA, PFN + 5, true, "present", "")).on("dpt-m0", new MirrorEvent.SlotMapped("m0", 0, PFN + 5,
+        0xffffe000L)).on("dpt-m0", dmaWrite);
+    assertEquals(List.of(), fresh.verdict());
+  }
 }
