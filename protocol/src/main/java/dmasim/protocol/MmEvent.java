@@ -40,8 +40,12 @@ import java.util.List;
 })
 public sealed interface MmEvent extends Event {
 
-  /** A VMA [start, start + pages) with read (always) and {@code write} permission. */
-  record VmaAdded(long start, long pages, boolean write) implements MmEvent {}
+  /** A VMA [start, start + pages) with read (always) and {@code write} permission; {@code io}: VM_IO | VM_PFNMAP. */
+  record VmaAdded(long start, long pages, boolean write, boolean io) implements MmEvent {
+    public VmaAdded(long start, long pages, boolean write) {
+      this(start, pages, write, false);
+    }
+  }
 
   record VmaRemoved(long start, long pages) implements MmEvent {}
 

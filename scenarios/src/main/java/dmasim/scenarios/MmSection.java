@@ -44,7 +44,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
       for (int i = 0; i < list.size(); i++) {
         String key = "mm.vmas[" + i + "]";
         if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
-        r.onlyKeys(o, key + ".", Set.of("start", "pages", "access", "populate"));
+        r.onlyKeys(o, key + ".", Set.of("start", "pages", "access", "populate", "io"));
         HoconReader v = r.sub(o, key);
         long start = address(v, o, key, "start");
         long pages = v.number("pages", 1, 1, 1L << 24);
@@ -53,7 +53,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
           if (start < x.start() + x.pages() * 4096 && x.start() < start + pages * 4096) throw r.error(o, key, "overlaps an earlier VMA");
         }
         boolean write = v.choice("access", "rw", Map.of("r", false, "rw", true));
-        vmas.add(new MmSettings.Vma(start, pages, write, v.bool("populate", true)));
+        vmas.add(new MmSettings.Vma(start, pages, write, v.bool("populate", true), v.bool("io", false)));
       }
     }
     boolean writeCheck = r.bool("mm.hmm-write-check", true);

@@ -115,4 +115,23 @@ class HmmMirrorTest {
     dmasim.scenarios.Replayer.Result replay = dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), steps, null);
     assertEquals(true, replay.identical(), String.valueOf(replay.divergence()));
   }
+
+  @Test
+  void aVmIoMappingIsRefusedToAFaultAndMarkedErrorToASnapshot() throws Exception {
+    Scenario s = ScenarioFile.parse("io.conf", String.join("\n", "name = hmm-io-vma", "description = \"a device faults on a VM_IO mapping\"", "cpus = 1",
+        "devices = [ { name = gpu } ]", "mm {", "  vmas = [ { start = 0x10000000, pages = 2, access = rw, io = true } ]",
+        "  mirrors = [ { name = m0, start = 0x10000000, pages = 2, lock = mlock", "    callback = [ \"lock mlock\", \"set-seq mirror=m0\", \"dev-zap mirror=m0\", "
+        + "\"unlock mlock\" ] } ]", "}", "programs {", "  cpu0 = [ \"read-begin mirror=m0\", \"range-fault mirror=m0 write=true\", \"if-errno errno=EFAULT goto=efault\", "
+        + "\"end\", \"label efault\", \"read-begin mirror=m0\", \"range-fault mirror=m0 snapshot=true\" ]", "}", ""));
+    RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-s1"), id -> runner.run(s, s.defaults(), s.name() + "-s1", id));
+    List<String> walk = new java.util.ArrayList<>();
+    for (dmasim.scenarios.RecordedStep st : journal.read(system, journal.lookup(r.runId()))) {
+      for (dmasim.protocol.Event e : st.events()) {
+        if (e instanceof dmasim.protocol.MmEvent.WalkStep w) walk.add("page " + w.index() + " " + dmasim.protocol.HmmPfn.describe(w.word()));
+        if (e instanceof dmasim.protocol.MmEvent.WalkEnded w) walk.add("walk " + w.walk() + " returns " + dmasim.protocol.Errno.name(w.errno()));
+      }
+    }
+    assertEquals(List.of("walk 1 returns -EFAULT", "page 0 ERROR", "page 1 ERROR", "walk 2 returns 0"), walk);
+    assertEquals(List.of(), verdict(r));
+  }
 }

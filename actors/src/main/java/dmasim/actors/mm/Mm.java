@@ -18,8 +18,8 @@ public final class Mm {
   static MmState initial(MmSettings settings) {
     MmState s = new MmState(settings);
     for (MmSettings.Vma v : settings.vmas()) {
-      s.apply(new dmasim.protocol.MmEvent.VmaAdded(v.start(), v.pages(), v.write()));
-      if (v.populate()) s.populate(v.start() >>> 12, v.pages(), v.write());
+      s.apply(new dmasim.protocol.MmEvent.VmaAdded(v.start(), v.pages(), v.write(), v.io()));
+      if (v.populate() && !v.io()) s.populate(v.start() >>> 12, v.pages(), v.write());
     }
     return s;
   }

@@ -436,6 +436,10 @@ public final class MmLogic {
       done("touch", Errno.EFAULT); // SIGSEGV
       return;
     }
+    if (vma.io()) {
+      done("touch", 0); // device memory mapped by the driver: no page fault to handle
+      return;
+    }
     String needs = faultNeeds(vpn, t.write());
     if (needs.equals("MIGRATE") || needs.equals("CLEAR")) {
       begin("touch", needs, vpn, 1, true, needs.equals("MIGRATE") ? s.pte(vpn).owner() : "", t.write(), 0);
@@ -493,6 +497,11 @@ public final class MmLogic {
       } else {
         step(w, i, (in & HmmPfn.INOUT) | HmmPfn.ERROR, "error");
       }
+      return;
+    }
+    if (vma.io()) { // hmm_vma_walk_test: VM_IO | VM_PFNMAP has no struct pages to mirror
+      if (fault) end(w.id, w.cpu, w.sub, Errno.EFAULT, w.startVpn << 12, w.words());
+      else step(w, i, (in & HmmPfn.INOUT) | HmmPfn.ERROR, "error");
       return;
     }
     if (p != null && p.devicePrivate() && !w.owner.isEmpty() && p.owner().equals(w.owner)) {

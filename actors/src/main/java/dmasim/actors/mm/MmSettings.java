@@ -28,8 +28,16 @@ public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, 
     return new MmSettings(vmas, subs, hmmWriteCheck, foreignDevicePrivateFaults, all, seed);
   }
 
-  /** A VMA of {@code pages} pages at {@code start} (bytes), writable or not, its pages present from the start ({@code populate}). */
-  public record Vma(long start, long pages, boolean write, boolean populate) {}
+  /**
+   * A VMA of {@code pages} pages at {@code start} (bytes), writable or not, its pages present from
+   * the start ({@code populate}); {@code io}: VM_IO | VM_PFNMAP (device memory without struct pages,
+   * which hmm_range_fault refuses).
+   */
+  public record Vma(long start, long pages, boolean write, boolean populate, boolean io) {
+    public Vma(long start, long pages, boolean write, boolean populate) {
+      this(start, pages, write, populate, false);
+    }
+  }
 
   /**
    * An interval subscription (struct mmu_interval_notifier) named {@code name} over [start, start +

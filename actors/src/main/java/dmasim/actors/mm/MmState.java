@@ -26,7 +26,11 @@ public final class MmState {
   public static final long FIRST_SEQ = 2;
 
   /** A VMA: pages [startVpn, startVpn + pages), readable, writable or not. */
-  public record Vma(long startVpn, long pages, boolean write) {
+  public record Vma(long startVpn, long pages, boolean write, boolean io) {
+    public Vma(long startVpn, long pages, boolean write) {
+      this(startVpn, pages, write, false);
+    }
+
     boolean covers(long vpn) {
       return vpn >= startVpn && vpn < startVpn + pages;
     }
@@ -264,7 +268,7 @@ public final class MmState {
         : s.removed ? " (removed)" : " (not inserted)")));
     removeWaiters.forEach(w -> out.add("mmu_interval_notifier_remove of " + w.sub() + " by " + w.cpu() + " waits (seq " + w.seq() + ")"));
     vmas.values().forEach(v -> out.add(String.format(java.util.Locale.ROOT, "vma [0x%x, 0x%x) %s", v.startVpn() << 12, (v.startVpn() + v.pages())
-        << 12, v.write() ? "rw" : "r")));
+        << 12, (v.write() ? "rw" : "r") + (v.io() ? " VM_IO|VM_PFNMAP" : ""))));
     out.add(mappedPages() + " page(s) mapped");
     ptesIn(0, MmLogic.ALL_PAGES).entrySet().stream().limit(64).forEach(e -> out.add(String.format(java.util.Locale.ROOT, "pte 0x%x -> pfn 0x%x %s%s",
         e.getKey() << 12, e.getValue().pfn(), e.getValue().writable() ? "rw" : "r", e.getValue().devicePrivate() ? " device-private("
@@ -284,7 +288,7 @@ public final class MmState {
     if (event instanceof JournalEvent) return this;
     MmEvent e = (MmEvent) event;
     if (e instanceof MmEvent.VmaAdded v) {
-      vmas.put(v.start() >>> 12, new Vma(v.start() >>> 12, v.pages(), v.write()));
+      vmas.put(v.start() >>> 12, new Vma(v.start() >>> 12, v.pages(), v.write(), v.io()));
     } else if (e instanceof MmEvent.VmaRemoved v) {
       removeVmas(v.start() >>> 12, v.pages());
     } else if (e instanceof MmEvent.VmaProtected v) {
@@ -296,7 +300,7 @@ public final class MmState {
       for (Vma x : touched) {
         long a = Math.max(from, x.startVpn());
         long b = Math.min(to, x.startVpn() + x.pages());
-        vmas.put(a, new Vma(a, b - a, v.write()));
+        vmas.put(a, new Vma(a, b - a, v.write(), x.io()));
       }
     } else if (e instanceof MmEvent.PteSet p) {
       long vpn = p.va() >>> 12;
@@ -400,9 +404,9 @@ public final class MmState {
     for (Vma x : vmas.values()) if (x.startVpn() < to && from < x.startVpn() + x.pages()) hit.add(x);
     for (Vma x : hit) {
       vmas.remove(x.startVpn());
-      if (x.startVpn() < from) vmas.put(x.startVpn(), new Vma(x.startVpn(), from - x.startVpn(), x.write()));
+      if (x.startVpn() < from) vmas.put(x.startVpn(), new Vma(x.startVpn(), from - x.startVpn(), x.write(), x.io()));
       long end = x.startVpn() + x.pages();
-      if (end > to) vmas.put(to, new Vma(to, end - to, x.write()));
+      if (end > to) vmas.put(to, new Vma(to, end - to, x.write(), x.io()));
     }
   }
 }
