@@ -27,7 +27,8 @@ import java.util.List;
   @JsonSubTypes.Type(MmCommand.DirtyPages.class),
   @JsonSubTypes.Type(MmCommand.Resume.class),
   @JsonSubTypes.Type(MmCommand.Insert.class),
-  @JsonSubTypes.Type(MmCommand.Remove.class)
+  @JsonSubTypes.Type(MmCommand.Remove.class),
+  @JsonSubTypes.Type(MmCommand.MigrationFinish.class)
 })
 public sealed interface MmCommand extends Message {
 
@@ -103,4 +104,11 @@ public sealed interface MmCommand extends Message {
 
   /** mmu_interval_notifier_remove of {@code sub}: answered once no callback of it runs or can run. */
   record Remove(String sub) implements MmCommand {}
+
+  /**
+   * migrate_vma_pages + migrate_vma_finalize of migration {@code migration} (sent by the mm to
+   * itself once its pages are unmapped and hold migration entries: the copy in between is a step
+   * other steps can interleave with).
+   */
+  record MigrationFinish(long migration) implements MmCommand {}
 }

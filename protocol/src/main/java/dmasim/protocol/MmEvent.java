@@ -36,7 +36,9 @@ import java.util.List;
   @JsonSubTypes.Type(MmEvent.SubInserted.class),
   @JsonSubTypes.Type(MmEvent.SubRemoved.class),
   @JsonSubTypes.Type(MmEvent.SubRemoveWaits.class),
-  @JsonSubTypes.Type(MmEvent.DeferredApplied.class)
+  @JsonSubTypes.Type(MmEvent.DeferredApplied.class),
+  @JsonSubTypes.Type(MmEvent.MigrationWaits.class),
+  @JsonSubTypes.Type(MmEvent.MigrationFinished.class)
 })
 public sealed interface MmEvent extends Event {
 
@@ -53,8 +55,10 @@ public sealed interface MmEvent extends Event {
   record VmaProtected(long start, long pages, boolean write) implements MmEvent {}
 
   /**
-   * The CPU page table maps {@code va} to {@code pfn}: {@code kind} "present" (system memory) or
-   * "device-private" (owned by {@code owner}); {@code writable} false for read-only and COW pages.
+   * The CPU page table maps {@code va} to {@code pfn}: {@code kind} "present" (system memory),
+   * "device-private" (owned by {@code owner}), or "migration" (a migration entry: the page is being
+   * migrated, to {@code owner}'s device memory or back, and {@code pfn} is the old page);
+   * {@code writable} false for read-only and COW pages.
    */
   record PteSet(long va, long pfn, boolean writable, String kind, String owner) implements MmEvent {}
 
@@ -232,4 +236,13 @@ public sealed interface MmEvent extends Event {
       removed = List.copyOf(removed);
     }
   }
+
+  /**
+   * {@code cpu} met a migration entry of migration {@code migration} and sleeps until it is over
+   * (migration_entry_wait): walk {@code walk} (then it restarts, -EBUSY), or its {@code command}.
+   */
+  record MigrationWaits(long migration, String cpu, long walk, MmCommand command) implements MmEvent {}
+
+  /** Migration {@code migration} replaced its migration entries with the new pages (migrate_vma_finalize). */
+  record MigrationFinished(long migration) implements MmEvent {}
 }

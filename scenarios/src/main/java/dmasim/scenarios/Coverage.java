@@ -75,7 +75,8 @@ public final class Coverage {
         walks.put(w.walk(), w.cpu());
         move(w.cpu(), "walk start");
       } else if (e instanceof dmasim.protocol.MmEvent.WalkStep w && walks.containsKey(w.walk())) {
-        move(walks.get(w.walk()), "walk page " + w.index() + (w.action().equals("fault") ? " (faulted in)" : ""));
+        move(walks.get(w.walk()), "walk page " + w.index() + (w.action().equals("fault") ? " (faulted in)" : w.action().equals("migration-wait")
+            ? " (migration entry)" : ""));
       } else if (e instanceof dmasim.protocol.MmEvent.WalkEnded w && walks.containsKey(w.walk())) {
         move(walks.remove(w.walk()), w.errno() == 0 ? "walk end" : "walk " + dmasim.protocol.Errno.name(w.errno()));
       } else if (e instanceof dmasim.protocol.MemoryEvent.LockAcquired l && faultStep.containsKey(l.holder())) {

@@ -64,6 +64,8 @@ public final class MmLogic {
       callbackReturned(c);
     } else if (m instanceof MmCommand.WalkNext w) {
       walkNext(s.walks.get(w.walk()));
+    } else if (m instanceof MmCommand.MigrationFinish f) {
+      migrationFinish(f.migration());
     } else if (m instanceof MmCommand.DirtyPages p) {
       for (long pfn : p.pfns()) d.emit(new MmEvent.FrameDirtied(pfn, from, p.sub(), s.frame(pfn) == null));
       d.send(from, new MmReply.Done("dirty_pages", 0));
@@ -294,6 +296,8 @@ public final class MmLogic {
       d.send(self, new MmCommand.WalkNext(inv.walk())); // the walk restarts at the page it faulted
     } else if (inv.after() != null) {
       d.send(self, new MmCommand.Resume(inv.initiator(), inv.after())); // the call the injected reclaim went before
+    } else if (inv.call().equals("migrate") && !failed) {
+      // the migrating thread goes on to copy, migrate_vma_pages and migrate_vma_finalize: it returns when they are done
     } else {
       String caller = from;
       from = inv.initiator();
@@ -350,25 +354,60 @@ public final class MmLogic {
         d.emit(new MmEvent.VmaProtected(inv.startVpn() << 12, inv.pages(), false));
       }
       case "fork" -> s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> {
-        if (p.devicePrivate()) return;
+        if (p.devicePrivate() || p.migration()) return;
         if (p.writable()) d.emit(new MmEvent.PteSet(v << 12, p.pfn(), false, kind(p), p.owner())); // copy-on-write in parent and child
         d.emit(new MmEvent.FrameReferenced(p.pfn(), s.frame(p.pfn()).refs() + 1)); // the child's mapping
       });
-      case "migrate" -> s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> {
-        if (inv.flag() && !p.devicePrivate()) {
-          map(v, newFrame(true, inv.owner()), p.writable(), true, inv.owner());
-          unref(p.pfn());
-        } else if (!inv.flag() && p.devicePrivate()) {
-          migrateBack(v, p);
-        }
-      });
+      case "migrate" -> {
+        // migrate_vma_setup: the pages to move are unmapped and hold migration entries until migrate_vma_finalize
+        s.ptesIn(inv.startVpn(), inv.pages()).forEach((v, p) -> {
+          if (!p.migration() && inv.flag() != p.devicePrivate()) d.emit(new MmEvent.PteSet(v << 12, p.pfn(), p.writable(), "migration", inv.owner()));
+        });
+        d.send(self, new MmCommand.MigrationFinish(inv.id()));
+      }
       case "touch", "walk" -> fault(inv.startVpn(), inv.flag());
       default -> throw new IllegalStateException("unknown memory operation " + inv.call());
     }
   }
 
   private static String kind(MmState.Pte p) {
-    return p.devicePrivate() ? "device-private" : "present";
+    return p.devicePrivate() ? "device-private" : p.migration() ? "migration" : "present";
+  }
+
+  /**
+   * migrate_vma_pages + migrate_vma_finalize: every page of the migration still holding its
+   * migration entry gets its new page (device-private memory of the owner, or system memory back),
+   * the old page is released, and whoever met a migration entry of it goes on.
+   */
+  private void migrationFinish(long id) {
+    MmState.Inv m = s.migrations.get(id);
+    if (m == null) return;
+    s.ptesIn(m.startVpn(), m.pages()).forEach((v, p) -> {
+      if (!p.migration()) return; // unmapped meanwhile: nothing to finish
+      if (m.flag()) {
+        map(v, newFrame(true, m.owner()), p.writable(), true, m.owner());
+      } else {
+        MmState.Vma vma = s.vma(v);
+        map(v, newFrame(false, ""), vma != null && vma.write(), false, "");
+      }
+      unref(p.pfn());
+    });
+    d.emit(new MmEvent.MigrationFinished(id));
+    String caller = from;
+    from = m.initiator();
+    done("migrate", 0);
+    from = caller;
+    for (MmEvent.MigrationWaits w : s.migrationWaiters) {
+      if (w.migration() != id) continue;
+      if (w.walk() != 0) d.send(self, new MmCommand.WalkNext(w.walk()));
+      else d.send(self, new MmCommand.Resume(w.cpu(), w.command()));
+    }
+  }
+
+  /** The migration whose entry {@code p} is (the one that covers {@code vpn}). */
+  private long migrationOf(long vpn) {
+    for (MmState.Inv m : s.migrations.values()) if (vpn >= m.startVpn() && vpn < m.startVpn() + m.pages()) return m.id();
+    throw new IllegalStateException("a migration entry at 0x" + Long.toHexString(vpn << 12) + " without its migration");
   }
 
   private void unmap(long vpn, MmState.Pte p, String event) {
@@ -440,6 +479,11 @@ public final class MmLogic {
       done("touch", 0); // device memory mapped by the driver: no page fault to handle
       return;
     }
+    MmState.Pte now = s.pte(vpn);
+    if (now != null && now.migration()) {
+      d.emit(new MmEvent.MigrationWaits(migrationOf(vpn), from, 0, t)); // do_swap_page: migration_entry_wait, then the fault again
+      return;
+    }
     String needs = faultNeeds(vpn, t.write());
     if (needs.equals("MIGRATE") || needs.equals("CLEAR")) {
       begin("touch", needs, vpn, 1, true, needs.equals("MIGRATE") ? s.pte(vpn).owner() : "", t.write(), 0);
@@ -502,6 +546,12 @@ public final class MmLogic {
     if (vma.io()) { // hmm_vma_walk_test: VM_IO | VM_PFNMAP has no struct pages to mirror
       if (fault) end(w.id, w.cpu, w.sub, Errno.EFAULT, w.startVpn << 12, w.words());
       else step(w, i, (in & HmmPfn.INOUT) | HmmPfn.ERROR, "error");
+      return;
+    }
+    if (p != null && p.migration()) {
+      // hmm_vma_handle_pte: migration_entry_wait, then -EBUSY: the walk restarts at this page when the migration is over
+      d.emit(new MmEvent.WalkStep(w.id, i, vpn << 12, in, "migration-wait"));
+      d.emit(new MmEvent.MigrationWaits(migrationOf(vpn), w.cpu, w.id, null));
       return;
     }
     if (p != null && p.devicePrivate() && !w.owner.isEmpty() && p.owner().equals(w.owner)) {

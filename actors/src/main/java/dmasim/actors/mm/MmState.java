@@ -37,7 +37,11 @@ public final class MmState {
   }
 
   /** A CPU page-table entry: {@code devicePrivate} entries name their owner. */
-  public record Pte(long pfn, boolean writable, boolean devicePrivate, String owner) {}
+  public record Pte(long pfn, boolean writable, boolean devicePrivate, String owner, boolean migration) {
+    public Pte(long pfn, boolean writable, boolean devicePrivate, String owner) {
+      this(pfn, writable, devicePrivate, owner, false);
+    }
+  }
 
   /** A page frame in use: its references (mappings), what memory it is, and its owner when device-private. */
   public record Frame(int refs, boolean devicePrivate, String owner) {}
@@ -153,6 +157,9 @@ public final class MmState {
   long writer;
   /** Removes waiting for the core's seq to move past the value they read: (cpu, sub, seq). */
   final List<MmEvent.SubRemoveWaits> removeWaiters = new ArrayList<>();
+  /** Migrations between their setup and their finalize: id -> (toDevice, owner) by the invalidation that set them up; and who waits for each. */
+  final TreeMap<Long, Inv> migrations = new TreeMap<>();
+  final List<MmEvent.MigrationWaits> migrationWaiters = new ArrayList<>();
   /** Calls waiting for mmap_lock, in order. */
   final List<MmEvent.MmapLockWaits> lockWaiters = new ArrayList<>();
   long nextInv = 1;
@@ -272,7 +279,8 @@ public final class MmState {
     out.add(mappedPages() + " page(s) mapped");
     ptesIn(0, MmLogic.ALL_PAGES).entrySet().stream().limit(64).forEach(e -> out.add(String.format(java.util.Locale.ROOT, "pte 0x%x -> pfn 0x%x %s%s",
         e.getKey() << 12, e.getValue().pfn(), e.getValue().writable() ? "rw" : "r", e.getValue().devicePrivate() ? " device-private("
-        + e.getValue().owner() + ")" : "")));
+        + e.getValue().owner() + ")" : e.getValue().migration() ? " migration entry" : "")));
+    migrations.keySet().forEach(id -> out.add("migration " + id + " between setup and finalize"));
     invs.values().forEach(i -> out.add(String.format(java.util.Locale.ROOT, "invalidation %d %s [0x%x, 0x%x) by %s: cur_seq %d, %d of %d callback(s) "
         + "returned", i.id(), i.event(), i.startVpn() << 12, (i.startVpn() + i.pages()) << 12, i.initiator(), i.curSeq(), i.returned(), i.subs()
         .size())));
@@ -304,7 +312,10 @@ public final class MmState {
       }
     } else if (e instanceof MmEvent.PteSet p) {
       long vpn = p.va() >>> 12;
-      if (ptes.put(vpn, new Pte(p.pfn(), p.writable(), p.kind().equals("device-private"), p.owner())) == null && implicitVpn(vpn)) goneVpns.add(vpn);
+      if (ptes.put(vpn, new Pte(p.pfn(), p.writable(), p.kind().equals("device-private"), p.owner(), p.kind().equals("migration"))) == null
+          && implicitVpn(vpn)) {
+        goneVpns.add(vpn);
+      }
     } else if (e instanceof MmEvent.PteCleared p) {
       long vpn = p.va() >>> 12;
       if (ptes.remove(vpn) == null && implicitVpn(vpn)) goneVpns.add(vpn);
@@ -341,7 +352,8 @@ public final class MmState {
     } else if (e instanceof MmEvent.InvalidationEnded x) {
       active--;
       seq = x.coreSeq();
-      invs.remove(x.id());
+      Inv ended = invs.remove(x.id());
+      if (ended != null && ended.call().equals("migrate") && !x.failed()) migrations.put(x.id(), ended);
       if (writer == x.id()) writer = 0;
     } else if (e instanceof MmEvent.SeqSet s) {
       sub(s.sub()).seq = s.seq();
@@ -355,7 +367,7 @@ public final class MmState {
     } else if (e instanceof MmEvent.WalkStep w) {
       Walk k = walks.get(w.walk());
       k.words[w.index()] = w.word();
-      k.restart = w.action().equals("fault");
+      k.restart = w.action().equals("fault") || w.action().equals("migration-wait");
       k.index = k.restart ? w.index() : w.index() + 1;
     } else if (e instanceof MmEvent.WalkEnded w) {
       walks.remove(w.walk());
@@ -385,6 +397,11 @@ public final class MmState {
         sub(n).inTree = false;
         sub(n).deferredRemove = false;
       }
+    } else if (e instanceof MmEvent.MigrationWaits w) {
+      migrationWaiters.add(w);
+    } else if (e instanceof MmEvent.MigrationFinished f) {
+      migrations.remove(f.migration());
+      migrationWaiters.removeIf(w -> w.migration() == f.migration());
     } else if (e instanceof MmEvent.ReclaimDecided r) {
       reclaimMatches.computeIfAbsent(r.from(), k -> new long[64])[r.rule()] = r.match();
     } else if (e instanceof MmEvent.MmapLockWaits w) {
