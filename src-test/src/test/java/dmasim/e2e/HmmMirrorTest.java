@@ -79,11 +79,11 @@ class HmmMirrorTest {
 
   @Test
   void aRangeWithoutItsOwnerFailsTheFaultOnItsOwnDevicePrivatePage() throws Exception {
-    assertEquals(List.of("Hmm [O6] at step 23: the driver fails the device's write fault at 0x10000000 (its program dies), but the access is "
+    assertEquals(List.of("Hmm [O6] at step 24: the driver fails the device's write fault at 0x10000000 (its program dies), but the access is "
         + "legal: 0x10000000 is in a writable VMA; a benign race must be retried, not reported"), verdict(run("hmm-b12-no-owner.conf")));
     RunReport fixed = run("hmm-b12-owner.conf");
     assertEquals(List.of(), verdict(fixed));
-    assertEquals(35, fixed.outcome().steps());
+    assertEquals(36, fixed.outcome().steps());
   }
 
   @Test
@@ -133,5 +133,23 @@ class HmmMirrorTest {
     }
     assertEquals(List.of("walk 1 returns -EFAULT", "page 0 ERROR", "page 1 ERROR", "walk 2 returns 0"), walk);
     assertEquals(List.of(), verdict(r));
+  }
+
+  @Test
+  void exploringTheGenericMirrorLandsAnInvalidationBetweenEveryTwoStepsOfADeviceFault() throws Exception {
+    Scenario s;
+    try (InputStream in = HmmMirrorTest.class.getResourceAsStream("/catalog/hmm-mirror.conf")) {
+      s = ScenarioFile.parse("hmm-mirror.conf", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    dmasim.scenarios.Explorer explorer = new dmasim.scenarios.Explorer(runner, journal);
+    dmasim.scenarios.Explorer.Summary sum = explorer.explore(s, s.defaults(), new dmasim.scenarios.Explorer.Plan(
+        dmasim.chaos.StrategySpec.parse("pct:3"), 200, false, 1, 0, null, 0, null), List.of(), null);
+    assertEquals(0, sum.violatingSchedules());
+    // read_begin, the walk's start, each of its two pages, its end, the lock, read_retry, the device PTE write: every window was hit
+    assertEquals(List.of("lock -> read_retry", "read_begin -> walk start", "read_retry -> device PTE write", "walk end -> lock",
+        "walk page 0 -> walk page 1", "walk page 1 -> walk end", "walk start -> walk page 0", "walk start -> walk page 0 (faulted in)"),
+        sum.faultWindows().invalidated());
+    assertEquals(List.of("lock -> read_retry (retry)", "walk page 0 (faulted in) -> walk -EBUSY", "walk page 0 (faulted in) -> walk page 0",
+        "walk page 0 -> walk page 1 (faulted in)", "walk page 1 (faulted in) -> walk page 1", "walk start -> walk -EFAULT"), sum.faultWindows().missed());
   }
 }
