@@ -17,12 +17,19 @@ import java.util.TreeSet;
 record ExpectSection(MonitorSettings monitors, String monitor, Scenario.Expectation expectation) {
   static final Set<String> KEYS = Set.of("verdict", "monitor", "invariant", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
+  /** Every monitor a scenario may name: the core ones, user monitors, and the monitors the components a file can declare bring (the mm section's Hmm). */
+  static Set<String> known() {
+    Set<String> known = new TreeSet<>(Monitors.known());
+    known.add(dmasim.actors.mm.HmmComponent.MONITOR);
+    return known;
+  }
+
   /** The {@code monitors} list (the standard set when absent). */
   static MonitorSettings monitors(HoconReader r) {
     if (!r.has("monitors")) return MonitorSettings.STANDARD;
     List<String> names = new ArrayList<>();
     ConfigList list = r.list("monitors", "must be a list of monitor names");
-    Set<String> known = Monitors.known();
+    Set<String> known = known();
     for (int i = 0; i < list.size(); i++) {
       Object v = list.get(i).unwrapped();
       if (!(v instanceof String n) || !known.contains(n)) throw r.error(list.get(i), "monitors[" + i + "]", "unknown monitor '" + v + "' (known: " + known + ")");
@@ -53,7 +60,7 @@ record ExpectSection(MonitorSettings monitors, String monitor, Scenario.Expectat
     if (verdict.equals("violation") && !r.has("expect.monitor")) return Scenario.ANY_VIOLATION;
     if (verdict.equals("violation")) {
       String monitor = r.string("expect.monitor", null);
-      Set<String> known = new TreeSet<>(Monitors.known());
+      Set<String> known = known();
       known.add("InvalidationCost");
       if (!known.contains(monitor)) throw r.error("expect.monitor", "unknown monitor '" + monitor + "' (known: " + known + ")");
       if (r.has("expect.invariant")) {

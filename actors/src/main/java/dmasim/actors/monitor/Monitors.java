@@ -30,13 +30,9 @@ public final class Monitors {
     return out;
   }
 
-  /** Monitors that components other than the DMA core bring (they are added by the components themselves, see {@code Component}). */
-  public static final List<String> COMPONENTS = List.of("Hmm");
-
   /** Every name a scenario may list. */
   public static java.util.Set<String> known() {
     java.util.Set<String> names = new java.util.TreeSet<>(STANDARD);
-    names.addAll(COMPONENTS);
     names.addAll(providers().keySet());
     return names;
   }
@@ -47,7 +43,19 @@ public final class Monitors {
    */
   public static MonitorSuite suite(IommuSettings iommu, dmasim.actors.memory.MemorySettings memory, MonitorSettings settings,
       List<Monitor> components) {
-    MonitorSuite core = suite(iommu, memory, settings);
+    // A scenario may name the components' monitors beside the core ones: the core set is built without them.
+    java.util.Set<String> theirs = new java.util.HashSet<>();
+    for (Monitor m : components) theirs.add(m.name());
+    MonitorSettings core0 = settings.enabled().isEmpty() ? settings : new MonitorSettings(settings.enabled().stream().filter(n -> !theirs.contains(n))
+        .toList(), settings.maxInvalidationsPerUnmap());
+    MonitorSuite core;
+    if (!settings.enabled().isEmpty() && core0.enabled().isEmpty()) { // only the components' monitors were named
+      Shadow shadow = new Shadow();
+      List<Monitor> none = settings.maxInvalidationsPerUnmap() > 0 ? List.of(new InvalidationCostMonitor(settings.maxInvalidationsPerUnmap())) : List.of();
+      core = new MonitorSuite(shadow, none, new RunStats(new TranslationMonitor(shadow)));
+    } else {
+      core = suite(iommu, memory, core0);
+    }
     if (components.isEmpty()) return core;
     List<Monitor> all = new ArrayList<>(core.monitors());
     for (Monitor m : components) if (settings.enabled().isEmpty() || settings.enabled().contains(m.name())) all.add(m);
@@ -76,14 +84,13 @@ public final class Monitors {
         case "MemoryType" -> new MemoryTypeMonitor(memory.regions());
         case "InfoLeak" -> new InfoLeakMonitor();
         case "Termination" -> new TerminationMonitor();
-        case "Hmm" -> null; // brought by the HMM component, when the system has one
         default -> {
           MonitorProvider p = providers.get(n);
           if (p == null) throw new IllegalArgumentException("unknown monitor '" + n + "' (known: " + known() + ")");
           yield p.create(iommu);
         }
       };
-      if (m != null) all.add(m);
+      all.add(m);
     }
     if (settings.maxInvalidationsPerUnmap() > 0) all.add(new InvalidationCostMonitor(settings.maxInvalidationsPerUnmap()));
     return new MonitorSuite(shadow, all, new RunStats(translation));
