@@ -91,8 +91,16 @@ public sealed interface MirrorEvent extends Event {
 
   record DmaMapFreed(String mirror) implements MirrorEvent {}
 
-  /** hmm_dma_map_pfn: slot {@code index} maps {@code pfn} at {@code addr}; DMA_MAPPED set. */
-  record SlotMapped(String mirror, int index, long pfn, long addr) implements MirrorEvent, Owned {
+  /**
+   * hmm_dma_map_pfn: slot {@code index} maps {@code pfn} at {@code addr}; DMA_MAPPED set, and
+   * {@code p2pFlags} (HMM_PFN_P2PDMA: a peer's BAR through the host bridge; HMM_PFN_P2PDMA_BUS: its
+   * bus address, nothing mapped).
+   */
+  record SlotMapped(String mirror, int index, long pfn, long addr, long p2pFlags) implements MirrorEvent, Owned {
+    public SlotMapped(String mirror, int index, long pfn, long addr) {
+      this(mirror, index, pfn, addr, 0);
+    }
+
     @Override
     @com.fasterxml.jackson.annotation.JsonIgnore
     public String owner() {

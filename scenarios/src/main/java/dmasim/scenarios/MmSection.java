@@ -35,7 +35,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
     return null;
   }
 
-  static MmSection read(HoconReader r, DeviceSection devices, Map<DeviceId, Boolean> bounces) {
+  static MmSection read(HoconReader r, DeviceSection devices, Map<DeviceId, Boolean> bounces, MemorySection memory) {
     if (!r.has("mm")) return NONE;
     r.onlyKeys("mm", Set.of("vmas", "hmm-write-check", "foreign-device-private", "mirrors"));
     List<MmSettings.Vma> vmas = new ArrayList<>();
@@ -44,7 +44,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
       for (int i = 0; i < list.size(); i++) {
         String key = "mm.vmas[" + i + "]";
         if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
-        r.onlyKeys(o, key + ".", Set.of("start", "pages", "access", "populate", "io"));
+        r.onlyKeys(o, key + ".", Set.of("start", "pages", "access", "populate", "io", "memory"));
         HoconReader v = r.sub(o, key);
         long start = address(v, o, key, "start");
         long pages = v.number("pages", 1, 1, 1L << 24);
@@ -53,7 +53,17 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
           if (start < x.start() + x.pages() * 4096 && x.start() < start + pages * 4096) throw r.error(o, key, "overlaps an earlier VMA");
         }
         boolean write = v.choice("access", "rw", Map.of("r", false, "rw", true));
-        vmas.add(new MmSettings.Vma(start, pages, write, v.bool("populate", true), v.bool("io", false)));
+        long p2p = 0;
+        if (o.containsKey("memory")) {
+          String region = v.string("memory", null);
+          dmasim.actors.memory.Region reg = memory.regions().stream().filter(x -> x.name().equals(region)).findFirst().orElse(null);
+          if (reg == null || reg.kind() != dmasim.actors.memory.Region.Kind.P2P) {
+            throw r.error(o.get("memory"), key + ".memory", "'" + region + "' is not a P2P region of memory.types (a process maps a peer's BAR)");
+          }
+          if (reg.pages() < pages) throw r.error(o.get("memory"), key + ".memory", "region '" + region + "' has " + reg.pages() + " pages, the VMA " + pages);
+          p2p = reg.startPfn();
+        }
+        vmas.add(new MmSettings.Vma(start, pages, write, v.bool("populate", true), v.bool("io", false), p2p));
       }
     }
     boolean writeCheck = r.bool("mm.hmm-write-check", true);
@@ -86,7 +96,8 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
             "must be a non-empty list of steps");
         List<ParsedStep> callback = new ArrayList<>();
         for (int k = 0; k < steps.size(); k++) callback.add(StepLanguage.step(r, steps.get(k), key + ".callback[" + k + "]"));
-        MirrorSettings ms = new MirrorSettings(i, name, 0, start, pages, dev, lock, dma, dma && bounces.getOrDefault(dev, false), owner);
+        List<dmasim.actors.memory.Region> peers = memory.regions().stream().filter(x -> x.kind() == dmasim.actors.memory.Region.Kind.P2P).toList();
+        MirrorSettings ms = new MirrorSettings(i, name, 0, start, pages, dev, lock, dma, dma && bounces.getOrDefault(dev, false), owner, peers);
         mirrors.add(new Mirror(ms, callback));
         subs.add(new MmSettings.Sub(name, start, pages, v.bool("inserted", true)));
       }

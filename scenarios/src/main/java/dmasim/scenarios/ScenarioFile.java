@@ -222,7 +222,7 @@ public final class ScenarioFile {
     if (iommu.strictRequired() != null) throw r.error("iommu.mode", "mode " + r.config().getString("iommu.mode") + " is not possible: " + iommu.strictRequired());
     java.util.Map<dmasim.protocol.DeviceId, Boolean> bounces = new java.util.HashMap<>();
     iommu.devices().forEach((id, d) -> bounces.put(id, d.untrusted()));
-    MmSection mm = MmSection.read(r, devices, bounces);
+    MmSection mm = MmSection.read(r, devices, bounces, memory);
     FaultSection.Faults faults = FaultSection.read(r, devices.ids());
     if (!faults.reclaims().isEmpty() && !mm.present()) throw r.error("faults", "a reclaim rule needs an mm section (an address space to reclaim from)");
     r.onlyKeys("workload", Set.of("requests", "segments"));

@@ -152,4 +152,44 @@ class HmmMirrorTest {
     assertEquals(List.of("lock -> read_retry (retry)", "walk page 0 (faulted in) -> walk -EBUSY", "walk page 0 (faulted in) -> walk page 0",
         "walk page 0 -> walk page 1 (faulted in)", "walk page 1 (faulted in) -> walk page 1", "walk start -> walk -EFAULT"), sum.faultWindows().missed());
   }
+
+  /** A DMA mirror of a process mapping of a peer's BAR reached by {@code path}, faulting once before the process unmaps it. */
+  static Scenario p2p(String path) {
+    return ScenarioFile.parse("p2p-" + path + ".conf", String.join("\n", "name = hmm-p2p-" + path, "description = \"a DMA mirror of a peer's BAR\"",
+        "cpus = 2", "devices = [ { name = gpu } ]", "memory { types = [ { name = bar, kind = p2p, pages = 16, path = " + path + " } ] }", "mm {",
+        "  vmas = [ { start = 0x10000000, pages = 1, access = rw, memory = bar } ]", "  mirrors = [ { name = m0, start = 0x10000000, pages = 1, lock = mlock,"
+        + " dma = true", "    callback = [ \"lock mlock\", \"set-seq mirror=m0\", \"dev-zap mirror=m0\", \"hmm-dma-unmap mirror=m0\", \"unlock mlock\" ] } ]", "}",
+        "programs {", "  cpu0 = [ \"hmm-dma-alloc mirror=m0\", \"read-begin mirror=m0\", \"range-fault mirror=m0 write=true\", \"lock mlock\",",
+        "    \"dev-pte-set mirror=m0\", \"unlock mlock\", \"if-error goto=fail\", \"dev-access mirror=m0 va=0x10000000 write=true\", \"goto out\",",
+        "    \"label fail\", \"fault-done mirror=m0 error=true\", \"label out\", \"lock mlock\", \"hmm-dma-unmap mirror=m0\", \"unlock mlock\",",
+        "    \"hmm-dma-free mirror=m0\" ]", "  cpu1 = [ \"sleep duration=5us\", \"munmap start=0x10000000 pages=1\" ]", "}", ""));
+  }
+
+  /** What the mirror's slots and the device did, and how pte_set ended. */
+  static List<String> p2pTrace(Scenario s) {
+    RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-s1"), id -> runner.run(s, s.defaults(), s.name() + "-s1", id));
+    List<String> out = new java.util.ArrayList<>();
+    for (dmasim.scenarios.RecordedStep st : journal.read(system, journal.lookup(r.runId()))) {
+      for (dmasim.protocol.Event e : st.events()) {
+        if (e instanceof dmasim.protocol.MirrorEvent.SlotMapped m) out.add("slot " + m.index() + " " + dmasim.protocol.HmmPfn.describe(m.p2pFlags()));
+        if (e instanceof dmasim.protocol.IommuEvent.RangeLinked l) out.add("linked, MMIO prot " + ((l.prot().bits() & dmasim.protocol.Prot.MMIO) != 0));
+        if (e instanceof dmasim.protocol.DeviceEvent.PeerAccessed a) out.add("peer accessed at its bus address " + a.busAddress());
+        if (e instanceof dmasim.protocol.MirrorEvent.AccessCompleted c) out.add("access done, " + c.faults() + " fault(s)");
+        if (e instanceof dmasim.protocol.MirrorEvent.CallFinished f && f.call().equals("pte_set")) out.add("pte_set " + dmasim.protocol.Errno.name(f.errno()));
+        if (e instanceof dmasim.protocol.MirrorEvent.SlotUnmapped u) out.add("slot " + u.index() + " unmapped");
+      }
+    }
+    out.add(r.verdict());
+    return out;
+  }
+
+  @Test
+  void aPeersBarIsMappedByItsBusAddressThroughTheHostBridgeOrNotAtAll() {
+    assertEquals(List.of("slot 0 P2PDMA_BUS", "pte_set 0", "peer accessed at its bus address 0x100000000", "access done, 0 fault(s)", "slot 0 unmapped",
+        "clean"), p2pTrace(p2p("bus-address")));
+    assertEquals(List.of("linked, MMIO prot true", "slot 0 P2PDMA", "pte_set 0", "access done, 0 fault(s)", "slot 0 unmapped", "clean"),
+        p2pTrace(p2p("host-bridge")));
+    // the device cannot reach the BAR: hmm_dma_map_pfn fails, and failing the fault for it is right (no O6)
+    assertEquals(List.of("pte_set -EREMOTEIO", "clean"), p2pTrace(p2p("not-supported")));
+  }
 }

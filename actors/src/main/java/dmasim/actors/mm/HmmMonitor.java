@@ -388,7 +388,11 @@ public final class HmmMonitor extends AbstractMonitor {
       }
     } else if (e instanceof MirrorEvent.FaultResolved r && r.error()) {
       MmState.Vma vma = mm.vma(r.va() >>> 12);
-      if (vma != null && (!r.write() || vma.write())) {
+      MmState.Pte pte = mm.pte(r.va() >>> 12);
+      dmasim.actors.memory.Region peer = pte == null ? null : mirrors.get(r.mirror()).p2pRegion(pte.pfn());
+      boolean unreachable = peer != null && peer.path() != dmasim.actors.memory.Region.Path.BUS_ADDRESS
+          && peer.path() != dmasim.actors.memory.Region.Path.HOST_BRIDGE; // a peer's BAR the device cannot reach: failing is right
+      if (vma != null && (!r.write() || vma.write()) && !unreachable) {
         violate("O6", at, "the driver fails the device's " + (r.write() ? "write" : "read") + " fault at " + hex(r.va()) + " (its program dies), "
             + "but the access is legal: " + hex(r.va()) + " is in a " + (vma.write() ? "writable" : "readable") + " VMA; a benign race must be "
             + "retried, not reported", about(r.mirror()));

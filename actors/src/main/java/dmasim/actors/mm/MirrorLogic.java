@@ -66,7 +66,13 @@ public final class MirrorLogic {
       List<IoOp> ops = new ArrayList<>();
       for (int i = u.first(); i < u.first() + u.pages(); i++) {
         MirrorState.Slot slot = s.slots.get(i);
-        if (slot != null) ops.add(new IoOp(s.window != 0 ? "unlink" : "unmap_page", i, slot.pfn(), slot.addr()));
+        if (slot == null) continue;
+        if ((slot.p2pFlags() & HmmPfn.P2PDMA_BUS) != 0) {
+          d.emit(new MirrorEvent.SlotUnmapped(cfg.name(), i, slot.pfn(), slot.addr())); // a bus address: nothing was mapped
+        } else {
+          boolean mmio = (slot.p2pFlags() & HmmPfn.P2PDMA) != 0; // hmm_dma_unmap_pfn: DMA_ATTR_MMIO for a peer through the host bridge
+          ops.add(new IoOp((s.window != 0 ? "unlink" : "unmap_page") + (mmio ? "_mmio" : ""), i, slot.pfn(), slot.addr()));
+        }
       }
       if (ops.isEmpty()) finish("dma_unmap", from, 0);
       else queue("dma_unmap", ops, u.first(), List.of(), 0, false);
@@ -107,11 +113,36 @@ public final class MirrorLogic {
     }
     List<IoOp> ops = new ArrayList<>();
     java.util.Set<Integer> planned = new java.util.HashSet<>();
+    java.util.Map<Integer, Long> busNow = new java.util.HashMap<>();
     for (int i = 0; i < p.words().size(); i++) {
       long w = p.words().get(i);
       int idx = p.first() + i;
       if ((w & HmmPfn.VALID) == 0 || s.slots.containsKey(idx) || !planned.add(idx)) continue; // DMA_MAPPED: the existing address, no IOMMU call
       long pfn = HmmPfn.pfn(w);
+      dmasim.actors.memory.Region peer = cfg.p2pRegion(pfn);
+      if (peer != null) {
+        // hmm_dma_map_pfn -> pci_p2pdma_state: a peer's BAR by its bus address (nothing mapped), through the host bridge (mapped as MMIO), or not at all
+        switch (peer.path()) {
+          case BUS_ADDRESS -> {
+            long bus = (pfn + peer.busOffsetPages()) << 12;
+            d.emit(new MirrorEvent.SlotMapped(cfg.name(), idx, pfn, bus, HmmPfn.P2PDMA_BUS));
+            busNow.put(idx, bus);
+          }
+          case HOST_BRIDGE -> {
+            if (s.window != 0) {
+              ops.add(new IoOp("link_mmio", idx, pfn, s.window + idx * 4096L));
+              ops.add(new IoOp("sync_p2p", idx, pfn, s.window + idx * 4096L));
+            } else {
+              ops.add(new IoOp("map_page_mmio", idx, pfn, 0));
+            }
+          }
+          default -> {
+            finish("pte_set", from, Errno.EREMOTEIO); // PCI_P2PDMA_MAP_NOT_SUPPORTED: hmm_dma_map_pfn fails
+            return;
+          }
+        }
+        continue;
+      }
       if (s.window != 0) {
         ops.add(new IoOp("link", idx, pfn, s.window + idx * 4096L));
         ops.add(new IoOp("sync", idx, pfn, s.window + idx * 4096L)); // hmm_dma_map_pfn syncs the one slot it linked
@@ -120,7 +151,7 @@ public final class MirrorLogic {
       }
     }
     if (ops.isEmpty()) {
-      write(p.first(), p.words(), p.seq(), p.downgrade(), from, java.util.Map.of());
+      write(p.first(), p.words(), p.seq(), p.downgrade(), from, busNow);
       finish("pte_set", from, 0);
     } else {
       queue("pte_set", ops, p.first(), p.words(), p.seq(), p.downgrade());
@@ -136,7 +167,7 @@ public final class MirrorLogic {
       long addr = 0;
       if (cfg.dma()) {
         MirrorState.Slot slot = s.slots.get(idx);
-        addr = s.window != 0 ? s.window + idx * 4096L : mappedNow.containsKey(idx) ? mappedNow.get(idx) : slot == null ? 0 : slot.addr();
+        addr = mappedNow.containsKey(idx) ? mappedNow.get(idx) : s.window != 0 ? s.window + idx * 4096L : slot == null ? 0 : slot.addr();
         if (slot != null) addr = slot.addr(); // DMA_MAPPED already: hmm_dma_map_pfn returns the address it has
       }
       d.emit(new MirrorEvent.DevicePteWritten(cfg.name(), idx, cfg.vpn(idx) << 12, HmmPfn.pfn(w), !downgrade && (w & HmmPfn.WRITE) != 0, cfg.dma(),
@@ -155,15 +186,23 @@ public final class MirrorLogic {
     Direction bi = Direction.BIDIRECTIONAL;
     return switch (op.op()) {
       case "try_alloc" -> new IommuCommand.TryAlloc(cfg.device(), state, new Phys(0), size);
-      case "link" -> new IommuCommand.Link(cfg.device(), state, new Iova(window), size, op.index() * 4096L, new Phys(op.pfn() << 12), 4096, bi,
-          DmaAttrs.NONE);
-      case "sync" -> new IommuCommand.Sync(cfg.device(), state, new Iova(window), op.index() * 4096L, 4096);
-      case "unlink" -> new IommuCommand.Unlink(cfg.device(), state, new Iova(window), op.index() * 4096L, 4096, bi, DmaAttrs.NONE);
-      case "map_page" -> new IommuCommand.MapPhys(cfg.device(), state + "." + op.index(), new Phys(op.pfn() << 12), 4096, bi, DmaAttrs.NONE, null);
-      case "unmap_page" -> new IommuCommand.UnmapPhys(cfg.device(), state + "." + op.index(), new Iova(op.addr()), 4096, bi, DmaAttrs.NONE);
+      case "link", "link_mmio" -> new IommuCommand.Link(cfg.device(), state, new Iova(window), size, op.index() * 4096L, new Phys(op.pfn() << 12),
+          4096, bi, attrs(op));
+      case "sync", "sync_p2p" -> new IommuCommand.Sync(cfg.device(), state, new Iova(window), op.index() * 4096L, 4096);
+      case "unlink", "unlink_mmio" -> new IommuCommand.Unlink(cfg.device(), state, new Iova(window), op.index() * 4096L, 4096, bi, attrs(op));
+      case "map_page", "map_page_mmio" -> new IommuCommand.MapPhys(cfg.device(), state + "." + op.index(), new Phys(op.pfn() << 12), 4096, bi,
+          attrs(op), null);
+      case "unmap_page", "unmap_page_mmio" -> new IommuCommand.UnmapPhys(cfg.device(), state + "." + op.index(), new Iova(op.addr()), 4096, bi,
+          attrs(op));
       case "free" -> new IommuCommand.Free(cfg.device(), state, new Iova(window), size);
       default -> throw new IllegalStateException("unknown DMA op " + op.op());
     };
+  }
+
+  /** DMA_ATTR_MMIO for a peer's BAR through the host bridge (and DMA_ATTR_SKIP_CPU_SYNC on its unmap), none for RAM. */
+  private static DmaAttrs attrs(IoOp op) {
+    if (!op.op().endsWith("_mmio")) return DmaAttrs.NONE;
+    return new DmaAttrs(DmaAttrs.MMIO | (op.op().startsWith("un") ? DmaAttrs.SKIP_CPU_SYNC : 0));
   }
 
   /** The IOMMU answered the head call's current DMA API call. */
@@ -182,17 +221,17 @@ public final class MirrorLogic {
         d.emit(new MirrorEvent.DmaMapAllocated(cfg.name(), r.value(), cfg.pages()));
         errno = 0;
       }
-      case "sync" -> {
-        if (errno == 0) d.emit(new MirrorEvent.SlotMapped(cfg.name(), op.index(), op.pfn(), op.addr()));
+      case "sync", "sync_p2p" -> {
+        if (errno == 0) d.emit(new MirrorEvent.SlotMapped(cfg.name(), op.index(), op.pfn(), op.addr(), op.op().equals("sync_p2p") ? HmmPfn.P2PDMA : 0));
       }
-      case "map_page" -> {
+      case "map_page", "map_page_mmio" -> {
         if (r.value() == -1L && errno == 0) errno = Errno.ENOMEM; // dma_mapping_error
         if (errno == 0) {
-          d.emit(new MirrorEvent.SlotMapped(cfg.name(), op.index(), op.pfn(), r.value()));
+          d.emit(new MirrorEvent.SlotMapped(cfg.name(), op.index(), op.pfn(), r.value(), op.op().equals("map_page_mmio") ? HmmPfn.P2PDMA : 0));
           mappedNow.put(op.index(), r.value());
         }
       }
-      case "unlink", "unmap_page" -> d.emit(new MirrorEvent.SlotUnmapped(cfg.name(), op.index(), op.pfn(), op.addr()));
+      case "unlink", "unmap_page", "unlink_mmio", "unmap_page_mmio" -> d.emit(new MirrorEvent.SlotUnmapped(cfg.name(), op.index(), op.pfn(), op.addr()));
       case "free" -> d.emit(new MirrorEvent.DmaMapFreed(cfg.name()));
       default -> { }
     }
@@ -203,7 +242,7 @@ public final class MirrorLogic {
     if (errno == 0 && c.call().equals("pte_set")) {
       for (int k = 0; k < s.done; k++) { // page-mode slots mapped earlier in this call
         IoOp earlier = c.ops().get(k);
-        if (earlier.op().equals("map_page")) mappedNow.put(earlier.index(), s.answers.get(k));
+        if (earlier.op().startsWith("map_page")) mappedNow.put(earlier.index(), s.answers.get(k));
       }
       write(c.first(), c.words(), c.seq(), c.downgrade(), c.cpu(), mappedNow);
     }
@@ -237,8 +276,10 @@ public final class MirrorLogic {
     } else {
       long tag = (1L << 62) | ((long) cfg.id() << 40) | s.nextTag;
       d.emit(new MirrorEvent.AccessIssued(cfg.name(), from, a.va(), e.pfn(), e.addr(), a.write(), tag));
+      MirrorState.Slot slot = s.slots.get(idx);
+      boolean bus = slot != null && (slot.p2pFlags() & HmmPfn.P2PDMA_BUS) != 0; // a peer's bus address: straight to the peer, no IOMMU
       d.send(Names.device(cfg.device()), new DeviceCommand.Submit(tag, List.of(new DmaSegment(new Iova(e.addr() + (a.va() & 0xfff)), 4096 - (a.va()
-          & 0xfff))), a.write()));
+          & 0xfff), bus)), a.write()));
     }
   }
 

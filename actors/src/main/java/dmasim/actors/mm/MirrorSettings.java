@@ -13,8 +13,20 @@ import dmasim.protocol.DeviceId;
  * @param bounces the device would bounce through swiotlb or needs CPU cache syncs, so
  *     hmm_dma_map_alloc refuses it (-EOPNOTSUPP)
  * @param owner the driver's dev_private_owner ("" for none): its device-private pages
+ * @param p2p the PCI P2P regions a DMA mirror's pages may be in, with the path to each from this device
  */
-public record MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner) {
+public record MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner,
+    java.util.List<dmasim.actors.memory.Region> p2p) {
+  public MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner) {
+    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, java.util.List.of());
+  }
+
+  /** The P2P region holding {@code pfn} (pci_p2pdma_state asks the page's pgmap), or null for RAM. */
+  public dmasim.actors.memory.Region p2pRegion(long pfn) {
+    for (dmasim.actors.memory.Region r : p2p) if (r.contains(pfn)) return r;
+    return null;
+  }
+
   public long vpn(int index) {
     return (start >>> 12) + index;
   }

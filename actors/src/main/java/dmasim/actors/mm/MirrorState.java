@@ -19,7 +19,11 @@ public final class MirrorState {
   public record Entry(long pfn, boolean writable, boolean dma, long addr) {}
 
   /** A DMA-mapped slot (HMM_PFN_DMA_MAPPED set): the frame it maps and its address. */
-  public record Slot(long pfn, long addr) {}
+  public record Slot(long pfn, long addr, long p2pFlags) {
+    public Slot(long pfn, long addr) {
+      this(pfn, addr, 0);
+    }
+  }
 
   /** A device access through the DMA API in flight: who asked, which page. */
   public record Access(String cpu, int index, long va, boolean write) {}
@@ -89,7 +93,7 @@ public final class MirrorState {
       allocated = false;
       window = 0;
     } else if (e instanceof MirrorEvent.SlotMapped m) {
-      slots.put(m.index(), new Slot(m.pfn(), m.addr()));
+      slots.put(m.index(), new Slot(m.pfn(), m.addr(), m.p2pFlags()));
     } else if (e instanceof MirrorEvent.SlotUnmapped u) {
       slots.remove(u.index());
     } else if (e instanceof MirrorEvent.CallStarted c) {

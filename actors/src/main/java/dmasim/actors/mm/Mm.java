@@ -19,7 +19,8 @@ public final class Mm {
     MmState s = new MmState(settings);
     for (MmSettings.Vma v : settings.vmas()) {
       s.apply(new dmasim.protocol.MmEvent.VmaAdded(v.start(), v.pages(), v.write(), v.io()));
-      if (v.populate() && !v.io()) s.populate(v.start() >>> 12, v.pages(), v.write());
+      if (v.p2pFirstPfn() > 0) s.populateP2p(v.start() >>> 12, v.pages(), v.write(), v.p2pFirstPfn());
+      else if (v.populate() && !v.io()) s.populate(v.start() >>> 12, v.pages(), v.write());
     }
     return s;
   }

@@ -417,7 +417,7 @@ public final class MmLogic {
 
   private void unref(long pfn) {
     MmState.Frame f = s.frame(pfn);
-    if (f.refs() <= 1) d.emit(new MmEvent.FrameFreed(pfn, f.devicePrivate() ? "device-private" : "anon"));
+    if (f.refs() <= 1) d.emit(new MmEvent.FrameFreed(pfn, f.devicePrivate() ? "device-private" : "p2p".equals(f.owner()) ? "p2p" : "anon"));
     else d.emit(new MmEvent.FrameReferenced(pfn, f.refs() - 1));
   }
 

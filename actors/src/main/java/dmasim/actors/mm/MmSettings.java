@@ -31,11 +31,12 @@ public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, 
   /**
    * A VMA of {@code pages} pages at {@code start} (bytes), writable or not, its pages present from
    * the start ({@code populate}); {@code io}: VM_IO | VM_PFNMAP (device memory without struct pages,
-   * which hmm_range_fault refuses).
+   * which hmm_range_fault refuses); {@code p2pFirstPfn} > 0: the pages are a PCI P2P BAR's, from that
+   * pfn (MEMORY_DEVICE_PCI_P2PDMA pages mapped into the process: never freed to the page allocator).
    */
-  public record Vma(long start, long pages, boolean write, boolean populate, boolean io) {
+  public record Vma(long start, long pages, boolean write, boolean populate, boolean io, long p2pFirstPfn) {
     public Vma(long start, long pages, boolean write, boolean populate) {
-      this(start, pages, write, populate, false);
+      this(start, pages, write, populate, false, 0);
     }
   }
 

@@ -18,10 +18,10 @@ import java.util.TreeSet;
  * Keys are virtual page numbers (va >> 12). Changed only by {@link #apply}.
  */
 public final class MmState {
-  /** User page frames come from here up (4 GiB), away from the kernel pages of the memory actor. */
-  public static final long FIRST_USER_PFN = 0x100000;
-  /** Device-private page frames (ZONE_DEVICE, MEMORY_DEVICE_PRIVATE) come from here up. */
-  public static final long FIRST_DEVICE_PFN = 0x4000000;
+  /** User page frames come from here up (1 TiB), away from the memory actor's pages and the MMIO / P2P regions (from 4 GiB up). */
+  public static final long FIRST_USER_PFN = 0x10000000;
+  /** Device-private page frames (ZONE_DEVICE, MEMORY_DEVICE_PRIVATE) come from here up (4 TiB). */
+  public static final long FIRST_DEVICE_PFN = 0x40000000;
   /** mm/mmu_notifier.c: subscriptions->invalidate_seq starts at 2 (even: idle). */
   public static final long FIRST_SEQ = 2;
 
@@ -135,7 +135,7 @@ public final class MmState {
    * pages costs nothing to set up: page {@code startVpn + i} maps frame {@code firstPfn + i} (one
    * reference), until its entry or its frame is changed.
    */
-  record Populated(long startVpn, long pages, long firstPfn, boolean write) {}
+  record Populated(long startVpn, long pages, long firstPfn, boolean write, boolean p2p) {}
 
   final List<Populated> populated = new ArrayList<>();
   /** Pages of populated VMAs whose implicit entry was cleared or overwritten, and frames of them whose implicit reference changed. */
@@ -202,14 +202,20 @@ public final class MmState {
   public Frame frame(long pfn) {
     Frame f = frames.get(pfn);
     if (f != null || populated.isEmpty() || goneFrames.contains(pfn)) return f;
-    for (Populated r : populated) if (pfn >= r.firstPfn() && pfn < r.firstPfn() + r.pages()) return new Frame(1, false, "");
+    for (Populated r : populated) if (pfn >= r.firstPfn() && pfn < r.firstPfn() + r.pages()) return new Frame(1, false, r.p2p() ? "p2p" : "");
     return null;
   }
 
   /** Registers a VMA's pages as present from the start (implicitly: nothing per page). */
   void populate(long startVpn, long pages, boolean write) {
-    populated.add(new Populated(startVpn, pages, nextFrame, write));
+    populated.add(new Populated(startVpn, pages, nextFrame, write, false));
     nextFrame += pages;
+    implicitPages += pages;
+  }
+
+  /** Registers a VMA's pages as a P2P BAR's pages from {@code firstPfn}, present from the start. */
+  void populateP2p(long startVpn, long pages, boolean write, long firstPfn) {
+    populated.add(new Populated(startVpn, pages, firstPfn, write, true));
     implicitPages += pages;
   }
 
@@ -334,6 +340,7 @@ public final class MmState {
     } else if (e instanceof MmEvent.FrameFreed f) {
       Frame was = frames.remove(f.pfn());
       if (implicitFrame(f.pfn())) goneFrames.add(f.pfn());
+      if (f.kind().equals("p2p")) return this; // a BAR's page: it goes back to its provider, not to the page allocator
       if (was != null && was.devicePrivate()) freeDeviceFrames.add(f.pfn());
       else freeFrames.add(f.pfn());
     } else if (e instanceof MmEvent.InvalidationStarted s) {

@@ -57,8 +57,8 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       owners.put(b.slotPfn(), ownerId(b.owner()));
     } else if (event instanceof IommuEvent.BounceReleased r) {
       owners.remove(r.slotPfn());
-    } else if (event instanceof IommuEvent.RangeLinked l && l.physPfn() >= dmasim.actors.mm.MmState.FIRST_USER_PFN) {
-      return; // a process's page (HMM): the Hmm monitor follows those frames
+    } else if (event instanceof IommuEvent.RangeLinked l && (l.physPfn() >= dmasim.actors.mm.MmState.FIRST_USER_PFN || l.owner().startsWith("dpt-"))) {
+      return; // a process's page, or a peer's BAR a process mapped (HMM): the Hmm monitor follows those frames
     } else if (event instanceof IommuEvent.RangeLinked l) {
       for (long i = 0; i < l.pages(); i++) {
         if (!owners.containsKey(l.physPfn() + i)) {
@@ -68,7 +68,7 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       }
     } else if (event instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) {
       descriptorOwner.put(s.tag(), at.actor());
-    } else if (event instanceof DmaAccess a && !a.stray() && a.physPfn() < dmasim.actors.mm.MmState.FIRST_USER_PFN) {
+    } else if (event instanceof DmaAccess a && !a.stray() && a.physPfn() < dmasim.actors.mm.MmState.FIRST_USER_PFN && (a.tag() & (1L << 62)) == 0) {
       long ownerId = owners.get(a.physPfn(), -1);
       String owner = ownerId < 0 ? null : ownerNames.get((int) ownerId);
       if (owner == null) {

@@ -154,7 +154,7 @@ class HmmMonitorTest {
     H bad = callback(new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)), true, true).on("mem", lock("cpu0"))
         .on("dpt-m0", written(PFN, 1, true)); // no read_retry: the callback ran between the walk and the lock
     assertEquals(List.of("M1 @10"), bad.verdict());
-    assertEquals("cpu0 writes m0's device PTE 0x10000000 -> pfn 0x100000 from its attempt of read_begin seq 1 (step 1), but an invalidation "
+    assertEquals("cpu0 writes m0's device PTE 0x10000000 -> pfn 0x10000000 from its attempt of read_begin seq 1 (step 1), but an invalidation "
         + "(started at step 2) has set the subscription's seq to 3: a stale pfn in the device (read_retry missing, or not under the lock the "
         + "callback takes)", bad.message());
     H good = faulted().on("mm0", invalidation(1, "UNMAP", true)).on("dpt-m0", written(PFN, 1, true)); // before set_seq: the callback zaps it
@@ -166,7 +166,7 @@ class HmmMonitorTest {
     H h = faulted().on("dpt-m0", written(PFN, 1, true)).on("mem", unlock("cpu0"));
     callback(h, true, false);
     assertEquals(List.of("M2 @10"), h.verdict());
-    assertEquals("cpu1's invalidate callback of m0 returns while the device PTE 0x10000000 -> pfn 0x100000 is still valid: the CPU page table "
+    assertEquals("cpu1's invalidate callback of m0 returns while the device PTE 0x10000000 -> pfn 0x10000000 is still valid: the CPU page table "
         + "changes next and the page may be freed", h.message());
     H good = faulted().on("dpt-m0", written(PFN, 1, true)).on("mem", unlock("cpu0"));
     assertEquals(List.of(), callback(good, true, true).verdict());
@@ -178,7 +178,7 @@ class HmmMonitorTest {
     assertEquals(List.of("M9 @4"), dropped.verdict());
     H freed = faulted().on("dpt-m0", written(PFN, 1, true)).on("mm0", new MmEvent.FrameFreed(PFN, "anon"));
     assertEquals(List.of("M3 @4"), freed.verdict());
-    assertEquals("frame 0x100000 is freed while m0's device PTE for 0x10000000 still maps it", freed.message());
+    assertEquals("frame 0x10000000 is freed while m0's device PTE for 0x10000000 still maps it", freed.message());
     H zappedFirst = faulted().on("dpt-m0", written(PFN, 1, true)).on("dpt-m0", zapped()).on("mm0", new MmEvent.PteCleared(VA, PFN, "UNMAP"),
         new MmEvent.FrameFreed(PFN, "anon"));
     assertEquals(List.of(), zappedFirst.verdict());
@@ -197,7 +197,7 @@ class HmmMonitorTest {
   void m5StructPagesOnlyInsideTheReadSection() {
     H bad = new H().on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false)).on("mm0", new MmEvent.FrameDirtied(PFN, "cpu0", "m0", false));
     assertEquals(List.of("M5 @2"), bad.verdict());
-    assertEquals("cpu0 calls set_page_dirty on frame 0x100000 from m0's pfns without holding 'mlock': struct pages from hmm pfns may be touched "
+    assertEquals("cpu0 calls set_page_dirty on frame 0x10000000 from m0's pfns without holding 'mlock': struct pages from hmm pfns may be touched "
         + "only inside the read section", bad.message());
     H good = faulted().on("mm0", new MmEvent.ReadRetried("m0", "cpu0", 1, false)).on("mm0", new MmEvent.FrameDirtied(PFN, "cpu0", "m0", false));
     assertEquals(List.of(), good.verdict());
@@ -287,7 +287,7 @@ class HmmMonitorTest {
     H stale = faulted().on("dpt-m0", new MirrorEvent.SlotMapped("m0", 0, PFN, 0xffffe000L)).on("mm0", new MmEvent.PteSet(VA, PFN + 5, true,
         "present", "")).on("dpt-m0", dmaWrite);
     assertEquals(List.of("M4 @4", "M6 @5"), stale.verdict()); // the CPU dropped the page the slot still maps (M4), then the entry reused it (M6)
-    assertEquals("cpu0 writes m0's device PTE 0x10000000 -> pfn 0x100005 through DMA address 0xffffe000, which still maps the old pfn 0x100000: the "
+    assertEquals("cpu0 writes m0's device PTE 0x10000000 -> pfn 0x10000005 through DMA address 0xffffe000, which still maps the old pfn 0x10000000: the "
         + "slot stayed DMA_MAPPED across an invalidation, so hmm_dma_map_pfn returned the old mapping", stale.suite.violations().get(1).message());
     H unlinked = faulted().on("mm0", new MmEvent.PteSet(VA, PFN + 5, true, "present", "")).on("dpt-m0", dmaWrite);
     assertEquals(List.of("M6 @4"), unlinked.verdict());
