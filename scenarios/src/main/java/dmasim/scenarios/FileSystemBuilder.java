@@ -61,6 +61,7 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
       progs.add(StepCompiler.compile(args, devices, memory, mm, file, name + "/cpu" + i, steps, o));
     }
     try {
+      MmSection.checkReclaimSenders(faults.reclaims(), o.cpus());
       return new SystemSpec(io, devs, progs, new dmasim.actors.memory.MemorySettings(memory.pages(), memory.regions()), monitors, new MessageFaults(o.seed(), faults.messages()),
           new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()), mm.present() ? List.of(mm.component(faults.reclaims(), o.seed())) : List.of());
     } catch (UserError e) {

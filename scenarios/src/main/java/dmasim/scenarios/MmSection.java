@@ -120,6 +120,18 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
     return new dmasim.actors.mm.HmmComponent(settings.withReclaims(reclaims, seed), ms);
   }
 
+  /** A reclaim rule's {@code from} must be one of the run's CPU queues (direct reclaim runs in the thread that allocates). */
+  static void checkReclaimSenders(List<dmasim.actors.mm.ReclaimRule> rules, int cpus) {
+    for (dmasim.actors.mm.ReclaimRule r : rules) {
+      if (r.from() == null) continue;
+      boolean ok = r.from().matches("cpu\\d+") && Integer.parseInt(r.from().substring(3)) < cpus;
+      if (!ok) {
+        throw new UserError("the fault rule '" + r.describe() + "' names " + r.from() + ", which is not a CPU queue of this run (cpu0..cpu" + (cpus - 1)
+            + "): direct reclaim runs in the thread that allocates");
+      }
+    }
+  }
+
   static Map<String, Mirror> byName(MmSection s) {
     Map<String, Mirror> out = new LinkedHashMap<>();
     for (Mirror m : s.mirrors()) out.put(m.settings().name(), m);

@@ -97,6 +97,7 @@ public final class ScenarioFile {
         }
         if (!hmm && !extra.reclaims().isEmpty()) throw new UserError(file + ": a reclaim rule needs a scenario with an mm section; " + base.name()
             + " has none");
+        MmSection.checkReclaimSenders(extra.reclaims(), o.cpus());
         return newSpec(spec, calls, devices, messages, journal, components, o);
       } catch (UserError e) {
         throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have

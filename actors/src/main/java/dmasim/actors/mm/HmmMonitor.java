@@ -151,6 +151,13 @@ public final class HmmMonitor extends AbstractMonitor {
       }
     } else if (e instanceof MmEvent.SeqSet s) {
       seqSet(at, s);
+    } else if (e instanceof MmEvent.MmCallFinished c && c.errno() == dmasim.protocol.Errno.EINVAL && (c.call().equals("insert")
+        || c.call().equals("remove"))) {
+      violate(c.call().equals("insert") ? "N4" : "N5", at, c.cpu() + " calls mmu_interval_notifier_" + c.call() + " on a subscription that is "
+          + (c.call().equals("insert") ? "already inserted" : "not inserted") + ": the kernel's interval tree and deferred list would be corrupted");
+    } else if (e instanceof MmEvent.ReadBegun r && !mm.sub(r.sub()).inTree() && !mm.sub(r.sub()).deferredInsert) {
+      violate("N4", at, r.cpu() + " calls mmu_interval_read_begin on " + r.sub() + ", which is not inserted (never, or removed): no invalidation "
+          + "will ever be reported to it", about(r.sub()));
     } else if (e instanceof MmEvent.SubInserted i) {
       removed.remove(i.sub());
       if (!mm.invs.isEmpty()) insertedDuring.put(i.sub(), new java.util.HashSet<>(mm.invs.keySet()));
@@ -392,7 +399,7 @@ public final class HmmMonitor extends AbstractMonitor {
       dmasim.actors.memory.Region peer = pte == null ? null : mirrors.get(r.mirror()).p2pRegion(pte.pfn());
       boolean unreachable = peer != null && peer.path() != dmasim.actors.memory.Region.Path.BUS_ADDRESS
           && peer.path() != dmasim.actors.memory.Region.Path.HOST_BRIDGE; // a peer's BAR the device cannot reach: failing is right
-      if (vma != null && (!r.write() || vma.write()) && !unreachable) {
+      if (vma != null && (!r.write() || vma.write()) && !unreachable && !vma.io()) { // VM_IO | VM_PFNMAP can never be mirrored
         violate("O6", at, "the driver fails the device's " + (r.write() ? "write" : "read") + " fault at " + hex(r.va()) + " (its program dies), "
             + "but the access is legal: " + hex(r.va()) + " is in a " + (vma.write() ? "writable" : "readable") + " VMA; a benign race must be "
             + "retried, not reported", about(r.mirror()));

@@ -243,6 +243,9 @@ public final class MonitorSuite {
       return (d.fault().equals("reset") ? "the device resets" : "the device is removed") + " as " + d.from() + "'s " + ordinal(d.match()) + " "
           + d.type() + " arrives (rule: " + d.describe() + ")";
     }
+    if (e instanceof dmasim.protocol.MmEvent.ReclaimDecided r && r.injected()) {
+      return "direct reclaim runs in " + r.from() + " as its " + ordinal(r.match()) + " " + r.type() + " arrives (rule: " + r.describe() + ")";
+    }
     if (e instanceof dmasim.protocol.WireEvent.MessageFaulted m) {
       return m.sender() + "'s " + ordinal(m.match()) + " " + m.type() + " to " + m.to() + " " + m.action()
           + (m.delay() > 0 ? " by " + m.delay() + "ns" : "") + " (rule: " + m.rule() + ")";

@@ -74,6 +74,7 @@ public final class RunStats implements Monitor {
     else if (event instanceof dmasim.protocol.WireEvent.MessageFaulted) faultsInjected++;
     else if (event instanceof DeviceEvent.FaultDecided d && d.injected()) faultsInjected++;
     else if (event instanceof dmasim.protocol.MemoryEvent.AllocFaultDecided a && a.injected()) faultsInjected++;
+    else if (event instanceof dmasim.protocol.MmEvent.ReclaimDecided r && r.injected()) faultsInjected++;
   }
 
   public long requests() {
