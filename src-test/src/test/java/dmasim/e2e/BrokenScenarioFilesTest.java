@@ -189,6 +189,8 @@ class BrokenScenarioFilesTest {
         .with("\"repeat times=$requests\"", "\"read-begin mirror=m9\"\n\"repeat times=$requests\""));
     c.add(new Case("an undefined label in a callback", "memory { pages = 4096 }", mm.replace("\"unlock mlock\" ]", "\"goto nowhere\" ]"),
         "mm.mirrors[0].callback[3]", "callback"));
+    c.add(new Case("a reclaim rule from a queue the run does not have", "memory { pages = 4096 }", mm + "\nfaults = [ { reclaim = 0x10000000, pages = 1,"
+        + " on = Touch, from = cpu7, nth = 1 } ]", "faults", null).with("faults = [ { op = try_alloc, every = 3 } ]", ""));
     c.add(new Case("a device access outside the mirror", "memory { pages = 4096 }", mm, "programs.all[0]", "dev-access")
         .with("\"repeat times=$requests\"", "\"dev-access mirror=m0 va=0x30000000\"\n\"repeat times=$requests\""));
     return c;

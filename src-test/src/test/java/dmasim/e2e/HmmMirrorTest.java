@@ -112,6 +112,7 @@ class HmmMirrorTest {
     assertEquals(List.of("cpu0 RangeFault 1", "reclaim by cpu1 before nothing", "cpu0 RangeFault 2 reclaims", "reclaim by cpu0 before RangeFault",
         "cpu0 runs m0's callback", "cpu0 RangeFault 3"), reclaim);
     assertEquals(List.of(), verdict(r));
+    assertEquals(1L, r.stats().get("faultsInjected"), "the injected reclaim is a fault like any other");
     dmasim.scenarios.Replayer.Result replay = dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), steps, null);
     assertEquals(true, replay.identical(), String.valueOf(replay.divergence()));
   }

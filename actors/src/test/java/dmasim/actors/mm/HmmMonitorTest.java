@@ -295,4 +295,14 @@ class HmmMonitorTest {
         0xffffe000L)).on("dpt-m0", dmaWrite);
     assertEquals(List.of(), fresh.verdict());
   }
+
+  @Test
+  void insertingTwiceRemovingWhatIsNotInsertedAndReadingItAreViolations() {
+    assertEquals(List.of("N4 @1"), new H().on("mm0", new MmEvent.MmCallFinished("insert", "cpu0", Errno.EINVAL)).verdict());
+    assertEquals(List.of("N5 @1"), new H().on("mm0", new MmEvent.MmCallFinished("remove", "cpu0", Errno.EINVAL)).verdict());
+    H removed = new H().on("mm0", new MmEvent.SubRemoved("m0", "cpu0")).on("mm0", new MmEvent.ReadBegun("m0", "cpu0", 1, false));
+    assertEquals(List.of("N4 @2"), removed.verdict());
+    assertEquals("cpu0 calls mmu_interval_read_begin on m0, which is not inserted (never, or removed): no invalidation will ever be reported to it",
+        removed.message());
+  }
 }
