@@ -153,8 +153,13 @@ public final class HmmMonitor extends AbstractMonitor {
       seqSet(at, s);
     } else if (e instanceof MmEvent.MmCallFinished c && c.errno() == dmasim.protocol.Errno.EINVAL && (c.call().equals("insert")
         || c.call().equals("remove"))) {
-      violate(c.call().equals("insert") ? "N4" : "N5", at, c.cpu() + " calls mmu_interval_notifier_" + c.call() + " on a subscription that is "
-          + (c.call().equals("insert") ? "already inserted" : "not inserted") + ": the kernel's interval tree and deferred list would be corrupted");
+      if (c.call().equals("insert")) {
+        violate("N4", at, c.cpu() + " calls mmu_interval_notifier_insert on a subscription that is already inserted: the kernel's interval tree and "
+            + "deferred list would be corrupted");
+      } else {
+        violate("N5", at, c.cpu() + " calls mmu_interval_notifier_remove on a subscription that is not inserted: the kernel's interval tree and "
+            + "deferred list would be corrupted");
+      }
     } else if (e instanceof MmEvent.ReadBegun r && !mm.sub(r.sub()).inTree() && !mm.sub(r.sub()).deferredInsert) {
       violate("N4", at, r.cpu() + " calls mmu_interval_read_begin on " + r.sub() + ", which is not inserted (never, or removed): no invalidation "
           + "will ever be reported to it", about(r.sub()));
