@@ -33,6 +33,17 @@ public final class RunStats implements Monitor {
   private long metadataBytes;
   private long steps;
   private long virtualTime;
+  /** HMM figures, shown only for a system with an address space: invalidations of mirrors, callbacks, walks and their -EBUSY ends, failed read_retry checks, device PTE writes and zaps, device faults and those failed. */
+  private boolean hmm;
+  private long mirrorInvalidations;
+  private long callbacks;
+  private long walks;
+  private long walksBusy;
+  private long readRetries;
+  private long devicePteWrites;
+  private long devicePteZaps;
+  private long deviceFaults;
+  private long deviceFaultsFailed;
 
   public RunStats(TranslationMonitor translation) {
     this.translation = translation;
@@ -45,6 +56,7 @@ public final class RunStats implements Monitor {
 
   @Override
   public void onEvent(StepInfo at, Event event) {
+    if (event instanceof dmasim.protocol.MmEvent || event instanceof dmasim.protocol.MirrorEvent) hmm(event);
     steps = Math.max(steps, at.step());
     virtualTime = Math.max(virtualTime, at.time());
     if (event instanceof CpuEvent.RequestCompleted) requests++;
@@ -90,6 +102,19 @@ public final class RunStats implements Monitor {
     return translation.exposureWindows();
   }
 
+  private void hmm(Event e) {
+    hmm = true;
+    if (e instanceof dmasim.protocol.MmEvent.InvalidationStarted s && !s.subs().isEmpty()) mirrorInvalidations++;
+    else if (e instanceof dmasim.protocol.MmEvent.CallbackCalled) callbacks++;
+    else if (e instanceof dmasim.protocol.MmEvent.WalkStarted) walks++;
+    else if (e instanceof dmasim.protocol.MmEvent.WalkEnded w && w.errno() == dmasim.protocol.Errno.EBUSY) walksBusy++;
+    else if (e instanceof dmasim.protocol.MmEvent.ReadRetried r && r.retry()) readRetries++;
+    else if (e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten) devicePteWrites++;
+    else if (e instanceof dmasim.protocol.MirrorEvent.DevicePteZapped) devicePteZaps++;
+    else if (e instanceof dmasim.protocol.MirrorEvent.DeviceFaulted) deviceFaults++;
+    else if (e instanceof dmasim.protocol.MirrorEvent.FaultResolved f && f.error()) deviceFaultsFailed++;
+  }
+
   /** The figures in a fixed order (for text and JSON output). */
   public Map<String, Object> asMap() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -116,6 +141,17 @@ public final class RunStats implements Monitor {
     m.put("strayAccessesOnLiveMappings", translation.strayOnLiveMapping());
     m.put("accessesDuringUnmap", translation.accessesDuringUnmap());
     m.put("dmaMetadataBytesPerRequest", requests == 0 ? 0.0 : round((double) metadataBytes / requests));
+    if (hmm) {
+      m.put("mirrorInvalidations", mirrorInvalidations);
+      m.put("invalidateCallbacks", callbacks);
+      m.put("hmmRangeFaults", walks);
+      m.put("hmmRangeFaultsBusy", walksBusy);
+      m.put("readRetriesThatRetried", readRetries);
+      m.put("devicePteWrites", devicePteWrites);
+      m.put("devicePteZaps", devicePteZaps);
+      m.put("deviceFaults", deviceFaults);
+      m.put("deviceFaultsFailed", deviceFaultsFailed);
+    }
     return m;
   }
 
