@@ -44,8 +44,9 @@ final class Output {
     if (!vs.isEmpty() && !r.devices().isEmpty()) out.printf(Locale.ROOT, "%n(devices: %s)%n", r.deviceLegend());
     for (int i = 0; i < Math.min(vs.size(), SHOWN_VIOLATIONS); i++) {
       Violation v = vs.get(i);
-      out.printf(Locale.ROOT, "%nVIOLATION %d: %s [%s] at step %d (t=%s), actors %s%n  %s%n", i + 1, v.monitor(), v.invariant(), v.step(),
-          time(v.time()), String.join(", ", v.actors()), v.message());
+      // an end-of-run check (a hang, a leak) belongs to no step's actors
+      out.printf(Locale.ROOT, "%nVIOLATION %d: %s [%s] at step %d (t=%s)%s%n  %s%n", i + 1, v.monitor(), v.invariant(), v.step(),
+          time(v.time()), v.actors().isEmpty() ? "" : ", actors " + String.join(", ", v.actors()), v.message());
       if (v.where() != null) out.println("  at " + v.where());
       if (!v.causes().isEmpty()) {
         out.println("  how " + String.join(", ", v.about()) + " got here (oldest first):");
