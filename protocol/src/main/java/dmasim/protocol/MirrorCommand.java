@@ -14,7 +14,9 @@ import java.util.List;
   @JsonSubTypes.Type(MirrorCommand.DmaAlloc.class),
   @JsonSubTypes.Type(MirrorCommand.DmaUnmap.class),
   @JsonSubTypes.Type(MirrorCommand.DmaFree.class),
-  @JsonSubTypes.Type(MirrorCommand.FaultDone.class)
+  @JsonSubTypes.Type(MirrorCommand.FaultDone.class),
+  @JsonSubTypes.Type(MirrorCommand.ReadWord.class),
+  @JsonSubTypes.Type(MirrorCommand.WriteWord.class)
 })
 public sealed interface MirrorCommand extends Message {
 
@@ -46,4 +48,13 @@ public sealed interface MirrorCommand extends Message {
 
   /** The driver finished handling the device's fault: resume it, or fail it ({@code error}: the device program is killed). */
   record FaultDone(boolean error) implements MirrorCommand {}
+
+  /**
+   * hmm_range_fault loads entry {@code index} of the driver's pfn list (map.pfn_list: the walker
+   * writes straight into it, without the driver's lock) for walk {@code walk}.
+   */
+  record ReadWord(long walk, int index) implements MirrorCommand {}
+
+  /** hmm_range_fault stores {@code word} into entry {@code index}: (the value it loaded & HMM_PFN_INOUT_FLAGS) | what it found. */
+  record WriteWord(long walk, int index, long word) implements MirrorCommand {}
 }

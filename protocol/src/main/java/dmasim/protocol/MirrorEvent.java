@@ -23,7 +23,8 @@ import java.util.List;
   @JsonSubTypes.Type(MirrorEvent.SlotUnmapped.class),
   @JsonSubTypes.Type(MirrorEvent.CallStarted.class),
   @JsonSubTypes.Type(MirrorEvent.IoDone.class),
-  @JsonSubTypes.Type(MirrorEvent.CallFinished.class)
+  @JsonSubTypes.Type(MirrorEvent.CallFinished.class),
+  @JsonSubTypes.Type(MirrorEvent.WordWritten.class)
 })
 public sealed interface MirrorEvent extends Event {
 
@@ -143,4 +144,11 @@ public sealed interface MirrorEvent extends Event {
 
   /** The driver's call {@code call} from {@code cpu} finished with {@code errno}. */
   record CallFinished(String mirror, String call, String cpu, int errno) implements MirrorEvent {}
+
+  /**
+   * Entry {@code index} of the mirror's shared pfn list is now {@code word}, written by {@code by}:
+   * "walker" (hmm_range_fault's store), "map" (hmm_dma_map_pfn set DMA_MAPPED), "unmap"
+   * (hmm_dma_unmap_pfn / ib_umem_odp_unmap_dma_pages cleared the flags).
+   */
+  record WordWritten(String mirror, int index, long word, String by) implements MirrorEvent {}
 }

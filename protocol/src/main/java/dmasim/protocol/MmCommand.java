@@ -28,7 +28,9 @@ import java.util.List;
   @JsonSubTypes.Type(MmCommand.Resume.class),
   @JsonSubTypes.Type(MmCommand.Insert.class),
   @JsonSubTypes.Type(MmCommand.Remove.class),
-  @JsonSubTypes.Type(MmCommand.MigrationFinish.class)
+  @JsonSubTypes.Type(MmCommand.MigrationFinish.class),
+  @JsonSubTypes.Type(MmCommand.WordValue.class),
+  @JsonSubTypes.Type(MmCommand.WordStored.class)
 })
 public sealed interface MmCommand extends Message {
 
@@ -111,4 +113,10 @@ public sealed interface MmCommand extends Message {
    * other steps can interleave with).
    */
   record MigrationFinish(long migration) implements MmCommand {}
+
+  /** The driver's pfn list answers the walker's load of entry {@code index} for walk {@code walk}: {@code word}. */
+  record WordValue(long walk, int index, long word) implements MmCommand {}
+
+  /** The walker's store into the driver's pfn list for walk {@code walk} is done: it goes on (its stores are in program order). */
+  record WordStored(long walk) implements MmCommand {}
 }

@@ -75,7 +75,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
       for (int i = 0; i < list.size(); i++) {
         String key = "mm.mirrors[" + i + "]";
         if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
-        r.onlyKeys(o, key + ".", Set.of("name", "start", "pages", "lock", "device", "dma", "owner", "callback", "inserted"));
+        r.onlyKeys(o, key + ".", Set.of("name", "start", "pages", "lock", "device", "dma", "owner", "callback", "inserted", "shared-pfns"));
         HoconReader v = r.sub(o, key);
         String name = v.string("name", null);
         if (!name.matches("[a-z][a-z0-9-]{0,31}")) throw r.error(o.get("name"), key + ".name", "use lower-case letters, digits and '-', got '" + name + "'");
@@ -97,9 +97,11 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
         List<ParsedStep> callback = new ArrayList<>();
         for (int k = 0; k < steps.size(); k++) callback.add(StepLanguage.step(r, steps.get(k), key + ".callback[" + k + "]"));
         List<dmasim.actors.memory.Region> peers = memory.regions().stream().filter(x -> x.kind() == dmasim.actors.memory.Region.Kind.P2P).toList();
-        MirrorSettings ms = new MirrorSettings(i, name, 0, start, pages, dev, lock, dma, dma && bounces.getOrDefault(dev, false), owner, peers);
+        boolean shared = v.bool("shared-pfns", false);
+        if (shared && !dma) throw r.error(o.get("shared-pfns"), key + ".shared-pfns", "a shared pfn list is the hmm_dma_map's: it needs dma = true");
+        MirrorSettings ms = new MirrorSettings(i, name, 0, start, pages, dev, lock, dma, dma && bounces.getOrDefault(dev, false), owner, peers, shared);
         mirrors.add(new Mirror(ms, callback));
-        subs.add(new MmSettings.Sub(name, start, pages, v.bool("inserted", true)));
+        subs.add(new MmSettings.Sub(name, start, pages, v.bool("inserted", true), shared));
       }
     }
     return new MmSection(new MmSettings(vmas, subs, writeCheck, foreign), mirrors);

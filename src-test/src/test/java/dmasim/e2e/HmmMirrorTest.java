@@ -193,4 +193,25 @@ class HmmMirrorTest {
     // the device cannot reach the BAR: hmm_dma_map_pfn fails, and failing the fault for it is right (no O6)
     assertEquals(List.of("pte_set -EREMOTEIO", "clean"), p2pTrace(p2p("not-supported")));
   }
+
+  /**
+   * HMM-ODP 6.13, the sticky DMA_MAPPED lost update: with the walker storing into the shared pfn list, a
+   * walker delayed between its load and its store by longer than the invalidation's unlink keeps
+   * DMA_MAPPED that the unmap had cleared, and hmm_dma_map_pfn hands the device an unlinked IOVA (M6).
+   * Without the delay the same schedule is clean.
+   */
+  @Test
+  void aWalkerDelayedBetweenItsLoadAndStoreRestoresAStaleDmaMappedBit() throws Exception {
+    String text;
+    try (InputStream in = HmmMirrorTest.class.getResourceAsStream("/hmm/odp-sticky-dma-mapped.conf")) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Scenario plain = ScenarioFile.parse("odp-sticky-dma-mapped.conf", text);
+    assertEquals(List.of(), verdict(runner.run(plain, plain.defaults())));
+    Path faults = dir.resolve("preempted-walker.conf");
+    java.nio.file.Files.writeString(faults, "faults = [ { message = delay, type = WriteWord, nth = 2, delay = 5us } ]\n");
+    Scenario preempted = ScenarioFile.withFaults(plain, faults);
+    assertEquals(List.of("Hmm [M6] at step 84: cpu0 writes mr's device PTE 0x10000000 with DMA address 0xfffff000, but slot 0 is not DMA-mapped "
+        + "there: the device would use an unlinked IOVA"), verdict(runner.run(preempted, preempted.defaults())));
+  }
 }

@@ -65,6 +65,16 @@ public final class MirrorLogic {
     } else if (m instanceof MirrorCommand.DmaUnmap u) {
       List<IoOp> ops = new ArrayList<>();
       for (int i = u.first(); i < u.first() + u.pages(); i++) {
+        if (cfg.sharedPfns()) {
+          long w = s.words[i];
+          if ((w & (HmmPfn.VALID | HmmPfn.DMA_MAPPED)) == (HmmPfn.VALID | HmmPfn.DMA_MAPPED)) {
+            // the sticky bit says mapped: unlink that slot, whether or not the IOMMU still holds it
+            ops.add(new IoOp(s.window != 0 ? "unlink" : "unmap_page", i, HmmPfn.pfn(w), s.window != 0 ? s.window + i * 4096L : 0));
+          } else if ((w & HmmPfn.FLAGS) != 0) {
+            d.emit(new MirrorEvent.WordWritten(cfg.name(), i, w & ~HmmPfn.FLAGS, "unmap"));
+          }
+          continue;
+        }
         MirrorState.Slot slot = s.slots.get(i);
         if (slot == null) continue;
         if ((slot.p2pFlags() & HmmPfn.P2PDMA_BUS) != 0) {
@@ -87,6 +97,11 @@ public final class MirrorLogic {
       MirrorState.Fault fault = s.faults.get(from);
       if (fault != null) d.emit(new MirrorEvent.FaultResolved(cfg.name(), fault.token(), fault.va(), fault.write(), f.error()));
       finish("fault_done", from, 0);
+    } else if (m instanceof MirrorCommand.ReadWord r) {
+      d.send(from, new dmasim.protocol.MmCommand.WordValue(r.walk(), r.index(), s.words[r.index()]));
+    } else if (m instanceof MirrorCommand.WriteWord w) {
+      d.emit(new MirrorEvent.WordWritten(cfg.name(), w.index(), w.word(), "walker"));
+      d.send(from, new dmasim.protocol.MmCommand.WordStored(w.walk()));
     } else if (m instanceof IommuReply.Returned r) {
       ioDone(r);
     } else if (m instanceof DeviceReply.Completed c) {
@@ -101,7 +116,13 @@ public final class MirrorLogic {
     d.send(cpu, new MirrorReply.Done(call, errno));
   }
 
-  private void pteSet(MirrorCommand.PteSet p) {
+  private void pteSet(MirrorCommand.PteSet given) {
+    MirrorCommand.PteSet p = given;
+    if (cfg.sharedPfns()) { // populate_mtt reads the map's own pfn list, not a copy
+      List<Long> own = new ArrayList<>();
+      for (int i = 0; i < given.words().size(); i++) own.add(s.words[given.first() + i]);
+      p = new MirrorCommand.PteSet(given.first(), own, given.seq(), given.downgrade());
+    }
     if (!cfg.dma()) {
       write(p.first(), p.words(), p.seq(), p.downgrade(), from, java.util.Map.of());
       finish("pte_set", from, 0);
@@ -117,7 +138,9 @@ public final class MirrorLogic {
     for (int i = 0; i < p.words().size(); i++) {
       long w = p.words().get(i);
       int idx = p.first() + i;
-      if ((w & HmmPfn.VALID) == 0 || s.slots.containsKey(idx) || !planned.add(idx)) continue; // DMA_MAPPED: the existing address, no IOMMU call
+      if ((w & HmmPfn.VALID) == 0 || !planned.add(idx)) continue;
+      // DMA_MAPPED: the existing address, no IOMMU call (hmm_dma_map_pfn trusts the sticky bit of a shared list; else the table's own slot)
+      if (cfg.sharedPfns() ? (w & HmmPfn.DMA_MAPPED) != 0 : s.slots.containsKey(idx)) continue;
       long pfn = HmmPfn.pfn(w);
       dmasim.actors.memory.Region peer = cfg.p2pRegion(pfn);
       if (peer != null) {
@@ -223,6 +246,10 @@ public final class MirrorLogic {
       }
       case "sync", "sync_p2p" -> {
         if (errno == 0) d.emit(new MirrorEvent.SlotMapped(cfg.name(), op.index(), op.pfn(), op.addr(), op.op().equals("sync_p2p") ? HmmPfn.P2PDMA : 0));
+        if (errno == 0 && cfg.sharedPfns()) {
+          d.emit(new MirrorEvent.WordWritten(cfg.name(), op.index(), s.words[op.index()] | HmmPfn.DMA_MAPPED
+              | (op.op().equals("sync_p2p") ? HmmPfn.P2PDMA : 0), "map"));
+        }
       }
       case "map_page", "map_page_mmio" -> {
         if (r.value() == -1L && errno == 0) errno = Errno.ENOMEM; // dma_mapping_error
@@ -231,7 +258,11 @@ public final class MirrorLogic {
           mappedNow.put(op.index(), r.value());
         }
       }
-      case "unlink", "unmap_page", "unlink_mmio", "unmap_page_mmio" -> d.emit(new MirrorEvent.SlotUnmapped(cfg.name(), op.index(), op.pfn(), op.addr()));
+      case "unlink", "unmap_page", "unlink_mmio", "unmap_page_mmio" -> {
+        d.emit(new MirrorEvent.SlotUnmapped(cfg.name(), op.index(), op.pfn(), op.addr()));
+        // hmm_dma_unmap_pfn clears DMA_MAPPED, ib_umem_odp_unmap_dma_pages every flag: a store of the word as it is now
+        if (cfg.sharedPfns()) d.emit(new MirrorEvent.WordWritten(cfg.name(), op.index(), s.words[op.index()] & ~HmmPfn.FLAGS, "unmap"));
+      }
       case "free" -> d.emit(new MirrorEvent.DmaMapFreed(cfg.name()));
       default -> { }
     }

@@ -14,11 +14,19 @@ import dmasim.protocol.DeviceId;
  *     hmm_dma_map_alloc refuses it (-EOPNOTSUPP)
  * @param owner the driver's dev_private_owner ("" for none): its device-private pages
  * @param p2p the PCI P2P regions a DMA mirror's pages may be in, with the path to each from this device
+ * @param sharedPfns hmm_range_fault writes straight into the driver's hmm_dma_map pfn list (the RDMA ODP
+ *     way: range.hmm_pfns = &map.pfn_list[i]), one load and one store per page, without the driver's
+ *     lock; the DMA_MAPPED bits the helpers keep live in those words
  */
 public record MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner,
-    java.util.List<dmasim.actors.memory.Region> p2p) {
+    java.util.List<dmasim.actors.memory.Region> p2p, boolean sharedPfns) {
   public MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner) {
-    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, java.util.List.of());
+    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, java.util.List.of(), false);
+  }
+
+  public MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner,
+      java.util.List<dmasim.actors.memory.Region> p2p) {
+    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, p2p, false);
   }
 
   /** The P2P region holding {@code pfn} (pci_p2pdma_state asks the page's pgmap), or null for RAM. */

@@ -50,9 +50,12 @@ public final class MirrorState {
   final List<Long> answers = new ArrayList<>();
   long nextTag = 1;
   long nextToken = 1;
+  /** The driver's hmm_dma_map pfn list, when the walker writes into it ({@link MirrorSettings#sharedPfns()}): one word per page. */
+  final long[] words;
 
   public MirrorState(MirrorSettings cfg) {
     this.cfg = cfg;
+    this.words = cfg.sharedPfns() ? new long[(int) cfg.pages()] : new long[0];
   }
 
   public List<String> describe() {
@@ -101,6 +104,8 @@ public final class MirrorState {
     } else if (e instanceof MirrorEvent.IoDone d) {
       done++;
       answers.add(d.value());
+    } else if (e instanceof MirrorEvent.WordWritten w) {
+      words[w.index()] = w.word();
     } else if (e instanceof MirrorEvent.CallFinished f) {
       if (!calls.isEmpty() && calls.peekFirst().cpu().equals(f.cpu()) && calls.peekFirst().call().equals(f.call())) {
         calls.removeFirst();

@@ -64,6 +64,10 @@ public final class MmLogic {
       callbackReturned(c);
     } else if (m instanceof MmCommand.WalkNext w) {
       walkNext(s.walks.get(w.walk()));
+    } else if (m instanceof MmCommand.WordStored st) {
+      walkNext(s.walks.get(st.walk()));
+    } else if (m instanceof MmCommand.WordValue v) {
+      page(s.walks.get(v.walk()), v.index(), v.word()); // the walker loaded the driver's entry: it goes on with that value
     } else if (m instanceof MmCommand.MigrationFinish f) {
       migrationFinish(f.migration());
     } else if (m instanceof MmCommand.DirtyPages p) {
@@ -528,8 +532,17 @@ public final class MmLogic {
       return;
     }
     int i = w.index;
+    if (s.sub(w.sub).sharedPfns) {
+      // range.hmm_pfns is the driver's map.pfn_list: the walker loads the entry there (no lock), and stores it later
+      d.send(dmasim.actors.model.Names.mirror(w.sub), new dmasim.protocol.MirrorCommand.ReadWord(w.id, (int) (w.startVpn - s.sub(w.sub).startVpn) + i));
+      return;
+    }
+    page(w, i, w.words[i]);
+  }
+
+  /** Page {@code i} of walk {@code w}, whose entry holds {@code in} (the request on input). */
+  private void page(MmState.Walk w, int i, long in) {
     long vpn = w.startVpn + i;
-    long in = w.words[i];
     long req = (in & w.mask) | w.defaultFlags;
     boolean fault = (req & HmmPfn.REQ_FAULT) != 0;
     boolean writeFault = fault && (req & HmmPfn.REQ_WRITE) != 0;
@@ -598,6 +611,12 @@ public final class MmLogic {
 
   private void step(MmState.Walk w, int i, long word, String action) {
     d.emit(new MmEvent.WalkStep(w.id, i, (w.startVpn + i) << 12, word, action));
+    if (s.sub(w.sub).sharedPfns) {
+      // *hmm_pfn = (*hmm_pfn & HMM_PFN_INOUT_FLAGS) | new, with the value loaded before: a store a concurrent clear can lose to
+      d.send(dmasim.actors.model.Names.mirror(w.sub), new dmasim.protocol.MirrorCommand.WriteWord(w.id, (int) (w.startVpn - s.sub(w.sub).startVpn) + i,
+          word));
+      return; // the walk goes on once the store is done (WordStored)
+    }
     d.send(self, new MmCommand.WalkNext(w.id));
   }
 }

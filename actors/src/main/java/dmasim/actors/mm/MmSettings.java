@@ -44,10 +44,14 @@ public record MmSettings(List<Vma> vmas, List<Sub> subs, boolean hmmWriteCheck, 
    * An interval subscription (struct mmu_interval_notifier) named {@code name} over [start, start +
    * pages * 4096); {@code inserted} false: the driver inserts it with a step (mmu_interval_notifier_insert).
    */
-  public record Sub(String name, long start, long pages, boolean inserted) {
+  public record Sub(String name, long start, long pages, boolean inserted, boolean sharedPfns) {
     /** A subscription inserted before the run starts. */
     public Sub(String name, long start, long pages) {
-      this(name, start, pages, true);
+      this(name, start, pages, true, false);
+    }
+
+    public Sub(String name, long start, long pages, boolean inserted) {
+      this(name, start, pages, inserted, false);
     }
 
     public long last() {

@@ -58,6 +58,8 @@ public final class MmState {
     boolean deferredInsert;
     boolean deferredRemove;
     boolean removed;
+    /** hmm_range_fault loads and stores the driver's own pfn list, entry by entry (see {@link MirrorSettings#sharedPfns()}). */
+    boolean sharedPfns;
 
     Sub(String name, long startVpn, long pages, long seq, boolean inTree) {
       this.name = name;
@@ -170,7 +172,11 @@ public final class MmState {
 
   /** The address space of {@code settings} before anything ran: its subscriptions inserted (seq = core seq - 1, mmu_interval_notifier_insert on an idle mm). */
   public MmState(MmSettings settings) {
-    for (MmSettings.Sub s : settings.subs()) subs.put(s.name(), new Sub(s.name(), s.start() >>> 12, s.pages(), s.inserted() ? seq - 1 : 0, s.inserted()));
+    for (MmSettings.Sub s : settings.subs()) {
+      Sub sub = new Sub(s.name(), s.start() >>> 12, s.pages(), s.inserted() ? seq - 1 : 0, s.inserted());
+      sub.sharedPfns = s.sharedPfns();
+      subs.put(s.name(), sub);
+    }
   }
 
   public long coreSeq() {
