@@ -79,9 +79,22 @@ public final class LiveWire implements Wire {
 
   /** An envelope from outside the model (the harness): starts a CPU queue. */
   public void inject(String from, String to, Message message) {
-    long seq = seqs.computeIfAbsent(from, k -> new AtomicLong()).incrementAndGet();
-    inFlight.incrementAndGet();
-    deliver(Envelope.sent(new EnvelopeId(from, seq), to, message, 0, 0, null), 0);
+    java.util.LinkedHashMap<String, Message> one = new java.util.LinkedHashMap<>();
+    one.put(to, message);
+    injectAll(from, one);
+  }
+
+  /**
+   * Envelopes from outside the model, all counted in flight before the first is delivered: otherwise
+   * the first queue could finish its whole program, and the run end quiescent, before the next one is
+   * started (which a loaded machine makes likely).
+   */
+  public void injectAll(String from, java.util.LinkedHashMap<String, Message> messages) {
+    inFlight.addAndGet(messages.size());
+    for (java.util.Map.Entry<String, Message> m : messages.entrySet()) {
+      long seq = seqs.computeIfAbsent(from, k -> new AtomicLong()).incrementAndGet();
+      deliver(Envelope.sent(new EnvelopeId(from, seq), m.getKey(), m.getValue(), 0, 0, null), 0);
+    }
   }
 
   /** Completes with the run's outcome. */

@@ -72,7 +72,9 @@ public final class RunGuardian {
       spawnModel(ctx, spec, same, register, kind -> runId != null && tap != null ? kind.tapped(runId, wire, tap) : kind.behavior(runId, wire, null));
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
-            for (int c = 0; c < spec.programs().size(); c++) live.inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start());
+            java.util.LinkedHashMap<String, dmasim.protocol.Message> starts = new java.util.LinkedHashMap<>();
+            for (int c = 0; c < spec.programs().size(); c++) starts.put(Names.cpu(c), new CpuCommand.Start());
+            live.injectAll(Names.HARNESS, starts); // every queue counted in flight before the first starts
             return Behaviors.same();
           })
           .onMessage(Stop.class, RunGuardian::stop)
