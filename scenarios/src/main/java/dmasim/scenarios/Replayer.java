@@ -35,9 +35,10 @@ public final class Replayer {
     // needs the run to reach its end.
     boolean stopAtEnd = record.verdict().equals("incomplete");
     List<dmasim.actors.cpu.Program> programs = scenario.build().apply(record.options()).programs();
+    Lanes lanes = new Lanes();
     StepObserver compare = (step, env, events) -> {
       RecordedStep r = step <= recorded.size() ? recorded.get((int) step - 1) : null;
-      if (stepLog != null) stepLog.accept(describe(step, env, events, programs));
+      if (stepLog != null) stepLog.accept(describe(step, env, events, programs, lanes.of(env, events)));
       Divergence d = diverges(step, r, env, events);
       if (d != null) {
         first[0] = d;
@@ -85,8 +86,15 @@ public final class Replayer {
   }
 
   static String describe(long step, Envelope env, List<? extends Event> events, List<dmasim.actors.cpu.Program> programs) {
+    return describe(step, env, events, programs, null);
+  }
+
+  /** ... {@code lane}: the path of a mirroring system the step belongs to ("fault cpu0 #1", "invalidation 2 UNMAP"), shown in brackets; null for none. */
+  static String describe(long step, Envelope env, List<? extends Event> events, List<dmasim.actors.cpu.Program> programs, String lane) {
     StringBuilder b = new StringBuilder();
-    b.append("step ").append(step).append(" @").append(env.deliveredAt()).append("ns ").append(env.receiver()).append(" <- ").append(env.id())
+    b.append("step ").append(step).append(" @").append(env.deliveredAt()).append("ns ");
+    if (lane != null) b.append('[').append(lane).append("] ");
+    b.append(env.receiver()).append(" <- ").append(env.id())
         .append(' ').append(env.message().getClass().getSimpleName());
     int cpu = env.receiver().startsWith("cpu") ? dmasim.actors.model.Names.cpuIndex(env.receiver()) : -1;
     int pc = cpu < 0 || cpu >= programs.size() ? -1 : dmasim.actors.monitor.MonitorSuite.lastPc(events);

@@ -214,4 +214,22 @@ class HmmMirrorTest {
     assertEquals(List.of("Hmm [M6] at step 84: cpu0 writes mr's device PTE 0x10000000 with DMA address 0xfffff000, but slot 0 is not DMA-mapped "
         + "there: the device would use an unlinked IOVA"), verdict(runner.run(preempted, preempted.defaults())));
   }
+
+  @Test
+  void stepThroughShowsTheFaultAndTheInvalidationAsLanes() throws Exception {
+    Scenario s;
+    try (InputStream in = HmmMirrorTest.class.getResourceAsStream("/catalog/hmm-set-seq-missing.conf")) {
+      s = ScenarioFile.parse("hmm-set-seq-missing.conf", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-lanes"), id -> runner.run(s, s.defaults(), s.name() + "-lanes", id));
+    List<String> lines = new java.util.ArrayList<>();
+    dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), journal.read(system, journal.lookup(r.runId())), line -> lines.add(
+        line.lines().findFirst().orElse("").replaceAll(" \\(.*", "")));
+    assertEquals(List.of("step 1 @0ns cpu0 <- harness#1 Start", "step 2 @0ns cpu1 <- harness#2 Start",
+        "step 3 @0ns [invalidation 1 CLEAR] mm0 <- cpu1#1 MadviseDontneed", "step 4 @0ns [fault cpu0 #1] dpt-m0 <- cpu0#1 Access",
+        "step 5 @0ns [invalidation 1 CLEAR] cpu1 <- mm0#1 RunCallback", "step 6 @0ns [invalidation 1 CLEAR] mem <- cpu1#2 Lock",
+        "step 7 @0ns [fault cpu0 #1] cpu0 <- dpt-m0#1 Done", "step 8 @0ns [fault cpu0 #1] mm0 <- cpu0#2 ReadBegin",
+        "step 9 @0ns [invalidation 1 CLEAR] cpu1 <- mem#1 LockGranted", "step 10 @0ns [fault cpu0 #1] cpu0 <- mm0#2 SeqRead",
+        "step 11 @0ns [invalidation 1 CLEAR] dpt-m0 <- cpu1#3 Zap"), lines);
+  }
 }
