@@ -256,6 +256,8 @@ public final class HmmMonitor extends AbstractMonitor {
   private final Map<Long, String> walkCpu = new HashMap<>();
   /** Per subscription inserted while invalidations ran: those invalidations (a read section must wait for all of them). */
   private final Map<String, java.util.Set<Long>> insertedDuring = new HashMap<>();
+  /** Per mirror, the device-table updates (pte_set calls waiting for their DMA mapping) in progress, by queue. */
+  private final Map<String, List<String>> updating = new HashMap<>();
   /** Removes sleeping until the invalidation ends: "sub/cpu". */
   private final java.util.Set<String> waitingRemoves = new java.util.HashSet<>();
   /** Subscriptions whose remove returned. */
@@ -409,6 +411,14 @@ public final class HmmMonitor extends AbstractMonitor {
             + "but the access is legal: " + hex(r.va()) + " is in a " + (vma.write() ? "writable" : "readable") + " VMA; a benign race must be "
             + "retried, not reported", about(r.mirror()));
       }
+    } else if (e instanceof MirrorEvent.CallStarted c && c.call().equals("pte_set")) {
+      deviceTableUpdate(at, c.mirror(), c.cpu(), "an update of");
+      updating.computeIfAbsent(c.mirror(), k -> new ArrayList<>()).add(c.cpu());
+    } else if (e instanceof MirrorEvent.CallFinished f && f.call().equals("pte_set")) {
+      List<String> u = updating.get(f.mirror());
+      if (u != null) u.remove(f.cpu());
+    } else if (e instanceof MirrorEvent.CallFinished f && f.call().equals("zap") && deviceTableUpdate(at, f.mirror(), f.cpu(), "a zap of")) {
+      return;
     } else if (e instanceof MirrorEvent.CallFinished f && f.call().equals("zap")) {
       Frame fr = callbacks.get(f.cpu());
       if (fr != null && !fr.seqSet && fr.call.sub().equals(f.mirror()) && !ownMigration(fr)) {
@@ -511,6 +521,28 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   /**
+   * O1 (mlx5 umr.c: every XLT update of an mkey runs under its umem_mutex, one at a time): {@code cpu}'s
+   * update or zap of {@code mirror}'s device table holds the mirror's lock, and no other queue's update
+   * is in progress. Reports and returns true when it is not so.
+   */
+  private boolean deviceTableUpdate(StepInfo at, String mirror, String cpu, String what) {
+    MirrorSettings m = mirrors.get(mirror);
+    if (m == null) return false;
+    if (!holds(cpu, m)) {
+      violate("O1", at, cpu + " starts " + what + " " + mirror + "'s device table without holding '" + m.lock() + "' (held by " + locks.getOrDefault(
+          m.lock(), "nobody") + "): two writers of the table can interleave", about(mirror));
+      return true;
+    }
+    List<String> u = updating.getOrDefault(mirror, List.of());
+    if (!u.isEmpty() && !u.contains(cpu)) {
+      violate("O1", at, cpu + " starts " + what + " " + mirror + "'s device table while " + u.get(0) + "'s update of it is in progress: an older "
+          + "update can land last", about(mirror));
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * A MIGRATE the mirror's own driver started (range->owner is its dev_private_owner): lib/test_hmm.c
    * and nouveau return at once without set_seq, since the migrating driver updates the device
    * itself. The device entries of the range must still be gone when it returns (M2).
@@ -526,5 +558,5 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   /** Violations this monitor can report, in the order docs/monitors.md lists them. */
-  public static final List<String> IDS = List.of("N1", "N2", "N3", "N4", "N5", "N6", "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "L1", "L2", "O6");
+  public static final List<String> IDS = List.of("N1", "N2", "N3", "N4", "N5", "N6", "O1", "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "L1", "L2", "O6");
 }

@@ -118,8 +118,8 @@ class HmmMonitorTest {
     Event own = new CpuEvent.CallbackEntered(1, "m0", 3, VA, 2, "MIGRATE", true, "gpu", 0);
     Event foreign = new CpuEvent.CallbackEntered(1, "m0", 3, VA, 2, "MIGRATE", true, "other", 0);
     Event started = new MmEvent.InvalidationStarted(1, "cpu1", "MIGRATE", VA, 2, true, "gpu", 3, List.of("m0"), "migrate", true, 0);
-    H skip = new H().on("mm0", started).on("cpu1", own).on("dpt-m0", new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0))
-        .on("cpu1", new CpuEvent.CallbackLeft(1, "m0", true));
+    H skip = new H().on("mm0", started).on("cpu1", own).on("mem", lock("cpu1")).on("dpt-m0", new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0))
+        .on("mem", unlock("cpu1")).on("cpu1", new CpuEvent.CallbackLeft(1, "m0", true));
     assertEquals(List.of(), skip.verdict());
     H other = new H().on("mm0", started).on("cpu1", foreign).on("cpu1", new CpuEvent.CallbackLeft(1, "m0", true));
     assertEquals(List.of("N2 @3"), other.verdict());
@@ -304,5 +304,22 @@ class HmmMonitorTest {
     assertEquals(List.of("N4 @2"), removed.verdict());
     assertEquals("cpu0 calls mmu_interval_read_begin on m0, which is not inserted (never, or removed): no invalidation will ever be reported to it",
         removed.message());
+  }
+
+  @Test
+  void o1OneWriterOfTheDeviceTableAtATimeUnderTheLock() {
+    H unlocked = new H().on("dpt-m0", new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0));
+    assertEquals(List.of("O1 @1"), unlocked.verdict());
+    assertEquals("cpu1 starts a zap of m0's device table without holding 'mlock' (held by nobody): two writers of the table can interleave",
+        unlocked.message());
+    MirrorEvent.CallStarted update = new MirrorEvent.CallStarted("m0", "pte_set", "cpu0", List.of(new MirrorEvent.IoOp("link", 0, PFN, 0)), 0,
+        List.of(HmmPfn.VALID | PFN), 1, false);
+    H racing = faulted().on("dpt-m0", update).on("mem", unlock("cpu0")).on("mem", lock("cpu1"))
+        .on("dpt-m0", new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0));
+    assertEquals(List.of("O1 @6"), racing.verdict());
+    assertEquals("cpu1 starts a zap of m0's device table while cpu0's update of it is in progress: an older update can land last", racing.message());
+    H serial = faulted().on("dpt-m0", update).on("dpt-m0", new MirrorEvent.CallFinished("m0", "pte_set", "cpu0", 0)).on("mem", unlock("cpu0"))
+        .on("mem", lock("cpu1")).on("dpt-m0", new MirrorEvent.CallFinished("m0", "zap", "cpu1", 0));
+    assertEquals(List.of(), serial.verdict());
   }
 }
