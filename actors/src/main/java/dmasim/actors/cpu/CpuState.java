@@ -138,6 +138,22 @@ public final class CpuState {
     sgs.forEach((n, t) -> out.add("sg table '" + n + "': nents " + t.nents() + ", " + t.mapped().size() + " dma segment(s)"
         + (t.live() ? "" : " (unmapped)")));
     buffers.forEach((n, pfns) -> out.add("buffer '" + n + "': " + pfns.size() + " page(s) from phys pfn " + (pfns.isEmpty() ? "-" : pfns.get(0))));
+    java.util.TreeSet<String> mirrors = new java.util.TreeSet<>(seqs.keySet());
+    mirrors.addAll(walked.keySet());
+    for (String m : mirrors) {
+      StringBuilder b = new StringBuilder("mirror '" + m + "': read_begin seq " + seqs.getOrDefault(m, 0L));
+      Walked w = walked.get(m);
+      if (w != null) {
+        b.append(String.format(java.util.Locale.ROOT, ", last walk from 0x%x:", w.start()));
+        w.words().stream().limit(16).forEach(x -> b.append(' ').append(dmasim.protocol.HmmPfn.describe(x)).append(';'));
+      }
+      out.add(b.toString());
+    }
+    if (callback != null) {
+      out.add("running " + callback.call().sub() + "'s invalidate callback of invalidation " + callback.call().inv() + " (" + callback.call().event()
+          + ", cur_seq " + callback.call().curSeq() + (callback.call().blockable() ? "" : ", non-blockable") + ")");
+    }
+    if (!locks.isEmpty()) out.add("holds " + locks);
     return out;
   }
 
