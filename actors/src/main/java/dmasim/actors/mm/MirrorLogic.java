@@ -190,8 +190,8 @@ public final class MirrorLogic {
       long addr = 0;
       if (cfg.dma()) {
         MirrorState.Slot slot = s.slots.get(idx);
-        addr = mappedNow.containsKey(idx) ? mappedNow.get(idx) : s.window != 0 ? s.window + idx * 4096L : slot == null ? 0 : slot.addr();
-        if (slot != null) addr = slot.addr(); // DMA_MAPPED already: hmm_dma_map_pfn returns the address it has
+        // DMA_MAPPED already: the address it has; else the one this call mapped (page mode) or the slot's in the IOVA window
+        addr = slot != null ? slot.addr() : mappedNow.getOrDefault(idx, s.window != 0 ? s.window + idx * 4096L : 0);
       }
       d.emit(new MirrorEvent.DevicePteWritten(cfg.name(), idx, cfg.vpn(idx) << 12, HmmPfn.pfn(w), !downgrade && (w & HmmPfn.WRITE) != 0, cfg.dma(),
           addr, cpu, seq, w));

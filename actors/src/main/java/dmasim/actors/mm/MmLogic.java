@@ -205,8 +205,13 @@ public final class MmLogic {
   }
 
   private void done(String call, int errno) {
-    d.emit(new MmEvent.MmCallFinished(call, from, errno));
-    d.send(from, new MmReply.Done(call, errno));
+    done(from, call, errno);
+  }
+
+  /** {@code cpu}'s memory operation {@code call} finished with {@code errno}: journaled, and answered. */
+  private void done(String cpu, String call, int errno) {
+    d.emit(new MmEvent.MmCallFinished(call, cpu, errno));
+    d.send(cpu, new MmReply.Done(call, errno));
   }
 
   private void readBegin(MmCommand.ReadBegin r) {
@@ -303,10 +308,7 @@ public final class MmLogic {
     } else if (inv.call().equals("migrate") && !failed) {
       // the migrating thread goes on to copy, migrate_vma_pages and migrate_vma_finalize: it returns when they are done
     } else {
-      String caller = from;
-      from = inv.initiator();
-      done(inv.call(), failed ? Errno.EAGAIN : 0);
-      from = caller;
+      done(inv.initiator(), inv.call(), failed ? Errno.EAGAIN : 0);
     }
     if (WRITERS.contains(inv.call())) wakeLockWaiters(0);
   }
@@ -320,14 +322,11 @@ public final class MmLogic {
       if (sub.deferredRemove) removed.add(sub.name);
     }
     if (!inserted.isEmpty() || !removed.isEmpty()) d.emit(new MmEvent.DeferredApplied(inserted, removed));
-    String caller = from;
     for (MmEvent.SubRemoveWaits w : s.removeWaiters) {
       if (w.seq() == seq) continue;
       d.emit(new MmEvent.SubRemoved(w.sub(), w.cpu()));
-      from = w.cpu();
-      done("remove", 0);
+      done(w.cpu(), "remove", 0);
     }
-    from = caller;
   }
 
   /** Hands mmap_lock to the calls waiting for it, when it is free (no writer, and no walk unless {@code endedWalk} was the last). */
@@ -397,10 +396,7 @@ public final class MmLogic {
       unref(p.pfn());
     });
     d.emit(new MmEvent.MigrationFinished(id));
-    String caller = from;
-    from = m.initiator();
-    done("migrate", 0);
-    from = caller;
+    done(m.initiator(), "migrate", 0);
     for (MmEvent.MigrationWaits w : s.migrationWaiters) {
       if (w.migration() != id) continue;
       if (w.walk() != 0) d.send(self, new MmCommand.WalkNext(w.walk()));
@@ -599,10 +595,7 @@ public final class MmLogic {
     d.emit(new MmEvent.WalkStep(w.id, i, vpn << 12, in, "fault"));
     if (needs.equals("MIGRATE") || needs.equals("CLEAR")) {
       String owner = needs.equals("MIGRATE") ? p.owner() : "";
-      String caller = from;
-      from = w.cpu;
-      begin("walk", needs, vpn, 1, true, owner, writeFault, w.id);
-      from = caller;
+      begin("walk", needs, vpn, 1, true, owner, writeFault, w.id); // its initiator is the walk's queue
     } else {
       fault(vpn, writeFault);
       d.send(self, new MmCommand.WalkNext(w.id));

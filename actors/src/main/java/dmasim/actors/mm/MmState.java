@@ -236,8 +236,7 @@ public final class MmState {
   }
 
   public long mappedPages() {
-    long n = ptes.size() + implicitPages - goneVpns.size();
-    return n;
+    return ptes.size() + implicitPages - goneVpns.size();
   }
 
   /** The {@code count} system frames an allocation would get, in order, without taking them. */
