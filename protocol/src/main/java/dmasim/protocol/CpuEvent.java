@@ -18,7 +18,9 @@ import java.util.List;
   @JsonSubTypes.Type(CpuEvent.ProgramEnded.class),
   @JsonSubTypes.Type(CpuEvent.NullBufferUsed.class),
   @JsonSubTypes.Type(CpuEvent.CallbackEntered.class),
-  @JsonSubTypes.Type(CpuEvent.CallbackLeft.class)
+  @JsonSubTypes.Type(CpuEvent.CallbackLeft.class),
+  @JsonSubTypes.Type(CpuEvent.WorkEntered.class),
+  @JsonSubTypes.Type(CpuEvent.WorkLeft.class)
 })
 public sealed interface CpuEvent extends Event {
 
@@ -84,4 +86,14 @@ public sealed interface CpuEvent extends Event {
 
   /** The callback returned {@code ok} (false: a non-blockable callback that could not take its lock). */
   record CallbackLeft(long inv, String sub, boolean ok) implements CpuEvent {}
+
+  /**
+   * The queue, a worker of the driver's workqueue, runs work item {@code id} (handler {@code kind}
+   * for {@code mr}) from {@code pc}; it goes on at {@code returnPc} (after its work-run) when the
+   * handler returns.
+   */
+  record WorkEntered(long id, String kind, String mr, int pc, int returnPc) implements CpuEvent {}
+
+  /** Work item {@code id} returned; the worker goes on at {@code pc}. */
+  record WorkLeft(long id, int pc) implements CpuEvent {}
 }

@@ -12,6 +12,7 @@ import java.util.List;
 public final class Errno {
   public static final int OK = 0;
   public static final int EPERM = 1;
+  public static final int ENOENT = 2;
   public static final int EIO = 5;
   public static final int EAGAIN = 11;
   public static final int ENOMEM = 12;
@@ -41,7 +42,8 @@ public final class Errno {
     ETIMEDOUT(Errno.ETIMEDOUT),
     EBUSY(Errno.EBUSY),
     EFAULT(Errno.EFAULT),
-    EAGAIN(Errno.EAGAIN);
+    EAGAIN(Errno.EAGAIN),
+    ENOENT(Errno.ENOENT);
 
     private final int code;
 

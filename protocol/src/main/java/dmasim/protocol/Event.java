@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(MemoryEvent.class),
   @JsonSubTypes.Type(WireEvent.class),
   @JsonSubTypes.Type(MmEvent.class),
-  @JsonSubTypes.Type(MirrorEvent.class)
+  @JsonSubTypes.Type(MirrorEvent.class),
+  @JsonSubTypes.Type(HcaEvent.class)
 })
 public interface Event extends CborSerializable {}

@@ -17,6 +17,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(MmCommand.class),
   @JsonSubTypes.Type(MmReply.class),
   @JsonSubTypes.Type(MirrorCommand.class),
-  @JsonSubTypes.Type(MirrorReply.class)
+  @JsonSubTypes.Type(MirrorReply.class),
+  @JsonSubTypes.Type(HcaCommand.class),
+  @JsonSubTypes.Type(HcaReply.class)
 })
 public interface Message extends CborSerializable {}

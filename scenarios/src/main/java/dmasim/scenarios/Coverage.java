@@ -40,6 +40,8 @@ public final class Coverage {
     /** Per driver queue in a fault: its last fault-path step, and whether an invalidation started since. */
     private final Map<String, String> faultStep = new HashMap<>();
     private final Set<String> invalidatedSince = new HashSet<>();
+    /** Per queue in an RDMA ODP fault: "explicit: " or "implicit: ", the prefix of its windows. */
+    private final Map<String, String> odpFault = new HashMap<>();
     /** Which queue each walk belongs to. */
     private final Map<Long, String> walks = new HashMap<>();
     /** The step of each queue's last fault-path step. */
@@ -51,6 +53,8 @@ public final class Coverage {
       now = step;
       for (Event e : events) if (e instanceof dmasim.protocol.MmEvent || e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten
           || e instanceof dmasim.protocol.MemoryEvent.LockAcquired) fault(e);
+      else if (e instanceof dmasim.protocol.HcaEvent || e instanceof dmasim.protocol.MirrorEvent.FaultResolved
+          || e instanceof dmasim.protocol.MemoryEvent.LockReleased) odp(e, env.sender());
       String what = kind(env.sender()) + "/" + env.message().getClass().getSimpleName();
       seen.add(env.receiver() + ":" + env.message().getClass().getSimpleName());
       String previous = last.put(env.receiver(), env.sender() + " " + what);
@@ -69,7 +73,7 @@ public final class Coverage {
       if (e instanceof dmasim.protocol.MmEvent.InvalidationStarted s && !s.subs().isEmpty()) {
         invalidatedSince.addAll(faultStep.keySet());
       } else if (e instanceof dmasim.protocol.MmEvent.ReadBegun r) {
-        faultStep.remove(r.cpu());
+        if (!odpFault.containsKey(r.cpu())) faultStep.remove(r.cpu());
         move(r.cpu(), "read_begin");
       } else if (e instanceof dmasim.protocol.MmEvent.WalkStarted w) {
         walks.put(w.walk(), w.cpu());
@@ -83,6 +87,8 @@ public final class Coverage {
         move(l.holder(), "lock");
       } else if (e instanceof dmasim.protocol.MmEvent.ReadRetried r) {
         move(r.cpu(), r.retry() ? "read_retry (retry)" : "read_retry");
+      } else if (e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten w && odpFault.containsKey(w.cpu())) {
+        move(w.cpu(), "UMR (MTT)");
       } else if (e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten w && faultStep.containsKey(w.cpu())) {
         move(w.cpu(), "device PTE write");
         faultStep.remove(w.cpu()); // one PTE write ends the attempt's window
@@ -90,11 +96,41 @@ public final class Coverage {
       }
     }
 
+    /**
+     * An RDMA ODP device fault (mlx5 pagefault_mr), from the mkey lookup to PAGE_FAULT_RESUME: the
+     * lookup, an implicit MR's child lookup or creation, the mirror's steps of
+     * ib_umem_odp_map_dma_and_lock, the UMR of the MTT, the unlock, a parent's KSM UMR, the mkey
+     * deref and the resume. Windows are named "explicit: ..." or "implicit: ..." by the MR faulted on.
+     */
+    private void odp(Event e, String sender) {
+      if (e instanceof dmasim.protocol.HcaEvent.RefTaken t && (t.how().equals("lookup") || t.how().equals("implicit lookup"))) {
+        faultStep.remove(t.cpu());
+        invalidatedSince.remove(t.cpu());
+        odpFault.put(t.cpu(), t.how().equals("lookup") ? "explicit: " : "implicit: ");
+        move(t.cpu(), "mkey lookup");
+      } else if (e instanceof dmasim.protocol.HcaEvent.RefTaken t && odpFault.containsKey(t.cpu()) && (t.how().equals("child") || t.how().equals("adopt"))) {
+        move(t.cpu(), t.how().equals("child") ? "child lookup" : "child create (lost)");
+      } else if (e instanceof dmasim.protocol.HcaEvent.ChildCreated c && c.won() && odpFault.containsKey(c.cpu())) {
+        move(c.cpu(), "child create");
+      } else if (e instanceof dmasim.protocol.HcaEvent.UmrPosted u && odpFault.containsKey(u.cpu())) {
+        move(u.cpu(), "UMR (KSM)");
+      } else if (e instanceof dmasim.protocol.HcaEvent.RefDropped r && odpFault.containsKey(r.cpu())) {
+        move(r.cpu(), "mkey deref");
+      } else if (e instanceof dmasim.protocol.MemoryEvent.LockReleased l && odpFault.containsKey(l.holder())) {
+        move(l.holder(), "unlock");
+      } else if (e instanceof dmasim.protocol.MirrorEvent.FaultResolved && odpFault.containsKey(sender)) {
+        move(sender, "resume");
+        odpFault.remove(sender);
+        faultStep.remove(sender);
+        invalidatedSince.remove(sender);
+      }
+    }
+
     private void move(String cpu, String to) {
       String from = faultStep.put(cpu, to);
       Long fromStep = faultAt.put(cpu, now);
       if (from == null || fromStep == now) return; // the same step: nothing can come in between
-      String window = from + " -> " + to;
+      String window = odpFault.getOrDefault(cpu, "") + from + " -> " + to;
       transitions.add(window);
       if (invalidatedSince.remove(cpu)) invalidated.add(window);
     }

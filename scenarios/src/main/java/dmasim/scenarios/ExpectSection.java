@@ -17,10 +17,11 @@ import java.util.TreeSet;
 record ExpectSection(MonitorSettings monitors, String monitor, Scenario.Expectation expectation) {
   static final Set<String> KEYS = Set.of("verdict", "monitor", "invariant", "strategy", "schedules", "seed", "max-invalidations-per-unmap");
 
-  /** Every monitor a scenario may name: the core ones, user monitors, and the monitors the components a file can declare bring (the mm section's Hmm). */
+  /** Every monitor a scenario may name: the core ones, user monitors, and the monitors the components a file can declare bring (the mm section's Hmm, the rdma section's Odp). */
   static Set<String> known() {
     Set<String> known = new TreeSet<>(Monitors.known());
     known.add(dmasim.actors.mm.HmmComponent.MONITOR);
+    known.add(dmasim.actors.odp.OdpComponent.MONITOR);
     return known;
   }
 

@@ -63,7 +63,7 @@ final class FileSystemBuilder implements Function<RunOptions, SystemSpec> {
     try {
       MmSection.checkReclaimSenders(faults.reclaims(), o.cpus());
       return new SystemSpec(io, devs, progs, new dmasim.actors.memory.MemorySettings(memory.pages(), memory.regions()), monitors, new MessageFaults(o.seed(), faults.messages()),
-          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()), mm.present() ? List.of(mm.component(faults.reclaims(), o.seed())) : List.of());
+          new dmasim.scenarios.journal.JournalFaults(o.seed(), faults.journal()), mm.components(faults.reclaims(), o.seed()));
     } catch (UserError e) {
       throw new UserError(file + ": faults: " + e.getMessage()); // a rule names an actor this run does not have
     }

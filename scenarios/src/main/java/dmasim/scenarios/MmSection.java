@@ -17,11 +17,11 @@ import java.util.Set;
  * across versions) and the mirrors of it, each with its lock, device and invalidate callback
  * program. Absent: the system has no HMM side.
  */
-record MmSection(MmSettings settings, List<Mirror> mirrors) {
+record MmSection(MmSettings settings, List<Mirror> mirrors, RdmaSection rdma) {
   /** A mirror as the file gives it: settings, its callback's steps, and whether its device sits behind an IOMMU. */
   record Mirror(MirrorSettings settings, List<ParsedStep> callback) {}
 
-  static final MmSection NONE = new MmSection(null, List.of());
+  static final MmSection NONE = new MmSection(null, List.of(), RdmaSection.NONE);
 
   /** The highest user address (47 bits, x86-64 4-level paging). */
   static final long TASK_SIZE = 1L << 47;
@@ -104,7 +104,7 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
         subs.add(new MmSettings.Sub(name, start, pages, v.bool("inserted", true), shared));
       }
     }
-    return new MmSection(new MmSettings(vmas, subs, writeCheck, foreign), mirrors);
+    return new MmSection(new MmSettings(vmas, subs, writeCheck, foreign), mirrors, RdmaSection.NONE);
   }
 
   /** A page-aligned user address at {@code field} of {@code o}. */
@@ -115,7 +115,20 @@ record MmSection(MmSettings settings, List<Mirror> mirrors) {
     return a;
   }
 
-  /** The component for a run: with the reclaim rules of the faults section, seeded with the run's seed. */
+  MmSection withRdma(RdmaSection r) {
+    return new MmSection(settings, mirrors, r);
+  }
+
+  /** The components of a run: the HMM side (with the reclaim rules of the faults section, seeded with the run's seed) and the RDMA device. */
+  List<dmasim.actors.model.Component> components(List<dmasim.actors.mm.ReclaimRule> reclaims, long seed) {
+    if (!present()) return List.of();
+    List<dmasim.actors.model.Component> out = new ArrayList<>();
+    out.add(component(reclaims, seed));
+    if (rdma.present()) out.add(new dmasim.actors.odp.OdpComponent(rdma.settings(), mirrors.stream().map(Mirror::settings).toList()));
+    return out;
+  }
+
+  /** The HMM component for a run: with the reclaim rules of the faults section, seeded with the run's seed. */
   dmasim.actors.mm.HmmComponent component(List<dmasim.actors.mm.ReclaimRule> reclaims, long seed) {
     List<MirrorSettings> ms = new ArrayList<>();
     for (Mirror m : mirrors) ms.add(m.settings());

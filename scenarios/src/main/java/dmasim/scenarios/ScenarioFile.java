@@ -30,7 +30,7 @@ import java.util.Set;
  */
 public final class ScenarioFile {
   static final Set<String> TOP = Set.of("name", "description", "variant", "pair", "iommu", "cpus", "devices", "memory", "workload", "programs",
-      "faults", "monitors", "expect", "mm");
+      "faults", "monitors", "expect", "mm", "rdma");
 
   private final HoconReader r;
 
@@ -224,6 +224,8 @@ public final class ScenarioFile {
     java.util.Map<dmasim.protocol.DeviceId, Boolean> bounces = new java.util.HashMap<>();
     iommu.devices().forEach((id, d) -> bounces.put(id, d.untrusted()));
     MmSection mm = MmSection.read(r, devices, bounces, memory);
+    if (r.has("rdma") && !mm.present()) throw r.error("rdma", "an RDMA device with on-demand paging needs an mm section (its MRs mirror the process)");
+    mm = mm.withRdma(RdmaSection.read(r, devices, mm.mirrors()));
     FaultSection.Faults faults = FaultSection.read(r, devices.ids());
     if (!faults.reclaims().isEmpty() && !mm.present()) throw r.error("faults", "a reclaim rule needs an mm section (an address space to reclaim from)");
     r.onlyKeys("workload", Set.of("requests", "segments"));
@@ -235,6 +237,7 @@ public final class ScenarioFile {
     Map<String, List<ParsedStep>> programs = StepLanguage.programs(r, cpus);
     for (List<ParsedStep> program : programs.values()) StepNames.check(args, devices, program);
     for (MmSection.Mirror m : mm.mirrors()) StepNames.check(args, devices, m.callback()); // a callback's labels and objects are its own
+    for (List<ParsedStep> handler : mm.rdma().work().values()) StepNames.check(args, devices, handler);
     RunOptions defaults = new RunOptions(1, null, cpus, requests, segments, RunOptions.DEFAULT_MAX_STEPS);
     FileSystemBuilder builder = new FileSystemBuilder(name, r.file(), args, iommu, devices, memory, mm, faults, expect.monitors(), programs);
     // Compile once with the defaults so that every program error surfaces at load time.

@@ -57,6 +57,13 @@ final class StepCompiler {
       for (ParsedStep s : m.callback()) c.step(s);
       c.b.op(new Op.Return(true)); // falling off the end returns true
     }
+    // The driver's work handlers: a work-run queue runs them.
+    for (Map.Entry<String, List<ParsedStep>> w : mm.rdma().work().entrySet()) {
+      c.scope = "__wk:" + w.getKey() + ":";
+      c.b.op(new Op.Label(dmasim.actors.cpu.CpuLogic.workLabel(w.getKey())));
+      for (ParsedStep s : w.getValue()) c.step(s);
+      c.b.op(new Op.Return(true));
+    }
     try {
       return c.b.build();
     } catch (IllegalArgumentException e) {
@@ -67,7 +74,7 @@ final class StepCompiler {
   private void step(ParsedStep s) {
     DeviceId dev = devices.ids().get(s.args().getOrDefault("device", devices.ids().keySet().iterator().next()));
     b.at(fileName + ":" + (s.at() == null || s.at().origin() == null ? 0 : s.at().origin().lineNumber()) + " " + s.key());
-    if (!control(s) && !memoryStep(s) && !iovaApi(s, dev) && !classicApi(s, dev) && !hmm(s)) device(s, dev);
+    if (!control(s) && !memoryStep(s) && !iovaApi(s, dev) && !classicApi(s, dev) && !hmm(s) && !rdma(s)) device(s, dev);
   }
 
   /** Labels, jumps and repeats. */
@@ -254,7 +261,7 @@ final class StepCompiler {
       mirror = mm.mirror(a.get("mirror"));
       if (mirror == null) throw args.error(s, "unknown mirror '" + a.get("mirror") + "' (mm.mirrors: " + MmSection.byName(mm).keySet() + ")");
     }
-    boolean inCallback = !scope.isEmpty();
+    boolean inCallback = scope.startsWith("__cb:");
     switch (s.op()) {
       case "mmap" -> b.op(new Op.MmCall(new dmasim.protocol.MmCommand.Mmap(start(s), pages(s), access(s, true), !a.containsKey("populate")
           || args.flag(s, "populate"))));
@@ -310,7 +317,12 @@ final class StepCompiler {
       case "fault-done" -> b.op(new Op.FaultDone(mirror.settings().name(), args.flag(s, "error")));
       case "trylock" -> b.op(new Op.TryLock(s.positional().get(0)));
       case "return" -> {
-        if (!inCallback) throw args.error(s, "return is for a mirror's invalidate callback (mm.mirrors[].callback)");
+        if (scope.startsWith("__wk:")) {
+          if (a.containsKey("ok")) throw args.error(s, "a work handler returns nothing: write return without ok=");
+          b.op(new Op.Return(true));
+          return true;
+        }
+        if (!inCallback) throw args.error(s, "return is for a mirror's invalidate callback (mm.mirrors[].callback) or a work handler (rdma.work)");
         b.op(new Op.Return(!a.containsKey("ok") || args.flag(s, "ok")));
       }
       case "if-nonblockable" -> {
@@ -328,6 +340,50 @@ final class StepCompiler {
     if (inCallback && s.op().equals("set-seq") == false && java.util.Set.of("read-begin", "range-fault", "read-retry").contains(s.op())) {
       throw args.error(s, s.op() + " inside an invalidate callback: the callback runs with the mm's invalidation in progress and must not fault");
     }
+    return true;
+  }
+
+  /** The RDMA device's steps (rdma section): mkeys, implicit children, KSM updates, the workqueue. */
+  private boolean rdma(ParsedStep s) {
+    Map<String, String> a = s.args();
+    if (!a.containsKey("mr") && !s.op().equals("work-run") && !s.op().equals("wq-flush")) return false;
+    if (!mm.rdma().present()) throw args.error(s, s.op() + " needs an rdma section (the RDMA device and its memory regions)");
+    dmasim.actors.odp.HcaSettings hca = mm.rdma().settings();
+    String hcaName = dmasim.actors.model.Names.hca(hca.deviceIndex());
+    String mr = a.get("mr");
+    dmasim.actors.odp.HcaSettings.Mr region = mr == null ? null : hca.mr(mr);
+    if (mr != null && region == null) {
+      throw args.error(s, "unknown memory region '" + mr + "' (rdma.mrs: " + hca.mrs().stream().map(dmasim.actors.odp.HcaSettings.Mr::name).toList() + ")");
+    }
+    if (s.op().startsWith("child-") || s.op().equals("ksm-update")) {
+      if (region.kind() != dmasim.actors.odp.HcaSettings.Kind.CHILD) throw args.error(s, s.op() + " names a child of an implicit MR (mr=" + mr
+          + " is " + region.kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
+    }
+    dmasim.protocol.HcaCommand c = switch (s.op()) {
+      case "mkey-get" -> new dmasim.protocol.HcaCommand.MkeyGet(mr);
+      case "mkey-put" -> new dmasim.protocol.HcaCommand.MkeyPut(mr);
+      case "mkey-unpublish" -> new dmasim.protocol.HcaCommand.MkeyUnpublish(mr);
+      case "mkey-wait" -> new dmasim.protocol.HcaCommand.MkeyWait(mr);
+      case "mkey-revoke" -> new dmasim.protocol.HcaCommand.MkeyRevoke(mr);
+      case "mkey-free" -> new dmasim.protocol.HcaCommand.MkeyFree(mr);
+      case "mkey-check" -> new dmasim.protocol.HcaCommand.MkeyCheck(mr);
+      case "child-get" -> new dmasim.protocol.HcaCommand.ChildGet(mr);
+      case "child-create" -> new dmasim.protocol.HcaCommand.ChildCreate(mr);
+      case "child-destroy" -> {
+        String work = a.getOrDefault("work", "free-child");
+        if (!hca.work().contains(work)) throw args.error(s, "no work handler '" + work + "' (rdma.work: " + hca.work() + ")");
+        yield new dmasim.protocol.HcaCommand.ChildDestroy(mr, work, args.flag(s, "erase"), !a.containsKey("put-on-lost") || args.flag(s, "put-on-lost"),
+            args.flag(s, "srcu"));
+      }
+      case "ksm-update" -> new dmasim.protocol.HcaCommand.KsmUpdate(mr);
+      case "work-run" -> {
+        if (scope.startsWith("__wk:")) throw args.error(s, "work-run inside a work handler: a worker takes the next item after the handler returns");
+        yield new dmasim.protocol.HcaCommand.WorkRun();
+      }
+      case "wq-flush" -> new dmasim.protocol.HcaCommand.WqFlush(args.flag(s, "deferred"));
+      default -> throw args.error(s, "unknown step " + s.op());
+    };
+    b.op(new Op.HcaCall(hcaName, c));
     return true;
   }
 

@@ -110,6 +110,20 @@ final class StepLanguage {
     STEPS.put("return", new StepSpec(0, List.of(), List.of("ok")));
     STEPS.put("if-nonblockable", new StepSpec(0, List.of("goto"), List.of()));
     STEPS.put("if-own-migrate", new StepSpec(0, List.of("mirror", "goto"), List.of()));
+    // an RDMA device with on-demand paging (rdma section)
+    STEPS.put("mkey-get", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("mkey-put", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("mkey-unpublish", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("mkey-wait", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("mkey-revoke", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("mkey-free", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("mkey-check", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("child-get", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("child-create", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("child-destroy", new StepSpec(0, List.of("mr"), List.of("work", "erase", "put-on-lost", "srcu")));
+    STEPS.put("ksm-update", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("work-run", new StepSpec(0, List.of(), List.of()));
+    STEPS.put("wq-flush", new StepSpec(0, List.of(), List.of("deferred")));
   }
 
   /** The {@code programs} object: "all" and/or "cpuN" step lists, each step parsed (names not checked yet). */

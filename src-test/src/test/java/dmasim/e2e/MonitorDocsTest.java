@@ -34,8 +34,8 @@ class MonitorDocsTest {
   static TreeMap<String, Set<String>> reportedIds() throws IOException {
     TreeMap<String, Set<String>> ids = new TreeMap<>();
     List<String> notLiteral = new ArrayList<>();
-    try (Stream<Path> files = Stream.concat(Files.list(MONITORS), Files.list(MONITORS.resolveSibling("mm")).filter(p -> p.toString()
-        .endsWith("Monitor.java")))) {
+    try (Stream<Path> files = Stream.concat(Files.list(MONITORS), Stream.concat(Files.list(MONITORS.resolveSibling("mm")), Files.list(
+        MONITORS.resolveSibling("odp"))).filter(p -> p.toString().endsWith("Monitor.java")))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
         String src = Files.readString(f);
         Matcher m = VIOLATE.matcher(src);

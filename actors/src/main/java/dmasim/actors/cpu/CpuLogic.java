@@ -77,7 +77,13 @@ public final class CpuLogic {
       if (at == null) throw new IllegalStateException(self + " has no invalidate callback for " + rc.sub());
       emit(new CpuEvent.CallbackEntered(rc.inv(), rc.sub(), rc.curSeq(), rc.start(), rc.pages(), rc.event(), rc.blockable(), rc.owner(), at));
       guarded();
-    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone
+    } else if (m instanceof dmasim.protocol.HcaReply.RunWork rw) {
+      if (!"workrun".equals(v.waiting)) throw new IllegalStateException(self + " is given work while not waiting for any: " + m);
+      Integer at = p.labelOrNull(workLabel(rw.kind()));
+      if (at == null) throw new IllegalStateException(self + " has no work handler " + rw.kind());
+      emit(new CpuEvent.WorkEntered(rw.id(), rw.kind(), rw.mr(), at, v.pc + 1));
+      guarded();
+    } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone || m instanceof dmasim.protocol.HcaReply
         || m instanceof DeviceReply.Presence || m instanceof dmasim.protocol.MmReply || m instanceof dmasim.protocol.MirrorReply) {
       if (v.waiting == null) throw new IllegalStateException(self + " got an answer it did not wait for: " + m);
       emit(new CpuEvent.ReplyReceived(v.pc, m));
@@ -178,6 +184,11 @@ public final class CpuLogic {
       } else if (op instanceof Op.JumpIfOwnMigrate j) {
         CpuEvent.CallbackEntered c = inCallback(op).call();
         pc = c.event().equals("MIGRATE") && c.owner().equals(j.owner()) ? p.label(j.label()) : pc + 1;
+      } else if (op instanceof Op.Return && v.callback == null && v.work != null) {
+        CpuEvent.WorkEntered w = v.work;
+        emit(new CpuEvent.WorkLeft(w.id(), w.returnPc()));
+        d.send(((Op.HcaCall) p.at(w.returnPc() - 1)).hca(), new dmasim.protocol.HcaCommand.WorkDone(w.id()));
+        pc = v.pc;
       } else if (op instanceof Op.Return r) {
         CpuEvent.CallbackEntered c = inCallback(op).call();
         emit(new CpuEvent.CallbackLeft(c.inv(), c.sub(), r.ok()));
@@ -200,6 +211,11 @@ public final class CpuLogic {
     String at = p.origin(pc);
     throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " ran " + MAX_LOCAL_STEPS
         + " steps without calling anything (a label/goto loop that never waits, maps or allocates)");
+  }
+
+  /** The label of work handler {@code kind}, compiled into every program. */
+  public static String workLabel(String kind) {
+    return "__work:" + kind;
   }
 
   /** The label of {@code sub}'s invalidate callback, compiled into every program. */
@@ -352,6 +368,10 @@ public final class CpuLogic {
       to = Names.mirror(f.mirror());
       object = f.mirror();
       m = new dmasim.protocol.MirrorCommand.FaultDone(f.error());
+    } else if (op instanceof Op.HcaCall h) {
+      to = h.hca();
+      m = h.command();
+      object = hcaObject(h.command());
     } else if (op instanceof Op.TryLock l) {
       to = Names.MEMORY;
       object = l.name();
@@ -450,6 +470,22 @@ public final class CpuLogic {
     d.send(to, m);
   }
 
+  /** The object an RDMA device call is about: the memory region it names. */
+  private static String hcaObject(dmasim.protocol.HcaCommand c) {
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyGet x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyPut x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyUnpublish x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyWait x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyRevoke x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyFree x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.MkeyCheck x) return x.mr();
+    if (c instanceof dmasim.protocol.HcaCommand.ChildGet x) return x.child();
+    if (c instanceof dmasim.protocol.HcaCommand.ChildCreate x) return x.child();
+    if (c instanceof dmasim.protocol.HcaCommand.ChildDestroy x) return x.child();
+    if (c instanceof dmasim.protocol.HcaCommand.KsmUpdate x) return x.child();
+    return "workqueue";
+  }
+
   private static String callName(Message m) {
     String n = m.getClass().getSimpleName();
     return switch (n) {
@@ -466,6 +502,19 @@ public final class CpuLogic {
       case "DmaUnmap" -> "hmm_dma_unmap_pfn";
       case "DmaFree" -> "hmm_dma_map_free";
       case "FaultDone" -> "fault_done";
+      case "MkeyGet" -> "mkey_get";
+      case "MkeyPut" -> "mkey_put";
+      case "MkeyUnpublish" -> "mkey_unpublish";
+      case "MkeyWait" -> "mkey_wait";
+      case "MkeyRevoke" -> "mkey_revoke";
+      case "MkeyFree" -> "mkey_free";
+      case "MkeyCheck" -> "mkey_check";
+      case "ChildGet" -> "child_get";
+      case "ChildCreate" -> "child_create";
+      case "ChildDestroy" -> "child_destroy";
+      case "KsmUpdate" -> "ksm_update";
+      case "WorkRun" -> "workrun";
+      case "WqFlush" -> "wq_flush";
       case "TryLock" -> "trylock";
       case "Insert" -> "mmu_interval_notifier_insert";
       case "Remove" -> "mmu_interval_notifier_remove";

@@ -81,6 +81,9 @@ public final class CpuState {
   /** An invalidate callback in progress: what it was called with, and what the queue was doing before (the pc and call to go back to). */
   public record Callback(CpuEvent.CallbackEntered call, int returnPc, String returnWaiting) {}
 
+  /** The work item being run, or null. */
+  CpuEvent.WorkEntered work;
+
   public CpuState(Program program, int cpuIndex) {
     this.program = program;
     this.cpuIndex = cpuIndex;
@@ -112,6 +115,7 @@ public final class CpuState {
     c.seqs.putAll(seqs);
     c.walked.putAll(walked);
     c.callback = callback;
+    c.work = work;
     c.locks.addAll(locks);
     return c;
   }
@@ -153,6 +157,7 @@ public final class CpuState {
       out.add("running " + callback.call().sub() + "'s invalidate callback of invalidation " + callback.call().inv() + " (" + callback.call().event()
           + ", cur_seq " + callback.call().curSeq() + (callback.call().blockable() ? "" : ", non-blockable") + ")");
     }
+    if (work != null) out.add("running work item " + work.id() + " (" + work.kind() + " for " + work.mr() + ")");
     if (!locks.isEmpty()) out.add("holds " + locks);
     return out;
   }
@@ -169,6 +174,11 @@ public final class CpuState {
 
   public Callback callback() {
     return callback;
+  }
+
+  /** The work item being run, or null. */
+  public CpuEvent.WorkEntered work() {
+    return work;
   }
 
   public String waiting() {
@@ -231,6 +241,13 @@ public final class CpuState {
       callback = new Callback(c, pc, waiting);
       waiting = null;
       pc = c.pc();
+    } else if (e instanceof CpuEvent.WorkEntered w) {
+      work = w;
+      waiting = null;
+      pc = w.pc();
+    } else if (e instanceof CpuEvent.WorkLeft w) {
+      work = null;
+      pc = w.pc();
     } else if (e instanceof CpuEvent.CallbackLeft) {
       pc = callback.returnPc();
       waiting = callback.returnWaiting();
@@ -247,6 +264,7 @@ public final class CpuState {
         : reply instanceof dmasim.protocol.MmReply.Done m ? m.errno()
         : reply instanceof dmasim.protocol.MmReply.RangeFaulted m ? m.errno()
         : reply instanceof dmasim.protocol.MirrorReply.Done m ? m.errno()
+        : reply instanceof dmasim.protocol.HcaReply.Done m ? m.errno()
         : reply instanceof DeviceReply.Completed c && c.faults() > 0 ? Errno.EIO
         : reply instanceof CpuCommand.AwaitTimedOut ? Errno.ETIMEDOUT : 0;
     if (reply instanceof DeviceReply.Completed c) {
@@ -291,7 +309,8 @@ public final class CpuState {
       waiting = null;
       pc = r.retry() ? program.label(((Op.ReadRetry) program.at(atPc)).label()) : atPc + 1;
       return;
-    } else if (reply instanceof dmasim.protocol.MmReply.Done || reply instanceof dmasim.protocol.MirrorReply.Done) {
+    } else if (reply instanceof dmasim.protocol.MmReply.Done || reply instanceof dmasim.protocol.MirrorReply.Done
+        || reply instanceof dmasim.protocol.HcaReply.Done) {
       lastError = lastErrno != 0;
     }
     waiting = null;

@@ -256,5 +256,8 @@ public sealed interface Op {
   record JumpIfOwnMigrate(String owner, String label) implements Op {}
 
   /** Stop. */
+  /** A call of the RDMA device {@code hca} (mkeys, implicit children, KSM updates, the workqueue). */
+  record HcaCall(String hca, dmasim.protocol.HcaCommand command) implements Op {}
+
   record End() implements Op {}
 }

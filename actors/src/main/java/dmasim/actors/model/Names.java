@@ -29,6 +29,11 @@ public final class Names {
     return "dpt-" + mirror;
   }
 
+  /** The RDMA device (HCA) of device {@code index}: its mkeys, implicit MRs' KSMs, UMR QP and the driver's workqueue. */
+  public static String hca(int index) {
+    return "hca" + index;
+  }
+
   public static String device(DeviceId id) {
     return "dev" + id.value();
   }

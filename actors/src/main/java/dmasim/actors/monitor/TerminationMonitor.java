@@ -29,6 +29,7 @@ public final class TerminationMonitor extends AbstractMonitor {
   @Override
   protected void handle(StepInfo at, Event event) {
     if (event instanceof CpuEvent.ProgramStarted) running.put(at.actor(), "nothing yet");
+    else if (event instanceof CpuEvent.CallIssued c && c.call().equals("workrun")) running.remove(at.actor()); // an idle worker is not stuck
     else if (event instanceof CpuEvent.CallIssued c) running.put(at.actor(), c.call() + " of " + c.object() + " (pc " + c.pc() + ")");
     else if (event instanceof CpuEvent.ProgramEnded) running.remove(at.actor());
     else if (event instanceof dmasim.protocol.IommuEvent.InvalidationPosted p) {

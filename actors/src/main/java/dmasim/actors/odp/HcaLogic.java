@@ -1,0 +1,185 @@
+package dmasim.actors.odp;
+
+import dmasim.actors.model.Decision;
+import dmasim.protocol.Envelope;
+import dmasim.protocol.Errno;
+import dmasim.protocol.HcaCommand;
+import dmasim.protocol.HcaEvent;
+import dmasim.protocol.HcaReply;
+import dmasim.protocol.Message;
+import java.util.List;
+
+/**
+ * The decisions of the RDMA device and the driver's structures around it (drivers/infiniband/hw/mlx5
+ * odp.c, mr.c, umr.c): mkey lookups and references (find_odp_mkey, mlx5r_deref_odp_mkey,
+ * mlx5r_deref_wait_odp_mkey), an implicit MR's children (implicit_get_child_mr's __xa_cmpxchg,
+ * destroy_unused_implicit_child_mr), its KSM written by UMR work requests that the UMR QP executes
+ * one delivery later (so two of them can be in flight, built from different snapshots), and the
+ * driver's workqueue with the SRCU grace period that deferred child destruction before 2021.
+ */
+public final class HcaLogic {
+  private final HcaState s;
+  private final Decision d = new Decision();
+  private final String self;
+  private final String from;
+
+  private HcaLogic(HcaState s, Envelope env) {
+    this.s = s;
+    this.self = env.receiver();
+    this.from = env.sender();
+  }
+
+  public static Decision decide(HcaState s, Envelope env) {
+    HcaLogic l = new HcaLogic(s, env);
+    l.handle(env.message());
+    return l.d;
+  }
+
+  private void answer(String to, String call, int errno) {
+    d.send(to, new HcaReply.Done(call, errno));
+  }
+
+  private HcaState.Mkey mkey(String name) {
+    HcaState.Mkey k = s.mkey(name);
+    if (k == null) throw new IllegalArgumentException(self + " has no memory region " + name);
+    return k;
+  }
+
+  private void handle(Message m) {
+    if (m instanceof HcaCommand.MkeyGet g) {
+      HcaState.Mkey k = mkey(g.mr());
+      if (!k.live() || !k.published) {
+        d.emit(new HcaEvent.RefMissed(g.mr(), from, k.freed ? "freed" : "not in odp_mkeys"));
+        answer(from, "mkey_get", Errno.ENOENT);
+      } else {
+        d.emit(new HcaEvent.RefTaken(g.mr(), from, k.usecount + 1, k.mr.kind() == HcaSettings.Kind.IMPLICIT ? "implicit lookup" : "lookup"));
+        answer(from, "mkey_get", Errno.OK);
+      }
+    } else if (m instanceof HcaCommand.MkeyPut p) {
+      put(p.mr(), from, mkey(p.mr()).usecount);
+      answer(from, "mkey_put", Errno.OK);
+    } else if (m instanceof HcaCommand.MkeyUnpublish u) {
+      d.emit(new HcaEvent.Unpublished(u.mr(), from));
+      answer(from, "mkey_unpublish", Errno.OK);
+    } else if (m instanceof HcaCommand.MkeyWait w) {
+      HcaState.Mkey k = mkey(w.mr());
+      int left = k.usecount - 1;
+      if (left > 0) d.emit(new HcaEvent.RefDropped(w.mr(), from, left)).emit(new HcaEvent.WaitStarted(w.mr(), from, left));
+      else {
+        put(w.mr(), from, k.usecount);
+        answer(from, "mkey_wait", Errno.OK);
+      }
+    } else if (m instanceof HcaCommand.MkeyRevoke r) {
+      d.emit(new HcaEvent.Revoked(r.mr(), from));
+      answer(from, "mkey_revoke", Errno.OK);
+    } else if (m instanceof HcaCommand.MkeyFree f) {
+      d.emit(new HcaEvent.Freed(f.mr(), from));
+      answer(from, "mkey_free", Errno.OK);
+    } else if (m instanceof HcaCommand.MkeyCheck c) {
+      HcaState.Mkey k = mkey(c.mr());
+      answer(from, "mkey_check", k.revoked || !k.live() ? Errno.ENOENT : Errno.OK);
+    } else if (m instanceof HcaCommand.ChildGet g) {
+      HcaState.Mkey k = mkey(g.child());
+      if (k.live() && s.child(k.mr.parent(), k.mr.slot()).equals(g.child()) && k.usecount > 0) {
+        d.emit(new HcaEvent.RefTaken(g.child(), from, k.usecount + 1, "child"));
+        answer(from, "child_get", Errno.OK);
+      } else {
+        d.emit(new HcaEvent.RefMissed(g.child(), from, "no child in slot " + k.mr.slot() + " of " + k.mr.parent()));
+        answer(from, "child_get", Errno.ENOENT);
+      }
+    } else if (m instanceof HcaCommand.ChildCreate c) {
+      create(c);
+    } else if (m instanceof HcaCommand.ChildDestroy x) {
+      destroy(x);
+    } else if (m instanceof HcaCommand.KsmUpdate u) {
+      HcaSettings.Mr child = mkey(u.child()).mr;
+      long id = s.nextUmr;
+      // mlx5r_umr_update_xlt -> populate_klm: the entry is built from the xarray as it is now; the UMR QP executes it later
+      d.emit(new HcaEvent.UmrPosted(id, from, child.parent(), child.slot(), s.child(child.parent(), child.slot())));
+      d.send(self, new HcaCommand.UmrRun(id));
+    } else if (m instanceof HcaCommand.UmrRun r) {
+      HcaEvent.UmrPosted u = s.umrs.get(r.id());
+      HcaState.Mkey parent = mkey(u.parent());
+      boolean ok = parent.live() && !parent.revoked; // a UMR on a destroyed or revoked mkey completes in error
+      d.emit(new HcaEvent.UmrCompleted(u.id(), u.cpu(), u.parent(), u.slot(), u.value(), ok));
+      answer(u.cpu(), "ksm_update", ok ? Errno.OK : Errno.EIO);
+    } else if (m instanceof HcaCommand.GracePeriod g) {
+      d.emit(new HcaEvent.WorkReady(g.work()));
+      HcaEvent.WorkQueued w = s.deferred.get(g.work());
+      if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
+    } else if (m instanceof HcaCommand.WorkRun) {
+      if (s.queued.isEmpty()) d.emit(new HcaEvent.WorkerIdle(from));
+      else start(s.queued.firstEntry().getValue(), from);
+    } else if (m instanceof HcaCommand.WorkDone w) {
+      d.emit(new HcaEvent.WorkFinished(w.id(), from));
+      for (HcaState.Flush f : s.flushes) {
+        boolean done = f.deferred() ? s.outstandingWork() == 1 : f.items().size() == 1 && f.items().contains(w.id()) || f.items().isEmpty();
+        if (done) {
+          d.emit(new HcaEvent.FlushEnded(f.cpu()));
+          answer(f.cpu(), "wq_flush", Errno.OK);
+        }
+      }
+    } else if (m instanceof HcaCommand.WqFlush f) {
+      boolean nothing = f.deferred() ? s.outstandingWork() == 0 : s.queued.isEmpty() && s.running.isEmpty();
+      if (nothing) answer(from, "wq_flush", Errno.OK);
+      else d.emit(new HcaEvent.FlushStarted(from, f.deferred()));
+    } else {
+      throw new IllegalArgumentException(self + " cannot handle " + m.getClass().getName());
+    }
+  }
+
+  /** Drops one reference of {@code cpu} on {@code mr}, which has {@code usecount}; the last one wakes the waiters. */
+  private void put(String mr, String cpu, int usecount) {
+    d.emit(new HcaEvent.RefDropped(mr, cpu, usecount - 1));
+    if (usecount - 1 == 0) {
+      for (String w : s.waiters.getOrDefault(mr, List.of())) {
+        d.emit(new HcaEvent.WaitEnded(mr, w));
+        answer(w, "mkey_wait", Errno.OK);
+      }
+    }
+  }
+
+  /** implicit_get_child_mr: the new child goes in with __xa_cmpxchg; a queue that finds another child there adopts it. */
+  private void create(HcaCommand.ChildCreate c) {
+    HcaSettings.Mr child = mkey(c.child()).mr;
+    String there = s.child(child.parent(), child.slot());
+    if (there.isEmpty()) {
+      d.emit(new HcaEvent.ChildCreated(c.child(), child.parent(), child.slot(), from, true));
+      answer(from, "child_create", Errno.OK);
+      return;
+    }
+    HcaState.Mkey winner = mkey(there);
+    d.emit(new HcaEvent.ChildCreated(there, child.parent(), child.slot(), from, false));
+    d.emit(new HcaEvent.RefTaken(there, from, winner.usecount + 1, "adopt"));
+    answer(from, "child_create", Errno.EEXIST);
+  }
+
+  /** destroy_unused_implicit_child_mr, in the form {@code x} says. */
+  private void destroy(HcaCommand.ChildDestroy x) {
+    HcaSettings.Mr child = mkey(x.child()).mr;
+    HcaState.Mkey parent = mkey(child.parent());
+    if (!parent.live() || parent.usecount <= 0) { // refcount_inc_not_zero(&imr->mmkey.usecount) failed: the parent's teardown owns the child
+      d.emit(new HcaEvent.RefMissed(child.parent(), from, "its usecount is 0 (being deregistered)"));
+      answer(from, "child_destroy", Errno.ENOENT);
+      return;
+    }
+    d.emit(new HcaEvent.RefTaken(child.parent(), from, parent.usecount + 1, "parent"));
+    boolean there = s.child(child.parent(), child.slot()).equals(x.child());
+    if (!x.erase() && !there) { // __xa_cmpxchg found another value: someone else is destroying it
+      if (x.putOnLost()) put(child.parent(), from, parent.usecount + 1);
+      answer(from, "child_destroy", Errno.EEXIST);
+      return;
+    }
+    if (there || x.erase()) d.emit(new HcaEvent.ChildRemoved(x.child(), child.parent(), child.slot(), from, x.erase()));
+    HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, x.srcu());
+    d.emit(w);
+    if (x.srcu()) d.send(self, new HcaCommand.GracePeriod(w.id()));
+    else if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
+    answer(from, "child_destroy", Errno.OK);
+  }
+
+  private void start(HcaEvent.WorkQueued w, String worker) {
+    d.emit(new HcaEvent.WorkStarted(w.id(), w.kind(), w.mr(), worker));
+    d.send(worker, new HcaReply.RunWork(w.id(), w.kind(), w.mr()));
+  }
+}

@@ -1,0 +1,292 @@
+package dmasim.actors.odp;
+
+import dmasim.actors.mm.MirrorSettings;
+import dmasim.actors.monitor.AbstractMonitor;
+import dmasim.actors.monitor.StepInfo;
+import dmasim.protocol.CpuEvent;
+import dmasim.protocol.Event;
+import dmasim.protocol.HcaEvent;
+import dmasim.protocol.MemoryEvent;
+import dmasim.protocol.MirrorEvent;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The invariants of RDMA on-demand paging (drivers/infiniband/hw/mlx5 odp.c, mr.c, umr.c): one UMR
+ * at a time per mkey's translation (O1), an implicit MR's KSM that catches up with its xarray and is
+ * never overwritten by an older snapshot (O2), no UMR and no device-table update on a revoked or
+ * freed mkey (O3), mkey references balanced so that deregistration's wait ends (O4), a child
+ * destroyed once and nothing touching an MR after it was freed (O5), and a child destroyed only when
+ * nothing of it is mapped (O7). It keeps shadows of the mkeys (with who holds each reference since
+ * which step), the xarrays and KSMs, the UMRs in flight, the work items and the children's mappings.
+ */
+public final class OdpMonitor extends AbstractMonitor {
+  private final HcaSettings cfg;
+  private final Map<String, K> mkeys = new TreeMap<>();
+  private final Map<String, String> locks = new HashMap<>();
+  private final Map<String, String[]> xarray = new HashMap<>();
+  private final Map<String, String[]> ksm = new HashMap<>();
+  /** Per "parent/slot": how many times the xarray slot changed, and the change the last completed UMR of it was built after. */
+  private final Map<String, Integer> version = new HashMap<>();
+  private final Map<String, Integer> settled = new HashMap<>();
+  private final Map<Long, Umr> umrs = new TreeMap<>();
+  /** Per mirror: its device PTEs and its DMA-mapped slots (a child must be empty before it is destroyed). */
+  private final Map<String, Set<Integer>> ptes = new HashMap<>();
+  private final Map<String, Set<Integer>> mapped = new HashMap<>();
+  /** Owners ("cpuN/mr") seen per MR, for the explanation. */
+  private final Map<String, Set<String>> owners = new HashMap<>();
+
+  /** An mkey's shadow: its lifecycle, and the references each queue holds (the steps it took them at). */
+  private static final class K {
+    final HcaSettings.Mr mr;
+    boolean exists;
+    boolean revoked;
+    boolean freed;
+    long revokedAt = -1;
+    long freedAt = -1;
+    String freedBy;
+    /** The step a destroy work item was queued for this incarnation, or -1. */
+    long destroyQueuedAt = -1;
+    String destroyQueuedBy;
+    final Map<String, List<long[]>> refs = new TreeMap<>();
+    String waiter;
+    long waitAt;
+
+    K(HcaSettings.Mr mr) {
+      this.mr = mr;
+    }
+
+    boolean dead() {
+      return revoked || freed;
+    }
+  }
+
+  private record Umr(HcaEvent.UmrPosted posted, int version, long step) {}
+
+  public OdpMonitor(HcaSettings cfg, List<MirrorSettings> mirrors) {
+    super(OdpComponent.MONITOR);
+    this.cfg = cfg;
+    for (HcaSettings.Mr m : cfg.mrs()) {
+      K k = new K(m);
+      k.exists = m.kind() != HcaSettings.Kind.CHILD;
+      mkeys.put(m.name(), k);
+      if (m.kind() == HcaSettings.Kind.IMPLICIT) {
+        String[] x = new String[cfg.slots(m.name())];
+        java.util.Arrays.fill(x, "");
+        xarray.put(m.name(), x);
+        ksm.put(m.name(), x.clone());
+      }
+    }
+    for (MirrorSettings m : mirrors) {
+      ptes.put(m.name(), new HashSet<>());
+      mapped.put(m.name(), new HashSet<>());
+    }
+  }
+
+  private List<String> about(String mr) {
+    List<String> out = new ArrayList<>();
+    out.add(mr);
+    out.addAll(owners.getOrDefault(mr, Set.of()));
+    return out;
+  }
+
+  private String kindOf(K k) {
+    return switch (k.mr.kind()) {
+      case EXPLICIT -> "MR " + k.mr.name();
+      case IMPLICIT -> "implicit MR " + k.mr.name();
+      case CHILD -> "child " + k.mr.name() + " (slot " + k.mr.slot() + " of " + k.mr.parent() + ")";
+    };
+  }
+
+  private String deadness(K k) {
+    return k.freed ? "freed by " + k.freedBy + " at step " + k.freedAt : "revoked at step " + k.revokedAt + " (odp->private = NULL)";
+  }
+
+  @Override
+  protected void handle(StepInfo at, Event event) {
+    if (event instanceof dmasim.protocol.Owned o && event instanceof HcaEvent) {
+      String owner = o.owner();
+      owners.computeIfAbsent(owner.substring(owner.indexOf('/') + 1), x -> new java.util.TreeSet<>()).add(owner);
+    }
+    if (event instanceof MemoryEvent.LockAcquired a) {
+      locks.put(a.name(), a.holder());
+    } else if (event instanceof MemoryEvent.LockReleased r) {
+      locks.remove(r.name());
+    } else if (event instanceof HcaEvent e) {
+      hca(at, e);
+    } else if (event instanceof CpuEvent.CallIssued c && (c.call().equals("dev_pte_set") || c.call().equals("dev_zap"))) {
+      K k = mkeys.get(c.object());
+      if (k != null && k.dead()) {
+        violate("O3", at, at.actor() + " " + (c.call().equals("dev_zap") ? "zaps" : "writes") + " the MTT of " + kindOf(k) + ", whose mkey was "
+            + deadness(k) + ": a UMR on a dead mkey (the invalidation must see odp->private == NULL under umem_mutex and skip it)", about(k.mr.name()),
+            k.freed ? k.freedAt : k.revokedAt);
+      }
+    } else if (event instanceof MirrorEvent.DevicePteWritten w && ptes.containsKey(w.mirror())) {
+      ptes.get(w.mirror()).add(w.index());
+    } else if (event instanceof MirrorEvent.DevicePteZapped z && ptes.containsKey(z.mirror())) {
+      ptes.get(z.mirror()).remove(z.index());
+    } else if (event instanceof MirrorEvent.SlotMapped s && mapped.containsKey(s.mirror())) {
+      mapped.get(s.mirror()).add(s.index());
+    } else if (event instanceof MirrorEvent.SlotUnmapped s && mapped.containsKey(s.mirror())) {
+      mapped.get(s.mirror()).remove(s.index());
+    }
+  }
+
+  private void hca(StepInfo at, HcaEvent e) {
+    if (e instanceof HcaEvent.RefTaken t) {
+      K k = mkeys.get(t.mr());
+      touchFreed(at, k, t.cpu(), "takes a reference on");
+      k.refs.computeIfAbsent(t.cpu(), x -> new ArrayList<>()).add(new long[] {at.step()});
+    } else if (e instanceof HcaEvent.RefDropped t) {
+      K k = mkeys.get(t.mr());
+      touchFreed(at, k, t.cpu(), "drops a reference on");
+      List<long[]> held = k.refs.get(t.cpu());
+      if (held != null && !held.isEmpty()) held.remove(held.size() - 1);
+      else {
+        // a reference taken by another queue (the registration's, the xarray's, a creator's handed to its worker)
+        for (List<long[]> l : k.refs.values()) if (!l.isEmpty()) {
+          l.remove(l.size() - 1);
+          break;
+        }
+      }
+      if (t.usecount() < 0) {
+        violate("O4", at, t.cpu() + " drops a reference on " + kindOf(k) + " that has none left (usecount " + t.usecount() + "): a reference dropped "
+            + "twice, or by a path that never took it (refcount_t underflow: a use after free)", about(k.mr.name()));
+      }
+    } else if (e instanceof HcaEvent.WaitStarted w) {
+      K k = mkeys.get(w.mr());
+      k.waiter = w.cpu();
+      k.waitAt = at.step();
+    } else if (e instanceof HcaEvent.WaitEnded w) {
+      mkeys.get(w.mr()).waiter = null;
+    } else if (e instanceof HcaEvent.Revoked r) {
+      K k = mkeys.get(r.mr());
+      touchFreed(at, k, r.cpu(), "revokes");
+      k.revoked = true;
+      k.revokedAt = at.step();
+    } else if (e instanceof HcaEvent.Freed f) {
+      K k = mkeys.get(f.mr());
+      touchFreed(at, k, f.cpu(), "frees");
+      k.freed = true;
+      k.freedAt = at.step();
+      k.freedBy = f.cpu();
+    } else if (e instanceof HcaEvent.ChildCreated c && c.won()) {
+      K k = mkeys.get(c.child());
+      k.exists = true;
+      k.freed = false;
+      k.revoked = false;
+      k.destroyQueuedAt = -1;
+      k.refs.clear();
+      k.refs.computeIfAbsent("xarray", x -> new ArrayList<>()).add(new long[] {at.step()});
+      k.refs.computeIfAbsent(c.cpu(), x -> new ArrayList<>()).add(new long[] {at.step()});
+      changeSlot(c.parent(), c.slot(), c.child());
+    } else if (e instanceof HcaEvent.ChildRemoved r) {
+      K k = mkeys.get(r.child());
+      Set<Integer> p = ptes.getOrDefault(r.child(), Set.of());
+      Set<Integer> m = mapped.getOrDefault(r.child(), Set.of());
+      if (!p.isEmpty() || !m.isEmpty()) {
+        violate("O7", at, r.cpu() + " destroys " + kindOf(k) + " while it still has " + p.size() + " device PTE(s) and " + m.size() + " DMA-mapped "
+            + "page(s): npages is not 0, the child is not empty (only a child whose last page was unmapped may be destroyed)", about(k.mr.name()));
+      }
+      changeSlot(r.parent(), r.slot(), "");
+    } else if (e instanceof HcaEvent.WorkQueued w) {
+      K k = mkeys.get(w.mr());
+      if (k != null && k.destroyQueuedAt >= 0) {
+        violate("O5", at, w.cpu() + " queues a second " + w.kind() + " work item for " + kindOf(k) + " (" + k.destroyQueuedBy + " queued one at step "
+            + k.destroyQueuedAt + "): the child will be destroyed twice, the second work frees freed memory (use after free, CVE-2025-21714)",
+            about(k.mr.name()), k.destroyQueuedAt);
+      } else if (k != null) {
+        k.destroyQueuedAt = at.step();
+        k.destroyQueuedBy = w.cpu();
+      }
+    } else if (e instanceof HcaEvent.WorkStarted s) {
+      K k = mkeys.get(s.mr());
+      if (k != null && k.freed) {
+        violate("O5", at, s.cpu() + " runs work item " + s.id() + " (" + s.kind() + ") for " + kindOf(k) + ", which was " + deadness(k)
+            + ": deferred work outlived the MR", about(k.mr.name()), k.freedAt);
+      }
+    } else if (e instanceof HcaEvent.UmrPosted u) {
+      K k = mkeys.get(u.parent());
+      if (k.dead()) {
+        violate("O3", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM slot " + u.slot() + ", whose mkey was " + deadness(k)
+            + ": the UMR completes in error (deferred work ran after the parent's teardown)", about(k.mr.name()), k.freed ? k.freedAt : k.revokedAt);
+      }
+      for (Umr o : umrs.values()) {
+        if (o.posted().parent().equals(u.parent())) {
+          violate("O1", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM while " + o.posted().cpu() + "'s (posted at step " + o.step() + ") is "
+              + "in flight: two updates of one mkey's translation at once, each built from its own snapshot of the xarray (every update of the "
+              + "parent must run under its umem_mutex '" + k.mr.lock() + "'" + (u.cpu().equals(locks.get(k.mr.lock())) ? "" : ", which " + u.cpu()
+              + " does not hold") + ")", about(k.mr.name()), o.step());
+          break;
+        }
+      }
+      umrs.put(u.id(), new Umr(u, version.getOrDefault(u.parent() + "/" + u.slot(), 0), at.step()));
+    } else if (e instanceof HcaEvent.UmrCompleted c) {
+      Umr u = umrs.remove(c.id());
+      if (!c.ok() || u == null) return;
+      String key = c.parent() + "/" + c.slot();
+      int now = version.getOrDefault(key, 0);
+      ksm.get(c.parent())[c.slot()] = c.value();
+      if (u.version() == now) settled.put(key, now);
+      else if (settled.getOrDefault(key, 0) == now && !c.value().equals(xarray.get(c.parent())[c.slot()])) {
+        String there = xarray.get(c.parent())[c.slot()];
+        violate("O2", at, c.cpu() + "'s UMR (built at step " + u.step() + ") writes " + c.parent() + "'s KSM slot " + c.slot() + " := "
+            + (c.value().isEmpty() ? "the null mkey" : c.value()) + " after a newer update had already made it " + (there.isEmpty() ? "the null mkey"
+            : there) + ": a lost update, the KSM no longer matches the xarray and nothing will write it again (the parent's updates must be "
+            + "serialised by its umem_mutex)", about(c.parent()), u.step());
+      }
+    }
+  }
+
+  private void changeSlot(String parent, int slot, String child) {
+    xarray.get(parent)[slot] = child;
+    version.merge(parent + "/" + slot, 1, Integer::sum);
+  }
+
+  private void touchFreed(StepInfo at, K k, String cpu, String what) {
+    if (k.freed) {
+      violate("O5", at, cpu + " " + what + " " + kindOf(k) + ", which was freed by " + k.freedBy + " at step " + k.freedAt + " (use after free)",
+          about(k.mr.name()), k.freedAt);
+    }
+  }
+
+  @Override
+  public void onRunEnd(StepInfo at) {
+    for (K k : mkeys.values()) {
+      if (k.waiter == null) continue;
+      StringBuilder held = new StringBuilder();
+      List<Long> cited = new ArrayList<>();
+      k.refs.forEach((who, l) -> {
+        if (l.isEmpty() || who.equals(k.waiter)) return;
+        held.append(held.length() == 0 ? "" : ", ").append(who).append(" (taken at step");
+        for (long[] s : l) {
+          held.append(' ').append(s[0]);
+          cited.add(s[0]);
+        }
+        held.append(')');
+      });
+      violate("O4", at, k.waiter + " waits forever (since step " + k.waitAt + ") for " + kindOf(k) + "'s usecount to drain: a reference was never "
+          + "dropped" + (held.length() == 0 ? "" : "; still held: " + held), about(k.mr.name()), cited.stream().mapToLong(Long::longValue).toArray());
+    }
+    for (Map.Entry<String, String[]> x : xarray.entrySet()) {
+      String[] want = x.getValue();
+      String[] have = ksm.get(x.getKey());
+      for (int i = 0; i < want.length; i++) {
+        if (!want[i].equals(have[i])) {
+          violate("O2", at, x.getKey() + "'s KSM slot " + i + " still points at " + (have[i].isEmpty() ? "the null mkey" : have[i]) + " while its "
+              + "xarray holds " + (want[i].isEmpty() ? "nothing" : want[i]) + " at the end: the locked KSM update that must follow every xarray change "
+              + "never came", about(x.getKey()));
+          return;
+        }
+      }
+    }
+  }
+
+  /** The invariant ids this monitor reports. */
+  public static final List<String> IDS = List.of("O1", "O2", "O3", "O4", "O5", "O7");
+}
