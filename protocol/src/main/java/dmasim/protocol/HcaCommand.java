@@ -60,12 +60,17 @@ public sealed interface HcaCommand extends Message {
    * take the child out of the xarray and queue free_implicit_child_mr_work. {@code erase}: a plain
    * xa_erase whatever is there (before d3d930411ce3); otherwise __xa_cmpxchg, and EEXIST when another
    * queue already took it out; {@code work} names the handler queued ({@code putOnLost}: the parent reference is dropped on that path,
-   * 3d8c6f26893d). {@code srcu}: the work is queued from call_srcu after a grace period (before 2021).
+   * 3d8c6f26893d). {@code srcu}: the code before 2021: no parent reference, the work is queued from
+   * call_srcu after a grace period. An empty {@code work}: the parent's own teardown (xa_erase and
+   * dereg inline, mlx5_ib_free_odp_mr): no reference, no work, ENOENT when the slot is empty.
    */
   record ChildDestroy(String child, String work, boolean erase, boolean putOnLost, boolean srcu) implements HcaCommand {}
 
-  /** mlx5r_umr_update_xlt of the parent's KSM slot of {@code child}: built from the xarray now, posted, completed later (UmrRun). */
-  record KsmUpdate(String child) implements HcaCommand {}
+  /**
+   * mlx5r_umr_update_xlt of implicit MR {@code parent}'s KSM slots [first, first + count): built from
+   * the xarray now, posted, completed later (UmrRun).
+   */
+  record KsmUpdate(String parent, int first, int count) implements HcaCommand {}
 
   /** The UMR QP executes work request {@code id} (sent by the HCA to itself). */
   record UmrRun(long id) implements HcaCommand {}

@@ -1,6 +1,7 @@
 package dmasim.protocol;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
+import java.util.List;
 
 /**
  * Facts of an RDMA device with on-demand paging: mkey references taken and dropped, mkeys
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
   @JsonSubTypes.Type(HcaEvent.WaitEnded.class),
   @JsonSubTypes.Type(HcaEvent.Revoked.class),
   @JsonSubTypes.Type(HcaEvent.Freed.class),
+  @JsonSubTypes.Type(HcaEvent.ChildCreating.class),
   @JsonSubTypes.Type(HcaEvent.ChildCreated.class),
   @JsonSubTypes.Type(HcaEvent.ChildRemoved.class),
   @JsonSubTypes.Type(HcaEvent.UmrPosted.class),
@@ -80,6 +82,14 @@ public sealed interface HcaEvent extends Event {
     }
   }
 
+  /** {@code cpu} allocates child {@code child}: its umem's hmm_dma_map and interval notifier come first (ib_umem_odp_alloc_child), then the cmpxchg. */
+  record ChildCreating(String child, String parent, int slot, String cpu) implements HcaEvent, Owned {
+    @Override
+    public String owner() {
+      return cpu + "/" + child;
+    }
+  }
+
   /** {@code cpu} made child {@code child} ({@code won}: its __xa_cmpxchg stored it and published the mkey; otherwise it adopted the winner's). */
   record ChildCreated(String child, String parent, int slot, String cpu, boolean won) implements HcaEvent, Owned {
     @Override
@@ -96,8 +106,15 @@ public sealed interface HcaEvent extends Event {
     }
   }
 
-  /** UMR {@code id} of {@code cpu}: the parent's KSM slot {@code slot} := {@code value} ("" the null mkey), built from the xarray as it is now. */
-  record UmrPosted(long id, String cpu, String parent, int slot, String value) implements HcaEvent, Owned {
+  /**
+   * UMR {@code id} of {@code cpu}: the parent's KSM slots from {@code first} := {@code values} (""
+   * the null mkey), built from the xarray as it is now.
+   */
+  record UmrPosted(long id, String cpu, String parent, int first, List<String> values) implements HcaEvent, Owned {
+    public UmrPosted {
+      values = List.copyOf(values);
+    }
+
     @Override
     public String owner() {
       return cpu + "/" + parent;
@@ -105,7 +122,11 @@ public sealed interface HcaEvent extends Event {
   }
 
   /** UMR {@code id} completed ({@code ok} false: in error, the mkey is dead, nothing written). */
-  record UmrCompleted(long id, String cpu, String parent, int slot, String value, boolean ok) implements HcaEvent {}
+  record UmrCompleted(long id, String cpu, String parent, int first, List<String> values, boolean ok) implements HcaEvent {
+    public UmrCompleted {
+      values = List.copyOf(values);
+    }
+  }
 
   /** Work item {@code id} (handler {@code kind} for {@code mr}) queued by {@code cpu} ({@code deferred}: waiting for an SRCU grace period first). */
   record WorkQueued(long id, String kind, String mr, String cpu, boolean deferred) implements HcaEvent, Owned {

@@ -16,7 +16,8 @@ import java.util.List;
   @JsonSubTypes.Type(MirrorCommand.DmaFree.class),
   @JsonSubTypes.Type(MirrorCommand.FaultDone.class),
   @JsonSubTypes.Type(MirrorCommand.ReadWord.class),
-  @JsonSubTypes.Type(MirrorCommand.WriteWord.class)
+  @JsonSubTypes.Type(MirrorCommand.WriteWord.class),
+  @JsonSubTypes.Type(MirrorCommand.Npages.class)
 })
 public sealed interface MirrorCommand extends Message {
 
@@ -57,4 +58,7 @@ public sealed interface MirrorCommand extends Message {
 
   /** hmm_range_fault stores {@code word} into entry {@code index}: (the value it loaded & HMM_PFN_INOUT_FLAGS) | what it found. */
   record WriteWord(long walk, int index, long word) implements MirrorCommand {}
+
+  /** How many pages of the mirror are DMA-mapped (ib_umem_odp's npages): answered ENOENT when none is. */
+  record Npages() implements MirrorCommand {}
 }

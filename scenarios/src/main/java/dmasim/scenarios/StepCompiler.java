@@ -314,6 +314,7 @@ final class StepCompiler {
         b.op(new Op.HmmDma(mirror.settings().name(), s.op().substring("hmm-dma-".length()), mirror.settings().start(), mirror.settings().pages()));
       }
       case "set-page-dirty" -> b.op(new Op.DirtyPages(mirror.settings().name()));
+      case "npages" -> b.op(new Op.MirrorCall(mirror.settings().name(), new dmasim.protocol.MirrorCommand.Npages()));
       case "fault-done" -> b.op(new Op.FaultDone(mirror.settings().name(), args.flag(s, "error")));
       case "trylock" -> b.op(new Op.TryLock(s.positional().get(0)));
       case "return" -> {
@@ -355,7 +356,7 @@ final class StepCompiler {
     if (mr != null && region == null) {
       throw args.error(s, "unknown memory region '" + mr + "' (rdma.mrs: " + hca.mrs().stream().map(dmasim.actors.odp.HcaSettings.Mr::name).toList() + ")");
     }
-    if (s.op().startsWith("child-") || s.op().equals("ksm-update")) {
+    if (s.op().startsWith("child-")) {
       if (region.kind() != dmasim.actors.odp.HcaSettings.Kind.CHILD) throw args.error(s, s.op() + " names a child of an implicit MR (mr=" + mr
           + " is " + region.kind().name().toLowerCase(java.util.Locale.ROOT) + ")");
     }
@@ -375,7 +376,12 @@ final class StepCompiler {
         yield new dmasim.protocol.HcaCommand.ChildDestroy(mr, work, args.flag(s, "erase"), !a.containsKey("put-on-lost") || args.flag(s, "put-on-lost"),
             args.flag(s, "srcu"));
       }
-      case "ksm-update" -> new dmasim.protocol.HcaCommand.KsmUpdate(mr);
+      case "child-erase" -> new dmasim.protocol.HcaCommand.ChildDestroy(mr, "", true, false, false);
+      case "ksm-update" -> {
+        if (region.kind() == dmasim.actors.odp.HcaSettings.Kind.CHILD) yield new dmasim.protocol.HcaCommand.KsmUpdate(region.parent(), region.slot(), 1);
+        if (region.kind() == dmasim.actors.odp.HcaSettings.Kind.IMPLICIT) yield new dmasim.protocol.HcaCommand.KsmUpdate(mr, 0, hca.slots(mr));
+        throw args.error(s, "ksm-update names an implicit MR (all its slots) or one of its children (its slot); " + mr + " is an explicit MR");
+      }
       case "work-run" -> {
         if (scope.startsWith("__wk:")) throw args.error(s, "work-run inside a work handler: a worker takes the next item after the handler returns");
         yield new dmasim.protocol.HcaCommand.WorkRun();

@@ -121,7 +121,9 @@ final class StepLanguage {
     STEPS.put("child-get", new StepSpec(0, List.of("mr"), List.of()));
     STEPS.put("child-create", new StepSpec(0, List.of("mr"), List.of()));
     STEPS.put("child-destroy", new StepSpec(0, List.of("mr"), List.of("work", "erase", "put-on-lost", "srcu")));
+    STEPS.put("child-erase", new StepSpec(0, List.of("mr"), List.of()));
     STEPS.put("ksm-update", new StepSpec(0, List.of("mr"), List.of()));
+    STEPS.put("npages", new StepSpec(0, List.of("mirror"), List.of()));
     STEPS.put("work-run", new StepSpec(0, List.of(), List.of()));
     STEPS.put("wq-flush", new StepSpec(0, List.of(), List.of("deferred")));
   }

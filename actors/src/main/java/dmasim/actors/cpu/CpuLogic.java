@@ -368,6 +368,10 @@ public final class CpuLogic {
       to = Names.mirror(f.mirror());
       object = f.mirror();
       m = new dmasim.protocol.MirrorCommand.FaultDone(f.error());
+    } else if (op instanceof Op.MirrorCall mc) {
+      to = Names.mirror(mc.mirror());
+      object = mc.mirror();
+      m = mc.command();
     } else if (op instanceof Op.HcaCall h) {
       to = h.hca();
       m = h.command();
@@ -482,7 +486,7 @@ public final class CpuLogic {
     if (c instanceof dmasim.protocol.HcaCommand.ChildGet x) return x.child();
     if (c instanceof dmasim.protocol.HcaCommand.ChildCreate x) return x.child();
     if (c instanceof dmasim.protocol.HcaCommand.ChildDestroy x) return x.child();
-    if (c instanceof dmasim.protocol.HcaCommand.KsmUpdate x) return x.child();
+    if (c instanceof dmasim.protocol.HcaCommand.KsmUpdate x) return x.parent();
     return "workqueue";
   }
 
@@ -502,6 +506,7 @@ public final class CpuLogic {
       case "DmaUnmap" -> "hmm_dma_unmap_pfn";
       case "DmaFree" -> "hmm_dma_map_free";
       case "FaultDone" -> "fault_done";
+      case "Npages" -> "npages";
       case "MkeyGet" -> "mkey_get";
       case "MkeyPut" -> "mkey_put";
       case "MkeyUnpublish" -> "mkey_unpublish";

@@ -256,6 +256,9 @@ public sealed interface Op {
   record JumpIfOwnMigrate(String owner, String label) implements Op {}
 
   /** Stop. */
+  /** A call of mirror {@code mirror}'s device side that needs nothing from the queue's registers. */
+  record MirrorCall(String mirror, dmasim.protocol.MirrorCommand command) implements Op {}
+
   /** A call of the RDMA device {@code hca} (mkeys, implicit children, KSM updates, the workqueue). */
   record HcaCall(String hca, dmasim.protocol.HcaCommand command) implements Op {}
 

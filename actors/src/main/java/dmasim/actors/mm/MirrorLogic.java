@@ -58,6 +58,10 @@ public final class MirrorLogic {
       zap(z);
     } else if (m instanceof MirrorCommand.Access a) {
       access(a);
+    } else if (m instanceof MirrorCommand.Npages) {
+      // umem_odp->npages: the DMA-mapped entries (a mirror without DMA: its device PTEs)
+      boolean none = cfg.dma() ? s.slots.isEmpty() : s.ptes.isEmpty();
+      d.send(from, new MirrorReply.Done("npages", none ? Errno.ENOENT : Errno.OK));
     } else if (m instanceof MirrorCommand.DmaAlloc) {
       if (!cfg.dma() || s.allocated) finish("dma_alloc", from, Errno.EINVAL);
       else if (cfg.bounces()) finish("dma_alloc", from, Errno.EOPNOTSUPP); // hmm_dma_map_alloc: dma_need_sync or addressing-limited

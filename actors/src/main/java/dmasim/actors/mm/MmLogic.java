@@ -67,7 +67,9 @@ public final class MmLogic {
     } else if (m instanceof MmCommand.WordStored st) {
       walkNext(s.walks.get(st.walk()));
     } else if (m instanceof MmCommand.WordValue v) {
-      page(s.walks.get(v.walk()), v.index(), v.word()); // the walker loaded the driver's entry: it goes on with that value
+      MmState.Walk w = s.walks.get(v.walk());
+      // the walker loaded the driver's entry (a mirror index): it goes on with that value at its own page
+      page(w, v.index() - (int) (w.startVpn - s.sub(w.sub).startVpn), v.word());
     } else if (m instanceof MmCommand.MigrationFinish f) {
       migrationFinish(f.migration());
     } else if (m instanceof MmCommand.DirtyPages p) {

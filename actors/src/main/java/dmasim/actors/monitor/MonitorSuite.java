@@ -306,7 +306,9 @@ public final class MonitorSuite {
     current = null;
     currentEvent = null;
     StepInfo at = new StepInfo(step, time, "run-end", null);
-    for (Monitor m : monitors) m.onRunEnd(at);
+    // Termination last: a monitor that knows why a wait never ends (a leaked mkey reference, an invalidation that never ended) speaks first
+    for (Monitor m : monitors) if (!(m instanceof TerminationMonitor)) m.onRunEnd(at);
+    for (Monitor m : monitors) if (m instanceof TerminationMonitor) m.onRunEnd(at);
   }
 
   private void report(String monitor, String invariant, StepInfo at, String message, List<String> extra, long[] cited) {

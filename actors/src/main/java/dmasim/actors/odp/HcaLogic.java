@@ -89,19 +89,27 @@ public final class HcaLogic {
       }
     } else if (m instanceof HcaCommand.ChildCreate c) {
       create(c);
+    } else if (m instanceof dmasim.protocol.MirrorReply.Done r && s.creating != null) {
+      // the child's hmm_dma_map_alloc returned: now its interval notifier
+      d.send(dmasim.actors.model.Names.mm(0), new dmasim.protocol.MmCommand.Insert(s.creating.child()));
+    } else if (m instanceof dmasim.protocol.MmReply.Done r && s.creating != null) {
+      HcaEvent.ChildCreating c = s.creating;
+      d.emit(new HcaEvent.ChildCreated(c.child(), c.parent(), c.slot(), c.cpu(), true));
+      answer(c.cpu(), "child_create", Errno.OK);
     } else if (m instanceof HcaCommand.ChildDestroy x) {
       destroy(x);
     } else if (m instanceof HcaCommand.KsmUpdate u) {
-      HcaSettings.Mr child = mkey(u.child()).mr;
       long id = s.nextUmr;
-      // mlx5r_umr_update_xlt -> populate_klm: the entry is built from the xarray as it is now; the UMR QP executes it later
-      d.emit(new HcaEvent.UmrPosted(id, from, child.parent(), child.slot(), s.child(child.parent(), child.slot())));
+      // mlx5r_umr_update_xlt -> populate_klm: the entries are built from the xarray as it is now; the UMR QP executes them later
+      List<String> values = new java.util.ArrayList<>();
+      for (int i = u.first(); i < u.first() + u.count(); i++) values.add(s.child(u.parent(), i));
+      d.emit(new HcaEvent.UmrPosted(id, from, u.parent(), u.first(), values));
       d.send(self, new HcaCommand.UmrRun(id));
     } else if (m instanceof HcaCommand.UmrRun r) {
       HcaEvent.UmrPosted u = s.umrs.get(r.id());
       HcaState.Mkey parent = mkey(u.parent());
       boolean ok = parent.live() && !parent.revoked; // a UMR on a destroyed or revoked mkey completes in error
-      d.emit(new HcaEvent.UmrCompleted(u.id(), u.cpu(), u.parent(), u.slot(), u.value(), ok));
+      d.emit(new HcaEvent.UmrCompleted(u.id(), u.cpu(), u.parent(), u.first(), u.values(), ok));
       answer(u.cpu(), "ksm_update", ok ? Errno.OK : Errno.EIO);
     } else if (m instanceof HcaCommand.GracePeriod g) {
       d.emit(new HcaEvent.WorkReady(g.work()));
@@ -141,11 +149,24 @@ public final class HcaLogic {
 
   /** implicit_get_child_mr: the new child goes in with __xa_cmpxchg; a queue that finds another child there adopts it. */
   private void create(HcaCommand.ChildCreate c) {
-    HcaSettings.Mr child = mkey(c.child()).mr;
+    HcaState.Mkey own = mkey(c.child());
+    HcaSettings.Mr child = own.mr;
     String there = s.child(child.parent(), child.slot());
+    if (there.isEmpty() && own.live()) {
+      // the model has one child per slot: its predecessor, taken out of the xarray, is not freed yet (the kernel would make a new one)
+      d.emit(new HcaEvent.RefMissed(c.child(), from, "its predecessor in slot " + child.slot() + " is still being destroyed"));
+      answer(from, "child_create", Errno.EAGAIN);
+      return;
+    }
+    if (there.isEmpty() && s.creating != null) {
+      // another queue allocates a child right now: it will win the cmpxchg; this fault resumes and the device faults again
+      d.emit(new HcaEvent.RefMissed(c.child(), from, s.creating.cpu() + " is creating the child of slot " + child.slot()));
+      answer(from, "child_create", Errno.EAGAIN);
+      return;
+    }
     if (there.isEmpty()) {
-      d.emit(new HcaEvent.ChildCreated(c.child(), child.parent(), child.slot(), from, true));
-      answer(from, "child_create", Errno.OK);
+      d.emit(new HcaEvent.ChildCreating(c.child(), child.parent(), child.slot(), from));
+      d.send(dmasim.actors.model.Names.mirror(c.child()), new dmasim.protocol.MirrorCommand.DmaAlloc());
       return;
     }
     HcaState.Mkey winner = mkey(there);
@@ -158,23 +179,41 @@ public final class HcaLogic {
   private void destroy(HcaCommand.ChildDestroy x) {
     HcaSettings.Mr child = mkey(x.child()).mr;
     HcaState.Mkey parent = mkey(child.parent());
+    boolean there = s.child(child.parent(), child.slot()).equals(x.child());
+    if (x.work().isEmpty()) { // the parent's teardown: xa_erase, dereg inline
+      if (there) d.emit(new HcaEvent.ChildRemoved(x.child(), child.parent(), child.slot(), from, true));
+      answer(from, "child_erase", there ? Errno.OK : Errno.ENOENT);
+      return;
+    }
+    if (x.srcu()) { // before 2021: no usecount on the parent; an SRCU grace period, then the workqueue
+      if (there || x.erase()) d.emit(new HcaEvent.ChildRemoved(x.child(), child.parent(), child.slot(), from, x.erase()));
+      if (!there && !x.erase()) {
+        answer(from, "child_destroy", Errno.EEXIST);
+        return;
+      }
+      HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, true);
+      d.emit(w);
+      d.send(self, new HcaCommand.GracePeriod(w.id()));
+      answer(from, "child_destroy", Errno.OK);
+      return;
+    }
     if (!parent.live() || parent.usecount <= 0) { // refcount_inc_not_zero(&imr->mmkey.usecount) failed: the parent's teardown owns the child
       d.emit(new HcaEvent.RefMissed(child.parent(), from, "its usecount is 0 (being deregistered)"));
       answer(from, "child_destroy", Errno.ENOENT);
       return;
     }
     d.emit(new HcaEvent.RefTaken(child.parent(), from, parent.usecount + 1, "parent"));
-    boolean there = s.child(child.parent(), child.slot()).equals(x.child());
     if (!x.erase() && !there) { // __xa_cmpxchg found another value: someone else is destroying it
       if (x.putOnLost()) put(child.parent(), from, parent.usecount + 1);
+      d.emit(new HcaEvent.RefMissed(x.child(), from, "lost the cmpxchg: another queue took it out of the xarray; the parent reference "
+          + (x.putOnLost() ? "dropped" : "kept")));
       answer(from, "child_destroy", Errno.EEXIST);
       return;
     }
     if (there || x.erase()) d.emit(new HcaEvent.ChildRemoved(x.child(), child.parent(), child.slot(), from, x.erase()));
-    HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, x.srcu());
+    HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, false);
     d.emit(w);
-    if (x.srcu()) d.send(self, new HcaCommand.GracePeriod(w.id()));
-    else if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
+    if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
     answer(from, "child_destroy", Errno.OK);
   }
 

@@ -60,6 +60,8 @@ public final class HcaState {
   final ArrayDeque<String> idle = new ArrayDeque<>();
   final TreeMap<String, List<String>> waiters = new TreeMap<>();
   final List<Flush> flushes = new ArrayList<>();
+  /** A child being allocated (its hmm_dma_map, then its notifier), and for whom; one at a time. */
+  HcaEvent.ChildCreating creating;
   long nextUmr = 1;
   long nextWork = 1;
 
@@ -111,11 +113,12 @@ public final class HcaState {
             : ksm.get(p)[i]));
       }
     });
-    umrs.values().forEach(u -> out.add("UMR " + u.id() + " of " + u.cpu() + " posted: " + u.parent() + " slot " + u.slot() + " := " + (u.value().isEmpty()
-        ? "null mkey" : u.value())));
+    umrs.values().forEach(u -> out.add("UMR " + u.id() + " of " + u.cpu() + " posted: " + u.parent() + " slots from " + u.first() + " := "
+        + u.values().stream().map(v -> v.isEmpty() ? "null mkey" : v).toList()));
     deferred.values().forEach(w -> out.add("work " + w.id() + " (" + w.kind() + " " + w.mr() + ") waits for an SRCU grace period"));
     queued.values().forEach(w -> out.add("work " + w.id() + " (" + w.kind() + " " + w.mr() + ") queued"));
     running.values().forEach(w -> out.add("work " + w.id() + " (" + w.kind() + " " + w.mr() + ") running on " + w.cpu()));
+    if (creating != null) out.add(creating.cpu() + " is allocating child " + creating.child());
     if (!idle.isEmpty()) out.add("idle workers: " + String.join(", ", idle));
     flushes.forEach(f -> out.add(f.cpu() + " waits for the workqueue" + (f.deferred() ? " (and deferred work)" : "")));
     return out;
@@ -144,7 +147,10 @@ public final class HcaState {
       Mkey k = mkeys.get(f.mr());
       k.freed = true;
       k.published = false;
+    } else if (e instanceof HcaEvent.ChildCreating c) {
+      creating = c;
     } else if (e instanceof HcaEvent.ChildCreated c && c.won()) {
+      creating = null;
       Mkey k = mkeys.get(c.child());
       k.exists = true;
       k.freed = false;
@@ -160,7 +166,7 @@ public final class HcaState {
       nextUmr = Math.max(nextUmr, u.id() + 1);
     } else if (e instanceof HcaEvent.UmrCompleted c) {
       umrs.remove(c.id());
-      if (c.ok()) ksm.get(c.parent())[c.slot()] = c.value();
+      if (c.ok()) for (int i = 0; i < c.values().size(); i++) ksm.get(c.parent())[c.first() + i] = c.values().get(i);
     } else if (e instanceof HcaEvent.WorkQueued w) {
       (w.deferred() ? deferred : queued).put(w.id(), w);
       nextWork = Math.max(nextWork, w.id() + 1);

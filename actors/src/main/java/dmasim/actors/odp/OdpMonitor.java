@@ -56,6 +56,9 @@ public final class OdpMonitor extends AbstractMonitor {
     final Map<String, List<long[]>> refs = new TreeMap<>();
     String waiter;
     long waitAt;
+    /** Lost-cmpxchg paths of destroy_unused_implicit_child_mr that kept the parent reference (B10), and their steps. */
+    final List<String> keptOnLost = new ArrayList<>();
+    final List<Long> keptAt = new ArrayList<>();
 
     K(HcaSettings.Mr mr) {
       this.mr = mr;
@@ -66,7 +69,7 @@ public final class OdpMonitor extends AbstractMonitor {
     }
   }
 
-  private record Umr(HcaEvent.UmrPosted posted, int version, long step) {}
+  private record Umr(HcaEvent.UmrPosted posted, int[] versions, long step) {}
 
   public OdpMonitor(HcaSettings cfg, List<MirrorSettings> mirrors) {
     super(OdpComponent.MONITOR);
@@ -74,6 +77,7 @@ public final class OdpMonitor extends AbstractMonitor {
     for (HcaSettings.Mr m : cfg.mrs()) {
       K k = new K(m);
       k.exists = m.kind() != HcaSettings.Kind.CHILD;
+      if (k.exists) k.refs.computeIfAbsent("registration", x -> new ArrayList<>()).add(new long[] {0});
       mkeys.put(m.name(), k);
       if (m.kind() == HcaSettings.Kind.IMPLICIT) {
         String[] x = new String[cfg.slots(m.name())];
@@ -148,16 +152,20 @@ public final class OdpMonitor extends AbstractMonitor {
       List<long[]> held = k.refs.get(t.cpu());
       if (held != null && !held.isEmpty()) held.remove(held.size() - 1);
       else {
-        // a reference taken by another queue (the registration's, the xarray's, a creator's handed to its worker)
-        for (List<long[]> l : k.refs.values()) if (!l.isEmpty()) {
-          l.remove(l.size() - 1);
-          break;
-        }
+        // a reference the queue did not take itself: the registration's or the xarray's (dereg, the destroy work), else another queue's
+        List<long[]> from = !k.refs.getOrDefault("registration", List.of()).isEmpty() ? k.refs.get("registration")
+            : !k.refs.getOrDefault("xarray", List.of()).isEmpty() ? k.refs.get("xarray")
+            : k.refs.values().stream().filter(l -> !l.isEmpty()).findFirst().orElse(null);
+        if (from != null) from.remove(from.size() - 1);
       }
       if (t.usecount() < 0) {
         violate("O4", at, t.cpu() + " drops a reference on " + kindOf(k) + " that has none left (usecount " + t.usecount() + "): a reference dropped "
             + "twice, or by a path that never took it (refcount_t underflow: a use after free)", about(k.mr.name()));
       }
+    } else if (e instanceof HcaEvent.RefMissed r && r.why().endsWith("parent reference kept")) {
+      K parent = mkeys.get(mkeys.get(r.mr()).mr.parent());
+      parent.keptOnLost.add(r.cpu() + " lost the cmpxchg for " + r.mr() + " at step " + at.step() + " and kept the parent reference it took");
+      parent.keptAt.add(at.step());
     } else if (e instanceof HcaEvent.WaitStarted w) {
       K k = mkeys.get(w.mr());
       k.waiter = w.cpu();
@@ -186,16 +194,16 @@ public final class OdpMonitor extends AbstractMonitor {
       k.refs.computeIfAbsent(c.cpu(), x -> new ArrayList<>()).add(new long[] {at.step()});
       changeSlot(c.parent(), c.slot(), c.child());
     } else if (e instanceof HcaEvent.ChildRemoved r) {
-      K k = mkeys.get(r.child());
-      Set<Integer> p = ptes.getOrDefault(r.child(), Set.of());
-      Set<Integer> m = mapped.getOrDefault(r.child(), Set.of());
-      if (!p.isEmpty() || !m.isEmpty()) {
-        violate("O7", at, r.cpu() + " destroys " + kindOf(k) + " while it still has " + p.size() + " device PTE(s) and " + m.size() + " DMA-mapped "
-            + "page(s): npages is not 0, the child is not empty (only a child whose last page was unmapped may be destroyed)", about(k.mr.name()));
-      }
       changeSlot(r.parent(), r.slot(), "");
     } else if (e instanceof HcaEvent.WorkQueued w) {
       K k = mkeys.get(w.mr());
+      Set<Integer> p = ptes.getOrDefault(w.mr(), Set.of());
+      Set<Integer> m = mapped.getOrDefault(w.mr(), Set.of());
+      if (k != null && (!p.isEmpty() || !m.isEmpty())) {
+        violate("O7", at, w.cpu() + " queues the destruction of " + kindOf(k) + " while it still has " + p.size() + " device PTE(s) and " + m.size()
+            + " DMA-mapped page(s): npages is not 0, the child is not empty (only a child whose last page was unmapped may be destroyed)",
+            about(k.mr.name()));
+      }
       if (k != null && k.destroyQueuedAt >= 0) {
         violate("O5", at, w.cpu() + " queues a second " + w.kind() + " work item for " + kindOf(k) + " (" + k.destroyQueuedBy + " queued one at step "
             + k.destroyQueuedAt + "): the child will be destroyed twice, the second work frees freed memory (use after free, CVE-2025-21714)",
@@ -213,8 +221,8 @@ public final class OdpMonitor extends AbstractMonitor {
     } else if (e instanceof HcaEvent.UmrPosted u) {
       K k = mkeys.get(u.parent());
       if (k.dead()) {
-        violate("O3", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM slot " + u.slot() + ", whose mkey was " + deadness(k)
-            + ": the UMR completes in error (deferred work ran after the parent's teardown)", about(k.mr.name()), k.freed ? k.freedAt : k.revokedAt);
+        violate("O3", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM, whose mkey was " + deadness(k) + ": the UMR completes in error "
+            + "(work outlived the parent's teardown)", about(k.mr.name()), k.freed ? k.freedAt : k.revokedAt);
       }
       for (Umr o : umrs.values()) {
         if (o.posted().parent().equals(u.parent())) {
@@ -225,20 +233,27 @@ public final class OdpMonitor extends AbstractMonitor {
           break;
         }
       }
-      umrs.put(u.id(), new Umr(u, version.getOrDefault(u.parent() + "/" + u.slot(), 0), at.step()));
+      int[] versions = new int[u.values().size()];
+      for (int i = 0; i < versions.length; i++) versions[i] = version.getOrDefault(u.parent() + "/" + (u.first() + i), 0);
+      umrs.put(u.id(), new Umr(u, versions, at.step()));
     } else if (e instanceof HcaEvent.UmrCompleted c) {
       Umr u = umrs.remove(c.id());
       if (!c.ok() || u == null) return;
-      String key = c.parent() + "/" + c.slot();
-      int now = version.getOrDefault(key, 0);
-      ksm.get(c.parent())[c.slot()] = c.value();
-      if (u.version() == now) settled.put(key, now);
-      else if (settled.getOrDefault(key, 0) == now && !c.value().equals(xarray.get(c.parent())[c.slot()])) {
-        String there = xarray.get(c.parent())[c.slot()];
-        violate("O2", at, c.cpu() + "'s UMR (built at step " + u.step() + ") writes " + c.parent() + "'s KSM slot " + c.slot() + " := "
-            + (c.value().isEmpty() ? "the null mkey" : c.value()) + " after a newer update had already made it " + (there.isEmpty() ? "the null mkey"
-            : there) + ": a lost update, the KSM no longer matches the xarray and nothing will write it again (the parent's updates must be "
-            + "serialised by its umem_mutex)", about(c.parent()), u.step());
+      for (int i = 0; i < c.values().size(); i++) {
+        int slot = c.first() + i;
+        String key = c.parent() + "/" + slot;
+        int now = version.getOrDefault(key, 0);
+        String value = c.values().get(i);
+        ksm.get(c.parent())[slot] = value;
+        if (u.versions()[i] == now) settled.put(key, now);
+        else if (settled.getOrDefault(key, 0) == now && !value.equals(xarray.get(c.parent())[slot])) {
+          String there = xarray.get(c.parent())[slot];
+          violate("O2", at, c.cpu() + "'s UMR (built at step " + u.step() + ") writes " + c.parent() + "'s KSM slot " + slot + " := "
+              + (value.isEmpty() ? "the null mkey" : value) + " after a newer update had already made it " + (there.isEmpty() ? "the null mkey"
+              : there) + ": a lost update, the KSM no longer matches the xarray and nothing will write it again (the parent's updates must be "
+              + "serialised by its umem_mutex)", about(c.parent()), u.step());
+          return;
+        }
       }
     }
   }
@@ -270,10 +285,13 @@ public final class OdpMonitor extends AbstractMonitor {
         }
         held.append(')');
       });
+      cited.addAll(k.keptAt);
       violate("O4", at, k.waiter + " waits forever (since step " + k.waitAt + ") for " + kindOf(k) + "'s usecount to drain: a reference was never "
-          + "dropped" + (held.length() == 0 ? "" : "; still held: " + held), about(k.mr.name()), cited.stream().mapToLong(Long::longValue).toArray());
+          + "dropped" + (k.keptOnLost.isEmpty() ? "" : " (" + String.join("; ", k.keptOnLost) + ")") + (held.length() == 0 ? "" : "; held by: " + held),
+          about(k.mr.name()), cited.stream().mapToLong(Long::longValue).toArray());
     }
     for (Map.Entry<String, String[]> x : xarray.entrySet()) {
+      if (mkeys.get(x.getKey()).dead()) continue; // a torn-down parent's KSM is gone with it
       String[] want = x.getValue();
       String[] have = ksm.get(x.getKey());
       for (int i = 0; i < want.length; i++) {
