@@ -41,6 +41,12 @@ public final class HmmMonitor extends AbstractMonitor {
   private final Map<String, Map<Long, MirrorEvent.AccessIssued>> inFlight = new HashMap<>();
   /** Per CPU queue, the callback it runs. */
   private final Map<String, Frame> callbacks = new HashMap<>();
+  /**
+   * Mirrors whose RDMA mkey was revoked (mlx5_revoke_mr): the device can no longer reach their IOMMU
+   * mappings, which ib_umem_odp_release unmaps later; an invalidation in between skips them
+   * (odp->private == NULL), so their mappings of dropped or freed pages are not M3/M4.
+   */
+  private final java.util.Set<String> fenced = new java.util.HashSet<>();
   /** Address-space changes so far (the progress an -EBUSY retry needs). */
   private long changes;
   /** How many device PTEs and DMA-mapped slots reference each frame (a freed frame is looked up, not searched for). */
@@ -128,6 +134,10 @@ public final class HmmMonitor extends AbstractMonitor {
           }
         }
       }
+    } else if (event instanceof dmasim.protocol.HcaEvent.Revoked r) {
+      fenced.add(r.mr());
+    } else if (event instanceof dmasim.protocol.HcaEvent.ChildCreated c && c.won()) {
+      fenced.remove(c.child());
     } else if (event instanceof CpuEvent.CallbackEntered c) {
       callbacks.put(at.actor(), new Frame(c, at.step()));
     } else if (event instanceof CpuEvent.CallbackLeft l) {
@@ -326,7 +336,7 @@ public final class HmmMonitor extends AbstractMonitor {
         return;
       }
       MirrorState.Slot s = slots.get(m.name()).get(i);
-      if (s != null && s.pfn() == pfn) {
+      if (s != null && s.pfn() == pfn && !fenced.contains(m.name())) {
         violate("M4", at, "the CPU page table drops " + hex(va) + " -> pfn " + hex(pfn) + " (" + event + ") while " + m.name()
             + "'s DMA mapping of it (slot " + i + ", DMA address " + hex(s.addr()) + ") is still in the IOMMU: the device can reach a page the "
             + "process no longer has (the callback zapped the device PTE but did not hmm_dma_unmap_pfn)", about(m.name()));
@@ -346,7 +356,7 @@ public final class HmmMonitor extends AbstractMonitor {
         }
       }
       for (Map.Entry<Integer, MirrorState.Slot> e : slots.get(m.name()).entrySet()) {
-        if (e.getValue().pfn() == f.pfn()) {
+        if (e.getValue().pfn() == f.pfn() && !fenced.contains(m.name())) {
           violate("M3", at, "frame " + hex(f.pfn()) + " is freed while " + m.name() + "'s DMA mapping of it (slot " + e.getKey() + ", DMA address "
               + hex(e.getValue().addr()) + ") is still in the IOMMU", about(m.name()));
           return;

@@ -14,4 +14,13 @@ public interface Monitor {
 
   /** The run ended at {@code at}: fail what is still "hot" (obligations not met). */
   default void onRunEnd(StepInfo at) {}
+
+  /**
+   * True for a monitor whose end-of-run verdicts say why a wait never ended (a leaked reference the
+   * deregistration waits for): it is judged before Termination, which would otherwise only say
+   * that a queue is still waiting.
+   */
+  default boolean explainsHangs() {
+    return false;
+  }
 }

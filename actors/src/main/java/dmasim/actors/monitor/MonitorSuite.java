@@ -306,9 +306,9 @@ public final class MonitorSuite {
     current = null;
     currentEvent = null;
     StepInfo at = new StepInfo(step, time, "run-end", null);
-    // Termination last: a monitor that knows why a wait never ends (a leaked mkey reference, an invalidation that never ended) speaks first
-    for (Monitor m : monitors) if (!(m instanceof TerminationMonitor)) m.onRunEnd(at);
-    for (Monitor m : monitors) if (m instanceof TerminationMonitor) m.onRunEnd(at);
+    // A monitor that knows why a wait never ends (a leaked mkey reference) speaks before Termination; then the rest in their order
+    for (Monitor m : monitors) if (m.explainsHangs()) m.onRunEnd(at);
+    for (Monitor m : monitors) if (!m.explainsHangs()) m.onRunEnd(at);
   }
 
   private void report(String monitor, String invariant, StepInfo at, String message, List<String> extra, long[] cited) {

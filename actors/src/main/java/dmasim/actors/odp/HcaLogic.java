@@ -18,6 +18,9 @@ import java.util.List;
  * driver's workqueue with the SRCU grace period that deferred child destruction before 2021.
  */
 public final class HcaLogic {
+  /** How long an SRCU grace period lasts, in virtual time: the deferred destroy reaches the workqueue this much later. */
+  public static final long GRACE_PERIOD_NS = 1000;
+
   private final HcaState s;
   private final Decision d = new Decision();
   private final String self;
@@ -193,7 +196,7 @@ public final class HcaLogic {
       }
       HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, true);
       d.emit(w);
-      d.send(self, new HcaCommand.GracePeriod(w.id()));
+      d.send(self, new HcaCommand.GracePeriod(w.id()), GRACE_PERIOD_NS);
       answer(from, "child_destroy", Errno.OK);
       return;
     }

@@ -271,6 +271,11 @@ public final class OdpMonitor extends AbstractMonitor {
   }
 
   @Override
+  public boolean explainsHangs() {
+    return true; // a deregistration waiting forever: O4 names the reference never dropped
+  }
+
+  @Override
   public void onRunEnd(StepInfo at) {
     for (K k : mkeys.values()) {
       if (k.waiter == null) continue;
