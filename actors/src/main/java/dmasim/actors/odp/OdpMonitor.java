@@ -127,7 +127,8 @@ public final class OdpMonitor extends AbstractMonitor {
       K k = mkeys.get(c.object());
       if (k != null && k.dead()) {
         violate("O3", at, at.actor() + " " + (c.call().equals("dev_zap") ? "zaps" : "writes") + " the MTT of " + kindOf(k) + ", whose mkey was "
-            + deadness(k) + ": a UMR on a dead mkey (the invalidation must see odp->private == NULL under umem_mutex and skip it)", about(k.mr.name()),
+            + deadness(k) + ": a UMR on a dead mkey (whoever programs it must hold an mkey reference that dereg waits for, and an invalidation must "
+            + "see odp->private == NULL under umem_mutex and skip it)", about(k.mr.name()),
             k.freed ? k.freedAt : k.revokedAt);
       }
     } else if (event instanceof MirrorEvent.DevicePteWritten w && ptes.containsKey(w.mirror())) {
@@ -150,7 +151,7 @@ public final class OdpMonitor extends AbstractMonitor {
       K k = mkeys.get(t.mr());
       touchFreed(at, k, t.cpu(), "drops a reference on");
       List<long[]> held = k.refs.get(t.cpu());
-      if (held != null && !held.isEmpty()) held.remove(held.size() - 1);
+      if (held != null && !held.isEmpty()) held.remove(0); // its oldest: a work item drops what its destroy took before
       else {
         // a reference the queue did not take itself: the registration's or the xarray's (dereg, the destroy work), else another queue's
         List<long[]> from = !k.refs.getOrDefault("registration", List.of()).isEmpty() ? k.refs.get("registration")

@@ -1,0 +1,124 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import dmasim.scenarios.Explorer;
+import dmasim.scenarios.Journal;
+import dmasim.scenarios.Runner;
+import dmasim.scenarios.Scenario;
+import dmasim.scenarios.ScenarioFile;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * RDMA on-demand paging end to end: each buggy ODP catalogue file is found by the strategy and budget
+ * its expectation names, with the whole message of its first violation at its step and schedule; and
+ * exploring the fixed explicit and implicit MRs lands an invalidation in every window of a device
+ * fault (mkey lookup, map-and-lock, UMR, unlock, deref, resume).
+ */
+class OdpTest {
+  @TempDir static Path dir;
+  static Journal journal;
+  static ActorSystem<Void> system;
+  static Runner runner;
+
+  @BeforeAll
+  static void start() throws Exception {
+    journal = Journal.h2(dir);
+    system = ActorSystem.create(Behaviors.empty(), "odp", journal.config());
+    journal.prepare(system);
+    runner = new Runner(system);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  static Scenario scenario(String file) throws Exception {
+    try (InputStream in = OdpTest.class.getResourceAsStream("/catalog/" + file)) {
+      return ScenarioFile.parse(file, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  static Explorer.Summary explore(Scenario s, String strategy, int schedules) {
+    return new Explorer(runner, journal).explore(s, s.defaults(), new Explorer.Plan(dmasim.chaos.StrategySpec.parse(strategy), schedules, true, 1, 0, null,
+        0, null), List.of(), null);
+  }
+
+  /** "schedule N: Monitor [ID] at step S: message" of the first violating schedule under the file's own expectation. */
+  static String firstFind(String file) throws Exception {
+    Scenario s = scenario(file);
+    Explorer.Summary sum = explore(s, s.expect().strategy(), (int) s.expect().schedules());
+    Explorer.ScheduleResult r = sum.firstViolation();
+    return r == null ? "clean" : "schedule " + (r.index() + 1) + ", " + r.steps() + " steps: " + r.firstMonitor() + " [" + r.firstInvariant() + "] "
+        + r.message();
+  }
+
+  @Test
+  void theImplicitChildDestroyChainIsFoundLinkByLink() throws Exception {
+    assertEquals("schedule 53, 200 steps: Odp [O5] cpu2 queues a second free-child work item for child c0 (slot 0 of imr) (cpu2 queued one at step "
+        + "85): the child will be destroyed twice, the second work frees freed memory (use after free, CVE-2025-21714)",
+        firstFind("odp-b9-child-double-destroy.conf"));
+    // the cmpxchg fixes B9 in the same schedule; the path that lost it keeps the parent reference, and the parent's dereg never ends
+    assertEquals("schedule 53, 238 steps: Odp [O4] cpu1 waits forever (since step 191) for implicit MR imr's usecount to drain: a reference was never "
+        + "dropped (cpu2 lost the cmpxchg for c0 at step 200 and kept the parent reference it took); held by: cpu2 (taken at step 200)",
+        firstFind("odp-b10-parent-ref-leak.conf"));
+    assertEquals("clean", firstFind("odp-b10-child-destroy-once.conf"));
+  }
+
+  @Test
+  void aKsmUpdateOutsideTheParentLockAndADeferredDestroyOutlivingTheParentAreFound() throws Exception {
+    assertEquals("schedule 23, 78 steps: Odp [O1] cpu1 posts a UMR of implicit MR imr's KSM while cpu0's (posted at step 75) is in flight: two "
+        + "updates of one mkey's translation at once, each built from its own snapshot of the xarray (every update of the parent must run under its "
+        + "umem_mutex 'imr_mutex', which cpu1 does not hold)", firstFind("odp-b13-ksm-lost-update.conf"));
+    assertEquals("clean", firstFind("odp-b13-ksm-under-lock.conf"));
+    assertEquals("schedule 1, 98 steps: Odp [O3] cpu2 posts a UMR of implicit MR imr's KSM, whose mkey was freed by cpu0 at step 90: the UMR "
+        + "completes in error (work outlived the parent's teardown)", firstFind("odp-b14-flush-misses-deferred.conf"));
+    assertEquals("clean", firstFind("odp-b14-wait-deferred.conf"));
+  }
+
+  @Test
+  void theExplicitMrPatternsAreFound() throws Exception {
+    assertEquals("schedule 50, 62 steps: Odp [O3] cpu1 zaps the MTT of MR mr, whose mkey was revoked at step 54 (odp->private = NULL): a UMR on a "
+        + "dead mkey (whoever programs it must hold an mkey reference that dereg waits for, and an invalidation must see odp->private == NULL under "
+        + "umem_mutex and skip it)", firstFind("odp-invalidate-dead-mkey.conf"));
+    assertEquals("schedule 3, 51 steps: Odp [O3] cpu0 writes the MTT of MR mr, whose mkey was freed by cpu1 at step 42: a UMR on a dead mkey "
+        + "(whoever programs it must hold an mkey reference that dereg waits for, and an invalidation must see odp->private == NULL under umem_mutex "
+        + "and skip it)", firstFind("odp-prefetch-no-ref.conf"));
+    assertEquals("schedule 3, 43 steps: Hmm [M1] cpu0 writes mr's device PTE 0x10000000 -> pfn 0x10000000 from its attempt of read_begin seq 1 "
+        + "(step 14), but an invalidation has set the subscription's seq to 3: a stale pfn in the device (read_retry missing, or not under the lock "
+        + "the callback takes)", firstFind("odp-explicit-no-retry.conf"));
+  }
+
+  @Test
+  void anInvalidationLandsInEveryWindowOfAnExplicitAndAnImplicitFault() throws Exception {
+    Explorer.Summary explicit = explore(scenario("odp-explicit-fault.conf"), "pct:3", 300);
+    assertEquals(0, explicit.violatingSchedules());
+    // an invalidation started between the lookup, each step of ib_umem_odp_map_dma_and_lock, the UMR, the unlock, the deref and the resume
+    List<String> explicitWindows = explicit.faultWindows().invalidated();
+    for (String w : List.of("mkey lookup -> read_begin", "read_begin -> walk start", "walk start -> walk page 0", "walk end -> lock", "lock -> read_retry",
+        "read_retry -> UMR (MTT)", "UMR (MTT) -> unlock", "unlock -> mkey deref", "mkey deref -> resume")) {
+      assertTrue(explicitWindows.contains("explicit: " + w), w + " not in " + explicitWindows);
+    }
+    Explorer.Summary implicit = explore(scenario("odp-b10-child-destroy-once.conf"), "pct:3", 1000);
+    assertEquals(0, implicit.violatingSchedules());
+    List<String> implicitWindows = implicit.faultWindows().invalidated();
+    for (String w : List.of("mkey lookup -> child lookup", "mkey lookup -> child create", "child create -> read_begin", "read_begin -> walk start",
+        "walk end -> lock", "lock -> read_retry", "read_retry -> UMR (MTT)", "UMR (MTT) -> unlock", "unlock -> mkey deref", "mkey deref -> lock",
+        "lock -> UMR (KSM)", "UMR (KSM) -> unlock", "mkey deref -> resume")) {
+      assertTrue(implicitWindows.contains("implicit: " + w), w + " not in " + implicitWindows);
+    }
+  }
+}
