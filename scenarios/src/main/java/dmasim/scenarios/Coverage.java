@@ -23,6 +23,9 @@ public final class Coverage {
   private final Set<String> faultTransitions = new TreeSet<>();
   private final Set<String> invalidatedTransitions = new TreeSet<>();
 
+  /** The window of a shared pfn list entry between the walker's load and its store; [x]: an unmap cleared the entry inside (the sticky DMA_MAPPED question (docs/findings.md)). */
+  public static final String SHARED_PFN_WINDOW = "pfn_list entry: walker load -> walker store (an unmap cleared it inside)";
+
   /** An actor name without its trailing number ("cpu12" -> "cpu"), without a regex per step. */
   static String kind(String actor) {
     int end = actor.length();
@@ -40,6 +43,24 @@ public final class Coverage {
     /** Per driver queue in a fault: its last fault-path step, and whether an invalidation started since. */
     private final Map<String, String> faultStep = new HashMap<>();
     private final Set<String> invalidatedSince = new HashSet<>();
+    /** Per "mirror/index" of a shared pfn list: the walker loaded the entry and has not stored it yet; true once an unmap cleared it meanwhile. */
+    private final Map<String, Boolean> loads = new HashMap<>();
+
+    /**
+     * the sticky DMA_MAPPED question (docs/findings.md): hmm_range_fault loads a shared pfn_list entry and stores it back later, without the
+     * driver's lock; an invalidation's hmm_dma_unmap_pfn that clears the entry in between is lost. The
+     * window is seen at each store, and hit when a clear came inside it.
+     */
+    private void word(dmasim.protocol.MirrorEvent.WordWritten w) {
+      String key = w.mirror() + "/" + w.index();
+      if (w.by().equals("unmap")) {
+        if (loads.containsKey(key)) loads.put(key, true);
+      } else if (w.by().equals("walker") && loads.containsKey(key)) {
+        transitions.add(SHARED_PFN_WINDOW);
+        if (loads.remove(key)) invalidated.add(SHARED_PFN_WINDOW);
+      }
+    }
+
     /** Per queue in an RDMA ODP fault: "explicit: " or "implicit: ", the prefix of its windows. */
     private final Map<String, String> odpFault = new HashMap<>();
     /** Which queue each walk belongs to. */
@@ -55,6 +76,8 @@ public final class Coverage {
           || e instanceof dmasim.protocol.MemoryEvent.LockAcquired) fault(e);
       else if (e instanceof dmasim.protocol.HcaEvent || e instanceof dmasim.protocol.MirrorEvent.FaultResolved
           || e instanceof dmasim.protocol.MemoryEvent.LockReleased) odp(e, env.sender());
+      else if (e instanceof dmasim.protocol.MirrorEvent.WordWritten w) word(w);
+      if (env.message() instanceof dmasim.protocol.MirrorCommand.ReadWord r) loads.put(env.receiver().substring(4) + "/" + r.index(), false);
       String what = kind(env.sender()) + "/" + env.message().getClass().getSimpleName();
       seen.add(env.receiver() + ":" + env.message().getClass().getSimpleName());
       String previous = last.put(env.receiver(), env.sender() + " " + what);

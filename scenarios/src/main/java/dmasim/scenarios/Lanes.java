@@ -14,7 +14,9 @@ import java.util.Map;
  * Which path of a mirroring system a step belongs to, for {@code replay --step-through}: a device
  * fault being resolved ("fault cpu0 #2": the driver thread's second fault, from the device raising it
  * through the walk, the lock, read_retry and the device PTE write to the resume) or an invalidation
- * ("invalidation 3 UNMAP": from its start through each callback to the page-table change). A CPU
+ * ("invalidation 3 UNMAP": from its start through each callback to the page-table change), or an
+ * RDMA driver's work item ("work 1 free-child c0"). An ODP fault's lane holds its mkey lookup, the
+ * child lookup or creation, the UMRs, the unlock and the deref, up to the resume. A CPU
  * queue's step is in the lane of what the queue is doing (the callback it runs, else the fault it
  * handles); any other actor's step is in the lane of the step that sent its envelope, so the walk,
  * the lock and the DMA mapping of a fault stay in the fault's lane. Steps of neither path (and every
@@ -26,12 +28,15 @@ final class Lanes {
   /** Per CPU queue: the fault it handles, and the invalidation whose callback it runs. */
   private final Map<String, String> faultOf = new HashMap<>();
   private final Map<String, String> callbackOf = new HashMap<>();
+  /** Per worker queue: the work item it runs ("work 2 free-child c0"). */
+  private final Map<String, String> workOf = new HashMap<>();
 
   /** The lane of the step delivering {@code env} with {@code events}, or null. */
   String of(Envelope env, List<? extends Event> events) {
     String lane = env.cause() == null ? null : byEnvelope.get(env.cause());
     String receiver = env.receiver();
     if (callbackOf.containsKey(receiver)) lane = callbackOf.get(receiver);
+    else if (workOf.containsKey(receiver)) lane = workOf.get(receiver);
     else if (faultOf.containsKey(receiver)) lane = faultOf.get(receiver);
     for (Event e : events) {
       if (e instanceof MmEvent.InvalidationStarted s) {
@@ -41,9 +46,14 @@ final class Lanes {
         callbackOf.put(receiver, lane);
       } else if (e instanceof CpuEvent.CallbackLeft) {
         callbackOf.remove(receiver);
+      } else if (e instanceof CpuEvent.WorkEntered w) {
+        lane = "work " + w.id() + " " + w.kind() + " " + w.mr();
+        workOf.put(receiver, lane);
+      } else if (e instanceof CpuEvent.WorkLeft) {
+        workOf.remove(receiver);
       } else if (e instanceof MirrorEvent.DeviceFaulted f) {
         lane = newFault(f.cpu());
-      } else if (e instanceof MmEvent.ReadBegun r && !callbackOf.containsKey(r.cpu()) && !faultOf.containsKey(r.cpu())) {
+      } else if (e instanceof MmEvent.ReadBegun r && !callbackOf.containsKey(r.cpu()) && !faultOf.containsKey(r.cpu()) && !workOf.containsKey(r.cpu())) {
         lane = newFault(r.cpu());
       } else if (e instanceof MirrorEvent.FaultResolved) {
         String cpu = env.id().sender();

@@ -195,7 +195,7 @@ class HmmMirrorTest {
   }
 
   /**
-   * HMM-ODP 6.13, the sticky DMA_MAPPED lost update: with the walker storing into the shared pfn list, a
+   * the sticky DMA_MAPPED question (docs/findings.md), the sticky DMA_MAPPED lost update: with the walker storing into the shared pfn list, a
    * walker delayed between its load and its store by longer than the invalidation's unlink keeps
    * DMA_MAPPED that the unmap had cleared, and hmm_dma_map_pfn hands the device an unlinked IOVA (M6).
    * Without the delay the same schedule is clean.

@@ -121,4 +121,30 @@ class OdpTest {
       assertTrue(implicitWindows.contains("implicit: " + w), w + " not in " + implicitWindows);
     }
   }
+
+  static Scenario finding(String file) throws Exception {
+    Path p = Path.of(System.getProperty("user.dir")).resolve("../docs/findings").resolve(file).normalize();
+    return ScenarioFile.parse(p.toString(), java.nio.file.Files.readString(p));
+  }
+
+  static List<String> verdict(dmasim.scenarios.RunReport r) {
+    return r.violations().stream().map(v -> v.monitor() + " [" + v.invariant() + "] at step " + v.step() + ": " + v.message()).toList();
+  }
+
+  @Test
+  void theStickyDmaMappedBitIsLostWhenTheWalkerIsPreemptedBetweenItsLoadAndItsStore() throws Exception {
+    Scenario s = finding("odp-sticky-dma-mapped-preempted.conf");
+    assertEquals(List.of("Hmm [M6] at step 99: cpu0 writes mr's device PTE 0x10000000 with DMA address 0xffffe000, but slot 0 is not DMA-mapped "
+        + "there: the device would use an unlinked IOVA"), verdict(runner.run(s, s.defaults())));
+    dmasim.scenarios.RunOptions direct = new dmasim.scenarios.RunOptions(1, dmasim.actors.iommu.IommuSettings.Mode.PASSTHROUGH, s.defaults().cpus(),
+        s.defaults().requests(), s.defaults().segments(), s.defaults().maxSteps());
+    assertEquals(List.of("Hmm [M6] at step 94: cpu0 writes mr's device PTE 0x10000000 with DMA address 0x10000000000, but slot 0 is not DMA-mapped "
+        + "there: dma_unmap_page released that address (without an IOMMU it is the old page's physical address: the device would reach a page the "
+        + "process may have freed)"), verdict(runner.run(s, direct)));
+    // without the preemption the schedulers do not reach the window between the walker's load and store
+    Explorer.Summary sum = explore(finding("odp-sticky-dma-mapped.conf"), "pct:3", 500);
+    assertEquals(0, sum.violatingSchedules());
+    assertTrue(sum.faultWindows().seen().contains(dmasim.scenarios.Coverage.SHARED_PFN_WINDOW), sum.faultWindows().seen().toString());
+    assertTrue(sum.faultWindows().missed().contains(dmasim.scenarios.Coverage.SHARED_PFN_WINDOW));
+  }
 }

@@ -47,6 +47,8 @@ public final class HmmMonitor extends AbstractMonitor {
    * (odp->private == NULL), so their mappings of dropped or freed pages are not M3/M4.
    */
   private final java.util.Set<String> fenced = new java.util.HashSet<>();
+  /** DMA mirrors whose hmm_dma_map got no IOVA window: per-page dma_map_page with a dma_list. */
+  private final java.util.Set<String> pageMode = new java.util.HashSet<>();
   /** Address-space changes so far (the progress an -EBUSY retry needs). */
   private long changes;
   /** How many device PTEs and DMA-mapped slots reference each frame (a freed frame is looked up, not searched for). */
@@ -102,6 +104,8 @@ public final class HmmMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (event instanceof MirrorEvent.DmaMapAllocated a && a.addr() == 0) pageMode.add(a.mirror());
+    else if (event instanceof MirrorEvent.DmaMapAllocated a) pageMode.remove(a.mirror());
     if (event instanceof MemoryEvent.LockAcquired a) {
       locks.put(a.name(), a.holder());
       Frame f = callbacks.get(a.holder());
@@ -450,7 +454,9 @@ public final class HmmMonitor extends AbstractMonitor {
       MirrorState.Slot slot = slots.get(w.mirror()).get(w.index());
       if (slot == null || slot.addr() != w.addr()) {
         violate("M6", at, w.cpu() + " writes " + w.mirror() + "'s device PTE " + hex(w.va()) + " with DMA address " + hex(w.addr()) + ", but slot "
-            + w.index() + " is not DMA-mapped there: the device would use an unlinked IOVA", about(w.mirror()));
+            + w.index() + " is not DMA-mapped there: " + (pageMode.contains(w.mirror()) ? "dma_unmap_page released that address (without an IOMMU "
+            + "it is the old page's physical address: the device would reach a page the process may have freed)" : "the device would use an "
+            + "unlinked IOVA"), about(w.mirror()));
         return;
       }
       if (slot.pfn() != w.pfn()) {

@@ -73,7 +73,7 @@ public final class MirrorLogic {
           long w = s.words[i];
           if ((w & (HmmPfn.VALID | HmmPfn.DMA_MAPPED)) == (HmmPfn.VALID | HmmPfn.DMA_MAPPED)) {
             // the sticky bit says mapped: unlink that slot, whether or not the IOMMU still holds it
-            ops.add(new IoOp(s.window != 0 ? "unlink" : "unmap_page", i, HmmPfn.pfn(w), s.window != 0 ? s.window + i * 4096L : 0));
+            ops.add(new IoOp(s.window != 0 ? "unlink" : "unmap_page", i, HmmPfn.pfn(w), s.window != 0 ? s.window + i * 4096L : s.dmaList[i]));
           } else if ((w & HmmPfn.FLAGS) != 0) {
             d.emit(new MirrorEvent.WordWritten(cfg.name(), i, w & ~HmmPfn.FLAGS, "unmap"));
           }
@@ -195,7 +195,9 @@ public final class MirrorLogic {
       if (cfg.dma()) {
         MirrorState.Slot slot = s.slots.get(idx);
         // DMA_MAPPED already: the address it has; else the one this call mapped (page mode) or the slot's in the IOVA window
-        addr = slot != null ? slot.addr() : mappedNow.getOrDefault(idx, s.window != 0 ? s.window + idx * 4096L : 0);
+        // a shared list's entry marked DMA_MAPPED in page mode: whatever its dma_list holds (hmm_dma_map_pfn returns dma_addrs[idx])
+        long listed = cfg.sharedPfns() && s.window == 0 && (w & HmmPfn.DMA_MAPPED) != 0 ? s.dmaList[idx] : 0;
+        addr = slot != null ? slot.addr() : mappedNow.getOrDefault(idx, s.window != 0 ? s.window + idx * 4096L : listed);
       }
       d.emit(new MirrorEvent.DevicePteWritten(cfg.name(), idx, cfg.vpn(idx) << 12, HmmPfn.pfn(w), !downgrade && (w & HmmPfn.WRITE) != 0, cfg.dma(),
           addr, cpu, seq, w));
@@ -260,6 +262,10 @@ public final class MirrorLogic {
         if (errno == 0) {
           d.emit(new MirrorEvent.SlotMapped(cfg.name(), op.index(), op.pfn(), r.value(), op.op().equals("map_page_mmio") ? HmmPfn.P2PDMA : 0));
           mappedNow.put(op.index(), r.value());
+          if (cfg.sharedPfns()) { // hmm_dma_map_pfn: pfns[idx] |= HMM_PFN_DMA_MAPPED, in page mode too
+            d.emit(new MirrorEvent.WordWritten(cfg.name(), op.index(), s.words[op.index()] | HmmPfn.DMA_MAPPED
+                | (op.op().equals("map_page_mmio") ? HmmPfn.P2PDMA : 0), "map"));
+          }
         }
       }
       case "unlink", "unmap_page", "unlink_mmio", "unmap_page_mmio" -> {

@@ -52,10 +52,17 @@ public final class MirrorState {
   long nextToken = 1;
   /** The driver's hmm_dma_map pfn list, when the walker writes into it ({@link MirrorSettings#sharedPfns()}): one word per page. */
   final long[] words;
+  /**
+   * The hmm_dma_map's dma_list of a shared pfn list in page mode (no IOVA window): the address each
+   * entry was last mapped at. hmm_dma_unmap_pfn does not clear it, and hmm_dma_map_pfn returns it
+   * for an entry whose DMA_MAPPED bit is set.
+   */
+  final long[] dmaList;
 
   public MirrorState(MirrorSettings cfg) {
     this.cfg = cfg;
     this.words = cfg.sharedPfns() ? new long[(int) cfg.pages()] : new long[0];
+    this.dmaList = cfg.sharedPfns() ? new long[(int) cfg.pages()] : new long[0];
   }
 
   public List<String> describe() {
@@ -97,6 +104,7 @@ public final class MirrorState {
       window = 0;
     } else if (e instanceof MirrorEvent.SlotMapped m) {
       slots.put(m.index(), new Slot(m.pfn(), m.addr(), m.p2pFlags()));
+      if (dmaList.length > 0 && window == 0) dmaList[m.index()] = m.addr();
     } else if (e instanceof MirrorEvent.SlotUnmapped u) {
       slots.remove(u.index());
     } else if (e instanceof MirrorEvent.CallStarted c) {

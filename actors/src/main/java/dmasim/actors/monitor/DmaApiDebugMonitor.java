@@ -109,6 +109,9 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
     else if (event instanceof CpuEvent.MappingChecked m && !m.error()) {
       Entry e = entries.get(m.addr().addr());
       if (e != null) e.checked = true;
+    } else if (event instanceof dmasim.protocol.MirrorEvent.SlotMapped m) {
+      Entry e = entries.get(m.addr()); // hmm_dma_map_pfn checks dma_mapping_error before it marks the entry DMA_MAPPED
+      if (e != null) e.checked = true;
     } else if (event instanceof CpuEvent.DescriptorSubmitted s) {
       for (DmaSegment seg : s.segments()) {
         Entry e = entries.get(seg.addr().addr());
