@@ -9,6 +9,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
  * names a memory region as the scenario's rdma section does; a child names its slot of its parent.
  */
 @JsonSubTypes({
+  @JsonSubTypes.Type(HcaCommand.MkeyCreate.class),
   @JsonSubTypes.Type(HcaCommand.MkeyGet.class),
   @JsonSubTypes.Type(HcaCommand.MkeyPut.class),
   @JsonSubTypes.Type(HcaCommand.MkeyUnpublish.class),
@@ -27,6 +28,17 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
   @JsonSubTypes.Type(HcaCommand.WqFlush.class)
 })
 public sealed interface HcaCommand extends Message {
+
+  /**
+   * create_mkey over a page list (VFIO mlx5 live migration): MTT entry i is {@code addrs[i]}, the
+   * DMA address the driver computed for page {@code pfns[i]} of its buffer (EEXIST: it exists).
+   */
+  record MkeyCreate(String mr, java.util.List<Long> addrs, java.util.List<Long> pfns) implements HcaCommand {
+    public MkeyCreate {
+      addrs = java.util.List.copyOf(addrs);
+      pfns = java.util.List.copyOf(pfns);
+    }
+  }
 
   /** find_odp_mkey: look {@code mr} up in dev->odp_mkeys and take a reference (ENOENT: not published, or its usecount already 0). */
   record MkeyGet(String mr) implements HcaCommand {}

@@ -10,6 +10,7 @@ import java.util.List;
  * callers parked until something happens ({@code cpu} is always the driver queue that caused it).
  */
 @JsonSubTypes({
+  @JsonSubTypes.Type(HcaEvent.MkeyCreated.class),
   @JsonSubTypes.Type(HcaEvent.RefTaken.class),
   @JsonSubTypes.Type(HcaEvent.RefMissed.class),
   @JsonSubTypes.Type(HcaEvent.RefDropped.class),
@@ -32,6 +33,19 @@ import java.util.List;
   @JsonSubTypes.Type(HcaEvent.FlushEnded.class)
 })
 public sealed interface HcaEvent extends Event {
+
+  /** {@code cpu} created mkey {@code mr} over a page list: MTT entry i is {@code addrs[i]}, meant for page {@code pfns[i]}. */
+  record MkeyCreated(String mr, String cpu, List<Long> addrs, List<Long> pfns) implements HcaEvent, Owned {
+    public MkeyCreated {
+      addrs = List.copyOf(addrs);
+      pfns = List.copyOf(pfns);
+    }
+
+    @Override
+    public String owner() {
+      return cpu + "/" + mr;
+    }
+  }
 
   /** {@code cpu} took a reference on {@code mr} ({@code how}: lookup, implicit lookup (an implicit parent's mkey), child, parent, adopt); {@code usecount} after it. */
   record RefTaken(String mr, String cpu, int usecount, String how) implements HcaEvent, Owned {

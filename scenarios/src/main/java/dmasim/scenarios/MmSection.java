@@ -121,9 +121,8 @@ record MmSection(MmSettings settings, List<Mirror> mirrors, RdmaSection rdma) {
 
   /** The components of a run: the HMM side (with the reclaim rules of the faults section, seeded with the run's seed) and the RDMA device. */
   List<dmasim.actors.model.Component> components(List<dmasim.actors.mm.ReclaimRule> reclaims, long seed) {
-    if (!present()) return List.of();
     List<dmasim.actors.model.Component> out = new ArrayList<>();
-    out.add(component(reclaims, seed));
+    if (present()) out.add(component(reclaims, seed));
     if (rdma.present()) out.add(new dmasim.actors.odp.OdpComponent(rdma.settings(), mirrors.stream().map(Mirror::settings).toList()));
     return out;
   }

@@ -28,23 +28,36 @@ record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work) {
   static RdmaSection read(HoconReader r, DeviceSection devices, List<MmSection.Mirror> mirrors) {
     if (!r.has("rdma")) return NONE;
     r.onlyKeys("rdma", Set.of("device", "mrs", "work"));
-    if (mirrors.isEmpty()) throw r.error("rdma", "an RDMA device with on-demand paging needs an mm section with mirrors (each MR's umem is a mirror)");
     Map<String, MmSection.Mirror> byName = new LinkedHashMap<>();
     for (MmSection.Mirror m : mirrors) byName.put(m.settings().name(), m);
     String devName = r.has("rdma.device") ? r.string("rdma.device", null) : null;
-    if (devName == null) {
+    if (devName == null && !mirrors.isEmpty()) {
       devName = devices.ids().entrySet().stream().filter(e -> e.getValue().equals(mirrors.get(0).settings().device())).findFirst().orElseThrow().getKey();
+    } else if (devName == null) {
+      devName = devices.ids().keySet().iterator().next();
     }
     if (!devices.ids().containsKey(devName)) throw r.error("rdma.device", "unknown device '" + devName + "' (devices: " + devices.ids().keySet() + ")");
     List<HcaSettings.Mr> mrs = new ArrayList<>();
     Set<String> used = new java.util.HashSet<>();
-    ConfigList list = r.list("rdma.mrs", "must be a list of { mirror = NAME } (explicit MRs) and { name, lock, children = [NAME, ...] } (implicit ones)");
+    ConfigList list = r.list("rdma.mrs", "must be a list of { mirror = NAME } (explicit MRs), { name, lock, children = [NAME, ...] } (implicit "
+        + "ones) and { name } (page-list mkeys)");
     if (list.isEmpty()) throw r.error(list, "rdma.mrs", "must name at least one memory region");
     for (int i = 0; i < list.size(); i++) {
       String key = "rdma.mrs[" + i + "]";
       if (!(list.get(i) instanceof ConfigObject o)) throw r.error(list.get(i), key, "must be an object");
       HoconReader v = r.sub(o, key);
-      if (o.containsKey("children")) {
+      if ((o.containsKey("children") || o.containsKey("mirror")) && mirrors.isEmpty()) {
+        throw r.error(o, key, "an ODP memory region needs an mm section with mirrors (its umem is a mirror)");
+      }
+      if (!o.containsKey("children") && !o.containsKey("mirror")) {
+        r.onlyKeys(o, key + ".", Set.of("name"));
+        if (!o.containsKey("name")) throw r.error(o, key + ".name", "required: { mirror = NAME } for an explicit ODP MR, { name, lock, children } for an "
+            + "implicit one, or { name } for a page-list mkey");
+        String name = v.string("name", null);
+        if (!name.matches("[a-z][a-z0-9-]{0,31}")) throw r.error(o.get("name"), key + ".name", "use lower-case letters, digits and '-', got '" + name + "'");
+        if (byName.containsKey(name) || !used.add(name)) throw r.error(o.get("name"), key + ".name", "'" + name + "' is already a mirror or an MR");
+        mrs.add(new HcaSettings.Mr(name, HcaSettings.Kind.PLAIN, "", "", -1));
+      } else if (o.containsKey("children")) {
         r.onlyKeys(o, key + ".", Set.of("name", "lock", "children"));
         String name = v.string("name", null);
         if (!name.matches("[a-z][a-z0-9-]{0,31}")) throw r.error(o.get("name"), key + ".name", "use lower-case letters, digits and '-', got '" + name + "'");

@@ -224,7 +224,6 @@ public final class ScenarioFile {
     java.util.Map<dmasim.protocol.DeviceId, Boolean> bounces = new java.util.HashMap<>();
     iommu.devices().forEach((id, d) -> bounces.put(id, d.untrusted()));
     MmSection mm = MmSection.read(r, devices, bounces, memory);
-    if (r.has("rdma") && !mm.present()) throw r.error("rdma", "an RDMA device with on-demand paging needs an mm section (its MRs mirror the process)");
     mm = mm.withRdma(RdmaSection.read(r, devices, mm.mirrors()));
     FaultSection.Faults faults = FaultSection.read(r, devices.ids());
     if (!faults.reclaims().isEmpty() && !mm.present()) throw r.error("faults", "a reclaim rule needs an mm section (an address space to reclaim from)");

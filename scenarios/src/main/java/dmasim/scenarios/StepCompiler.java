@@ -348,6 +348,7 @@ final class StepCompiler {
   private boolean rdma(ParsedStep s) {
     Map<String, String> a = s.args();
     if (!a.containsKey("mr") && !s.op().equals("work-run") && !s.op().equals("wq-flush")) return false;
+    if (s.op().equals("mkey-create")) return mkeyCreate(s);
     if (!mm.rdma().present()) throw args.error(s, s.op() + " needs an rdma section (the RDMA device and its memory regions)");
     dmasim.actors.odp.HcaSettings hca = mm.rdma().settings();
     String hcaName = dmasim.actors.model.Names.hca(hca.deviceIndex());
@@ -355,6 +356,9 @@ final class StepCompiler {
     dmasim.actors.odp.HcaSettings.Mr region = mr == null ? null : hca.mr(mr);
     if (mr != null && region == null) {
       throw args.error(s, "unknown memory region '" + mr + "' (rdma.mrs: " + hca.mrs().stream().map(dmasim.actors.odp.HcaSettings.Mr::name).toList() + ")");
+    }
+    if (region != null && region.kind() == dmasim.actors.odp.HcaSettings.Kind.PLAIN && !s.op().equals("mkey-free")) {
+      throw args.error(s, s.op() + " is for ODP memory regions; page-list mkey " + mr + " takes mkey-create and mkey-free");
     }
     if (s.op().startsWith("child-")) {
       if (region.kind() != dmasim.actors.odp.HcaSettings.Kind.CHILD) throw args.error(s, s.op() + " names a child of an implicit MR (mr=" + mr
@@ -390,6 +394,21 @@ final class StepCompiler {
       default -> throw args.error(s, "unknown step " + s.op());
     };
     b.op(new Op.HcaCall(hcaName, c));
+    return true;
+  }
+
+  /** create_mkey over a page list (VFIO mlx5): the MTT from an IOVA state or a handle group, for the pages of a buffer. */
+  private boolean mkeyCreate(ParsedStep s) {
+    Map<String, String> a = s.args();
+    if (!mm.rdma().present()) throw args.error(s, "mkey-create needs an rdma section naming the mkey ({ name = " + a.get("mr") + " })");
+    dmasim.actors.odp.HcaSettings hca = mm.rdma().settings();
+    dmasim.actors.odp.HcaSettings.Mr region = hca.mr(a.get("mr"));
+    if (region == null || region.kind() != dmasim.actors.odp.HcaSettings.Kind.PLAIN) {
+      throw args.error(s, "mkey-create names a page-list mkey of rdma.mrs ({ name = " + a.get("mr") + " }), got '" + a.get("mr") + "'");
+    }
+    String src = a.get("source");
+    if (!src.startsWith("state:") && !src.startsWith("handles:")) throw args.error(s, "source must be state:NAME or handles:NAME, got '" + src + "'");
+    b.op(new Op.MkeyCreate(dmasim.actors.model.Names.hca(hca.deviceIndex()), region.name(), src, a.get("buf")));
     return true;
   }
 

@@ -111,6 +111,7 @@ final class StepLanguage {
     STEPS.put("if-nonblockable", new StepSpec(0, List.of("goto"), List.of()));
     STEPS.put("if-own-migrate", new StepSpec(0, List.of("mirror", "goto"), List.of()));
     // an RDMA device with on-demand paging (rdma section)
+    STEPS.put("mkey-create", new StepSpec(0, List.of("mr", "source", "buf"), List.of()));
     STEPS.put("mkey-get", new StepSpec(0, List.of("mr"), List.of()));
     STEPS.put("mkey-put", new StepSpec(0, List.of("mr"), List.of()));
     STEPS.put("mkey-unpublish", new StepSpec(0, List.of("mr"), List.of()));

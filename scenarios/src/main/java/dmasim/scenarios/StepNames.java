@@ -15,6 +15,7 @@ final class StepNames {
   private final Set<String> sgs = new TreeSet<>();
   private final Set<String> labels = new TreeSet<>();
   private final Set<String> coherent = new TreeSet<>();
+  private final Set<String> mkeys = new TreeSet<>();
 
   private StepNames(StepArgs args, DeviceSection devices) {
     this.args = args;
@@ -46,6 +47,7 @@ final class StepNames {
       case "try-alloc" -> states.add(s.args().get("state"));
       case "map-phys" -> handles.add(s.args().get("handle"));
       case "map-sg" -> sgs.add(s.args().get("sg"));
+      case "mkey-create" -> mkeys.add(s.args().get("mr"));
       case "label" -> {
         if (!labels.add(s.positional().get(0))) throw args.error(s, "label '" + s.positional().get(0) + "' defined twice");
       }
@@ -70,7 +72,7 @@ final class StepNames {
     if (s.args().containsKey("device") && !devices.ids().containsKey(s.args().get("device"))) {
       throw args.error(s, "undefined device '" + s.args().get("device") + "' (devices: " + devices.ids().keySet() + ")");
     }
-    if (s.op().equals("submit")) source(s);
+    if (s.op().equals("submit") || s.op().equals("mkey-create")) source(s);
     if (s.op().equals("sync-for-cpu") || s.op().equals("sync-for-device")) {
       String obj = s.args().get("object");
       if (!handles.contains(obj) && !sgs.contains(obj)) throw args.error(s, "undefined handle group or sg table '" + obj + "'");
@@ -88,10 +90,11 @@ final class StepNames {
     String name = colon < 0 ? "" : src.substring(colon + 1);
     Set<String> set = switch (kind) {
       case "state" -> states;
+      case "mkey" -> mkeys;
       case "handles" -> handles;
       case "sg" -> sgs;
       case "coherent" -> coherent;
-      default -> throw args.error(s, "source must be state:NAME, handles:NAME, sg:NAME or coherent:NAME, got '" + src + "'");
+      default -> throw args.error(s, "source must be state:NAME, handles:NAME, sg:NAME, coherent:NAME or mkey:NAME, got '" + src + "'");
     };
     if (!set.contains(name)) throw args.error(s, "undefined " + kind + " '" + name + "'");
   }

@@ -286,6 +286,11 @@ public final class CpuLogic {
       }
       case "handles" -> v.handleSegments(name);
       case "sg" -> v.sgs.containsKey(name) ? v.sgs.get(name).mapped() : List.of();
+      case "mkey" -> {
+        List<DmaSegment> segs = new ArrayList<>();
+        for (long a : v.mkeys.getOrDefault(name, List.of())) segs.add(new DmaSegment(new Iova(a), 4096));
+        yield segs;
+      }
       case "coherent" -> v.coherent.containsKey(name) ? List.of(new DmaSegment(new Iova(v.coherent.get(name).addr()), v.coherent.get(name).size()))
           : List.of();
       default -> throw new IllegalArgumentException("unknown descriptor source " + source);
@@ -372,6 +377,11 @@ public final class CpuLogic {
       to = Names.mirror(mc.mirror());
       object = mc.mirror();
       m = mc.command();
+    } else if (op instanceof Op.MkeyCreate mc) {
+      to = mc.hca();
+      object = mc.mr();
+      List<Long> pfns = buffer(mc.buf());
+      m = new dmasim.protocol.HcaCommand.MkeyCreate(mc.mr(), v.mtt(mc.source(), pfns.size()), pfns);
     } else if (op instanceof Op.HcaCall h) {
       to = h.hca();
       m = h.command();
@@ -508,6 +518,7 @@ public final class CpuLogic {
       case "FaultDone" -> "fault_done";
       case "Npages" -> "npages";
       case "MkeyGet" -> "mkey_get";
+      case "MkeyCreate" -> "mkey_create";
       case "MkeyPut" -> "mkey_put";
       case "MkeyUnpublish" -> "mkey_unpublish";
       case "MkeyWait" -> "mkey_wait";

@@ -68,6 +68,8 @@ public final class CpuState {
   final TreeMap<Long, Integer> completions = new TreeMap<>();
   /** Per mirror, the seq of the last mmu_interval_read_begin. */
   final TreeMap<String, Long> seqs = new TreeMap<>();
+  /** Page-list mkeys this queue created: their MTT entries (DMA addresses), what a submit through the mkey uses. */
+  final TreeMap<String, List<Long>> mkeys = new TreeMap<>();
   /** Per mirror, the pfn array of the last hmm_range_fault: the first address and the words. */
   final TreeMap<String, Walked> walked = new TreeMap<>();
   /** The locks this queue holds. */
@@ -113,6 +115,7 @@ public final class CpuState {
     c.counters.putAll(counters);
     c.completions.putAll(completions);
     c.seqs.putAll(seqs);
+    c.mkeys.putAll(mkeys);
     c.walked.putAll(walked);
     c.callback = callback;
     c.work = work;
@@ -198,6 +201,17 @@ public final class CpuState {
     TreeMap<Integer, Long> g = handles.get(group);
     Long addr = g == null ? null : g.get(seg);
     return addr == null ? -1L : addr;
+  }
+
+  /**
+   * The MTT a page-list mkey gets for {@code pages} pages from {@code source}: "state:NAME" entry i at
+   * the state's addr + i * 4096 (register_dma_pages' IOVA path), "handles:NAME" handle i.
+   */
+  public List<Long> mtt(String source, int pages) {
+    String name = source.substring(source.indexOf(':') + 1);
+    List<Long> out = new java.util.ArrayList<>();
+    for (int i = 0; i < pages; i++) out.add(source.startsWith("state:") ? state(name).addr() + i * 4096L : handle(name, i));
+    return out;
   }
 
   public IovaState state(String name) {
@@ -309,6 +323,14 @@ public final class CpuState {
       waiting = null;
       pc = r.retry() ? program.label(((Op.ReadRetry) program.at(atPc)).label()) : atPc + 1;
       return;
+    } else if (reply instanceof dmasim.protocol.HcaReply.Done h && h.call().equals("mkey_create") && h.errno() == 0
+        && program.at(atPc) instanceof Op.MkeyCreate op) {
+      mkeys.put(op.mr(), mtt(op.source(), buffers.getOrDefault(op.buf(), List.of()).size()));
+      lastError = false;
+    } else if (reply instanceof dmasim.protocol.HcaReply.Done h && h.call().equals("mkey_free") && program.at(atPc) instanceof Op.HcaCall op
+        && op.command() instanceof dmasim.protocol.HcaCommand.MkeyFree f) {
+      mkeys.remove(f.mr());
+      lastError = h.errno() != 0;
     } else if (reply instanceof dmasim.protocol.MmReply.Done || reply instanceof dmasim.protocol.MirrorReply.Done
         || reply instanceof dmasim.protocol.HcaReply.Done) {
       lastError = lastErrno != 0;

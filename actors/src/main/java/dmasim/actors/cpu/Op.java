@@ -259,6 +259,13 @@ public sealed interface Op {
   /** A call of mirror {@code mirror}'s device side that needs nothing from the queue's registers. */
   record MirrorCall(String mirror, dmasim.protocol.MirrorCommand command) implements Op {}
 
+  /**
+   * create_mkey of page-list mkey {@code mr} on {@code hca}: MTT entry i is the DMA address of page i
+   * of {@code buf} as {@code source} ("state:NAME": the IOVA state, entry i at addr + i * 4096;
+   * "handles:NAME": handle i of a map-phys group) gives it.
+   */
+  record MkeyCreate(String hca, String mr, String source, String buf) implements Op {}
+
   /** A call of the RDMA device {@code hca} (mkeys, implicit children, KSM updates, the workqueue). */
   record HcaCall(String hca, dmasim.protocol.HcaCommand command) implements Op {}
 

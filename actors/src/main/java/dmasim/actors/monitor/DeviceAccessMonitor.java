@@ -65,6 +65,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   private final java.util.HashMap<String, String> failure = new java.util.HashMap<>();
   /** Who mapped each IOVA page (or dma-direct page) now: the owner of the live mapping. */
   private final TreeMap<Long, String> mappedBy = new TreeMap<>();
+  /** Page-list mkeys ("cpu0/save") and the driver object whose mapping their MTT holds ("cpu0/s"): a descriptor built from the mkey is that object's. */
+  private final TreeMap<String, String> mkeyOwners = new TreeMap<>();
 
   public DeviceAccessMonitor() {
     super("DeviceAccessAfterUnmap");
@@ -84,7 +86,10 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
       failedAt.put(f.owner(), at.step());
       failure.put(f.owner(), f.api() + " failed at step " + at.step() + " (" + dmasim.protocol.Errno.name(f.errno()) + ": " + f.reason() + ")");
     }
-    else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
+    else if (event instanceof dmasim.protocol.HcaEvent.MkeyCreated c && !c.addrs().isEmpty()) {
+      String owner = mappedBy.get(c.addrs().get(0) >>> 12);
+      if (owner != null) mkeyOwners.put(c.cpu() + "/" + c.mr(), owner);
+    } else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
     else if (event instanceof DeviceEvent.DeviceWasReset || event instanceof DeviceEvent.DeviceRemoved) retireAll(at.actor());
     else if (event instanceof DmaAccess a && !a.stray()) onTransaction(at, a.tag(), a.iova(), (a.write() ? "wrote" : "read") + " phys pfn " + a.physPfn() + " through");
     else if (event instanceof IommuEvent.DmaFaulted f && !f.stray()) onTransaction(at, f.tag(), f.iova(), "faulted (" + f.reason() + ") on");
@@ -92,6 +97,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
 
   private void onSubmitted(StepInfo at, CpuEvent.DescriptorSubmitted s) {
     String object = at.actor() + "/" + s.source().substring(s.source().indexOf(':') + 1);
+    if (s.source().startsWith("mkey:")) object = mkeyOwners.getOrDefault(object, object); // the object whose mapping the mkey's MTT holds
     Descriptor d = new Descriptor(at.actor(), s.device(), at.step(), object);
     List<Long> bad = new ArrayList<>();
     long reused = -1;

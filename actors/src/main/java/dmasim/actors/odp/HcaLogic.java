@@ -49,7 +49,14 @@ public final class HcaLogic {
   }
 
   private void handle(Message m) {
-    if (m instanceof HcaCommand.MkeyGet g) {
+    if (m instanceof HcaCommand.MkeyCreate c) {
+      HcaState.Mkey k = mkey(c.mr());
+      if (k.live()) answer(from, "mkey_create", Errno.EEXIST);
+      else {
+        d.emit(new HcaEvent.MkeyCreated(c.mr(), from, c.addrs(), c.pfns()));
+        answer(from, "mkey_create", Errno.OK);
+      }
+    } else if (m instanceof HcaCommand.MkeyGet g) {
       HcaState.Mkey k = mkey(g.mr());
       if (!k.live() || !k.published) {
         d.emit(new HcaEvent.RefMissed(g.mr(), from, k.freed ? "freed" : "not in odp_mkeys"));

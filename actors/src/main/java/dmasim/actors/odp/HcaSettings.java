@@ -12,7 +12,9 @@ import java.util.List;
 public record HcaSettings(String device, int deviceIndex, List<Mr> mrs, List<String> work) {
   /** What a memory region is. */
   public enum Kind {
-    EXPLICIT, IMPLICIT, CHILD
+    EXPLICIT, IMPLICIT, CHILD,
+    /** An mkey over a page list, not ODP (VFIO mlx5 live migration): created by mkey-create, its MTT given by the driver. */
+    PLAIN
   }
 
   /**

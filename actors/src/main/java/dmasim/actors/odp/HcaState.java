@@ -69,7 +69,7 @@ public final class HcaState {
     this.cfg = cfg;
     for (HcaSettings.Mr m : cfg.mrs()) {
       Mkey k = new Mkey(m);
-      if (m.kind() != HcaSettings.Kind.CHILD) {
+      if (m.kind() == HcaSettings.Kind.EXPLICIT || m.kind() == HcaSettings.Kind.IMPLICIT) {
         k.exists = true;
         k.published = true;
         k.usecount = 1; // the registration's reference
@@ -127,7 +127,13 @@ public final class HcaState {
   public HcaState apply(Event event) {
     if (event instanceof JournalEvent) return this;
     HcaEvent e = (HcaEvent) event;
-    if (e instanceof HcaEvent.RefTaken t) {
+    if (e instanceof HcaEvent.MkeyCreated c) {
+      Mkey k = mkeys.get(c.mr());
+      k.exists = true;
+      k.freed = false;
+      k.revoked = false;
+      k.usecount = 1;
+    } else if (e instanceof HcaEvent.RefTaken t) {
       mkeys.get(t.mr()).usecount = t.usecount();
     } else if (e instanceof HcaEvent.RefDropped t) {
       mkeys.get(t.mr()).usecount = t.usecount();

@@ -38,6 +38,10 @@ public final class OdpMonitor extends AbstractMonitor {
   /** Per mirror: its device PTEs and its DMA-mapped slots (a child must be empty before it is destroyed). */
   private final Map<String, Set<Integer>> ptes = new HashMap<>();
   private final Map<String, Set<Integer>> mapped = new HashMap<>();
+  /** IOVA pages linked and not yet made visible by dma_iova_sync. */
+  private final java.util.Set<Long> unsynced = new HashSet<>();
+  /** Live page-list mkeys (VFIO): their MTT entries, and the buffer pages they are for. */
+  private final Map<String, HcaEvent.MkeyCreated> pageLists = new TreeMap<>();
   /** Owners ("cpuN/mr") seen per MR, for the explanation. */
   private final Map<String, Set<String>> owners = new HashMap<>();
 
@@ -76,7 +80,7 @@ public final class OdpMonitor extends AbstractMonitor {
     this.cfg = cfg;
     for (HcaSettings.Mr m : cfg.mrs()) {
       K k = new K(m);
-      k.exists = m.kind() != HcaSettings.Kind.CHILD;
+      k.exists = m.kind() == HcaSettings.Kind.EXPLICIT || m.kind() == HcaSettings.Kind.IMPLICIT;
       if (k.exists) k.refs.computeIfAbsent("registration", x -> new ArrayList<>()).add(new long[] {0});
       mkeys.put(m.name(), k);
       if (m.kind() == HcaSettings.Kind.IMPLICIT) {
@@ -104,6 +108,7 @@ public final class OdpMonitor extends AbstractMonitor {
       case EXPLICIT -> "MR " + k.mr.name();
       case IMPLICIT -> "implicit MR " + k.mr.name();
       case CHILD -> "child " + k.mr.name() + " (slot " + k.mr.slot() + " of " + k.mr.parent() + ")";
+      case PLAIN -> "mkey " + k.mr.name();
     };
   }
 
@@ -121,8 +126,21 @@ public final class OdpMonitor extends AbstractMonitor {
       locks.put(a.name(), a.holder());
     } else if (event instanceof MemoryEvent.LockReleased r) {
       locks.remove(r.name());
+    } else if (event instanceof HcaEvent.MkeyCreated c) {
+      pageList(at, c);
+    } else if (event instanceof HcaEvent.Freed f && pageLists.remove(f.mr()) != null) {
+      mkeys.get(f.mr()).freed = true;
     } else if (event instanceof HcaEvent e) {
       hca(at, e);
+    } else if (event instanceof dmasim.protocol.IommuEvent.RangeLinked l) {
+      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) unsynced.add(p);
+    } else if (event instanceof dmasim.protocol.IommuEvent.RangeSynced y && y.errno() == 0) {
+      for (long p = y.iovaPfn(); p < y.iovaPfn() + y.pages(); p++) unsynced.remove(p);
+    } else if (event instanceof dmasim.protocol.IommuEvent.PtesCleared c) {
+      for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) unsynced.remove(p);
+      unmapped(at, c);
+    } else if (event instanceof MemoryEvent.PagesFreed f) {
+      pagesFreed(at, f);
     } else if (event instanceof CpuEvent.CallIssued c && (c.call().equals("dev_pte_set") || c.call().equals("dev_zap"))) {
       K k = mkeys.get(c.object());
       if (k != null && k.dead()) {
@@ -259,6 +277,70 @@ public final class OdpMonitor extends AbstractMonitor {
     }
   }
 
+  /** create_mkey over a page list (VFIO mlx5 register_dma_pages, then the mkey): V1 and V3. */
+  private void pageList(StepInfo at, HcaEvent.MkeyCreated c) {
+    K k = mkeys.get(c.mr());
+    k.exists = true;
+    k.freed = false;
+    pageLists.put(c.mr(), c);
+    for (int i = 0; i < c.addrs().size(); i++) {
+      long addr = c.addrs().get(i);
+      long pfn = c.pfns().get(i);
+      long iovaPfn = addr >>> 12;
+      long phys = shadow.physOf(iovaPfn);
+      if (unsynced.contains(iovaPfn)) {
+        violate("V1", at, c.cpu() + " creates mkey " + c.mr() + " while its MTT entry " + i + " (" + hex(addr) + ") is linked but not yet made "
+            + "visible by dma_iova_sync: the device may use the mkey at once (register_dma_pages links every page, syncs once, and only then "
+            + "is the mkey created)", about(c.mr()));
+        return;
+      }
+      boolean direct = phys < 0 && iovaPfn == pfn; // dma-direct: the DMA address is the physical one
+      if (phys < 0 && !direct) {
+        violate("V1", at, c.cpu() + " creates mkey " + c.mr() + " whose MTT entry " + i + " (" + hex(addr) + ") is not mapped: the page list's DMA "
+            + "mapping must be complete before the mkey exists", about(c.mr()));
+        return;
+      }
+      if (!direct && phys != pfn) {
+        violate("V3", at, c.cpu() + " creates mkey " + c.mr() + " whose MTT entry " + i + " (" + hex(addr) + ") leads to pfn " + hex(phys)
+            + ", not to page " + i + " of its buffer (pfn " + hex(pfn) + "): MTT[i] must be state.addr + i * 4 KiB of the linked list, or "
+            + "the dma_map_page address of page i", about(c.mr()));
+        return;
+      }
+    }
+  }
+
+  /** Teardown order (mlx5vf_free_data_buffer): the mkey goes before the DMA mapping, the mapping before the pages (V2). */
+  private void unmapped(StepInfo at, dmasim.protocol.IommuEvent.PtesCleared c) {
+    for (HcaEvent.MkeyCreated m : pageLists.values()) {
+      for (int i = 0; i < m.addrs().size(); i++) {
+        long p = m.addrs().get(i) >>> 12;
+        if (p >= c.iovaPfn() && p < c.iovaPfn() + c.pages()) {
+          violate("V2", at, "MTT entry " + i + " (" + hex(m.addrs().get(i)) + ") of mkey " + m.mr() + " is unmapped from the IOMMU while the mkey "
+              + "still exists: a SAVE or LOAD through it reaches an unmapped IOVA (destroy the mkey first, then unregister the DMA, then free)",
+              about(m.mr()));
+          return;
+        }
+      }
+    }
+  }
+
+  private void pagesFreed(StepInfo at, MemoryEvent.PagesFreed f) {
+    for (HcaEvent.MkeyCreated m : pageLists.values()) {
+      for (long pfn : f.pfns()) {
+        int i = m.pfns().indexOf(pfn);
+        if (i >= 0) {
+          violate("V2", at, "page " + i + " (pfn " + hex(pfn) + ") of mkey " + m.mr() + "'s page list is freed while the mkey still exists: the "
+              + "device can still write the migration image into it", about(m.mr()));
+          return;
+        }
+      }
+    }
+  }
+
+  private static String hex(long v) {
+    return "0x" + Long.toHexString(v);
+  }
+
   private void changeSlot(String parent, int slot, String child) {
     xarray.get(parent)[slot] = child;
     version.merge(parent + "/" + slot, 1, Integer::sum);
@@ -312,5 +394,5 @@ public final class OdpMonitor extends AbstractMonitor {
   }
 
   /** The invariant ids this monitor reports. */
-  public static final List<String> IDS = List.of("O1", "O2", "O3", "O4", "O5", "O7");
+  public static final List<String> IDS = List.of("O1", "O2", "O3", "O4", "O5", "O7", "V1", "V2", "V3");
 }

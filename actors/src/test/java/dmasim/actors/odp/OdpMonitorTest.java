@@ -29,7 +29,8 @@ class OdpMonitorTest {
   /** An explicit MR mr, an implicit MR imr with children c0 (slot 0) and c1 (slot 1). */
   static final HcaSettings HCA = new HcaSettings("nic", 0, List.of(new HcaSettings.Mr("mr", HcaSettings.Kind.EXPLICIT, "umem_mutex", "", -1),
       new HcaSettings.Mr("imr", HcaSettings.Kind.IMPLICIT, "imr_mutex", "", -1), new HcaSettings.Mr("c0", HcaSettings.Kind.CHILD, "c0_mutex", "imr", 0),
-      new HcaSettings.Mr("c1", HcaSettings.Kind.CHILD, "c1_mutex", "imr", 1)), List.of("free-child"));
+      new HcaSettings.Mr("c1", HcaSettings.Kind.CHILD, "c1_mutex", "imr", 1), new HcaSettings.Mr("save", HcaSettings.Kind.PLAIN, "", "", -1)),
+      List.of("free-child"));
   static final List<MirrorSettings> MIRRORS = List.of(mirror(0, "mr", VA, "umem_mutex"), mirror(1, "c0", VA + 0x100000, "c0_mutex"),
       mirror(2, "c1", VA + 0x200000, "c1_mutex"));
 
@@ -170,5 +171,56 @@ class OdpMonitorTest {
     H empty = new H().on("dpt-c0", new MirrorEvent.SlotMapped("c0", 0, 0x10000000L, 0xffffe000L, 0))
         .on("dpt-c0", new MirrorEvent.SlotUnmapped("c0", 0, 0x10000000L, 0xffffe000L)).on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false));
     assertEquals(List.of(), empty.verdict());
+  }
+
+  static final long IOVA_PFN = 0xfffc0L;
+
+  static Event linked(long page, long pfn) {
+    return new dmasim.protocol.IommuEvent.RangeLinked(new DeviceId(0), "cpu0/s", "link", IOVA_PFN, page * 4096, 4096, IOVA_PFN + page, pfn, 1,
+        new dmasim.protocol.Prot(dmasim.protocol.Prot.READ | dmasim.protocol.Prot.WRITE), dmasim.protocol.Direction.BIDIRECTIONAL);
+  }
+
+  static Event synced() {
+    return new dmasim.protocol.IommuEvent.RangeSynced(new DeviceId(0), "cpu0/s", "sync", IOVA_PFN, 2, true, 0);
+  }
+
+  static Event mkey(long... pfns) {
+    return new HcaEvent.MkeyCreated("save", "cpu0", List.of(IOVA_PFN << 12, (IOVA_PFN + 1) << 12), java.util.Arrays.stream(pfns).boxed().toList());
+  }
+
+  @Test
+  void v1ThePageListMkeyComesAfterTheMappingAndItsSync() {
+    H early = new H().on("iommu0", linked(0, 0x1000), linked(1, 0x1001)).on("hca0", mkey(0x1000, 0x1001));
+    assertEquals(List.of("V1 @2"), early.verdict());
+    assertEquals("cpu0 creates mkey save while its MTT entry 0 (0xfffc0000) is linked but not yet made visible by dma_iova_sync: the device may use "
+        + "the mkey at once (register_dma_pages links every page, syncs once, and only then is the mkey created)", early.message());
+    H unmapped = new H().on("iommu0", linked(0, 0x1000), synced()).on("hca0", mkey(0x1000, 0x1001));
+    assertEquals(List.of("V1 @2"), unmapped.verdict());
+    H good = new H().on("iommu0", linked(0, 0x1000), linked(1, 0x1001)).on("iommu0", synced()).on("hca0", mkey(0x1000, 0x1001));
+    assertEquals(List.of(), good.verdict());
+  }
+
+  @Test
+  void v3MttEntryIIsTheAddressOfPageI() {
+    H swapped = new H().on("iommu0", linked(0, 0x1000), linked(1, 0x1001)).on("iommu0", synced()).on("hca0", mkey(0x1001, 0x1000));
+    assertEquals(List.of("V3 @3"), swapped.verdict());
+    assertEquals("cpu0 creates mkey save whose MTT entry 0 (0xfffc0000) leads to pfn 0x1000, not to page 0 of its buffer (pfn 0x1001): MTT[i] must "
+        + "be state.addr + i * 4 KiB of the linked list, or the dma_map_page address of page i", swapped.message());
+  }
+
+  @Test
+  void v2TheMkeyGoesBeforeTheMappingAndTheMappingBeforeThePages() {
+    Event cleared = new dmasim.protocol.IommuEvent.PtesCleared(new DeviceId(0), "cpu0/s", "destroy", IOVA_PFN, 0, 8192, IOVA_PFN, 2, 2);
+    H unmapFirst = new H().on("iommu0", linked(0, 0x1000), linked(1, 0x1001)).on("iommu0", synced()).on("hca0", mkey(0x1000, 0x1001))
+        .on("iommu0", cleared);
+    assertEquals(List.of("V2 @4"), unmapFirst.verdict());
+    assertEquals("MTT entry 0 (0xfffc0000) of mkey save is unmapped from the IOMMU while the mkey still exists: a SAVE or LOAD through it reaches an "
+        + "unmapped IOVA (destroy the mkey first, then unregister the DMA, then free)", unmapFirst.message());
+    H freeFirst = new H().on("iommu0", linked(0, 0x1000), linked(1, 0x1001)).on("iommu0", synced()).on("hca0", mkey(0x1000, 0x1001))
+        .on("mem", new MemoryEvent.PagesFreed("cpu0/pages", List.of(0x1000L, 0x1001L)));
+    assertEquals(List.of("V2 @4"), freeFirst.verdict());
+    H good = new H().on("iommu0", linked(0, 0x1000), linked(1, 0x1001)).on("iommu0", synced()).on("hca0", mkey(0x1000, 0x1001))
+        .on("hca0", new HcaEvent.Freed("save", "cpu0")).on("iommu0", cleared).on("mem", new MemoryEvent.PagesFreed("cpu0/pages", List.of(0x1000L, 0x1001L)));
+    assertEquals(List.of(), good.verdict());
   }
 }
