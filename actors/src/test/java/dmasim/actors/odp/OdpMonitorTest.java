@@ -3,15 +3,8 @@ package dmasim.actors.odp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dmasim.actors.mm.MirrorSettings;
-import dmasim.actors.monitor.MonitorSuite;
-import dmasim.actors.monitor.RunStats;
-import dmasim.actors.monitor.TranslationMonitor;
-import dmasim.actors.monitor.Violation;
-import dmasim.protocol.CpuCommand;
 import dmasim.protocol.CpuEvent;
 import dmasim.protocol.DeviceId;
-import dmasim.protocol.Envelope;
-import dmasim.protocol.EnvelopeId;
 import dmasim.protocol.Event;
 import dmasim.protocol.HcaEvent;
 import dmasim.protocol.MemoryEvent;
@@ -39,27 +32,9 @@ class OdpMonitorTest {
   }
 
   /** Feeds events to a fresh Odp monitor, each call one step by {@code actor}. */
-  static final class H {
-    final MonitorSuite suite = new MonitorSuite(List.of(new OdpMonitor(HCA, MIRRORS)), new RunStats(new TranslationMonitor()));
-    long step;
-
-    H on(String actor, Event... events) {
-      step++;
-      suite.observe(step, new Envelope(new EnvelopeId("x", step), actor, new CpuCommand.Start(), 0, 0, null, 0, 0), List.of(events));
-      return this;
-    }
-
-    H end() {
-      suite.end(step, 0);
-      return this;
-    }
-
-    List<String> verdict() {
-      return suite.violations().stream().map(v -> v.invariant() + " @" + v.step()).toList();
-    }
-
-    String message() {
-      return suite.violations().stream().map(Violation::message).findFirst().orElse("");
+  static final class H extends dmasim.actors.monitor.MonitorHistory<H> {
+    H() {
+      super(new OdpMonitor(HCA, MIRRORS));
     }
   }
 
