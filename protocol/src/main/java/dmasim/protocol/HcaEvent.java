@@ -20,6 +20,8 @@ import java.util.List;
   @JsonSubTypes.Type(HcaEvent.Revoked.class),
   @JsonSubTypes.Type(HcaEvent.Freed.class),
   @JsonSubTypes.Type(HcaEvent.ChildCreating.class),
+  @JsonSubTypes.Type(HcaEvent.ChildAllocated.class),
+  @JsonSubTypes.Type(HcaEvent.ChildInserting.class),
   @JsonSubTypes.Type(HcaEvent.ChildCreated.class),
   @JsonSubTypes.Type(HcaEvent.ChildRemoved.class),
   @JsonSubTypes.Type(HcaEvent.UmrPosted.class),
@@ -103,6 +105,12 @@ public sealed interface HcaEvent extends Event {
       return cpu + "/" + child;
     }
   }
+
+  /** Child {@code child}'s hmm_dma_map is allocated; its notifier insert comes next (the device's inserts go one at a time). */
+  record ChildAllocated(String child) implements HcaEvent {}
+
+  /** Child {@code child}'s interval notifier is being inserted. */
+  record ChildInserting(String child) implements HcaEvent {}
 
   /** {@code cpu} made child {@code child} ({@code won}: its __xa_cmpxchg stored it and published the mkey; otherwise it adopted the winner's). */
   record ChildCreated(String child, String parent, int slot, String cpu, boolean won) implements HcaEvent, Owned {

@@ -23,8 +23,12 @@ public final class Coverage {
   private final Set<String> faultTransitions = new TreeSet<>();
   private final Set<String> invalidatedTransitions = new TreeSet<>();
 
-  /** The window of a shared pfn list entry between the walker's load and its store; [x]: an unmap cleared the entry inside (the sticky DMA_MAPPED question (docs/findings.md)). */
-  public static final String SHARED_PFN_WINDOW = "pfn_list entry: walker load -> walker store (an unmap cleared it inside)";
+  /**
+   * The window of a shared pfn list entry between the walker's load and its store; [x]: the DMA
+   * helpers changed the entry inside (hmm_dma_unmap_pfn cleared it, or hmm_dma_map_pfn set
+   * DMA_MAPPED), a change the store then loses (docs/findings.md).
+   */
+  public static final String SHARED_PFN_WINDOW = "pfn_list entry: walker load -> walker store (the DMA helpers changed it inside)";
 
   /** An actor name without its trailing number ("cpu12" -> "cpu"), without a regex per step. */
   static String kind(String actor) {
@@ -48,12 +52,12 @@ public final class Coverage {
 
     /**
      * the sticky DMA_MAPPED question (docs/findings.md): hmm_range_fault loads a shared pfn_list entry and stores it back later, without the
-     * driver's lock; an invalidation's hmm_dma_unmap_pfn that clears the entry in between is lost. The
-     * window is seen at each store, and hit when a clear came inside it.
+     * driver's lock; an hmm_dma_unmap_pfn clear or an hmm_dma_map_pfn set of the entry in between is
+     * lost. The window is seen at each store, and hit when such a change came inside it.
      */
     private void word(dmasim.protocol.MirrorEvent.WordWritten w) {
       String key = w.mirror() + "/" + w.index();
-      if (w.by().equals("unmap")) {
+      if (w.by().equals("unmap") || w.by().equals("map")) {
         if (loads.containsKey(key)) loads.put(key, true);
       } else if (w.by().equals("walker") && loads.containsKey(key)) {
         transitions.add(SHARED_PFN_WINDOW);

@@ -18,7 +18,7 @@ import java.util.Map;
  * RDMA driver's work item ("work 1 free-child c0"). An ODP fault's lane holds its mkey lookup, the
  * child lookup or creation, the UMRs, the unlock and the deref, up to the resume. A CPU
  * queue's step is in the lane of what the queue is doing (the callback it runs, else the fault it
- * handles); any other actor's step is in the lane of the step that sent its envelope, so the walk,
+ * handles, else none); any other actor's step is in the lane of the step that sent its envelope, so the walk,
  * the lock and the DMA mapping of a fault stay in the fault's lane. Steps of neither path (and every
  * step of a system without an address space) have none.
  */
@@ -30,14 +30,15 @@ final class Lanes {
   private final Map<String, String> callbackOf = new HashMap<>();
   /** Per worker queue: the work item it runs ("work 2 free-child c0"). */
   private final Map<String, String> workOf = new HashMap<>();
+  /** Per queue in a walk no device fault started: the mkey whose deref ends it ("" for a mirror walk: its device PTE write ends it). */
+  private final Map<String, String> walkEnds = new HashMap<>();
 
   /** The lane of the step delivering {@code env} with {@code events}, or null. */
   String of(Envelope env, List<? extends Event> events) {
-    String lane = env.cause() == null ? null : byEnvelope.get(env.cause());
     String receiver = env.receiver();
-    if (callbackOf.containsKey(receiver)) lane = callbackOf.get(receiver);
-    else if (workOf.containsKey(receiver)) lane = workOf.get(receiver);
-    else if (faultOf.containsKey(receiver)) lane = faultOf.get(receiver);
+    String lane;
+    if (isCpu(receiver)) lane = callbackOf.getOrDefault(receiver, workOf.getOrDefault(receiver, faultOf.get(receiver))); // what the queue does
+    else lane = env.cause() == null ? null : byEnvelope.get(env.cause()); // whoever caused it
     for (Event e : events) {
       if (e instanceof MmEvent.InvalidationStarted s) {
         lane = "invalidation " + s.id() + " " + s.event();
@@ -52,12 +53,23 @@ final class Lanes {
       } else if (e instanceof CpuEvent.WorkLeft) {
         workOf.remove(receiver);
       } else if (e instanceof MirrorEvent.DeviceFaulted f) {
-        lane = newFault(f.cpu());
-      } else if (e instanceof MmEvent.ReadBegun r && !callbackOf.containsKey(r.cpu()) && !faultOf.containsKey(r.cpu()) && !workOf.containsKey(r.cpu())) {
-        lane = newFault(r.cpu());
+        lane = newLane("fault", f.cpu());
+        walkEnds.remove(f.cpu());
+      } else if (e instanceof dmasim.protocol.HcaEvent.RefTaken t && (t.how().equals("lookup") || t.how().equals("implicit lookup")) && idle(t.cpu())) {
+        lane = newLane("walk", t.cpu()); // an ODP walk no device fault started: a prefetch
+        walkEnds.put(t.cpu(), t.mr());
+      } else if (e instanceof MmEvent.ReadBegun r && idle(r.cpu())) {
+        lane = newLane("walk", r.cpu());
+        walkEnds.put(r.cpu(), "");
       } else if (e instanceof MirrorEvent.FaultResolved) {
         String cpu = env.id().sender();
         if (faultOf.containsKey(cpu)) lane = faultOf.remove(cpu);
+      } else if (e instanceof dmasim.protocol.HcaEvent.RefDropped d && d.mr().equals(walkEnds.get(d.cpu()))) {
+        lane = faultOf.remove(d.cpu()); // the prefetch dropped the mkey it looked up
+        walkEnds.remove(d.cpu());
+      } else if (e instanceof MirrorEvent.DevicePteWritten w && "".equals(walkEnds.get(w.cpu()))) {
+        lane = faultOf.remove(w.cpu()); // a mirror's walk without a device fault ends with its device PTE write
+        walkEnds.remove(w.cpu());
       }
     }
     if (lane != null) byEnvelope.put(env.id(), lane);
@@ -65,8 +77,17 @@ final class Lanes {
     return lane;
   }
 
-  private String newFault(String cpu) {
-    String lane = "fault " + cpu + " #" + faults.merge(cpu, 1, Integer::sum);
+  /** A CPU queue that is in no callback, work item, fault or walk. */
+  private boolean idle(String cpu) {
+    return !callbackOf.containsKey(cpu) && !workOf.containsKey(cpu) && !faultOf.containsKey(cpu);
+  }
+
+  private static boolean isCpu(String actor) {
+    return actor.startsWith("cpu") && actor.length() > 3 && Character.isDigit(actor.charAt(3));
+  }
+
+  private String newLane(String kind, String cpu) {
+    String lane = kind + " " + cpu + " #" + faults.merge(cpu, 1, Integer::sum);
     faultOf.put(cpu, lane);
     return lane;
   }

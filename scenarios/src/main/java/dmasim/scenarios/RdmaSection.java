@@ -25,7 +25,8 @@ record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work) {
     return settings != null;
   }
 
-  static RdmaSection read(HoconReader r, DeviceSection devices, List<MmSection.Mirror> mirrors) {
+  static RdmaSection read(HoconReader r, DeviceSection devices, MmSection mm) {
+    List<MmSection.Mirror> mirrors = mm.mirrors();
     if (!r.has("rdma")) return NONE;
     r.onlyKeys("rdma", Set.of("device", "mrs", "work"));
     Map<String, MmSection.Mirror> byName = new LinkedHashMap<>();
@@ -70,6 +71,11 @@ record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work) {
         mrs.add(new HcaSettings.Mr(name, HcaSettings.Kind.IMPLICIT, lock, "", -1));
         for (int k = 0; k < kids.size(); k++) {
           String child = mirrorName(r, kids.get(k), key + ".children[" + k + "]", byName, used);
+          boolean inserted = mm.settings().subs().stream().anyMatch(sub -> sub.name().equals(child) && sub.inserted());
+          if (inserted || !byName.get(child).settings().dma()) {
+            throw r.error(kids.get(k), key + ".children[" + k + "]", "child mirror '" + child + "' must be declared with inserted = false and dma = true: "
+                + "a child's notifier is inserted and its hmm_dma_map allocated when a fault creates it (child-create)");
+          }
           mrs.add(new HcaSettings.Mr(child, HcaSettings.Kind.CHILD, byName.get(child).settings().lock(), name, k));
         }
       } else {

@@ -224,7 +224,7 @@ public final class ScenarioFile {
     java.util.Map<dmasim.protocol.DeviceId, Boolean> bounces = new java.util.HashMap<>();
     iommu.devices().forEach((id, d) -> bounces.put(id, d.untrusted()));
     MmSection mm = MmSection.read(r, devices, bounces, memory);
-    mm = mm.withRdma(RdmaSection.read(r, devices, mm.mirrors()));
+    mm = mm.withRdma(RdmaSection.read(r, devices, mm));
     FaultSection.Faults faults = FaultSection.read(r, devices.ids());
     if (!faults.reclaims().isEmpty() && !mm.present()) throw r.error("faults", "a reclaim rule needs an mm section (an address space to reclaim from)");
     r.onlyKeys("workload", Set.of("requests", "segments"));

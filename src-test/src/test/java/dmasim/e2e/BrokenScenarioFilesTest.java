@@ -193,6 +193,24 @@ class BrokenScenarioFilesTest {
         + " on = Touch, from = cpu7, nth = 1 } ]", "faults", null).with("faults = [ { op = try_alloc, every = 3 } ]", ""));
     c.add(new Case("a device access outside the mirror", "memory { pages = 4096 }", mm, "programs.all[0]", "dev-access")
         .with("\"repeat times=$requests\"", "\"dev-access mirror=m0 va=0x30000000\"\n\"repeat times=$requests\""));
+    // The rdma section (RDMA on-demand paging, page-list mkeys).
+    String child = mm.replace("mirrors = [ { name = m0, start = 0x10000000, pages = 2,", "mirrors = [ { name = m0, start = 0x10000000, pages = 2,"
+        + " inserted = false, dma = true,");
+    String imr = "\nrdma { mrs = [ { name = imr, lock = imr_mutex, children = [ m0 ] } ] }";
+    c.add(new Case("an explicit MR without an mm section", "memory { pages = 4096 }", "memory { pages = 4096 }\nrdma { mrs = [ { mirror = m0 } ] }",
+        "rdma.mrs[0]", "mirror = m0"));
+    c.add(new Case("an MR over an unknown mirror", "memory { pages = 4096 }", mm + "\nrdma { mrs = [ { mirror = m7 } ] }", "rdma.mrs[0].mirror",
+        "mirror = m7"));
+    c.add(new Case("a child mirror inserted before the run", "memory { pages = 4096 }", mm.replace(" lock = mlock", " lock = mlock, dma = true") + imr,
+        "rdma.mrs[0].children[0]", "children"));
+    c.add(new Case("an unknown MR in a step", "memory { pages = 4096 }", child + imr, "programs.all[0]", "mkey-get mr=nope")
+        .with("\"repeat times=$requests\"", "\"mkey-get mr=nope\"\n\"repeat times=$requests\""));
+    c.add(new Case("a child step on an implicit parent", "memory { pages = 4096 }", child + imr, "programs.all[0]", "child-get mr=imr")
+        .with("\"repeat times=$requests\"", "\"child-get mr=imr\"\n\"repeat times=$requests\""));
+    c.add(new Case("a destroy without its work handler", "memory { pages = 4096 }", child + imr, "programs.all[0]", "child-destroy mr=m0")
+        .with("\"repeat times=$requests\"", "\"child-destroy mr=m0\"\n\"repeat times=$requests\""));
+    c.add(new Case("mkey-create over an ODP MR", "memory { pages = 4096 }", "memory { pages = 4096 }\nrdma { mrs = [ { name = save } ] }",
+        "programs.all[0]", "mkey-create mr=nope").with("\"repeat times=$requests\"", "\"mkey-create mr=nope source=state:s buf=b\"\n\"repeat times=$requests\""));
     return c;
   }
 

@@ -80,9 +80,10 @@ class OdpTest {
 
   @Test
   void aKsmUpdateOutsideTheParentLockAndADeferredDestroyOutlivingTheParentAreFound() throws Exception {
-    assertEquals("schedule 23, 78 steps: Odp [O1] cpu1 posts a UMR of implicit MR imr's KSM while cpu0's (posted at step 75) is in flight: two "
-        + "updates of one mkey's translation at once, each built from its own snapshot of the xarray (every update of the parent must run under its "
-        + "umem_mutex 'imr_mutex', which cpu1 does not hold)", firstFind("odp-b13-ksm-lost-update.conf"));
+    // lockdep's rule, in every schedule: an update of the parent's KSM outside its umem_mutex
+    assertEquals("schedule 1, 43 steps: Odp [O1] cpu1 posts a UMR of implicit MR imr's KSM without holding its umem_mutex 'imr_mutex' (held by "
+        + "nobody): every update of the parent must run under it (populate_klm asserts it with lockdep), or an older snapshot of the xarray can "
+        + "land after a newer one", firstFind("odp-b13-ksm-lost-update.conf"));
     assertEquals("clean", firstFind("odp-b13-ksm-under-lock.conf"));
     assertEquals("schedule 1, 98 steps: Odp [O3] cpu2 posts a UMR of implicit MR imr's KSM, whose mkey was freed by cpu0 at step 90: the UMR "
         + "completes in error (work outlived the parent's teardown)", firstFind("odp-b14-flush-misses-deferred.conf"));
@@ -146,5 +147,39 @@ class OdpTest {
     assertEquals(0, sum.violatingSchedules());
     assertTrue(sum.faultWindows().seen().contains(dmasim.scenarios.Coverage.SHARED_PFN_WINDOW), sum.faultWindows().seen().toString());
     assertTrue(sum.faultWindows().missed().contains(dmasim.scenarios.Coverage.SHARED_PFN_WINDOW));
+  }
+
+  @Test
+  void twoWalkersOverOnePfnListLoseADmaMappedSetWithoutAnyInjectedDelay() throws Exception {
+    Explorer.Summary sum = explore(finding("odp-dma-mapped-set-lost.conf"), "pct:3", 200);
+    Explorer.ScheduleResult r = sum.firstViolation();
+    assertEquals("schedule 188, 101 steps: Hmm [M4] the CPU page table drops 0x10001000 -> pfn 0x10000001 (CLEAR) while mr's DMA mapping of it "
+        + "(slot 1, DMA address 0xffffd000) is still in the IOMMU: the device can reach a page the process no longer has (its pfn_list entry has "
+        + "lost HMM_PFN_DMA_MAPPED, so hmm_dma_unmap_pfn skipped the slot: a walker stored the entry back from a load older than hmm_dma_map_pfn's "
+        + "set, see docs/findings.md)", "schedule " + (r.index() + 1) + ", " + r.steps() + " steps: " + r.firstMonitor() + " [" + r.firstInvariant()
+        + "] " + r.message());
+    assertTrue(sum.faultWindows().invalidated().contains(dmasim.scenarios.Coverage.SHARED_PFN_WINDOW));
+  }
+
+  @Test
+  void stepThroughShowsTheOdpFaultTheInvalidationAndTheWorkItemAsLanes() throws Exception {
+    Scenario s = scenario("odp-b14-wait-deferred.conf");
+    dmasim.scenarios.RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-lanes"), id -> runner.run(s, s.defaults(), s.name() + "-lanes",
+        id));
+    // per lane, in the order lanes first appear: the first and the last step ("actor Message") tagged with it
+    java.util.Map<String, List<String>> byLane = new java.util.LinkedHashMap<>();
+    java.util.regex.Pattern step = java.util.regex.Pattern.compile("^step \\d+ \\S+ (\\[[^]]*\\] )?(\\S+) <- \\S+ (\\S+)");
+    dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), journal.read(system, journal.lookup(r.runId())), line -> {
+      java.util.regex.Matcher m = step.matcher(line.lines().findFirst().orElse(""));
+      if (m.find()) byLane.computeIfAbsent(m.group(1) == null ? "none" : m.group(1).trim(), k -> new java.util.ArrayList<>()).add(m.group(2) + " "
+          + m.group(3));
+    });
+    List<String> ends = new java.util.ArrayList<>();
+    byLane.forEach((lane, steps) -> ends.add(lane + ": " + steps.get(0) + " .. " + steps.get(steps.size() - 1) + " (" + steps.size() + " steps)"));
+    // the fault from the device's access to its resume; the madvise's invalidation and callback, which defers the destroy; the worker's
+    // free-child item from RunWork to WorkDone; the program's starts and the parent's teardown in no lane
+    assertEquals(List.of("none: cpu1 Start .. cpu0 Done (20 steps)", "[fault cpu0 #1]: dpt-c0 Access .. dpt-c0 FaultDone (47 steps)",
+        "[invalidation 1 CLEAR]: mm0 MadviseDontneed .. hca0 GracePeriod (25 steps)", "[work 1 free-child c0]: cpu2 RunWork .. hca0 WorkRun (30 steps)"),
+        ends);
   }
 }

@@ -47,6 +47,8 @@ public final class HmmMonitor extends AbstractMonitor {
    * (odp->private == NULL), so their mappings of dropped or freed pages are not M3/M4.
    */
   private final java.util.Set<String> fenced = new java.util.HashSet<>();
+  /** A shared pfn list's words as last stored (whether DMA_MAPPED is still there tells why an unmap skipped a slot). */
+  private final Map<String, Map<Integer, Long>> words = new HashMap<>();
   /** DMA mirrors whose hmm_dma_map got no IOVA window: per-page dma_map_page with a dma_list. */
   private final java.util.Set<String> pageMode = new java.util.HashSet<>();
   /** Address-space changes so far (the progress an -EBUSY retry needs). */
@@ -104,6 +106,7 @@ public final class HmmMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (event instanceof MirrorEvent.WordWritten w) words.computeIfAbsent(w.mirror(), k -> new HashMap<>()).put(w.index(), w.word());
     if (event instanceof MirrorEvent.DmaMapAllocated a && a.addr() == 0) pageMode.add(a.mirror());
     else if (event instanceof MirrorEvent.DmaMapAllocated a) pageMode.remove(a.mirror());
     if (event instanceof MemoryEvent.LockAcquired a) {
@@ -176,7 +179,8 @@ public final class HmmMonitor extends AbstractMonitor {
       }
     } else if (e instanceof MmEvent.ReadBegun r && !mm.sub(r.sub()).inTree() && !mm.sub(r.sub()).deferredInsert) {
       violate("N4", at, r.cpu() + " calls mmu_interval_read_begin on " + r.sub() + ", which is not inserted (never, or removed): no invalidation "
-          + "will ever be reported to it", about(r.sub()));
+          + "will ever be reported to it" + (fenced.contains(r.sub()) ? " (its MR was deregistered and its umem released while this queue still used "
+          + "it: a fault or prefetch must hold an mkey reference that dereg waits for)" : ""), about(r.sub()));
     } else if (e instanceof MmEvent.SubInserted i) {
       removed.remove(i.sub());
       if (!mm.invs.isEmpty()) insertedDuring.put(i.sub(), new java.util.HashSet<>(mm.invs.keySet()));
@@ -343,7 +347,10 @@ public final class HmmMonitor extends AbstractMonitor {
       if (s != null && s.pfn() == pfn && !fenced.contains(m.name())) {
         violate("M4", at, "the CPU page table drops " + hex(va) + " -> pfn " + hex(pfn) + " (" + event + ") while " + m.name()
             + "'s DMA mapping of it (slot " + i + ", DMA address " + hex(s.addr()) + ") is still in the IOMMU: the device can reach a page the "
-            + "process no longer has (the callback zapped the device PTE but did not hmm_dma_unmap_pfn)", about(m.name()));
+            + "process no longer has (" + (m.sharedPfns() && (words.getOrDefault(m.name(), Map.of()).getOrDefault(i, 0L) & dmasim.protocol.HmmPfn.DMA_MAPPED)
+            == 0 ? "its pfn_list entry has lost HMM_PFN_DMA_MAPPED, so hmm_dma_unmap_pfn skipped the slot: a walker stored the entry back from a "
+            + "load older than hmm_dma_map_pfn's set, see docs/findings.md" : "the callback zapped the device PTE but did not hmm_dma_unmap_pfn")
+            + ")", about(m.name()));
         return;
       }
     }

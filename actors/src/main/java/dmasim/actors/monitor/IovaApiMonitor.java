@@ -75,7 +75,9 @@ public final class IovaApiMonitor extends AbstractMonitor {
         case Errno.EEXIST -> "range linked twice";
         default -> "dma_iova_link outside the rules";
       };
-      violate("I14", at, rule + " (" + f.owner() + " offset " + f.offset() + " size " + f.size() + ": " + Errno.name(f.errno()) + ", " + f.reason() + ")");
+      violate("I14", at, rule + " (" + f.owner() + " offset " + f.offset() + " size " + f.size() + ": " + Errno.name(f.errno()) + ", " + f.reason() + ")"
+          + (f.errno() == Errno.EEXIST && f.owner().startsWith("dpt-") ? ": hmm_dma_map_pfn linked a slot that is still linked, so the entry's "
+          + "HMM_PFN_DMA_MAPPED bit was lost (a walker stored the entry back from a load older than the set; docs/findings.md)" : ""));
     } else if (event instanceof IommuEvent.PtesCleared c && c.api().equals("unlink")) {
       onUnlinked(at, c);
     } else if (event instanceof IommuEvent.PtesCleared c && c.api().equals("destroy")) {

@@ -99,13 +99,21 @@ public final class HcaLogic {
       }
     } else if (m instanceof HcaCommand.ChildCreate c) {
       create(c);
-    } else if (m instanceof dmasim.protocol.MirrorReply.Done r && s.creating != null) {
-      // the child's hmm_dma_map_alloc returned: now its interval notifier
-      d.send(dmasim.actors.model.Names.mm(0), new dmasim.protocol.MmCommand.Insert(s.creating.child()));
-    } else if (m instanceof dmasim.protocol.MmReply.Done r && s.creating != null) {
-      HcaEvent.ChildCreating c = s.creating;
+    } else if (m instanceof dmasim.protocol.MirrorReply.Done && from.startsWith("dpt-") && s.creating.containsKey(from.substring(4))) {
+      // the child's hmm_dma_map_alloc returned: now its interval notifier, unless another child's insert is in flight
+      String child = from.substring(4);
+      d.emit(new HcaEvent.ChildAllocated(child));
+      if (s.inserting == null) insert(child);
+    } else if (m instanceof dmasim.protocol.MmReply.Done && s.inserting != null) {
+      HcaEvent.ChildCreating c = s.creating.get(s.inserting);
       d.emit(new HcaEvent.ChildCreated(c.child(), c.parent(), c.slot(), c.cpu(), true));
       answer(c.cpu(), "child_create", Errno.OK);
+      for (String next : s.creating.keySet()) { // the next allocated child, in the order creations began
+        if (!next.equals(c.child()) && s.allocated.contains(next)) {
+          insert(next);
+          break;
+        }
+      }
     } else if (m instanceof HcaCommand.ChildDestroy x) {
       destroy(x);
     } else if (m instanceof HcaCommand.KsmUpdate u) {
@@ -168,9 +176,9 @@ public final class HcaLogic {
       answer(from, "child_create", Errno.EAGAIN);
       return;
     }
-    if (there.isEmpty() && s.creating != null) {
-      // another queue allocates a child right now: it will win the cmpxchg; this fault resumes and the device faults again
-      d.emit(new HcaEvent.RefMissed(c.child(), from, s.creating.cpu() + " is creating the child of slot " + child.slot()));
+    if (there.isEmpty() && s.creating.containsKey(c.child())) {
+      // another queue allocates this slot's child right now: it will win the cmpxchg; this fault resumes and the device faults again
+      d.emit(new HcaEvent.RefMissed(c.child(), from, s.creating.get(c.child()).cpu() + " is creating the child of slot " + child.slot()));
       answer(from, "child_create", Errno.EAGAIN);
       return;
     }
@@ -225,6 +233,11 @@ public final class HcaLogic {
     d.emit(w);
     if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
     answer(from, "child_destroy", Errno.OK);
+  }
+
+  private void insert(String child) {
+    d.emit(new HcaEvent.ChildInserting(child));
+    d.send(dmasim.actors.model.Names.mm(0), new dmasim.protocol.MmCommand.Insert(child));
   }
 
   private void start(HcaEvent.WorkQueued w, String worker) {

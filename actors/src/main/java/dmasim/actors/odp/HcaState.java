@@ -60,8 +60,11 @@ public final class HcaState {
   final ArrayDeque<String> idle = new ArrayDeque<>();
   final TreeMap<String, List<String>> waiters = new TreeMap<>();
   final List<Flush> flushes = new ArrayList<>();
-  /** A child being allocated (its hmm_dma_map, then its notifier), and for whom; one at a time. */
-  HcaEvent.ChildCreating creating;
+  /** Children being allocated (their hmm_dma_map, then their notifier), in the order they began, and for whom. */
+  final java.util.LinkedHashMap<String, HcaEvent.ChildCreating> creating = new java.util.LinkedHashMap<>();
+  /** Of those, the ones whose hmm_dma_map is allocated; and the one whose notifier insert is in flight, or null. */
+  final java.util.Set<String> allocated = new java.util.HashSet<>();
+  String inserting;
   long nextUmr = 1;
   long nextWork = 1;
 
@@ -118,7 +121,8 @@ public final class HcaState {
     deferred.values().forEach(w -> out.add("work " + w.id() + " (" + w.kind() + " " + w.mr() + ") waits for an SRCU grace period"));
     queued.values().forEach(w -> out.add("work " + w.id() + " (" + w.kind() + " " + w.mr() + ") queued"));
     running.values().forEach(w -> out.add("work " + w.id() + " (" + w.kind() + " " + w.mr() + ") running on " + w.cpu()));
-    if (creating != null) out.add(creating.cpu() + " is allocating child " + creating.child());
+    creating.values().forEach(c -> out.add(c.cpu() + " is allocating child " + c.child() + (c.child().equals(inserting) ? " (inserting its notifier)"
+        : allocated.contains(c.child()) ? " (its notifier insert waits)" : "")));
     if (!idle.isEmpty()) out.add("idle workers: " + String.join(", ", idle));
     flushes.forEach(f -> out.add(f.cpu() + " waits for the workqueue" + (f.deferred() ? " (and deferred work)" : "")));
     return out;
@@ -154,9 +158,15 @@ public final class HcaState {
       k.freed = true;
       k.published = false;
     } else if (e instanceof HcaEvent.ChildCreating c) {
-      creating = c;
+      creating.put(c.child(), c);
+    } else if (e instanceof HcaEvent.ChildAllocated a) {
+      allocated.add(a.child());
+    } else if (e instanceof HcaEvent.ChildInserting i) {
+      inserting = i.child();
     } else if (e instanceof HcaEvent.ChildCreated c && c.won()) {
-      creating = null;
+      creating.remove(c.child());
+      allocated.remove(c.child());
+      inserting = null;
       Mkey k = mkeys.get(c.child());
       k.exists = true;
       k.freed = false;

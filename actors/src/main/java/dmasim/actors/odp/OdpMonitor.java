@@ -42,6 +42,8 @@ public final class OdpMonitor extends AbstractMonitor {
   private final java.util.Set<Long> unsynced = new HashSet<>();
   /** Live page-list mkeys (VFIO): their MTT entries, and the buffer pages they are for. */
   private final Map<String, HcaEvent.MkeyCreated> pageLists = new TreeMap<>();
+  /** Per CPU queue, its last call ("mkey_wait/mr"): a reference dropped by mkey-wait is the registration's. */
+  private final Map<String, String> lastCall = new HashMap<>();
   /** Owners ("cpuN/mr") seen per MR, for the explanation. */
   private final Map<String, Set<String>> owners = new HashMap<>();
 
@@ -118,6 +120,7 @@ public final class OdpMonitor extends AbstractMonitor {
 
   @Override
   protected void handle(StepInfo at, Event event) {
+    if (event instanceof CpuEvent.CallIssued c) lastCall.put(at.actor(), c.call() + "/" + c.object());
     if (event instanceof dmasim.protocol.Owned o && event instanceof HcaEvent) {
       String owner = o.owner();
       owners.computeIfAbsent(owner.substring(owner.indexOf('/') + 1), x -> new java.util.TreeSet<>()).add(owner);
@@ -169,7 +172,11 @@ public final class OdpMonitor extends AbstractMonitor {
       K k = mkeys.get(t.mr());
       touchFreed(at, k, t.cpu(), "drops a reference on");
       List<long[]> held = k.refs.get(t.cpu());
-      if (held != null && !held.isEmpty()) held.remove(0); // its oldest: a work item drops what its destroy took before
+      boolean dereg = ("mkey_wait/" + t.mr()).equals(lastCall.get(t.cpu())); // mlx5r_deref_wait_odp_mkey drops the registration's (a child: the xarray's)
+      List<long[]> own = !k.refs.getOrDefault("registration", List.of()).isEmpty() ? k.refs.get("registration")
+          : !k.refs.getOrDefault("xarray", List.of()).isEmpty() ? k.refs.get("xarray") : null;
+      if (dereg && own != null) own.remove(own.size() - 1);
+      else if (held != null && !held.isEmpty()) held.remove(0); // its oldest: a work item drops what its destroy took before
       else {
         // a reference the queue did not take itself: the registration's or the xarray's (dereg, the destroy work), else another queue's
         List<long[]> from = !k.refs.getOrDefault("registration", List.of()).isEmpty() ? k.refs.get("registration")
@@ -243,12 +250,16 @@ public final class OdpMonitor extends AbstractMonitor {
         violate("O3", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM, whose mkey was " + deadness(k) + ": the UMR completes in error "
             + "(work outlived the parent's teardown)", about(k.mr.name()), k.freed ? k.freedAt : k.revokedAt);
       }
+      if (!u.cpu().equals(locks.get(k.mr.lock()))) {
+        violate("O1", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM without holding its umem_mutex '" + k.mr.lock() + "' (held by "
+            + locks.getOrDefault(k.mr.lock(), "nobody") + "): every update of the parent must run under it (populate_klm asserts it with lockdep), "
+            + "or an older snapshot of the xarray can land after a newer one", about(k.mr.name()));
+      }
       for (Umr o : umrs.values()) {
-        if (o.posted().parent().equals(u.parent())) {
+        if (o.posted().parent().equals(u.parent()) && u.cpu().equals(locks.get(k.mr.lock()))) {
           violate("O1", at, u.cpu() + " posts a UMR of " + kindOf(k) + "'s KSM while " + o.posted().cpu() + "'s (posted at step " + o.step() + ") is "
-              + "in flight: two updates of one mkey's translation at once, each built from its own snapshot of the xarray (every update of the "
-              + "parent must run under its umem_mutex '" + k.mr.lock() + "'" + (u.cpu().equals(locks.get(k.mr.lock())) ? "" : ", which " + u.cpu()
-              + " does not hold") + ")", about(k.mr.name()), o.step());
+              + "in flight: two updates of one mkey's translation at once, each built from its own snapshot of the xarray", about(k.mr.name()),
+              o.step());
           break;
         }
       }
@@ -365,7 +376,7 @@ public final class OdpMonitor extends AbstractMonitor {
       StringBuilder held = new StringBuilder();
       List<Long> cited = new ArrayList<>();
       k.refs.forEach((who, l) -> {
-        if (l.isEmpty() || who.equals(k.waiter)) return;
+        if (l.isEmpty()) return;
         held.append(held.length() == 0 ? "" : ", ").append(who).append(" (taken at step");
         for (long[] s : l) {
           held.append(' ').append(s[0]);
