@@ -89,10 +89,10 @@ public sealed interface CpuEvent extends Event {
 
   /**
    * The queue, a worker of the driver's workqueue, runs work item {@code id} (handler {@code kind}
-   * for {@code mr}) from {@code pc}; it goes on at {@code returnPc} (after its work-run) when the
-   * handler returns.
+   * for {@code mr}; {@code token}: the device fault a page-fault item handles, else 0) from {@code pc};
+   * it goes on at {@code returnPc} (after its work-run) when the handler returns.
    */
-  record WorkEntered(long id, String kind, String mr, int pc, int returnPc) implements CpuEvent {}
+  record WorkEntered(long id, String kind, String mr, long token, int pc, int returnPc) implements CpuEvent {}
 
   /** Work item {@code id} returned; the worker goes on at {@code pc}. */
   record WorkLeft(long id, int pc) implements CpuEvent {}

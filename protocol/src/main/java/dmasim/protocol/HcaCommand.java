@@ -25,7 +25,8 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
   @JsonSubTypes.Type(HcaCommand.GracePeriod.class),
   @JsonSubTypes.Type(HcaCommand.WorkRun.class),
   @JsonSubTypes.Type(HcaCommand.WorkDone.class),
-  @JsonSubTypes.Type(HcaCommand.WqFlush.class)
+  @JsonSubTypes.Type(HcaCommand.WqFlush.class),
+  @JsonSubTypes.Type(HcaCommand.PageFault.class)
 })
 public sealed interface HcaCommand extends Message {
 
@@ -95,6 +96,12 @@ public sealed interface HcaCommand extends Message {
 
   /** The work item {@code id} returned. */
   record WorkDone(long id) implements HcaCommand {}
+
+  /**
+   * A page-fault event from the device (mlx5_ib_eq_pf_int): the access to {@code va} of MR
+   * {@code mr} faulted with {@code token}; the driver queues its handler on the page-fault workqueue.
+   */
+  record PageFault(String mr, long token, long va, boolean write) implements HcaCommand {}
 
   /** flush_workqueue ({@code deferred} false) or wait_event until no work is deferred, queued or running ({@code deferred} true, de5ed007a03d). */
   record WqFlush(boolean deferred) implements HcaCommand {}

@@ -150,8 +150,12 @@ public sealed interface HcaEvent extends Event {
     }
   }
 
-  /** Work item {@code id} (handler {@code kind} for {@code mr}) queued by {@code cpu} ({@code deferred}: waiting for an SRCU grace period first). */
-  record WorkQueued(long id, String kind, String mr, String cpu, boolean deferred) implements HcaEvent, Owned {
+  /**
+   * Work item {@code id} (handler {@code kind} for {@code mr}) queued by {@code cpu} ({@code deferred}:
+   * waiting for an SRCU grace period first; {@code token}: the device fault of a page-fault item, its
+   * event posted by the mirror's device, else 0).
+   */
+  record WorkQueued(long id, String kind, String mr, String cpu, boolean deferred, long token) implements HcaEvent, Owned {
     @Override
     public String owner() {
       return cpu + "/" + mr;

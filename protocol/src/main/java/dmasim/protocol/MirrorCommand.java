@@ -47,8 +47,12 @@ public sealed interface MirrorCommand extends Message {
   /** hmm_dma_map_free. */
   record DmaFree() implements MirrorCommand {}
 
-  /** The driver finished handling the device's fault: resume it, or fail it ({@code error}: the device program is killed). */
-  record FaultDone(boolean error) implements MirrorCommand {}
+  /**
+   * The driver finished handling the device's fault: resume it, or fail it ({@code error}: the device
+   * program is killed). {@code token} 0: the fault the calling queue's own access raised; otherwise
+   * that fault, whose access stalls until it is resumed (a page-fault work item's).
+   */
+  record FaultDone(boolean error, long token) implements MirrorCommand {}
 
   /**
    * hmm_range_fault loads entry {@code index} of the driver's pfn list (map.pfn_list: the walker

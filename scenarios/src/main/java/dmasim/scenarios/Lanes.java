@@ -32,6 +32,8 @@ final class Lanes {
   private final Map<String, String> workOf = new HashMap<>();
   /** Per queue in a walk no device fault started: the mkey whose deref ends it ("" for a mirror walk: its device PTE write ends it). */
   private final Map<String, String> walkEnds = new HashMap<>();
+  /** "mirror#token" of each device fault not yet resolved: the queue whose access raised it. */
+  private final Map<String, String> raisedBy = new HashMap<>();
 
   /** The lane of the step delivering {@code env} with {@code events}, or null. */
   String of(Envelope env, List<? extends Event> events) {
@@ -48,22 +50,31 @@ final class Lanes {
       } else if (e instanceof CpuEvent.CallbackLeft) {
         callbackOf.remove(receiver);
       } else if (e instanceof CpuEvent.WorkEntered w) {
-        lane = "work " + w.id() + " " + w.kind() + " " + w.mr();
+        String raiser = raisedBy.get(w.mr() + "#" + w.token());
+        // a page-fault item is the fault's own lane, handled on the worker
+        lane = w.token() != 0 && raiser != null && faultOf.containsKey(raiser) ? faultOf.get(raiser) + ", handled by " + receiver + " (work " + w.id()
+            + ")" : "work " + w.id() + " " + w.kind() + " " + w.mr();
         workOf.put(receiver, lane);
       } else if (e instanceof CpuEvent.WorkLeft) {
         workOf.remove(receiver);
       } else if (e instanceof MirrorEvent.DeviceFaulted f) {
         lane = newLane("fault", f.cpu());
         walkEnds.remove(f.cpu());
+        raisedBy.put(f.mirror() + "#" + f.token(), f.cpu());
       } else if (e instanceof dmasim.protocol.HcaEvent.RefTaken t && (t.how().equals("lookup") || t.how().equals("implicit lookup")) && idle(t.cpu())) {
         lane = newLane("walk", t.cpu()); // an ODP walk no device fault started: a prefetch
         walkEnds.put(t.cpu(), t.mr());
       } else if (e instanceof MmEvent.ReadBegun r && idle(r.cpu())) {
         lane = newLane("walk", r.cpu());
         walkEnds.put(r.cpu(), "");
-      } else if (e instanceof MirrorEvent.FaultResolved) {
-        String cpu = env.id().sender();
-        if (faultOf.containsKey(cpu)) lane = faultOf.remove(cpu);
+      } else if (e instanceof MirrorEvent.FaultResolved r) {
+        // the queue whose access raised it (a page-fault work item resumes another queue's stalled access)
+        String cpu = raisedBy.getOrDefault(r.mirror() + "#" + r.token(), env.id().sender());
+        raisedBy.remove(r.mirror() + "#" + r.token());
+        if (faultOf.containsKey(cpu)) {
+          String ended = faultOf.remove(cpu);
+          if (!workOf.containsKey(env.id().sender())) lane = ended;
+        }
       } else if (e instanceof dmasim.protocol.HcaEvent.RefDropped d && d.mr().equals(walkEnds.get(d.cpu()))) {
         lane = faultOf.remove(d.cpu()); // the prefetch dropped the mkey it looked up
         walkEnds.remove(d.cpu());

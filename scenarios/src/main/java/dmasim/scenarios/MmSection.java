@@ -115,8 +115,17 @@ record MmSection(MmSettings settings, List<Mirror> mirrors, RdmaSection rdma) {
     return a;
   }
 
+  /** With the rdma section; with page-faults = workqueue, the ODP MRs' mirrors post their device faults to the RDMA device. */
   MmSection withRdma(RdmaSection r) {
-    return new MmSection(settings, mirrors, r);
+    if (!r.present() || !r.faultsToWorkqueue()) return new MmSection(settings, mirrors, r);
+    String hca = dmasim.actors.model.Names.hca(r.settings().deviceIndex());
+    List<Mirror> out = new ArrayList<>();
+    for (Mirror m : mirrors) {
+      dmasim.actors.odp.HcaSettings.Mr mr = r.settings().mr(m.settings().name());
+      boolean odp = mr != null && (mr.kind() == dmasim.actors.odp.HcaSettings.Kind.EXPLICIT || mr.kind() == dmasim.actors.odp.HcaSettings.Kind.CHILD);
+      out.add(odp ? new Mirror(m.settings().withFaultQueue(hca), m.callback()) : m);
+    }
+    return new MmSection(settings, out, r);
   }
 
   /** The components of a run: the HMM side (with the reclaim rules of the faults section, seeded with the run's seed) and the RDMA device. */

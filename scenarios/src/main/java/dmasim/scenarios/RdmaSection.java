@@ -18,8 +18,8 @@ import java.util.Set;
  * KSM slot per child, each child an MR over its own mirror). {@code work} holds the driver's work
  * handlers (step lists a {@code work-run} queue runs). Absent: no RDMA device.
  */
-record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work) {
-  static final RdmaSection NONE = new RdmaSection(null, Map.of());
+record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work, boolean faultsToWorkqueue) {
+  static final RdmaSection NONE = new RdmaSection(null, Map.of(), false);
 
   boolean present() {
     return settings != null;
@@ -28,7 +28,7 @@ record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work) {
   static RdmaSection read(HoconReader r, DeviceSection devices, MmSection mm) {
     List<MmSection.Mirror> mirrors = mm.mirrors();
     if (!r.has("rdma")) return NONE;
-    r.onlyKeys("rdma", Set.of("device", "mrs", "work"));
+    r.onlyKeys("rdma", Set.of("device", "mrs", "work", "page-faults"));
     Map<String, MmSection.Mirror> byName = new LinkedHashMap<>();
     for (MmSection.Mirror m : mirrors) byName.put(m.settings().name(), m);
     String devName = r.has("rdma.device") ? r.string("rdma.device", null) : null;
@@ -103,7 +103,14 @@ record RdmaSection(HcaSettings settings, Map<String, List<ParsedStep>> work) {
         work.put(e.getKey(), parsed);
       }
     }
-    return new RdmaSection(new HcaSettings(devName, devices.ids().get(devName).value(), mrs, List.copyOf(work.keySet())), work);
+    boolean toWorkqueue = r.choice("rdma.page-faults", "queue", Map.of("queue", false, "workqueue", true));
+    if (toWorkqueue && !work.containsKey(dmasim.actors.odp.HcaLogic.PAGE_FAULT_HANDLER)) {
+      throw r.error("rdma.page-faults", "page-faults = workqueue runs the work handler rdma.work.pagefault for each device fault: define it");
+    }
+    if (toWorkqueue && mrs.stream().noneMatch(m -> m.kind() == HcaSettings.Kind.EXPLICIT || m.kind() == HcaSettings.Kind.CHILD)) {
+      throw r.error("rdma.page-faults", "page-faults = workqueue needs an ODP memory region (a device fault is on an MR's mirror)");
+    }
+    return new RdmaSection(new HcaSettings(devName, devices.ids().get(devName).value(), mrs, List.copyOf(work.keySet())), work, toWorkqueue);
   }
 
   private static String mirrorName(HoconReader r, ConfigValue v, String key, Map<String, MmSection.Mirror> mirrors, Set<String> used) {

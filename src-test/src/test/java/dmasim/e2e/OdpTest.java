@@ -150,6 +150,30 @@ class OdpTest {
   }
 
   @Test
+  void aFaultHandledOnTheWorkqueueStallsTheAccessUntilTheWorkerResumesIt() throws Exception {
+    Scenario s = scenario("odp-fault-workqueue.conf");
+    dmasim.scenarios.RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-lanes"), id -> runner.run(s, s.defaults(), s.name() + "-lanes",
+        id));
+    assertEquals(List.of(), verdict(r));
+    java.util.Map<String, List<String>> byLane = new java.util.LinkedHashMap<>();
+    java.util.regex.Pattern step = java.util.regex.Pattern.compile("^step \\d+ \\S+ (\\[[^]]*\\] )?(\\S+) <- \\S+ (\\S+)");
+    dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), journal.read(system, journal.lookup(r.runId())), line -> {
+      java.util.regex.Matcher m = step.matcher(line.lines().findFirst().orElse(""));
+      if (m.find()) byLane.computeIfAbsent(m.group(1) == null ? "none" : m.group(1).trim(), k -> new java.util.ArrayList<>()).add(m.group(2) + " "
+          + m.group(3));
+    });
+    List<String> ends = new java.util.ArrayList<>();
+    byLane.forEach((lane, steps) -> ends.add(lane + ": " + steps.get(0) + " .. " + steps.get(steps.size() - 1) + " (" + steps.size() + " steps)"));
+    // the device's access faults and stalls; the worker runs the page-fault item; its resume retries the access, which completes
+    assertEquals(List.of("none: cpu1 Start .. cpu0 Done (46 steps)", "[invalidation 1 CLEAR]: mm0 MadviseDontneed .. mm0 CallbackReturned (11 steps)",
+        "[fault cpu0 #1]: dpt-mr Access .. hca0 PageFault (2 steps)", "[fault cpu0 #1, handled by cpu1 (work 1)]: cpu1 RunWork .. dpt-mr Completed (57 steps)",
+        "[invalidation 2 CLEAR]: mm0 MadviseDontneed .. mm0 CallbackReturned (11 steps)"), ends);
+    // the handler keeps the reference it took: dereg waits for ever, and the message names the worker that took it
+    assertEquals("schedule 1, 92 steps: Odp [O4] cpu0 waits forever (since step 92) for MR mr's usecount to drain: a reference was never dropped; "
+        + "held by: cpu1 (taken at step 36)", firstFind("odp-fault-workqueue-ref-leak.conf"));
+  }
+
+  @Test
   void twoWalkersOverOnePfnListLoseADmaMappedSetWithoutAnyInjectedDelay() throws Exception {
     Explorer.Summary sum = explore(finding("odp-dma-mapped-set-lost.conf"), "pct:3", 200);
     Explorer.ScheduleResult r = sum.firstViolation();

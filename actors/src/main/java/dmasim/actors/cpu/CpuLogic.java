@@ -81,7 +81,7 @@ public final class CpuLogic {
       if (!"workrun".equals(v.waiting)) throw new IllegalStateException(self + " is given work while not waiting for any: " + m);
       Integer at = p.labelOrNull(workLabel(rw.kind()));
       if (at == null) throw new IllegalStateException(self + " has no work handler " + rw.kind());
-      emit(new CpuEvent.WorkEntered(rw.id(), rw.kind(), rw.mr(), at, v.pc + 1));
+      emit(new CpuEvent.WorkEntered(rw.id(), rw.kind(), rw.mr(), rw.token(), at, v.pc + 1));
       guarded();
     } else if (m instanceof IommuReply.Returned || m instanceof MemoryReply || m instanceof DeviceReply.ResetDone || m instanceof dmasim.protocol.HcaReply
         || m instanceof DeviceReply.Presence || m instanceof dmasim.protocol.MmReply || m instanceof dmasim.protocol.MirrorReply) {
@@ -372,7 +372,8 @@ public final class CpuLogic {
     } else if (op instanceof Op.FaultDone f) {
       to = Names.mirror(f.mirror());
       object = f.mirror();
-      m = new dmasim.protocol.MirrorCommand.FaultDone(f.error());
+      // in a page-fault work item: PAGE_FAULT_RESUME of the item's fault; else of this queue's own access
+      m = new dmasim.protocol.MirrorCommand.FaultDone(f.error(), v.callback == null && v.work != null ? v.work.token() : 0);
     } else if (op instanceof Op.MirrorCall mc) {
       to = Names.mirror(mc.mirror());
       object = mc.mirror();

@@ -57,7 +57,7 @@ public final class MirrorLogic {
     } else if (m instanceof MirrorCommand.Zap z) {
       zap(z);
     } else if (m instanceof MirrorCommand.Access a) {
-      access(a);
+      access(from, a);
     } else if (m instanceof MirrorCommand.Npages) {
       // umem_odp->npages: the DMA-mapped entries (a mirror without DMA: its device PTEs)
       boolean none = cfg.dma() ? s.slots.isEmpty() : s.ptes.isEmpty();
@@ -97,6 +97,17 @@ public final class MirrorLogic {
         if (s.allocated) d.emit(new MirrorEvent.DmaMapFreed(cfg.name()));
         finish("dma_free", from, 0);
       }
+    } else if (m instanceof MirrorCommand.FaultDone f && f.token() != 0) {
+      // PAGE_FAULT_RESUME of a posted fault: the stalled access goes on (the device retries it) or fails
+      MirrorState.Access stalled = s.stalled.get(f.token());
+      if (stalled == null) {
+        finish("fault_done", from, Errno.ENOENT); // no such fault waits (resumed already)
+        return;
+      }
+      d.emit(new MirrorEvent.FaultResolved(cfg.name(), f.token(), stalled.va(), stalled.write(), f.error()));
+      finish("fault_done", from, 0);
+      if (f.error()) d.send(stalled.cpu(), new MirrorReply.Done("access", Errno.EIO));
+      else access(stalled.cpu(), new MirrorCommand.Access(stalled.va(), stalled.write()));
     } else if (m instanceof MirrorCommand.FaultDone f) {
       MirrorState.Fault fault = s.faults.get(from);
       if (fault != null) d.emit(new MirrorEvent.FaultResolved(cfg.name(), fault.token(), fault.va(), fault.write(), f.error()));
@@ -305,12 +316,16 @@ public final class MirrorLogic {
     else finish("zap", from, 0);
   }
 
-  private void access(MirrorCommand.Access a) {
+  private void access(String from, MirrorCommand.Access a) {
     int idx = cfg.index(a.va());
     MirrorState.Entry e = idx < 0 ? null : s.ptes.get(idx);
     if (e == null || (a.write() && !e.writable())) {
       d.emit(new MirrorEvent.DeviceFaulted(cfg.name(), from, s.nextToken, a.va(), a.write()));
-      d.send(from, new MirrorReply.Done("access", Errno.EFAULT));
+      if (!cfg.faultQueue().isEmpty()) { // the device posts a page-fault event; the access stalls until its token is resumed
+        d.send(cfg.faultQueue(), new dmasim.protocol.HcaCommand.PageFault(cfg.name(), s.nextToken, a.va(), a.write()));
+      } else {
+        d.send(from, new MirrorReply.Done("access", Errno.EFAULT));
+      }
     } else if (!e.dma()) {
       d.emit(new MirrorEvent.DeviceAccessed(cfg.name(), a.va(), e.pfn(), a.write()));
       d.send(from, new MirrorReply.Done("access", 0));

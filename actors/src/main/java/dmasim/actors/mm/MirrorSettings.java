@@ -17,16 +17,28 @@ import dmasim.protocol.DeviceId;
  * @param sharedPfns hmm_range_fault writes straight into the driver's hmm_dma_map pfn list (the RDMA ODP
  *     way: range.hmm_pfns = &map.pfn_list[i]), one load and one store per page, without the driver's
  *     lock; the DMA_MAPPED bits the helpers keep live in those words
+ * @param faultQueue "" : a device fault is answered to the accessing queue (EFAULT); else the actor
+ *     (an RDMA device) the fault is posted to: the access stalls until a handler resumes its token
  */
 public record MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner,
-    java.util.List<dmasim.actors.memory.Region> p2p, boolean sharedPfns) {
+    java.util.List<dmasim.actors.memory.Region> p2p, boolean sharedPfns, String faultQueue) {
   public MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner) {
-    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, java.util.List.of(), false);
+    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, java.util.List.of(), false, "");
   }
 
   public MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner,
       java.util.List<dmasim.actors.memory.Region> p2p) {
-    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, p2p, false);
+    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, p2p, false, "");
+  }
+
+  public MirrorSettings(int id, String name, int mm, long start, long pages, DeviceId device, String lock, boolean dma, boolean bounces, String owner,
+      java.util.List<dmasim.actors.memory.Region> p2p, boolean sharedPfns) {
+    this(id, name, mm, start, pages, device, lock, dma, bounces, owner, p2p, sharedPfns, "");
+  }
+
+  /** The same mirror, its device faults posted to {@code queue} (an RDMA device's page-fault event queue). */
+  public MirrorSettings withFaultQueue(String queue) {
+    return new MirrorSettings(id, name, mm, start, pages, device, lock, dma, bounces, owner, p2p, sharedPfns, queue);
   }
 
   /** The P2P region holding {@code pfn} (pci_p2pdma_state asks the page's pgmap), or null for RAM. */

@@ -42,6 +42,8 @@ public final class MirrorState {
   long window;
   final TreeMap<Long, Access> inFlight = new TreeMap<>();
   final HashMap<String, Fault> faults = new HashMap<>();
+  /** Accesses stalled on a fault posted to the fault queue, by token: who waits (a page-fault handler resumes them). */
+  final TreeMap<Long, Access> stalled = new TreeMap<>();
   final List<ZapWait> zapWaits = new ArrayList<>();
   final ArrayDeque<MirrorEvent.CallStarted> calls = new ArrayDeque<>();
   /** DMA API calls of the head call answered so far. */
@@ -72,7 +74,8 @@ public final class MirrorState {
     new TreeMap<>(ptes).forEach((i, e) -> out.add(String.format(java.util.Locale.ROOT, "device pte 0x%x -> pfn 0x%x %s%s", cfg.vpn(i) << 12, e.pfn(),
         e.writable() ? "rw" : "r", e.dma() ? String.format(java.util.Locale.ROOT, " via 0x%x", e.addr()) : "")));
     inFlight.forEach((t, a) -> out.add(String.format(java.util.Locale.ROOT, "access 0x%x by the device in flight (tag %d)", a.va(), t)));
-    faults.forEach((c, f) -> out.add(String.format(java.util.Locale.ROOT, "device fault %d at 0x%x waits for %s", f.token(), f.va(), c)));
+    faults.forEach((c, f) -> out.add(String.format(java.util.Locale.ROOT, "device fault %d at 0x%x waits for %s", f.token(), f.va(),
+        stalled.containsKey(f.token()) ? "its handler (" + c + "'s access stalls)" : c)));
     calls.forEach(c -> out.add(c.call() + " of " + c.cpu() + " waits for " + (c.ops().size()) + " DMA API call(s)"));
     return out;
   }
@@ -92,8 +95,10 @@ public final class MirrorState {
     } else if (e instanceof MirrorEvent.DeviceFaulted f) {
       faults.put(f.cpu(), new Fault(f.token(), f.va(), f.write()));
       nextToken = Math.max(nextToken, f.token() + 1);
+      if (!cfg.faultQueue().isEmpty()) stalled.put(f.token(), new Access(f.cpu(), cfg.index(f.va()), f.va(), f.write()));
     } else if (e instanceof MirrorEvent.FaultResolved r) {
       faults.values().removeIf(f -> f.token() == r.token());
+      stalled.remove(r.token());
     } else if (e instanceof MirrorEvent.ZapWaits w) {
       zapWaits.add(new ZapWait(w.cpu(), w.first(), w.pages()));
     } else if (e instanceof MirrorEvent.DmaMapAllocated a) {

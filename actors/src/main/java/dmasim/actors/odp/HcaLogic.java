@@ -20,6 +20,8 @@ import java.util.List;
 public final class HcaLogic {
   /** How long an SRCU grace period lasts, in virtual time: the deferred destroy reaches the workqueue this much later. */
   public static final long GRACE_PERIOD_NS = 1000;
+  /** The work handler a page-fault event runs (rdma.work.pagefault). */
+  public static final String PAGE_FAULT_HANDLER = "pagefault";
 
   private final HcaState s;
   private final Decision d = new Decision();
@@ -133,6 +135,11 @@ public final class HcaLogic {
       d.emit(new HcaEvent.WorkReady(g.work()));
       HcaEvent.WorkQueued w = s.deferred.get(g.work());
       if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
+    } else if (m instanceof HcaCommand.PageFault f) {
+      // mlx5_ib_eq_pf_int -> mlx5_ib_eq_pf_process: the event becomes a work item on the page-fault workqueue
+      HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, PAGE_FAULT_HANDLER, f.mr(), from, false, f.token());
+      d.emit(w);
+      if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
     } else if (m instanceof HcaCommand.WorkRun) {
       if (s.queued.isEmpty()) d.emit(new HcaEvent.WorkerIdle(from));
       else start(s.queued.firstEntry().getValue(), from);
@@ -209,7 +216,7 @@ public final class HcaLogic {
         answer(from, "child_destroy", Errno.EEXIST);
         return;
       }
-      HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, true);
+      HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, true, 0);
       d.emit(w);
       d.send(self, new HcaCommand.GracePeriod(w.id()), GRACE_PERIOD_NS);
       answer(from, "child_destroy", Errno.OK);
@@ -229,7 +236,7 @@ public final class HcaLogic {
       return;
     }
     if (there || x.erase()) d.emit(new HcaEvent.ChildRemoved(x.child(), child.parent(), child.slot(), from, x.erase()));
-    HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, false);
+    HcaEvent.WorkQueued w = new HcaEvent.WorkQueued(s.nextWork, x.work(), x.child(), from, false, 0);
     d.emit(w);
     if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
     answer(from, "child_destroy", Errno.OK);
@@ -242,6 +249,6 @@ public final class HcaLogic {
 
   private void start(HcaEvent.WorkQueued w, String worker) {
     d.emit(new HcaEvent.WorkStarted(w.id(), w.kind(), w.mr(), worker));
-    d.send(worker, new HcaReply.RunWork(w.id(), w.kind(), w.mr()));
+    d.send(worker, new HcaReply.RunWork(w.id(), w.kind(), w.mr(), w.token()));
   }
 }

@@ -221,7 +221,7 @@ public final class OdpMonitor extends AbstractMonitor {
       changeSlot(c.parent(), c.slot(), c.child());
     } else if (e instanceof HcaEvent.ChildRemoved r) {
       changeSlot(r.parent(), r.slot(), "");
-    } else if (e instanceof HcaEvent.WorkQueued w) {
+    } else if (e instanceof HcaEvent.WorkQueued w && w.token() == 0) { // a destroy (a page-fault item carries its fault's token)
       K k = mkeys.get(w.mr());
       Set<Integer> p = ptes.getOrDefault(w.mr(), Set.of());
       Set<Integer> m = mapped.getOrDefault(w.mr(), Set.of());

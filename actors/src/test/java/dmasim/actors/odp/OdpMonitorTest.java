@@ -130,28 +130,28 @@ class OdpMonitorTest {
   @Test
   void o5DestroyedOnceAndNeverTouchedAfterFree() {
     H twice = new H().on("hca0", created("c0", 0, "cpu0"), completed(0, "cpu0", List.of("c0", "")))
-        .on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false)).on("hca0", new HcaEvent.WorkQueued(2, "free-child", "c0", "cpu1", false));
+        .on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false, 0)).on("hca0", new HcaEvent.WorkQueued(2, "free-child", "c0", "cpu1", false, 0));
     assertEquals(List.of("O5 @3"), twice.verdict());
     assertEquals("cpu1 queues a second free-child work item for child c0 (slot 0 of imr) (cpu1 queued one at step 2): the child will be destroyed "
         + "twice, the second work frees freed memory (use after free, CVE-2025-21714)", twice.message());
     H uaf = new H().on("hca0", new HcaEvent.Freed("c0", "cpu2")).on("hca0", new HcaEvent.RefDropped("c0", "cpu2", -1));
     assertEquals(List.of("O5 @2", "O4 @2"), uaf.verdict());
     // a child destroyed, freed, created again and destroyed again: one destruction per incarnation
-    H again = new H().on("hca0", created("c0", 0, "cpu0")).on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false))
+    H again = new H().on("hca0", created("c0", 0, "cpu0")).on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false, 0))
         .on("hca0", new HcaEvent.Freed("c0", "cpu2")).on("hca0", created("c0", 0, "cpu0"))
-        .on("hca0", new HcaEvent.WorkQueued(2, "free-child", "c0", "cpu1", false));
+        .on("hca0", new HcaEvent.WorkQueued(2, "free-child", "c0", "cpu1", false, 0));
     assertEquals(List.of(), again.verdict());
   }
 
   @Test
   void o7OnlyAnEmptyChildIsDestroyed() {
     H mapped = new H().on("dpt-c0", new MirrorEvent.SlotMapped("c0", 0, 0x10000000L, 0xffffe000L, 0))
-        .on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false));
+        .on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false, 0));
     assertEquals(List.of("O7 @2"), mapped.verdict());
     assertEquals("cpu1 queues the destruction of child c0 (slot 0 of imr) while it still has 0 device PTE(s) and 1 DMA-mapped page(s): npages is not "
         + "0, the child is not empty (only a child whose last page was unmapped may be destroyed)", mapped.message());
     H empty = new H().on("dpt-c0", new MirrorEvent.SlotMapped("c0", 0, 0x10000000L, 0xffffe000L, 0))
-        .on("dpt-c0", new MirrorEvent.SlotUnmapped("c0", 0, 0x10000000L, 0xffffe000L)).on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false));
+        .on("dpt-c0", new MirrorEvent.SlotUnmapped("c0", 0, 0x10000000L, 0xffffe000L)).on("hca0", new HcaEvent.WorkQueued(1, "free-child", "c0", "cpu1", false, 0));
     assertEquals(List.of(), empty.verdict());
   }
 
