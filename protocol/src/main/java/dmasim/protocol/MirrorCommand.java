@@ -17,7 +17,8 @@ import java.util.List;
   @JsonSubTypes.Type(MirrorCommand.FaultDone.class),
   @JsonSubTypes.Type(MirrorCommand.ReadWord.class),
   @JsonSubTypes.Type(MirrorCommand.WriteWord.class),
-  @JsonSubTypes.Type(MirrorCommand.Npages.class)
+  @JsonSubTypes.Type(MirrorCommand.Npages.class),
+  @JsonSubTypes.Type(MirrorCommand.MkeyState.class)
 })
 public sealed interface MirrorCommand extends Message {
 
@@ -62,6 +63,12 @@ public sealed interface MirrorCommand extends Message {
 
   /** hmm_range_fault stores {@code word} into entry {@code index}: (the value it loaded & HMM_PFN_INOUT_FLAGS) | what it found. */
   record WriteWord(long walk, int index, long word) implements MirrorCommand {}
+
+  /**
+   * From the RDMA device: the mkey whose MTT this mirror's device table is was revoked or freed
+   * ({@code live} false; UMRs of its MTT then complete in error), or created again (true).
+   */
+  record MkeyState(boolean live) implements MirrorCommand {}
 
   /** How many pages of the mirror are DMA-mapped (ib_umem_odp's npages): answered ENOENT when none is. */
   record Npages() implements MirrorCommand {}

@@ -24,7 +24,9 @@ import java.util.List;
   @JsonSubTypes.Type(MirrorEvent.CallStarted.class),
   @JsonSubTypes.Type(MirrorEvent.IoDone.class),
   @JsonSubTypes.Type(MirrorEvent.CallFinished.class),
-  @JsonSubTypes.Type(MirrorEvent.WordWritten.class)
+  @JsonSubTypes.Type(MirrorEvent.WordWritten.class),
+  @JsonSubTypes.Type(MirrorEvent.MkeyStateChanged.class),
+  @JsonSubTypes.Type(MirrorEvent.UmrFailed.class)
 })
 public sealed interface MirrorEvent extends Event {
 
@@ -151,4 +153,10 @@ public sealed interface MirrorEvent extends Event {
    * (hmm_dma_unmap_pfn / ib_umem_odp_unmap_dma_pages cleared the flags).
    */
   record WordWritten(String mirror, int index, long word, String by) implements MirrorEvent {}
+
+  /** The RDMA mkey over this mirror's device table is dead ({@code live} false: revoked or freed) or live again (a new child). */
+  record MkeyStateChanged(String mirror, boolean live) implements MirrorEvent {}
+
+  /** {@code cpu}'s {@code call} (a UMR of the MTT: pte_set, zap) completed in error: the mkey is dead, nothing changed. */
+  record UmrFailed(String mirror, String cpu, String call) implements MirrorEvent {}
 }

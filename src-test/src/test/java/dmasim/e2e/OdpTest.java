@@ -174,6 +174,29 @@ class OdpTest {
   }
 
   @Test
+  void aUmrOfARevokedMkeysMttCompletesInErrorAndChangesNothing() throws Exception {
+    Scenario s = ScenarioFile.parse("revoked.conf", String.join("\n", "name = odp-umr-on-revoked", "description = \"an MTT update after the revoke\"",
+        "cpus = 1", "devices = [ { name = nic } ]", "monitors = [ Termination ]", "mm {", "  vmas = [ { start = 0x10000000, pages = 1, access = rw } ]",
+        "  mirrors = [ { name = mr, start = 0x10000000, pages = 1, lock = umem_mutex, dma = true, callback = [ \"lock umem_mutex\", "
+        + "\"set-seq mirror=mr\", \"dev-zap mirror=mr\", \"hmm-dma-unmap mirror=mr\", \"unlock umem_mutex\" ] } ]", "}",
+        "rdma { mrs = [ { mirror = mr } ] }", "programs {", "  cpu0 = [ \"hmm-dma-alloc mirror=mr\", \"read-begin mirror=mr\", \"range-fault mirror=mr\", "
+        + "\"lock umem_mutex\", \"mkey-revoke mr=mr\", \"dev-pte-set mirror=mr\", \"if-errno errno=EIO goto=failed\", \"goto out\", \"label failed\", "
+        + "\"mkey-check mr=mr\", \"label out\", \"unlock umem_mutex\", \"hmm-dma-free mirror=mr\" ]", "}"));
+    dmasim.scenarios.RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-s1"), id -> runner.run(s, s.defaults(), s.name() + "-s1", id));
+    // only Termination judges (Odp would stop the run at the write, O3): the UMR reaches the device and completes in error
+    assertEquals(List.of(), verdict(r));
+    List<String> mirror = new java.util.ArrayList<>();
+    for (dmasim.scenarios.RecordedStep st : journal.read(system, journal.lookup(r.runId()))) {
+      for (dmasim.protocol.Event e : st.events()) {
+        if (e instanceof dmasim.protocol.MirrorEvent.UmrFailed || e instanceof dmasim.protocol.MirrorEvent.MkeyStateChanged
+            || e instanceof dmasim.protocol.MirrorEvent.DevicePteWritten) mirror.add(e.getClass().getSimpleName());
+        if (e instanceof dmasim.protocol.CpuEvent.CallIssued c && c.call().equals("mkey_check")) mirror.add("the program saw EIO");
+      }
+    }
+    assertEquals(List.of("MkeyStateChanged", "UmrFailed", "the program saw EIO"), mirror);
+  }
+
+  @Test
   void twoWalkersOverOnePfnListLoseADmaMappedSetWithoutAnyInjectedDelay() throws Exception {
     Explorer.Summary sum = explore(finding("odp-dma-mapped-set-lost.conf"), "pct:3", 200);
     Explorer.ScheduleResult r = sum.firstViolation();

@@ -52,7 +52,14 @@ public final class MirrorLogic {
   }
 
   private void handle(Message m) {
-    if (m instanceof MirrorCommand.PteSet p) {
+    if ((m instanceof MirrorCommand.PteSet || m instanceof MirrorCommand.Zap) && s.mkeyDead) {
+      // a UMR of a revoked or freed mkey's MTT: the UMR QP completes it in error (a CQE with error), nothing is written
+      String call = m instanceof MirrorCommand.PteSet ? "pte_set" : "zap";
+      d.emit(new MirrorEvent.UmrFailed(cfg.name(), from, call));
+      d.send(from, new MirrorReply.Done(call, Errno.EIO));
+    } else if (m instanceof MirrorCommand.MkeyState k) {
+      d.emit(new MirrorEvent.MkeyStateChanged(cfg.name(), k.live()));
+    } else if (m instanceof MirrorCommand.PteSet p) {
       pteSet(p);
     } else if (m instanceof MirrorCommand.Zap z) {
       zap(z);

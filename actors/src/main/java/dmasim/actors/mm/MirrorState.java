@@ -44,6 +44,8 @@ public final class MirrorState {
   final HashMap<String, Fault> faults = new HashMap<>();
   /** Accesses stalled on a fault posted to the fault queue, by token: who waits (a page-fault handler resumes them). */
   final TreeMap<Long, Access> stalled = new TreeMap<>();
+  /** The RDMA mkey over this table was revoked or freed: UMRs of it complete in error. */
+  boolean mkeyDead;
   final List<ZapWait> zapWaits = new ArrayList<>();
   final ArrayDeque<MirrorEvent.CallStarted> calls = new ArrayDeque<>();
   /** DMA API calls of the head call answered so far. */
@@ -117,6 +119,8 @@ public final class MirrorState {
     } else if (e instanceof MirrorEvent.IoDone d) {
       done++;
       answers.add(d.value());
+    } else if (e instanceof MirrorEvent.MkeyStateChanged k) {
+      mkeyDead = !k.live();
     } else if (e instanceof MirrorEvent.WordWritten w) {
       words[w.index()] = w.word();
     } else if (e instanceof MirrorEvent.CallFinished f) {

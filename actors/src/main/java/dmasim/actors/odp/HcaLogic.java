@@ -83,9 +83,11 @@ public final class HcaLogic {
       }
     } else if (m instanceof HcaCommand.MkeyRevoke r) {
       d.emit(new HcaEvent.Revoked(r.mr(), from));
+      mtt(r.mr(), false);
       answer(from, "mkey_revoke", Errno.OK);
     } else if (m instanceof HcaCommand.MkeyFree f) {
       d.emit(new HcaEvent.Freed(f.mr(), from));
+      if (!mkey(f.mr()).revoked) mtt(f.mr(), false);
       answer(from, "mkey_free", Errno.OK);
     } else if (m instanceof HcaCommand.MkeyCheck c) {
       HcaState.Mkey k = mkey(c.mr());
@@ -109,6 +111,7 @@ public final class HcaLogic {
     } else if (m instanceof dmasim.protocol.MmReply.Done && s.inserting != null) {
       HcaEvent.ChildCreating c = s.creating.get(s.inserting);
       d.emit(new HcaEvent.ChildCreated(c.child(), c.parent(), c.slot(), c.cpu(), true));
+      if (mkey(c.child()).revoked || mkey(c.child()).freed) mtt(c.child(), true); // a new child's mkey over the same mirror
       answer(c.cpu(), "child_create", Errno.OK);
       for (String next : s.creating.keySet()) { // the next allocated child, in the order creations began
         if (!next.equals(c.child()) && s.allocated.contains(next)) {
@@ -240,6 +243,12 @@ public final class HcaLogic {
     d.emit(w);
     if (!s.idle.isEmpty() && s.queued.isEmpty()) start(w, s.idle.peekFirst());
     answer(from, "child_destroy", Errno.OK);
+  }
+
+  /** Tells the mirror of an explicit MR or a child whether its mkey lives: UMRs of a dead one's MTT complete in error. */
+  private void mtt(String mr, boolean live) {
+    HcaSettings.Kind kind = mkey(mr).mr.kind();
+    if (kind == HcaSettings.Kind.EXPLICIT || kind == HcaSettings.Kind.CHILD) d.send(dmasim.actors.model.Names.mirror(mr), new dmasim.protocol.MirrorCommand.MkeyState(live));
   }
 
   private void insert(String child) {
