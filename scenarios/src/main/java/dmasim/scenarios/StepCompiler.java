@@ -349,6 +349,12 @@ final class StepCompiler {
     Map<String, String> a = s.args();
     if (!a.containsKey("mr") && !s.op().equals("work-run") && !s.op().equals("wq-flush")) return false;
     if (s.op().equals("mkey-create")) return mkeyCreate(s);
+    if (s.op().equals("if-work")) {
+      if (!scope.startsWith("__wk:")) throw args.error(s, "if-work is for a work handler (rdma.work): it asks which MR the item being run is for");
+      if (!mm.rdma().present() || mm.rdma().settings().mr(a.get("mr")) == null) throw args.error(s, "unknown memory region '" + a.get("mr") + "'");
+      b.op(new Op.JumpIfWorkFor(a.get("mr"), scope + a.get("goto")));
+      return true;
+    }
     if (!mm.rdma().present()) throw args.error(s, s.op() + " needs an rdma section (the RDMA device and its memory regions)");
     dmasim.actors.odp.HcaSettings hca = mm.rdma().settings();
     String hcaName = dmasim.actors.model.Names.hca(hca.deviceIndex());

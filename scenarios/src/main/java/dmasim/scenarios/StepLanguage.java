@@ -127,6 +127,7 @@ final class StepLanguage {
     STEPS.put("npages", new StepSpec(0, List.of("mirror"), List.of()));
     STEPS.put("work-run", new StepSpec(0, List.of(), List.of()));
     STEPS.put("wq-flush", new StepSpec(0, List.of(), List.of("deferred")));
+    STEPS.put("if-work", new StepSpec(0, List.of("mr", "goto"), List.of()));
   }
 
   /** The {@code programs} object: "all" and/or "cpuN" step lists, each step parsed (names not checked yet). */

@@ -211,6 +211,8 @@ class BrokenScenarioFilesTest {
         .with("\"repeat times=$requests\"", "\"child-destroy mr=m0\"\n\"repeat times=$requests\""));
     c.add(new Case("page faults on the workqueue without a pagefault handler", "memory { pages = 4096 }", mm.replace(" lock = mlock",
         " lock = mlock, dma = true") + "\nrdma {\n  mrs = [ { mirror = m0 } ]\n  page-faults = workqueue\n}", "rdma.page-faults", "page-faults"));
+    c.add(new Case("if-work outside a work handler", "memory { pages = 4096 }", child + imr, "programs.all[0]", "if-work mr=m0")
+        .with("\"repeat times=$requests\"", "\"if-work mr=m0 goto=x\"\n\"label x\"\n\"repeat times=$requests\""));
     c.add(new Case("mkey-create over an ODP MR", "memory { pages = 4096 }", "memory { pages = 4096 }\nrdma { mrs = [ { name = save } ] }",
         "programs.all[0]", "mkey-create mr=nope").with("\"repeat times=$requests\"", "\"mkey-create mr=nope source=state:s buf=b\"\n\"repeat times=$requests\""));
     return c;

@@ -179,6 +179,13 @@ public final class CpuLogic {
       } else if (op instanceof Op.Unbind u) {
         emit(new CpuEvent.DriverUnbound(u.dev(), pc + 1));
         pc++;
+      } else if (op instanceof Op.JumpIfWorkFor j) {
+        if (v.work == null) {
+          String at = p.origin(pc);
+          throw new IllegalStateException(PROGRAM_ERROR + (at != null ? at : "program " + p.name() + " pc " + pc) + ": " + self + " runs " + op
+              + " outside a work item");
+        }
+        pc = v.work.mr().equals(j.mr()) ? p.label(j.label()) : pc + 1;
       } else if (op instanceof Op.JumpIfNonBlockable j) {
         pc = !inCallback(op).call().blockable() ? p.label(j.label()) : pc + 1;
       } else if (op instanceof Op.JumpIfOwnMigrate j) {

@@ -256,6 +256,9 @@ public sealed interface Op {
   record JumpIfOwnMigrate(String owner, String label) implements Op {}
 
   /** Stop. */
+  /** In a work handler: jump to {@code label} when the item being run is for memory region {@code mr}. */
+  record JumpIfWorkFor(String mr, String label) implements Op {}
+
   /** A call of mirror {@code mirror}'s device side that needs nothing from the queue's registers. */
   record MirrorCall(String mirror, dmasim.protocol.MirrorCommand command) implements Op {}
 

@@ -51,6 +51,8 @@ public final class HmmMonitor extends AbstractMonitor {
   private final Map<String, Map<Integer, Long>> words = new HashMap<>();
   /** DMA mirrors whose hmm_dma_map got no IOVA window: per-page dma_map_page with a dma_list. */
   private final java.util.Set<String> pageMode = new java.util.HashSet<>();
+  /** Per "mirror/page": device faults on it in a row, each resumed without a device PTE written in between (a fault loop, L2). */
+  private final Map<String, long[]> refaults = new HashMap<>();
   /** Address-space changes so far (the progress an -EBUSY retry needs). */
   private long changes;
   /** How many device PTEs and DMA-mapped slots reference each frame (a freed frame is looked up, not searched for). */
@@ -397,6 +399,8 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   private void mirrorEvent(StepInfo at, MirrorEvent e) {
+    if (e instanceof MirrorEvent.DevicePteWritten w) refaults.remove(w.mirror() + "/" + w.index());
+    if (e instanceof MirrorEvent.DeviceFaulted f) refault(at, f);
     if (e instanceof MirrorEvent.DevicePteWritten w) {
       devicePteWritten(at, w);
       MirrorState.Entry old = devicePtes.get(w.mirror()).put(w.index(), new MirrorState.Entry(w.pfn(), w.writable(), w.dma(), w.addr()));
@@ -573,6 +577,23 @@ public final class HmmMonitor extends AbstractMonitor {
   private boolean ownMigration(Frame f) {
     MirrorSettings m = mirrors.get(f.call.sub());
     return f.call.event().equals("MIGRATE") && m != null && !m.owner().isEmpty() && m.owner().equals(f.call.owner());
+  }
+
+  /** A device that faults on the same page again and again, each fault resumed while nothing maps the page: the loop cannot progress (L2). */
+  private void refault(StepInfo at, MirrorEvent.DeviceFaulted f) {
+    MirrorSettings m = mirrors.get(f.mirror());
+    int i = m.index(f.va());
+    long[] r = refaults.computeIfAbsent(f.mirror() + "/" + i, k -> new long[] {0, -1}); // {faults in a row, address-space changes then}
+    r[0] = r[1] == changes ? r[0] + 1 : 1; // an invalidation in between is progress (a benign refault after -EBUSY)
+    r[1] = changes;
+    long n = r[0];
+    if (n == NO_PROGRESS_RETRIES + 1) {
+      violate("L2", at, "the device's " + (f.write() ? "write" : "read") + " of " + hex(f.va()) + " through " + f.mirror() + " (" + f.cpu() + ") faulted "
+          + n + " times in a row, each fault resumed with no device PTE written for the page and nothing changed in the address space: a fault "
+          + "loop that cannot make progress (a "
+          + "handler that resumes without mapping, e.g. its mkey lookup failing because the MR is being deregistered while the device still uses it)",
+          about(f.mirror()));
+    }
   }
 
   private void stillValid(StepInfo at, CpuEvent.CallbackLeft l, long vpn, MirrorState.Entry e) {

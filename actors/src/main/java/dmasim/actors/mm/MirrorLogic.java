@@ -324,6 +324,10 @@ public final class MirrorLogic {
   }
 
   private void access(String from, MirrorCommand.Access a) {
+    if (s.mkeyDead) { // the RDMA mkey was revoked or freed: the device's access through it completes in error, it does not fault
+      d.send(from, new MirrorReply.Done("access", Errno.EIO));
+      return;
+    }
     int idx = cfg.index(a.va());
     MirrorState.Entry e = idx < 0 ? null : s.ptes.get(idx);
     if (e == null || (a.write() && !e.writable())) {

@@ -88,7 +88,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     }
     else if (event instanceof dmasim.protocol.HcaEvent.MkeyCreated c && !c.addrs().isEmpty()) {
       String owner = mappedBy.get(c.addrs().get(0) >>> 12);
-      if (owner != null) mkeyOwners.put(c.cpu() + "/" + c.mr(), owner);
+      // a handle group's pages are mapped one handle each ("cpu0/h.0", "cpu0/h.1"): the mkey is the group's
+      if (owner != null) mkeyOwners.put(c.cpu() + "/" + c.mr(), owner.replaceFirst("\\.\\d+$", ""));
     } else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
     else if (event instanceof DeviceEvent.DeviceWasReset || event instanceof DeviceEvent.DeviceRemoved) retireAll(at.actor());
     else if (event instanceof DmaAccess a && !a.stray()) onTransaction(at, a.tag(), a.iova(), (a.write() ? "wrote" : "read") + " phys pfn " + a.physPfn() + " through");

@@ -246,6 +246,30 @@ class HmmMonitorTest {
   }
 
   @Test
+  void l2ADeviceThatFaultsOnAPageOverAndOverWithoutItGettingMappedIsALoop() {
+    H loop = new H();
+    for (int i = 1; i <= 4; i++) {
+      loop.on("dpt-m0", new MirrorEvent.DeviceFaulted("m0", "cpu0", i, VA, true)).on("dpt-m0", new MirrorEvent.FaultResolved("m0", i, VA, true, false));
+    }
+    assertEquals(List.of("L2 @7"), loop.verdict());
+    assertEquals("the device's write of 0x10000000 through m0 (cpu0) faulted 4 times in a row, each fault resumed with no device PTE written for the "
+        + "page and nothing changed in the address space: a fault loop that cannot make progress (a handler that resumes without mapping, e.g. its "
+        + "mkey lookup failing because the MR is being deregistered while the device still uses it)", loop.message());
+    // a device PTE written in between, or an invalidation (the benign refault after -EBUSY), is progress
+    H mapped = new H();
+    for (int i = 1; i <= 4; i++) {
+      mapped.on("dpt-m0", new MirrorEvent.DeviceFaulted("m0", "cpu0", i, VA, true)).on("dpt-m0", new MirrorEvent.DevicePteWritten("m0", 0, VA, PFN, true,
+          false, 0, "cpu1", 1, 0)).on("dpt-m0", new MirrorEvent.DevicePteZapped("m0", 0, VA, PFN));
+    }
+    assertEquals(List.of("M1 @2", "M1 @5", "M1 @8", "M1 @11"), mapped.verdict()); // the bare writes belong to no attempt (M1), but no L2
+    H invalidated = new H();
+    for (int i = 1; i <= 4; i++) {
+      invalidated.on("dpt-m0", new MirrorEvent.DeviceFaulted("m0", "cpu0", i, VA, true)).on("mm0", invalidation(i, "CLEAR", true));
+    }
+    assertEquals(List.of(), invalidated.verdict());
+  }
+
+  @Test
   void l3ARemoveThatNeverReturnsIsReportedAtTheEnd() {
     H stuck = new H().on("mm0", invalidation(1, "CLEAR", true)).on("mm0", new MmEvent.SubRemoveWaits("m0", "cpu0", 3)).end();
     assertEquals(List.of("L3 @2"), stuck.verdict());
