@@ -34,9 +34,11 @@ public final class Journal implements AutoCloseable {
    * The model version a run was recorded with (a replay under another version may diverge). Raise
    * it whenever events change shape or meaning: 0.2.0 added the dma-direct path, link attributes,
    * descriptor sources and the sealed invalidation continuations; 0.3.0 journals one row per step;
-   * 0.3.1 counts fault-plan calls per caller (FaultDecided names it).
+   * 0.3.1 counts fault-plan calls per caller (FaultDecided names it). 0.3.2 adds the RDMA device (HCA
+   * events, work items, page-fault tokens) and changes the HMM model (a shared pfn list's page mode).
+   * {@code check} judges again only runs kept by this version.
    */
-  public static final String VERSION = "dmasim-0.3.1";
+  public static final String VERSION = "dmasim-0.3.2";
 
   private final String kind;
   private final Path dir;

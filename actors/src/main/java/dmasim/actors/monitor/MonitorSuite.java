@@ -57,7 +57,10 @@ public final class MonitorSuite {
     }
   };
   private final List<Violation> violations = new ArrayList<>();
-  private Envelope current;
+  /** The step being judged: its envelope, receiver and sender (null between steps). */
+  private Current current;
+
+  private record Current(EnvelopeId id, String receiver, String sender) {}
   private Event currentEvent;
   /** For each driver object ("cpu0/s"), the envelopes of the latest steps whose events touched it. */
   private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.HashMap<>();
@@ -121,22 +124,37 @@ public final class MonitorSuite {
 
   /** Feeds one step; returns true when it produced a violation. */
   public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
-    current = envelope;
-    stepIds.put(step, envelope.id());
-    seen.put(envelope.id(), new Node(envelope.cause(), step, envelope.deliveredAt(), envelope.receiver(),
-        envelope.message().getClass().getSimpleName(), sentFrom(envelope), pcs(envelope.receiver(), events), injected(events)));
+    return observe(step, envelope.id(), envelope.receiver(), envelope.cause(), envelope.deliveredAt(), envelope.message().getClass().getSimpleName(),
+        sentFrom(envelope), events);
+  }
+
+  /**
+   * Feeds one step as a journal recorded it (its envelope's id, receiver, cause, delivery time and
+   * message type, the events): re-judging a stored run without re-executing it. Returns true when
+   * it produced a violation.
+   */
+  public boolean observeRecorded(long step, EnvelopeId id, String receiver, EnvelopeId cause, long deliveredAt, String type,
+      List<? extends Event> events) {
+    return observe(step, id, receiver, cause, deliveredAt, type, null, events);
+  }
+
+  private boolean observe(long step, EnvelopeId id, String receiver, EnvelopeId cause, long deliveredAt, String type, String sentFrom,
+      List<? extends Event> events) {
+    current = new Current(id, receiver, id.sender());
+    stepIds.put(step, id);
+    seen.put(id, new Node(cause, step, deliveredAt, receiver, type, sentFrom, pcs(receiver, events), injected(events)));
     long before = violations.size() + dropped;
-    StepInfo at = new StepInfo(step, envelope.deliveredAt(), envelope.receiver(), envelope.id());
+    StepInfo at = new StepInfo(step, deliveredAt, receiver, id);
     for (Event e : events) {
-      String object = objectOf(envelope.receiver(), e);
+      String object = objectOf(receiver, e);
       if (object != null) {
         java.util.ArrayDeque<EnvelopeId> h = touched.computeIfAbsent(object, k -> new java.util.ArrayDeque<>());
-        if (!envelope.id().equals(h.peekLast())) h.addLast(envelope.id());
+        if (!id.equals(h.peekLast())) h.addLast(id);
         if (h.size() > HISTORY) h.removeFirst();
       }
       String fault = describeFault(e);
       if (fault != null) {
-        recentFaults.addLast("step " + step + " " + envelope.receiver() + ": " + fault);
+        recentFaults.addLast("step " + step + " " + receiver + ": " + fault);
         if (recentFaults.size() > FAULTS_SHOWN) {
           recentFaults.removeFirst();
           olderFaults++;

@@ -1,0 +1,54 @@
+package dmasim.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * dmasim check: kept runs judged again by today's monitors from their journals, without
+ * re-executing. A run kept under a narrower monitor set (the stand-in for older, weaker monitors) is
+ * reported as changed once the file's monitors are today's full set (it frees its dma_iova_state twice); runs whose judgement holds are
+ * listed as unchanged; bad arguments are refused.
+ */
+class CheckTest {
+  static final String FILE = String.join("\n", "name = check-me", "description = \"a stale descriptor the narrow monitor set does not see\"", "cpus = 1",
+      "devices = [ { name = nvme } ]", "MONITORS", "programs {", "  all = [", "    \"alloc buf=b pages=1\"", "    \"try-alloc state=s buf=b\"",
+      "    \"link state=s buf=b seg=0 dir=to-device\"", "    \"sync state=s\"", "    \"destroy state=s dir=to-device\"", "    \"free state=s\"",
+      "    \"submit source=state:s\"", "    \"await\"", "    \"free-pages buf=b\"", "    \"unbind\"", "  ]", "}");
+
+  @Test
+  void aRunKeptUnderWeakerMonitorsIsReportedChangedAndTheOthersHold(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("check-me.conf");
+    Files.writeString(file, FILE.replace("MONITORS", "monitors = [ Termination ]"));
+    String data = dir.resolve("data").toString();
+    assertEquals(0, CliTest.dmasim("run", file.toString(), "--data-dir", data).code());
+    assertEquals(1, CliTest.dmasim("run", "nvme-iova-missing-sync", "--data-dir", data).code());
+    CliTest.Result same = CliTest.dmasim("check", "--all", "--data-dir", data);
+    assertEquals(0, same.code(), same.err());
+    // newest first, as dmasim runs lists them
+    assertEquals(List.of("nvme-iova-missing-sync-s1-XXXX stored violation (SyncBeforeUse), now violation (SyncBeforeUse)",
+        "check-me-s1-XXXX stored clean, now clean", "2 run(s) judged again, 0 verdict(s) changed"), lines(same.out()));
+    // today's monitors (the file no longer narrows them) see the descriptor over the freed IOVA
+    Files.writeString(file, FILE.replace("MONITORS", ""));
+    CliTest.Result changed = CliTest.dmasim("check", "--all", "--data-dir", data);
+    assertEquals(1, changed.code(), changed.err());
+    assertEquals(List.of("nvme-iova-missing-sync-s1-XXXX stored violation (SyncBeforeUse), now violation (SyncBeforeUse)",
+        "check-me-s1-XXXX stored clean, now violation (IovaApiUsage) CHANGED", "IovaApiUsage [I15] at step 13: dma_iova_free on cpu0/s whose IOVA "
+        + "0xfffff000 is not allocated: stale dma_iova_state", "2 run(s) judged again, 1 verdict(s) changed"),
+        lines(changed.out()));
+    CliTest.Result neither = CliTest.dmasim("check", "--data-dir", data);
+    assertEquals(2, neither.code());
+    assertEquals("dmasim: give a RUN_ID or --all (not both)", neither.err().strip());
+    CliTest.Result unknown = CliTest.dmasim("check", "nope", "--data-dir", data);
+    assertEquals(2, unknown.code());
+  }
+
+  /** The output's lines, run-id hashes masked, runs of spaces folded. */
+  static List<String> lines(String out) {
+    return out.lines().map(l -> l.replaceAll("-s1-[0-9a-f]{8}", "-s1-XXXX").replaceAll(" +", " ").strip()).toList();
+  }
+}
