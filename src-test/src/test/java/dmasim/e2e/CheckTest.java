@@ -40,11 +40,32 @@ class CheckTest {
         "check-me-s1-XXXX stored clean, now violation (IovaApiUsage) CHANGED", "IovaApiUsage [I15] at step 13: dma_iova_free on cpu0/s whose IOVA "
         + "0xfffff000 is not allocated: stale dma_iova_state", "2 run(s) judged again, 1 verdict(s) changed"),
         lines(changed.out()));
+    // the registry, filtered, as JSON: options as an object (no column per component), versions, times
+    CliTest.Result violations = CliTest.dmasim("runs", "--verdict", "violation", "--json", "--data-dir", data);
+    assertEquals(0, violations.code(), violations.err());
+    List<String> rows = violations.out().lines().toList();
+    assertEquals(1, rows.size(), violations.out());
+    com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rows.get(0));
+    assertEquals(List.of("runId", "recordingId", "scenario", "options", "strategy", "state", "complete", "verdict", "firstMonitor", "steps", "version",
+        "started", "finished"), names(row));
+    assertEquals("nvme-iova-missing-sync|violation|SyncBeforeUse|1|dmasim-0.3.2|true", row.get("scenario").asText() + "|" + row.get("verdict").asText()
+        + "|" + row.get("firstMonitor").asText() + "|" + row.get("options").get("seed").asLong() + "|" + row.get("version").asText() + "|"
+        + row.get("complete").asBoolean());
+    CliTest.Result mine = CliTest.dmasim("runs", "--scenario", "check-me", "--data-dir", data);
+    assertEquals(List.of("recording state verdict steps started", "check-me-s1-XXXX~1 kept clean 21", "1 recording(s); replay a kept run by its run id "
+        + "(the part before ~), an incomplete one by its recording id"), lines(mine.out()).stream().map(l -> l.replaceAll(" 20[0-9T:.Z-]+$", ""))
+        .toList());
     CliTest.Result neither = CliTest.dmasim("check", "--data-dir", data);
     assertEquals(2, neither.code());
     assertEquals("dmasim: give a RUN_ID or --all (not both)", neither.err().strip());
     CliTest.Result unknown = CliTest.dmasim("check", "nope", "--data-dir", data);
     assertEquals(2, unknown.code());
+  }
+
+  static List<String> names(com.fasterxml.jackson.databind.JsonNode row) {
+    List<String> out = new java.util.ArrayList<>();
+    row.fieldNames().forEachRemaining(out::add);
+    return out;
   }
 
   /** The output's lines, run-id hashes masked, runs of spaces folded. */
