@@ -62,6 +62,34 @@ class CheckTest {
     assertEquals(2, unknown.code());
   }
 
+  @Test
+  void reportWritesTheRunAsTraceEventJsonWithATrackPerActorArrowsAndTheViolation(@TempDir Path dir) throws Exception {
+    String data = dir.resolve("data").toString();
+    CliTest.Result run = CliTest.dmasim("run", "nvme-iova-missing-sync", "--data-dir", data);
+    assertEquals(1, run.code());
+    String runId = run.out().lines().filter(l -> l.contains("run id")).findFirst().orElseThrow().replaceAll(".* ", "");
+    Path trace = dir.resolve("out/trace.json");
+    CliTest.Result r = CliTest.dmasim("report", runId, "--perfetto", trace.toString(), "--data-dir", data);
+    assertEquals(0, r.code(), r.err());
+    assertEquals("wrote " + trace + ": 30 steps on 5 tracks, 1 violation(s) marked; open it in https://ui.perfetto.dev or chrome://tracing",
+        r.out().strip());
+    com.fasterxml.jackson.databind.JsonNode events = new com.fasterxml.jackson.databind.ObjectMapper().readTree(trace.toFile()).get("traceEvents");
+    List<String> tracks = new java.util.ArrayList<>();
+    java.util.Map<String, Integer> phases = new java.util.TreeMap<>();
+    List<String> marks = new java.util.ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode e : events) {
+      phases.merge(e.get("ph").asText(), 1, Integer::sum);
+      if (e.get("ph").asText().equals("M")) tracks.add(e.get("args").get("name").asText());
+      if (e.get("ph").asText().equals("i")) marks.add(e.get("name").asText() + " @" + e.get("ts").asLong());
+    }
+    assertEquals(List.of("dmasim " + runId + " (nvme-iova-missing-sync)", "cpu0", "cpu1", "dev0", "iommu0", "mem"), tracks);
+    // a slice per step, a start and a finish per envelope a recorded step sent, the violation once
+    assertEquals(java.util.Map.of("M", 6, "X", 30, "s", 28, "f", 28, "i", 1), phases);
+    assertEquals(List.of("SyncBeforeUse [I9] @30"), marks);
+    CliTest.Result missing = CliTest.dmasim("report", runId, "--data-dir", data);
+    assertEquals(2, missing.code());
+  }
+
   static List<String> names(com.fasterxml.jackson.databind.JsonNode row) {
     List<String> out = new java.util.ArrayList<>();
     row.fieldNames().forEachRemaining(out::add);
