@@ -155,15 +155,7 @@ class OdpTest {
     dmasim.scenarios.RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-lanes"), id -> runner.run(s, s.defaults(), s.name() + "-lanes",
         id));
     assertEquals(List.of(), verdict(r));
-    java.util.Map<String, List<String>> byLane = new java.util.LinkedHashMap<>();
-    java.util.regex.Pattern step = java.util.regex.Pattern.compile("^step \\d+ \\S+ (\\[[^]]*\\] )?(\\S+) <- \\S+ (\\S+)");
-    dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), journal.read(system, journal.lookup(r.runId())), line -> {
-      java.util.regex.Matcher m = step.matcher(line.lines().findFirst().orElse(""));
-      if (m.find()) byLane.computeIfAbsent(m.group(1) == null ? "none" : m.group(1).trim(), k -> new java.util.ArrayList<>()).add(m.group(2) + " "
-          + m.group(3));
-    });
-    List<String> ends = new java.util.ArrayList<>();
-    byLane.forEach((lane, steps) -> ends.add(lane + ": " + steps.get(0) + " .. " + steps.get(steps.size() - 1) + " (" + steps.size() + " steps)"));
+    List<String> ends = laneEnds(s, r);
     // the device's access faults and stalls; the worker runs the page-fault item; its resume retries the access, which completes
     assertEquals(List.of("none: cpu1 Start .. cpu0 Done (47 steps)", "[invalidation 1 CLEAR]: mm0 MadviseDontneed .. mm0 CallbackReturned (11 steps)",
         "[fault cpu0 #1]: dpt-mr Access .. hca0 PageFault (2 steps)", "[fault cpu0 #1, handled by cpu1 (work 1)]: cpu1 RunWork .. dpt-mr Completed (57 steps)",
@@ -212,7 +204,16 @@ class OdpTest {
     Scenario s = scenario("odp-b14-wait-deferred.conf");
     dmasim.scenarios.RunReport r = journal.keep(Runner.plan(s, s.defaults(), s.name() + "-lanes"), id -> runner.run(s, s.defaults(), s.name() + "-lanes",
         id));
-    // per lane, in the order lanes first appear: the first and the last step ("actor Message") tagged with it
+    List<String> ends = laneEnds(s, r);
+    // the fault from the device's access to its resume; the madvise's invalidation and callback, which defers the destroy; the worker's
+    // free-child item from RunWork to WorkDone; the program's starts and the parent's teardown in no lane
+    assertEquals(List.of("none: cpu1 Start .. cpu0 Done (20 steps)", "[fault cpu0 #1]: dpt-c0 Access .. dpt-c0 FaultDone (47 steps)",
+        "[invalidation 1 CLEAR]: mm0 MadviseDontneed .. hca0 GracePeriod (25 steps)", "[work 1 free-child c0]: cpu2 RunWork .. hca0 WorkRun (31 steps)"),
+        ends);
+  }
+
+  /** Per lane of the kept run's step-through, in the order lanes first appear: "LANE: first step .. last step (N steps)" ("actor Message"). */
+  static List<String> laneEnds(Scenario s, dmasim.scenarios.RunReport r) throws Exception {
     java.util.Map<String, List<String>> byLane = new java.util.LinkedHashMap<>();
     java.util.regex.Pattern step = java.util.regex.Pattern.compile("^step \\d+ \\S+ (\\[[^]]*\\] )?(\\S+) <- \\S+ (\\S+)");
     dmasim.scenarios.Replayer.replay(runner, s, journal.lookup(r.runId()).record(), journal.read(system, journal.lookup(r.runId())), line -> {
@@ -222,10 +223,6 @@ class OdpTest {
     });
     List<String> ends = new java.util.ArrayList<>();
     byLane.forEach((lane, steps) -> ends.add(lane + ": " + steps.get(0) + " .. " + steps.get(steps.size() - 1) + " (" + steps.size() + " steps)"));
-    // the fault from the device's access to its resume; the madvise's invalidation and callback, which defers the destroy; the worker's
-    // free-child item from RunWork to WorkDone; the program's starts and the parent's teardown in no lane
-    assertEquals(List.of("none: cpu1 Start .. cpu0 Done (20 steps)", "[fault cpu0 #1]: dpt-c0 Access .. dpt-c0 FaultDone (47 steps)",
-        "[invalidation 1 CLEAR]: mm0 MadviseDontneed .. hca0 GracePeriod (25 steps)", "[work 1 free-child c0]: cpu2 RunWork .. hca0 WorkRun (31 steps)"),
-        ends);
+    return ends;
   }
 }
