@@ -40,6 +40,14 @@ final class Output {
       row(out, label(e.getKey()), e.getKey().endsWith("Ns") ? time(((Number) v).longValue()) : String.valueOf(v));
     }
     row(out, "metadata per request", "dma_iova_state 16 B; scatterlist 32 B per entry + 16 B sg_table");
+    violations(out, r);
+    if (!r.clean()) {
+      out.printf(Locale.ROOT, "%nreproduce: %s%s%n", r.reproduceCommand(), r.spec() != null && r.spec().isLive() ? dataDirOption : "");
+    }
+  }
+
+  /** Each violation of {@code r} explained: where, how its objects got there, the causal chain, the faults before it. */
+  static void violations(PrintWriter out, RunReport r) {
     List<Violation> vs = r.violations();
     if (!vs.isEmpty() && !r.devices().isEmpty()) out.printf(Locale.ROOT, "%n(devices: %s)%n", r.deviceLegend());
     for (int i = 0; i < Math.min(vs.size(), SHOWN_VIOLATIONS); i++) {
@@ -62,9 +70,6 @@ final class Output {
       }
     }
     if (vs.size() > SHOWN_VIOLATIONS) out.printf(Locale.ROOT, "%n... and %d more violation(s) (--json lists all)%n", vs.size() - SHOWN_VIOLATIONS);
-    if (!r.clean()) {
-      out.printf(Locale.ROOT, "%nreproduce: %s%s%n", r.reproduceCommand(), r.spec() != null && r.spec().isLive() ? dataDirOption : "");
-    }
   }
 
   static String json(RunReport r) {

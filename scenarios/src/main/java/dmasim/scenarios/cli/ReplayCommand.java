@@ -52,7 +52,9 @@ final class ReplayCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "  identical: %d steps, same events, verdict %s%n", r.report().outcome().steps(), r.report().verdict());
       if (!r.report().violations().isEmpty()) {
         var v = r.report().violations().get(0);
-        out.printf(Locale.ROOT, "  %s [%s] at step %d: %s%n", v.monitor(), v.invariant(), v.step(), v.message());
+        // explained as run explains it; after a step-through, which has shown every step, the verdict's line
+        if (stepThrough) out.printf(Locale.ROOT, "  %s [%s] at step %d: %s%n", v.monitor(), v.invariant(), v.step(), v.message());
+        else Output.violations(out, r.report());
       }
       out.flush();
       return r.report().clean() ? Main.CLEAN : Main.VIOLATION;
