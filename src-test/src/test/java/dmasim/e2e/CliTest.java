@@ -336,8 +336,11 @@ class CliTest {
     Result replay = dmasim("replay", "nvme-iova+lost-s1-12f40c17", "--data-dir", tmp.toString());
     assertEquals(1, replay.code(), replay.err());
     assertTrue(replay.out().contains("identical: 133 steps, same events, verdict violation"), replay.out());
-    // a kept run's violation is explained on replay as run explains it: where, and the causal chain that led there
-    assertTrue(replay.out().contains("\nVIOLATION 1: ") && replay.out().contains("\n  causal chain (oldest first):\n"), replay.out());
+    // a kept run's violation is explained on replay as run explains it (this hang: the faults injected before it)
+    assertTrue(replay.out().endsWith("\nVIOLATION 1: Termination [LIVENESS] at step 133 (t=3633.128 us)\n  cpu1 never finished its program: it still waits for "
+        + "destroy of state (pc 19); the fault plan dropped 1 envelope(s): step 58 iommu0's 1st InvalidationDone to iommu0 dropped (rule: drop the 1st "
+        + "InvalidationDone from iommu0 to iommu0)\n  faults injected before it (latest last):\n    step 58 iommu0: iommu0's 1st InvalidationDone to "
+        + "iommu0 dropped (rule: drop the 1st InvalidationDone from iommu0 to iommu0)\n"), replay.out());
     Result inspect = dmasim("inspect", "nvme-iova+lost-s1-12f40c17", "--step", "60", "--actor", "iommu0", "--data-dir", tmp.toString());
     assertTrue(inspect.out().contains("step 58: MessageFaulted[sender=iommu0, match=1, to=iommu0, type=InvalidationDone, action=dropped"), inspect.out());
 
