@@ -49,13 +49,13 @@ public final class Explorer {
 
   /** One schedule's result; {@code schedule} the envelope order of a violating live run (null otherwise). */
   public record ScheduleResult(long index, long steps, String firstMonitor, String firstInvariant, String message, long nonFifo, long scheduleHash,
-      List<EnvelopeId> schedule) {}
+      List<EnvelopeId> schedule, boolean truncated) {}
 
   /** The totals of an exploration. */
   public record Summary(String scenario, RunOptions options, Plan plan, long expectedSteps, int actors, long schedulesRun, long totalSteps,
       Map<String, Long> violationsByMonitor, long violatingSchedules, long distinctViolatingSchedules, int actorMessagePairs,
       int conflictingPairs, int conflictingPairsBothOrders, List<RunReport> kept, ScheduleResult firstViolation, ExploreTotals totals,
-      String keepFailure, Coverage.FaultWindows faultWindows) {
+      String keepFailure, Coverage.FaultWindows faultWindows, long truncatedSchedules) {
 
     public double pctBound() {
       return plan.spec().pctBound(actors, expectedSteps);
@@ -109,7 +109,8 @@ public final class Explorer {
             RunReport r = ran.report();
             var v = r.violations().isEmpty() ? null : r.violations().get(0);
             results[(int) i] = new ScheduleResult(i, r.outcome().steps(), v == null ? null : v.monitor(), v == null ? null : v.invariant(),
-                v == null ? null : v.message(), r.outcome().nonFifoChoices(), ran.hash(), v == null ? null : ran.schedule());
+                v == null ? null : v.message(), r.outcome().nonFifoChoices(), ran.hash(), v == null ? null : ran.schedule(),
+                r.outcome().reason().equals("max-steps"));
             if (v != null) {
               violating.incrementAndGet();
               if (plan.stopAtFirst()) cutoff.accumulateAndGet(i, Math::min);
@@ -170,6 +171,7 @@ public final class Explorer {
     long run = 0;
     long steps = 0;
     long violating = 0;
+    long truncated = 0; // schedules --max-steps cut off: a loop that never ends, or just a long run
     Map<String, Long> byMonitor = new TreeMap<>();
     TreeSet<Long> distinct = new TreeSet<>();
     List<ScheduleResult> toKeep = new ArrayList<>();
@@ -179,6 +181,7 @@ public final class Explorer {
       ScheduleResult r = results[(int) i];
       run++;
       steps += r.steps();
+      if (r.truncated()) truncated++;
       if (r.firstMonitor() == null) continue;
       violating++;
       if (first == null) first = r;
@@ -199,7 +202,8 @@ public final class Explorer {
     }
     int actors = kept.isEmpty() ? actorsOf(scenario, o) : kept.get(0).actors();
     return new Summary(scenario.name(), o, plan, k, actors, run, steps, byMonitor, violating, distinct.size(), coverage.actorMessagePairs(),
-        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run), keepFailure, coverage.faultWindows());
+        coverage.conflictingPairs(), coverage.conflictingPairsBothOrders(), kept, first, merger.totals(run), keepFailure, coverage.faultWindows(),
+        truncated);
   }
 
   private static int actorsOf(Scenario scenario, RunOptions o) {

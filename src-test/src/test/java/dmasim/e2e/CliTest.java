@@ -410,6 +410,18 @@ class CliTest {
   }
 
   @Test
+  void exploreSaysHowManySchedulesMaxStepsCutOff() throws Exception {
+    Result text = dmasim("explore", "nvme-iova", "--schedules", "5", "--max-steps", "30", "--journal", "memory");
+    assertEquals(0, text.code(), text.err());
+    assertTrue(text.out().contains("\n  schedules cut at --max-steps       5 (30 steps each: a loop that never ends, or a run longer than the limit; "
+        + "their end-of-run checks were not made)\n"), text.out());
+    Result json = dmasim("explore", "nvme-iova", "--schedules", "5", "--max-steps", "30", "--journal", "memory", "--json");
+    assertEquals(5, new ObjectMapper().readTree(json.out()).get("truncatedSchedules").asLong());
+    Result whole = dmasim("explore", "nvme-iova", "--schedules", "5", "--journal", "memory");
+    assertFalse(whole.out().contains("schedules cut"), whole.out());
+  }
+
+  @Test
   void everyCommandPrintsItsUsageWithAnExampleOnHelpAndExitsZero() {
     java.util.Set<String> commands = new picocli.CommandLine(new Main()).getSubcommands().keySet();
     assertEquals(java.util.Set.of("scenarios", "run", "explore", "replay", "inspect", "shrink", "catalog", "runs", "check", "report", "gc", "demo", "help"), commands);

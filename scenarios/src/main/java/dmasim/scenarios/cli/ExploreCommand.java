@@ -174,6 +174,10 @@ final class ExploreCommand implements Callable<Integer> {
     Output.row(out, "steps/s", String.format(Locale.ROOT, "%.0f", s.totalSteps() / Math.max(seconds, 1e-9)));
     Output.row(out, "violating schedules", s.violatingSchedules() + " (" + s.distinctViolatingSchedules() + " distinct schedules)");
     Output.row(out, "violations by monitor", s.violationsByMonitor().isEmpty() ? "none" : s.violationsByMonitor().toString());
+    if (s.truncatedSchedules() > 0) {
+      Output.row(out, "schedules cut at --max-steps", s.truncatedSchedules() + " (" + s.options().maxSteps() + " steps each: a loop that never ends, or a "
+          + "run longer than the limit; their end-of-run checks were not made)");
+    }
     Output.row(out, "coverage: actor/message pairs", Integer.toString(s.actorMessagePairs()));
     Output.row(out, "coverage: conflicting pairs", s.conflictingPairs() + " seen, " + s.conflictingPairsBothOrders() + " in both orders");
     Coverage.FaultWindows w = s.faultWindows();
@@ -228,6 +232,7 @@ final class ExploreCommand implements Callable<Integer> {
     m.put("actorMessagePairs", s.actorMessagePairs());
     m.put("conflictingPairs", s.conflictingPairs());
     m.put("conflictingPairsBothOrders", s.conflictingPairsBothOrders());
+    m.put("truncatedSchedules", s.truncatedSchedules());
     m.put("faultWindows", s.faultWindows().seen());
     m.put("faultWindowsInvalidated", s.faultWindows().invalidated());
     m.put("firstViolatingSchedule", s.totals().firstViolatingSchedule());
