@@ -1,7 +1,6 @@
 package dmasim.scenarios;
 
 import dmasim.actors.monitor.MonitorSuite;
-import dmasim.actors.monitor.Monitors;
 import dmasim.actors.monitor.Violation;
 import java.util.List;
 
@@ -29,11 +28,7 @@ public record Recheck(String runId, String storedVerdict, String storedMonitor, 
     } catch (IllegalArgumentException e) {
       throw new UserError(s.name() + ": " + e.getMessage());
     }
-    MonitorSuite suite = Monitors.suite(sys.iommu(), sys.memory(), sys.monitors(), sys.componentMonitors());
-    suite.locateWith((cpu, pc) -> {
-      int i = dmasim.actors.model.Names.cpuIndex(cpu);
-      return i < sys.programs().size() ? sys.programs().get(i).origin(pc) : null;
-    });
+    MonitorSuite suite = Runner.monitors(sys);
     long last = 0;
     long time = 0;
     for (RecordedStep st : steps) {

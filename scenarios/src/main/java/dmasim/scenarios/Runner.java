@@ -147,6 +147,16 @@ public final class Runner {
     }
   }
 
+  /** The monitors that judge a run of {@code sys}, locating a CPU queue's violations in its program's scenario-file lines. */
+  static MonitorSuite monitors(SystemSpec sys) {
+    MonitorSuite suite = Monitors.suite(sys.iommu(), sys.memory(), sys.monitors(), sys.componentMonitors());
+    suite.locateWith((cpu, pc) -> {
+      int i = dmasim.actors.model.Names.cpuIndex(cpu);
+      return i < sys.programs().size() ? sys.programs().get(i).origin(pc) : null;
+    });
+    return suite;
+  }
+
   /** A run's system, monitors, and the observer that feeds them (and {@code extra}). */
   private record Prepared(SystemSpec sys, MonitorSuite suite, StepObserver observer) {}
 
@@ -157,11 +167,7 @@ public final class Runner {
     } catch (IllegalArgumentException e) {
       throw new UserError(scenario.name() + ": " + e.getMessage());
     }
-    MonitorSuite suite = Monitors.suite(sys.iommu(), sys.memory(), sys.monitors(), sys.componentMonitors());
-    suite.locateWith((cpu, pc) -> {
-      int i = dmasim.actors.model.Names.cpuIndex(cpu);
-      return i < sys.programs().size() ? sys.programs().get(i).origin(pc) : null;
-    });
+    MonitorSuite suite = monitors(sys);
     liveStep.setRelease(0);
     StepObserver observer = extra == null
         ? (step, env, events) -> {

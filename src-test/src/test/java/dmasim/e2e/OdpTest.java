@@ -62,8 +62,12 @@ class OdpTest {
     Scenario s = scenario(file);
     Explorer.Summary sum = explore(s, s.expect().strategy(), (int) s.expect().schedules());
     Explorer.ScheduleResult r = sum.firstViolation();
-    return r == null ? "clean" : "schedule " + (r.index() + 1) + ", " + r.steps() + " steps: " + r.firstMonitor() + " [" + r.firstInvariant() + "] "
-        + r.message();
+    return r == null ? "clean" : describe(r);
+  }
+
+  /** "schedule N, S steps: Monitor [ID] message" of a violating schedule (N counted from 1). */
+  static String describe(Explorer.ScheduleResult r) {
+    return "schedule " + (r.index() + 1) + ", " + r.steps() + " steps: " + r.firstMonitor() + " [" + r.firstInvariant() + "] " + r.message();
   }
 
   @Test
@@ -194,8 +198,7 @@ class OdpTest {
     Explorer.ScheduleResult r = sum.firstViolation();
     assertEquals("schedule 160, 127 steps: IovaApiUsage [I14] range linked twice (dpt-mr/mr offset 4096 size 4096: -EEXIST, PTE already present in "
         + "[1048573+1)): hmm_dma_map_pfn linked a slot that is still linked, so the entry's HMM_PFN_DMA_MAPPED bit was lost (a walker stored the "
-        + "entry back from a load older than the set; docs/findings.md)", "schedule " + (r.index() + 1) + ", " + r.steps() + " steps: "
-        + r.firstMonitor() + " [" + r.firstInvariant() + "] " + r.message());
+        + "entry back from a load older than the set; docs/findings.md)", describe(r));
     assertTrue(sum.faultWindows().invalidated().contains(dmasim.scenarios.Coverage.SHARED_PFN_WINDOW));
   }
 

@@ -38,6 +38,13 @@ public record HcaSettings(String device, int deviceIndex, List<Mr> mrs, List<Str
     return mrs.stream().filter(m -> m.kind() == Kind.CHILD && m.parent().equals(parent)).sorted(java.util.Comparator.comparingInt(Mr::slot)).toList();
   }
 
+  /** A fresh array of {@code parent}'s slots, each empty ("": no child, the null mkey). */
+  public String[] emptySlots(String parent) {
+    String[] x = new String[slots(parent)];
+    java.util.Arrays.fill(x, "");
+    return x;
+  }
+
   /** The number of KSM slots of {@code parent} (one past its highest child's). */
   public int slots(String parent) {
     return children(parent).stream().mapToInt(Mr::slot).max().orElse(-1) + 1;

@@ -79,10 +79,8 @@ public final class HcaState {
       }
       mkeys.put(m.name(), k);
       if (m.kind() == HcaSettings.Kind.IMPLICIT) {
-        String[] x = new String[cfg.slots(m.name())];
-        java.util.Arrays.fill(x, "");
-        xarray.put(m.name(), x);
-        ksm.put(m.name(), x.clone());
+        xarray.put(m.name(), cfg.emptySlots(m.name()));
+        ksm.put(m.name(), cfg.emptySlots(m.name()));
       }
     }
   }

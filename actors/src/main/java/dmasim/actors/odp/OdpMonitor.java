@@ -86,10 +86,8 @@ public final class OdpMonitor extends AbstractMonitor {
       if (k.exists) k.refs.computeIfAbsent("registration", x -> new ArrayList<>()).add(new long[] {0});
       mkeys.put(m.name(), k);
       if (m.kind() == HcaSettings.Kind.IMPLICIT) {
-        String[] x = new String[cfg.slots(m.name())];
-        java.util.Arrays.fill(x, "");
-        xarray.put(m.name(), x);
-        ksm.put(m.name(), x.clone());
+        xarray.put(m.name(), cfg.emptySlots(m.name()));
+        ksm.put(m.name(), cfg.emptySlots(m.name()));
       }
     }
     for (MirrorSettings m : mirrors) {
