@@ -6,7 +6,8 @@ import java.util.Locale;
  * A strategy as users name it: "fifo", "random", "pct:D" (PCT with depth D) or "delay:K" (delay
  * bounding with budget K). Makes one fresh strategy per schedule from that schedule's seed.
  * "live:N" records that a run went over the live wire on N threads (its schedule is replayed from
- * its journal, never made).
+ * its journal, never made). "trace" (or "trace:1", judged as the driver's whole life) records
+ * that a run is an imported kernel trace: nothing was scheduled.
  */
 public record StrategySpec(String kind, int parameter) {
   public StrategySpec {
@@ -21,12 +22,22 @@ public record StrategySpec(String kind, int parameter) {
       case "live" -> {
         if (parameter < 1 || parameter > 256) throw new IllegalArgumentException("--threads must be between 1 and 256, got " + parameter);
       }
+      case "trace" -> {
+        if (parameter < 0 || parameter > 1) throw new IllegalArgumentException("trace takes 0 or 1 (whole life), got " + parameter);
+      }
       default -> throw new IllegalArgumentException("unknown strategy '" + kind + "' (fifo, random, pct:D, delay:K)");
     }
   }
 
-  /** Parses "random", "fifo", "pct:2", "delay:3". */
+  /** Parses "random", "fifo", "pct:2", "delay:3" (what a user may ask for; "trace" only names imported traces). */
   public static StrategySpec parse(String text) {
+    StrategySpec s = parseRecorded(text);
+    if (s.isTrace()) throw new IllegalArgumentException("unknown strategy '" + text.trim() + "' (fifo, random, pct:D, delay:K)");
+    return s;
+  }
+
+  /** Parses a strategy as the registry stores it, including "trace" and "trace:1" of imported traces. */
+  public static StrategySpec parseRecorded(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
     int colon = t.indexOf(':');
     if (colon < 0) {
@@ -49,9 +60,15 @@ public record StrategySpec(String kind, int parameter) {
     return kind.equals("live");
   }
 
+  /** An imported kernel trace: its steps are the trace's lines, nothing can re-execute them. */
+  public boolean isTrace() {
+    return kind.equals("trace");
+  }
+
   /** A fresh strategy for one schedule. {@code expectedSteps} spreads PCT change points and delays. */
   public Strategy make(long scheduleSeed, long expectedSteps) {
     if (isLive()) throw new IllegalStateException("a live run's schedule comes from its threads; replay it from its record");
+    if (isTrace()) throw new IllegalStateException("an imported trace has no schedule to make");
     return switch (kind) {
       case "fifo" -> new FifoStrategy();
       case "random" -> new RandomWalkStrategy(scheduleSeed);
@@ -81,6 +98,6 @@ public record StrategySpec(String kind, int parameter) {
 
   @Override
   public String toString() {
-    return kind.equals("pct") || kind.equals("delay") || kind.equals("live") ? kind + ":" + parameter : kind;
+    return kind.equals("pct") || kind.equals("delay") || kind.equals("live") || kind.equals("trace") && parameter > 0 ? kind + ":" + parameter : kind;
   }
 }

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
   @JsonSubTypes.Type(WireEvent.class),
   @JsonSubTypes.Type(MmEvent.class),
   @JsonSubTypes.Type(MirrorEvent.class),
-  @JsonSubTypes.Type(HcaEvent.class)
+  @JsonSubTypes.Type(HcaEvent.class),
+  @JsonSubTypes.Type(TraceEvent.class)
 })
 public interface Event extends CborSerializable {}

@@ -39,9 +39,14 @@ public record Recheck(String runId, String storedVerdict, String storedMonitor, 
     }
     boolean ranToItsEnd = "clean".equals(record.verdict()) && record.steps() < record.options().maxSteps();
     if (suite.violations().isEmpty() && ranToItsEnd) suite.end(last, time);
-    String verdict = suite.violations().isEmpty() ? "clean" : "violation";
-    String monitor = suite.violations().isEmpty() ? null : suite.violations().get(0).monitor();
+    return of(record, suite.violations());
+  }
+
+  /** The verdict {@code violations} give, beside the one stored with {@code record}. */
+  public static Recheck of(RunRecord record, List<Violation> violations) {
+    String verdict = violations.isEmpty() ? "clean" : "violation";
+    String monitor = violations.isEmpty() ? null : violations.get(0).monitor();
     boolean changed = !verdict.equals(record.verdict()) || !java.util.Objects.equals(monitor, record.monitor());
-    return new Recheck(record.runId(), record.verdict(), record.monitor(), verdict, suite.violations(), changed);
+    return new Recheck(record.runId(), record.verdict(), record.monitor(), verdict, violations, changed);
   }
 }

@@ -28,7 +28,7 @@ public record RunRecord(String runId, String scenario, RunOptions options, Strin
   }
 
   public StrategySpec spec() {
-    return StrategySpec.parse(strategy);
+    return StrategySpec.parseRecorded(strategy);
   }
 
   public static String modeName(IommuSettings.Mode m) {

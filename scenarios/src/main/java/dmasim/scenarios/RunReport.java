@@ -48,6 +48,7 @@ public record RunReport(String scenario, String runId, long seed, String strateg
   /** The command that reproduces this run exactly (a live run: its replay, since re-running it races anew). */
   public String reproduceCommand() {
     if (spec != null && spec.isLive()) return "./dmasim replay " + Shell.quote(runId);
+    if (spec != null && spec.isTrace()) return "./dmasim check " + Shell.quote(runId); // an imported trace is judged again, not re-run
     int plus = scenario.lastIndexOf(Catalog.WITH_FAULTS);
     String what = plus < 0 ? Shell.quote(scenario) : Shell.quote(scenario.substring(0, plus)) + " --faults "
         + Shell.quote(scenario.substring(plus + Catalog.WITH_FAULTS.length()));

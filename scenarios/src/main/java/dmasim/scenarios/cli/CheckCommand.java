@@ -65,7 +65,7 @@ final class CheckCommand implements Callable<Integer> {
         List<RecordedStep> steps = session.journal.read(session.system, kept.stored());
         Recheck r;
         try {
-          r = Recheck.of(kept.scenario(), kept.record(), steps);
+          r = kept.recheck(steps);
         } catch (RuntimeException e) {
           if (e instanceof UserError) throw e;
           throw new dmasim.scenarios.InfrastructureError("run " + id + " could not be judged again: " + e, e);

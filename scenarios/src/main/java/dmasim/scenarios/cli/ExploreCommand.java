@@ -95,7 +95,7 @@ final class ExploreCommand implements Callable<Integer> {
       throw new UserError("--strategy does not apply to --live: a live run's schedule comes from its threads");
     }
     try (Session session = new Session(journal, spec.commandLine().getErr(), from != null, false, live.config())) {
-      Session.Kept parentKept = from == null ? null : session.kept(from);
+      Session.Kept parentKept = from == null ? null : session.keptToExecute(from, "explore --from");
       if (parentKept != null && !parentKept.stored().complete()) {
         throw new UserError("run " + from + " is " + parentKept.stored().status() + "; explore --from needs a complete run");
       }

@@ -39,7 +39,7 @@ final class InspectCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (step < 0) throw new UserError("--step must not be negative");
     try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
-      Session.Kept kept = session.kept(runId);
+      Session.Kept kept = session.keptToExecute(runId, "inspect");
       RunRecord record = kept.record();
       Scenario s = kept.scenario();
       List<RecordedStep> recorded = session.journal.read(session.system, kept.stored());

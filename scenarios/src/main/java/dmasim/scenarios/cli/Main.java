@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dmasim", mixinStandardHelpOptions = true, version = "dmasim 0.1.0",
     description = "Explore races in Linux DMA / IOMMU code with a deterministic actor model.",
     subcommands = {ScenariosCommand.class, RunCommand.class, ExploreCommand.class, ReplayCommand.class, InspectCommand.class,
-        ShrinkCommand.class, CatalogCommand.class, RunsCommand.class, CheckCommand.class, ReportCommand.class, GcCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        ShrinkCommand.class, CatalogCommand.class, RunsCommand.class, CheckCommand.class, ReportCommand.class, ImportTraceCommand.class, GcCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Example:", "  dmasim run nvme-iova-missing-sync --seed 1", "", "'dmasim help COMMAND' or 'dmasim COMMAND --help' prints a command's usage."})
 public final class Main implements Runnable {
   public static final int CLEAN = 0;

@@ -34,7 +34,7 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
-      Session.Kept kept = session.kept(runId);
+      Session.Kept kept = session.keptToExecute(runId, "replay");
       RunRecord record = kept.record();
       Scenario s = kept.scenario();
       List<RecordedStep> recorded = session.journal.read(session.system, kept.stored());

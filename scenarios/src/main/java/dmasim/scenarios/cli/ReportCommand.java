@@ -2,7 +2,6 @@ package dmasim.scenarios.cli;
 
 import dmasim.scenarios.PerfettoTrace;
 import dmasim.scenarios.RecordedStep;
-import dmasim.scenarios.Recheck;
 import dmasim.scenarios.UserError;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,7 +41,7 @@ final class ReportCommand implements Callable<Integer> {
       if (steps.isEmpty()) throw new UserError("run " + runId + " is " + kept.stored().status() + " and has no step to show");
       // the violations as the monitors judge the recorded steps (a run of another model version is shown without them)
       List<dmasim.actors.monitor.Violation> violations = dmasim.scenarios.Journal.VERSION.equals(kept.stored().version())
-          ? Recheck.of(kept.scenario(), kept.record(), steps).violations() : List.of();
+          ? kept.judge(steps) : List.of();
       String trace = PerfettoTrace.of(kept.record(), steps, violations);
       try {
         Path parent = perfetto.toAbsolutePath().getParent();

@@ -60,17 +60,45 @@ final class Session implements AutoCloseable {
     active = this;
   }
 
-  /** A kept run (its recording) and the scenario it ran. */
+  /** A kept run (its recording) and the scenario it ran (null for an imported kernel trace). */
   record Kept(Recordings.Stored stored, Scenario scenario) {
     dmasim.scenarios.RunRecord record() {
       return stored.record();
+    }
+
+    /** An imported kernel trace (dmasim import-trace): judged and drawn, never re-executed. */
+    boolean trace() {
+      return scenario == null;
+    }
+
+    /** Today's monitors over the recorded steps (the trace monitor for an imported trace). */
+    java.util.List<dmasim.actors.monitor.Violation> judge(java.util.List<dmasim.scenarios.RecordedStep> steps) {
+      return recheck(steps).violations();
+    }
+
+    /** The verdict today's monitors give the recorded steps, beside the stored one. */
+    dmasim.scenarios.Recheck recheck(java.util.List<dmasim.scenarios.RecordedStep> steps) {
+      if (!trace()) return dmasim.scenarios.Recheck.of(scenario, record(), steps);
+      var violations = dmasim.scenarios.trace.TraceImport.recheck(steps, record().spec().parameter() == 1);
+      return dmasim.scenarios.Recheck.of(record(), violations);
     }
   }
 
   /** Looks up a kept run in the registry and resolves its scenario (by name, or the file it came from). */
   Kept kept(String runId) {
     Recordings.Stored stored = journal.lookup(runId);
+    if (stored.record().scenario().startsWith(dmasim.scenarios.trace.TraceImport.SCENARIO_PREFIX)) return new Kept(stored, null);
     return new Kept(stored, Catalog.resolve(stored.record().scenario()));
+  }
+
+  /** {@link #kept}, for a command that re-executes the run's scenario ({@code command}): an imported trace has none. */
+  Kept keptToExecute(String runId, String command) {
+    Kept k = kept(runId);
+    if (k.trace()) {
+      throw new dmasim.scenarios.UserError("run " + runId + " is an imported kernel trace: " + command + " needs a model run to re-execute; 'dmasim check "
+          + runId + "' judges the trace again and 'dmasim report " + runId + " --perfetto FILE' draws it");
+    }
+    return k;
   }
 
   /** Runs {@code s} as `run` does and keeps it (a fresh recording replaces the run's earlier one only when complete). */

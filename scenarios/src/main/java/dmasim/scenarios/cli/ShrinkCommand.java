@@ -34,7 +34,7 @@ final class ShrinkCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (schedules < 1) throw new UserError("--schedules must be at least 1");
     try (Session session = new Session(journal, spec.commandLine().getErr(), true)) {
-      Session.Kept kept = session.kept(runId);
+      Session.Kept kept = session.keptToExecute(runId, "shrink");
       RunRecord record = kept.record();
       if (!kept.stored().complete()) throw new UserError("run " + runId + " is " + kept.stored().status() + "; shrink needs a complete run");
       session.journal.read(session.system, kept.stored()); // a damaged journal is reported before anything is shrunk

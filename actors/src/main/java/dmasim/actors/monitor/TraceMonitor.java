@@ -1,0 +1,448 @@
+package dmasim.actors.monitor;
+
+import dmasim.protocol.Direction;
+import dmasim.protocol.Event;
+import dmasim.protocol.TraceEvent;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The checks a kernel trace can be held to ({@code dmasim import-trace}): what the {@code dma:},
+ * {@code iommu:} and {@code swiotlb:} tracepoints show, judged with the rules of kernel/dma/debug.c
+ * (the same invariant ids and meaning as {@link DmaApiDebugMonitor}, but keyed as dma-debug keys
+ * its hash: device and DMA address, since IOVAs of different devices' domains coincide) and of the
+ * IOMMU page table (T1-T8).
+ *
+ * <p>A trace is a window: a mapping made before it began is unknown, and a ring buffer that lost
+ * events may have lost the unmap that explains what follows. Messages say so where it matters
+ * (lost events before the line), and mappings still live at the end are leaks only when the user
+ * says the trace covers the driver's whole life ({@code wholeLife}).
+ */
+public final class TraceMonitor extends AbstractMonitor {
+  /** Ended mappings remembered for "after unmap" (oldest forgotten first), so memory stays bounded on long traces. */
+  static final int ENDED_KEPT = 1 << 18;
+  /** L1_CACHE_SHIFT of x86-64 and arm64 (dma-debug's cacheline tracking). */
+  static final int L1_CACHE_SHIFT = 6;
+
+  /** A mapping a trace line made: one DMA API mapping (or one segment of an sg list), or one IOMMU map. */
+  private static final class Mapping {
+    final String key; // "dev@0xaddr" or "iommu:domain@0xiova": the object explanations follow
+    final String type; // dma-debug's entry type: single, resource, coherent, sg; "iommu"
+    final String api;
+    final long start;
+    final long size;
+    final Direction dir;
+    final long phys;
+    final String attrs;
+    final long line;
+    final long step;
+    final Sg sg; // the sg list this segment belongs to, or null
+    long endLine = -1;
+    long endStep = -1;
+    String endedBy;
+
+    Mapping(String key, String type, String api, long start, long size, Direction dir, long phys, String attrs, long line, long step, Sg sg) {
+      this.key = key;
+      this.type = type;
+      this.api = api;
+      this.start = start;
+      this.size = size;
+      this.dir = dir;
+      this.phys = phys;
+      this.attrs = attrs;
+      this.line = line;
+      this.step = step;
+      this.sg = sg;
+    }
+
+    boolean covers(long addr) {
+      return addr >= start && addr - start < size;
+    }
+
+    String what() {
+      return api + " of 0x" + Long.toHexString(start) + "+" + size + (dir == null ? "" : " " + dir) + " at line " + line;
+    }
+  }
+
+  /** One dma_map_sg: its segments and its input entries. */
+  private static final class Sg {
+    final List<Long> phys;
+    final int nents;
+    final boolean truncated;
+    final java.util.ArrayList<Mapping> segments = new java.util.ArrayList<>();
+
+    Sg(List<Long> phys, int nents, boolean truncated) {
+      this.phys = phys;
+      this.nents = nents;
+      this.truncated = truncated;
+    }
+  }
+
+  /** Per device: live DMA API mappings by DMA address. */
+  private final Map<String, TreeMap<Long, Mapping>> live = new HashMap<>();
+  /** Per device: live sg lists by their first entry's physical address (dma_unmap_sg prints only those). */
+  private final Map<String, Map<Long, Sg>> liveSg = new HashMap<>();
+  /** Per device (and "iommu:domain"): the latest ended mapping starting at each address. */
+  private final Map<String, TreeMap<Long, Mapping>> ended = new HashMap<>();
+  private final ArrayDeque<Mapping> endedOrder = new ArrayDeque<>();
+  /** Per attributed domain ("?" when the importer could not tell): live IOMMU mappings by IOVA. */
+  private final Map<String, TreeMap<Long, Mapping>> iommu = new HashMap<>();
+  /** dma-debug's active cachelines: cacheline of a live non-TO_DEVICE mapping's first byte -> that mapping. */
+  private final Map<Long, Mapping> cachelines = new HashMap<>();
+  private final boolean wholeLife;
+  private long lostEvents;
+  private long lostAtLine = -1;
+
+  public TraceMonitor(boolean wholeLife) {
+    super("Trace");
+    this.wholeLife = wholeLife;
+  }
+
+  @Override
+  protected void handle(StepInfo at, Event event) {
+    if (!(event instanceof TraceEvent t)) return;
+    if (t instanceof TraceEvent.DmaMapped m) {
+      mapped(at, m.dev(), typeOf(m.api(), m.attrs()), m.api(), m.dmaAddr(), m.size(), m.dir(), m.phys(), m.attrs(), m.line(), null);
+    } else if (t instanceof TraceEvent.SgMapped m) {
+      Sg sg = new Sg(m.phys(), m.nents(), m.truncated());
+      for (int i = 0; i < m.dmaAddrs().size(); i++) {
+        long phys = i < m.phys().size() ? m.phys().get(i) : -1;
+        Mapping seg = mapped(at, m.dev(), "sg", "map_sg", m.dmaAddrs().get(i), i < m.sizes().size() ? m.sizes().get(i) : 0, m.dir(), phys,
+            m.attrs(), m.line(), sg);
+        sg.segments.add(seg);
+      }
+      if (!m.phys().isEmpty()) liveSg.computeIfAbsent(m.dev(), k -> new HashMap<>()).put(m.phys().get(0), sg);
+    } else if (t instanceof TraceEvent.DmaUnmapped u) {
+      unmapped(at, u);
+    } else if (t instanceof TraceEvent.SgUnmapped u) {
+      sgUnmapped(at, u);
+    } else if (t instanceof TraceEvent.DmaSynced s) {
+      synced(at, s);
+    } else if (t instanceof TraceEvent.IommuMapped m) {
+      iommuMapped(at, m);
+    } else if (t instanceof TraceEvent.IommuUnmapped u) {
+      iommuUnmapped(at, u);
+    } else if (t instanceof TraceEvent.IoPageFault f) {
+      fault(at, f);
+    } else if (t instanceof TraceEvent.DeviceChanged d) {
+      if (d.what().equals("detach") || d.what().equals("group-remove")) detached(at, d);
+    } else if (t instanceof TraceEvent.EventsLost l) {
+      lostEvents += Math.max(l.count(), 1);
+      lostAtLine = l.line();
+    }
+    // MapFailed and Bounced: nothing to track (a refused mapping leaves nothing to unmap; a bounce is legal)
+  }
+
+  /** dma-debug's entry type of a mapping call ("alloc_pages" maps a single entry; a v6.18 MMIO map_phys is a resource). */
+  private static String typeOf(String api, String attrs) {
+    return switch (api) {
+      case "alloc" -> "coherent";
+      case "alloc_sgt", "map_sg" -> "sg";
+      case "resource" -> "resource";
+      default -> attrs.contains("MMIO") ? "resource" : "single";
+    };
+  }
+
+  private static String key(String dev, long addr) {
+    return dev + "@0x" + Long.toHexString(addr);
+  }
+
+  /** ", though the trace lost N events before line L (a missing unmap or map could explain it)", or "". */
+  private String lost() {
+    return lostEvents == 0 ? "" : "; the trace lost " + lostEvents + " event(s), the last at line " + lostAtLine
+        + ", and a line lost there could explain this";
+  }
+
+  private Mapping mapped(StepInfo at, String dev, String type, String api, long dma, long size, Direction dir, long phys, String attrs, long line,
+      Sg sg) {
+    TreeMap<Long, Mapping> mine = live.computeIfAbsent(dev, k -> new TreeMap<>());
+    Mapping m = new Mapping(key(dev, dma), type, api, dma, size, dir, phys, attrs, line, at.step(), sg);
+    Mapping other = overlapping(mine, dma, size);
+    if (other != null && !(sg != null && other.sg == sg)) {
+      boolean direct = phys == dma && other.phys == other.start; // dma-direct: the DMA address is the physical one, mapping twice is legal
+      if (!direct) {
+        violate("T5", at, dev + ": " + api + " at line " + line + " got DMA address 0x" + Long.toHexString(dma) + "+" + size + ", which overlaps the live "
+            + other.what() + ": the IOVA was handed out twice, or the trace misses its unmap" + lost(), List.of(other.key, m.key), other.step);
+      }
+    }
+    mine.put(dma, m);
+    if (dir != Direction.TO_DEVICE && phys >= 0) {
+      long cln = phys >>> L1_CACHE_SHIFT;
+      Mapping first = cachelines.get(cln);
+      if (first != null && !attrs.contains("SKIP_CPU_SYNC") && !(attrs.contains("REQUIRE_COHERENT") && first.attrs.contains("REQUIRE_COHERENT"))) {
+        violate("DMA-debug 21", at, dev + ": " + api + " at line " + line + " (" + dir + ") of phys 0x" + Long.toHexString(phys) + ", whose cacheline the live "
+            + first.what() + " also holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\"", List.of(first.key, m.key), first.step);
+      } else if (first == null) {
+        cachelines.put(cln, m);
+      }
+    }
+    return m;
+  }
+
+  private static Mapping overlapping(TreeMap<Long, Mapping> tree, long start, long size) {
+    Map.Entry<Long, Mapping> below = tree.floorEntry(start);
+    if (below != null && below.getValue().covers(start)) return below.getValue();
+    Map.Entry<Long, Mapping> above = tree.ceilingEntry(start);
+    if (above != null && above.getKey() - start < Math.max(size, 1)) return above.getValue();
+    return null;
+  }
+
+  private void end(Mapping m, String endedBy, StepInfo at, long line) {
+    m.endLine = line;
+    m.endStep = at.step();
+    m.endedBy = endedBy;
+    long cln = m.phys >>> L1_CACHE_SHIFT;
+    if (m.phys >= 0 && cachelines.get(cln) == m) cachelines.remove(cln);
+    String owner = m.type.equals("iommu") ? m.key.substring(0, m.key.indexOf('@')) : m.key.substring(0, m.key.lastIndexOf('@'));
+    ended.computeIfAbsent(owner, k -> new TreeMap<>()).put(m.start, m);
+    endedOrder.addLast(m);
+    if (endedOrder.size() > ENDED_KEPT) {
+      Mapping old = endedOrder.removeFirst();
+      String o = old.type.equals("iommu") ? old.key.substring(0, old.key.indexOf('@')) : old.key.substring(0, old.key.lastIndexOf('@'));
+      TreeMap<Long, Mapping> t = ended.get(o);
+      if (t != null && t.get(old.start) == old) t.remove(old.start);
+    }
+  }
+
+  /** check_unmap() for one unmap or free line: not mapped (2), size (3), type (4), direction (7). */
+  private void unmapped(StepInfo at, TraceEvent.DmaUnmapped u) {
+    boolean free = u.api().startsWith("free");
+    String call = free ? "dma_" + u.api() : "dma_unmap_" + u.api();
+    TreeMap<Long, Mapping> mine = live.get(u.dev());
+    Mapping m = mine == null ? null : mine.get(u.dmaAddr());
+    if (m == null) {
+      TreeMap<Long, Mapping> gone = ended.get(u.dev());
+      Mapping before = gone == null ? null : gone.get(u.dmaAddr());
+      String why = before != null ? "it was already " + (before.endedBy.startsWith("dma_free") ? "freed" : "unmapped") + " at line " + before.endLine
+          + " (" + before.what() + "): a double " + (free ? "free" : "unmap")
+          : "the trace never mapped it (mapped before the trace began?)" + lost();
+      violate("DMA-debug 2", at, u.dev() + ": " + call + " of 0x" + Long.toHexString(u.dmaAddr()) + "+" + u.size() + " at line " + u.line()
+          + ": \"device driver tries to free DMA memory it has not allocated\"; " + why, before == null ? List.of() : List.of(before.key),
+          before == null ? new long[0] : new long[] {before.step, before.endStep});
+      return;
+    }
+    String unmapType = typeOf(u.api().equals("free") ? "alloc" : u.api().equals("free_sgt") ? "alloc_sgt" : u.api(), u.attrs());
+    if (m.sg != null) {
+      for (Mapping seg : m.sg.segments) {
+        mine.remove(seg.start);
+        end(seg, call, at, u.line());
+      }
+    } else {
+      mine.remove(m.start);
+      end(m, call, at, u.line());
+    }
+    List<String> about = List.of(m.key);
+    if (m.sg == null && m.size != u.size()) {
+      violate("DMA-debug 3", at, u.dev() + ": " + call + " of 0x" + Long.toHexString(u.dmaAddr()) + " at line " + u.line() + " with size " + u.size()
+          + " but it was mapped with size " + m.size + " (" + m.what() + "): \"device driver frees DMA memory with different size\"", about, m.step);
+    }
+    if (!m.type.equals(unmapType)) {
+      violate("DMA-debug 4", at, u.dev() + ": DMA memory 0x" + Long.toHexString(u.dmaAddr()) + " mapped as " + m.type + " (" + m.what() + "), "
+          + (free ? "freed" : "unmapped") + " as " + unmapType + " with " + call + " at line " + u.line(), about, m.step);
+    }
+    if (u.dir() != null && m.dir != null && u.dir() != m.dir) {
+      violate("DMA-debug 7", at, u.dev() + ": " + call + " of 0x" + Long.toHexString(u.dmaAddr()) + " at line " + u.line() + " with direction " + u.dir()
+          + " but it was mapped " + m.dir + " (" + m.what() + ")", about, m.step);
+    }
+  }
+
+  /** dma_unmap_sg: found by its first entry's physical address; nents (6) and direction (7) checked. */
+  private void sgUnmapped(StepInfo at, TraceEvent.SgUnmapped u) {
+    Map<Long, Sg> mine = liveSg.get(u.dev());
+    Sg sg = mine == null || u.phys().isEmpty() ? null : mine.remove(u.phys().get(0));
+    String first = u.phys().isEmpty() ? "an empty list" : "phys 0x" + Long.toHexString(u.phys().get(0));
+    if (sg == null || sg.segments.isEmpty()) {
+      violate("DMA-debug 2", at, u.dev() + ": dma_unmap_sg of " + first + " at line " + u.line()
+          + ": \"device driver tries to free DMA memory it has not allocated\"; no live dma_map_sg of the device starts with that entry" + lost());
+      return;
+    }
+    Mapping head = sg.segments.get(0);
+    TreeMap<Long, Mapping> tree = live.get(u.dev());
+    for (Mapping seg : sg.segments) {
+      if (tree != null && tree.get(seg.start) == seg) tree.remove(seg.start);
+      end(seg, "dma_unmap_sg", at, u.line());
+    }
+    if (!sg.truncated && u.phys().size() != sg.nents) {
+      violate("DMA-debug 6", at, u.dev() + ": dma_unmap_sg at line " + u.line() + " with nents " + u.phys().size() + " but the list was mapped with nents "
+          + sg.nents + " (" + head.what() + ")", List.of(head.key), head.step);
+    }
+    if (u.dir() != head.dir) {
+      violate("DMA-debug 7", at, u.dev() + ": dma_unmap_sg at line " + u.line() + " with direction " + u.dir() + " but it was mapped " + head.dir + " ("
+          + head.what() + ")", List.of(head.key), head.step);
+    }
+  }
+
+  /**
+   * check_sync(): the mapping must contain the whole range (13: an sg list not found is not reported,
+   * as debug_dma_sync_sg_* stops at once), then unless BIDIRECTIONAL the direction rules 15, 16, 17.
+   */
+  private void synced(StepInfo at, TraceEvent.DmaSynced s) {
+    String what = "dma_sync_" + (s.sg() ? "sg" : "single") + "_for_" + (s.forCpu() ? "cpu" : "device") + "(" + s.dir() + ") at line " + s.line();
+    TreeMap<Long, Mapping> mine = live.get(s.dev());
+    for (int i = 0; i < s.dmaAddrs().size(); i++) {
+      long addr = s.dmaAddrs().get(i);
+      long size = i < s.sizes().size() ? s.sizes().get(i) : 0;
+      Map.Entry<Long, Mapping> e = mine == null ? null : mine.floorEntry(addr);
+      Mapping m = e == null ? null : e.getValue();
+      if (m == null || addr + size > m.start + m.size) {
+        if (s.sg()) return;
+        violate("DMA-debug 13", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + "+" + size + ": \"device driver tries to sync DMA memory it "
+            + "has not allocated\"" + (m != null && m.covers(addr) ? "; it runs past the end of the live " + m.what() : afterEnd(s.dev(), addr)),
+            m == null ? List.of() : List.of(m.key));
+        return;
+      }
+      if (m.dir == Direction.BIDIRECTIONAL) continue;
+      List<String> about = List.of(m.key);
+      if (m.dir != s.dir()) violate("DMA-debug 15", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + " on " + m.what() + ": different direction",
+          about, m.step);
+      if (s.forCpu() && m.dir != Direction.FROM_DEVICE && s.dir() != Direction.TO_DEVICE) {
+        violate("DMA-debug 16", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + ", " + m.what() + ": syncs device read-only DMA memory for the CPU",
+            about, m.step);
+      }
+      if (!s.forCpu() && m.dir != Direction.TO_DEVICE && s.dir() != Direction.FROM_DEVICE) {
+        violate("DMA-debug 17", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + ", " + m.what()
+            + ": syncs device write-only DMA memory to the device", about, m.step);
+      }
+    }
+  }
+
+  /** "; 0x... was unmapped at line L (...)" when an ended mapping of {@code owner} covered {@code addr}, else "". */
+  private String afterEnd(String owner, long addr) {
+    Mapping m = endedCovering(owner, addr);
+    return m == null ? lost() : "; its mapping " + m.what() + " ended at line " + m.endLine + " (" + m.endedBy + ")";
+  }
+
+  private Mapping endedCovering(String owner, long addr) {
+    TreeMap<Long, Mapping> t = ended.get(owner);
+    Map.Entry<Long, Mapping> e = t == null ? null : t.floorEntry(addr);
+    return e != null && e.getValue().covers(addr) ? e.getValue() : null;
+  }
+
+  private void iommuMapped(StepInfo at, TraceEvent.IommuMapped m) {
+    TreeMap<Long, Mapping> t = iommu.computeIfAbsent(m.domain(), k -> new TreeMap<>());
+    Mapping mine = new Mapping("iommu:" + m.domain() + "@0x" + Long.toHexString(m.iova()), "iommu", "iommu_map", m.iova(), m.size(), null, m.paddr(), "",
+        m.line(), at.step(), null);
+    Mapping other = overlapping(t, m.iova(), m.size());
+    if (other != null) {
+      violate("T7", at, "iommu_map of 0x" + Long.toHexString(m.iova()) + "+" + m.size() + " -> 0x" + Long.toHexString(m.paddr()) + " at line " + m.line()
+          + " in the domain of " + m.domain() + " overlaps the live " + other.what() + " (paddr 0x" + Long.toHexString(other.phys)
+          + "): an IOVA mapped twice" + lost(), List.of(other.key, mine.key), other.step);
+    }
+    t.put(m.iova(), mine);
+  }
+
+  /** iommu:unmap: every live IOMMU mapping inside the range ends; a range the domain did not (fully) map is T8. */
+  private void iommuUnmapped(StepInfo at, TraceEvent.IommuUnmapped u) {
+    TreeMap<Long, Mapping> t = iommu.get(u.domain());
+    long covered = 0;
+    Mapping first = null;
+    if (t != null) {
+      Map.Entry<Long, Mapping> e = t.floorEntry(u.iova());
+      long from = e != null && e.getValue().covers(u.iova()) ? e.getKey() : u.iova();
+      for (Map.Entry<Long, Mapping> in = t.ceilingEntry(from); in != null && in.getKey() < u.iova() + u.size(); in = t.ceilingEntry(from)) {
+        Mapping m = in.getValue();
+        if (first == null) first = m;
+        covered += Math.min(m.start + m.size, u.iova() + u.size()) - Math.max(m.start, u.iova());
+        t.remove(m.start);
+        end(m, "iommu_unmap at line " + u.line(), at, u.line());
+        from = m.start + 1;
+      }
+    }
+    if (covered < u.size()) {
+      Mapping gone = endedCovering("iommu:" + u.domain(), u.iova());
+      String why = gone != null && gone.endLine != u.line() ? "it was already unmapped at line " + gone.endLine + " (" + gone.what() + ")"
+          : covered == 0 ? "the trace never mapped it in this domain" + lost() : "only " + covered + " bytes of it were mapped";
+      violate("T8", at, "iommu_unmap of 0x" + Long.toHexString(u.iova()) + "+" + u.size() + " at line " + u.line() + " in the domain of " + u.domain()
+          + " (unmapped_size=" + u.unmapped() + "): " + why, first == null ? List.of() : List.of(first.key), gone == null ? new long[0] : new long[] {gone.step});
+    }
+  }
+
+  /**
+   * An IO page fault: the device reached for {@code iova}. Judged first against the device's DMA API
+   * mappings (live: a write through a read-only mapping, T3, else a fault on a live mapping, T4; ended:
+   * access after unmap or free, T1), then against its domain's IOMMU mappings; nothing ever mapped: T2.
+   */
+  private void fault(StepInfo at, TraceEvent.IoPageFault f) {
+    String access = (f.write() ? "write" : "read") + " by " + f.dev() + (f.driver().isEmpty() ? "" : " (" + f.driver() + ")") + " at IOVA 0x"
+        + Long.toHexString(f.iova()) + " (io_page_fault at line " + f.line() + ", flags 0x" + Integer.toHexString(f.flags()) + ")";
+    TreeMap<Long, Mapping> mine = live.get(f.dev());
+    Map.Entry<Long, Mapping> e = mine == null ? null : mine.floorEntry(f.iova());
+    Mapping m = e != null && e.getValue().covers(f.iova()) ? e.getValue() : liveIommu(f.dev(), f.iova());
+    if (m != null) {
+      if (f.write() && m.dir == Direction.TO_DEVICE) {
+        violate("T3", at, access + " through the live " + m.what() + ": the device wrote memory mapped TO_DEVICE (read-only for it)", List.of(m.key), m.step);
+      } else {
+        violate("T4", at, access + " inside the live " + m.what() + ": the IOMMU had no translation for a mapping the DMA API still holds "
+            + "(its IOMMU part unmapped early, or a stale IOTLB)" + lost(), List.of(m.key), m.step);
+      }
+      return;
+    }
+    Mapping gone = endedCovering(f.dev(), f.iova());
+    Mapping goneIommu = endedCovering("iommu:" + f.dev(), f.iova());
+    if (goneIommu == null) goneIommu = endedCovering("iommu:?", f.iova());
+    if (gone == null) gone = goneIommu;
+    if (gone != null) {
+      String verb = gone.endedBy.startsWith("dma_free") ? "freed" : "unmapped";
+      String also = goneIommu != null && goneIommu != gone ? "; its IOMMU mapping (" + goneIommu.what() + ") was removed at line " + goneIommu.endLine : "";
+      violate("T1", at, access + " after its mapping was " + verb + ": " + gone.what() + ", " + verb + " by " + gone.endedBy + " at line " + gone.endLine
+          + also + ": the device still used the address (a device access after " + (verb.equals("freed") ? "free" : "unmap") + ")",
+          goneIommu != null && goneIommu != gone ? List.of(gone.key, goneIommu.key) : List.of(gone.key),
+          goneIommu != null && goneIommu != gone ? new long[] {gone.step, gone.endStep, goneIommu.step, goneIommu.endStep}
+              : new long[] {gone.step, gone.endStep});
+      return;
+    }
+    violate("T2", at, access + ": the trace never mapped this address for the device (mapped before the trace began, or a stray DMA address)" + lost());
+  }
+
+  private Mapping liveIommu(String dev, long iova) {
+    for (String domain : new String[] {dev, "?"}) {
+      TreeMap<Long, Mapping> t = iommu.get(domain);
+      Map.Entry<Long, Mapping> e = t == null ? null : t.floorEntry(iova);
+      if (e != null && e.getValue().covers(iova)) return e.getValue();
+    }
+    return null;
+  }
+
+  /** A device detached from its domain or removed from its group while DMA API mappings of it were live (dma-debug's unbind check, class 23). */
+  private void detached(StepInfo at, TraceEvent.DeviceChanged d) {
+    TreeMap<Long, Mapping> mine = live.get(d.dev());
+    if (mine == null || mine.isEmpty()) return;
+    Mapping first = mine.firstEntry().getValue();
+    violate("T6", at, d.dev() + " " + (d.what().equals("detach") ? "detached from its domain" : "removed from IOMMU group " + d.group()) + " at line "
+        + d.line() + " with " + mine.size() + " DMA mapping(s) live, e.g. " + first.what() + lost(), List.of(first.key), first.step);
+  }
+
+  @Override
+  public void onRunEnd(StepInfo at) {
+    if (!wholeLife) return;
+    int n = 0;
+    Mapping first = null;
+    for (TreeMap<Long, Mapping> t : new TreeMap<>(live).values()) {
+      for (Mapping m : t.values()) {
+        if (first == null) first = m;
+        n++;
+      }
+    }
+    if (first != null) {
+      violate("I12", at, n + " DMA mapping(s) never unmapped in a trace of the driver's whole life, e.g. " + first.key.substring(0, first.key.lastIndexOf('@'))
+          + " " + first.what() + lost(), List.of(first.key), first.step);
+    }
+  }
+
+  /** DMA API mappings still live (for the import summary). */
+  public long liveMappings() {
+    long n = 0;
+    for (TreeMap<Long, Mapping> t : live.values()) n += t.size();
+    return n;
+  }
+
+  /** IOMMU mappings still live (for the import summary). */
+  public long liveIommuMappings() {
+    long n = 0;
+    for (TreeMap<Long, Mapping> t : iommu.values()) n += t.size();
+    return n;
+  }
+}

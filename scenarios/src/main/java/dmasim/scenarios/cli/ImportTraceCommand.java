@@ -1,0 +1,159 @@
+package dmasim.scenarios.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dmasim.chaos.RunOutcome;
+import dmasim.chaos.StrategySpec;
+import dmasim.protocol.JournalEvent;
+import dmasim.scenarios.RunOptions;
+import dmasim.scenarios.RunRecord;
+import dmasim.scenarios.RunReport;
+import dmasim.scenarios.journal.JournalWriter;
+import dmasim.scenarios.trace.TraceImport;
+import dmasim.scenarios.trace.TraceReader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** dmasim import-trace FILE: a kernel trace (ftrace text) judged by the trace monitor and kept as a run. */
+@Command(name = "import-trace", mixinStandardHelpOptions = true,
+    footer = {"", "Capture on the machine under test, then import:", "  trace-cmd record -e dma -e iommu -e swiotlb -- ./workload",
+        "  trace-cmd report > trace.txt        (or: cat /sys/kernel/tracing/trace > trace.txt)", "  dmasim import-trace trace.txt --check"},
+    description = "Parse an ftrace text trace of the dma:, iommu: and swiotlb: events, judge it (device access after unmap or free, unmap of "
+        + "what was never mapped, size and direction mismatches, overlapping mappings, ...) and keep it as a run that check, runs and report "
+        + "read. Exit 0 when imported (1 with --check when it has violations), 2 when the file is not a trace.")
+final class ImportTraceCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "the trace: 'cat trace' or 'trace-cmd report' output")
+  Path file;
+
+  @Option(names = "--check", description = "exit 1 when the trace has a violation (for scripts and CI)")
+  boolean check;
+
+  @Option(names = "--whole-life", description = "the trace covers the driver's whole life (from probe to unload): DMA mappings still live at its end "
+      + "are leaks (I12)")
+  boolean wholeLife;
+
+  @Option(names = "--json", description = "print one JSON object instead of text")
+  boolean json;
+
+  @Mixin JournalOptions journal;
+
+  @Override
+  public Integer call() {
+    TraceImport.Sniff sniff = TraceImport.sniff(file); // a file that is not a trace is refused before the journal is opened
+    String runId = sniff.runId(wholeLife);
+    StrategySpec strategy = new StrategySpec("trace", wholeLife ? 1 : 0);
+    RunOptions options = new RunOptions(0, null, 1, 1, 1, Long.MAX_VALUE);
+    TraceImport.Result[] result = new TraceImport.Result[1];
+    RunReport report;
+    try (Session session = new Session(journal, spec.commandLine().getErr())) {
+      boolean durable = session.journal.kind().equals("h2");
+      JournalWriter writer = durable ? JournalWriter.get(session.system) : null;
+      report = session.journal.keep(RunRecord.planned(runId, sniff.scenario(), options, strategy, 0, 0, null, 0), journalId -> {
+        Map<String, Long> seq = new HashMap<>();
+        TraceImport.Result r = TraceImport.judge(file, wholeLife, st -> {
+          if (writer != null) {
+            writer.append(journalId + "|" + st.actor(), seq.merge(st.actor(), 1L, Long::sum),
+                new JournalEvent.EnvelopeHandled(st.envelope(), st.step(), st.at(), st.cause(), st.type(), st.events()));
+          }
+        });
+        result[0] = r;
+        return new RunReport(sniff.scenario(), runId, 0, strategy.toString(), options, "trace", new RunOutcome("trace-end", r.steps(), r.lastTimeNs(), 0, 0,
+            ""), r.violations(), stats(sniff, r), strategy, 0, 0, r.actors().size(), null, Map.of());
+      });
+    }
+    TraceImport.Result r = result[0];
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(json(sniff, r, report, journal.kind.equals("h2")));
+    } else {
+      text(out, sniff, r, report, journal.kind.equals("h2"));
+    }
+    out.flush();
+    return check && !report.violations().isEmpty() ? Main.VIOLATION : Main.CLEAN;
+  }
+
+  private static Map<String, Object> stats(TraceImport.Sniff sniff, TraceImport.Result r) {
+    TraceReader.Counts c = r.counts();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lines", c.lines);
+    m.put("events", c.events);
+    m.put("otherEventLines", c.otherLines);
+    m.put("headerLines", c.headers);
+    m.put("unparsedLines", c.unparsed);
+    m.put("wrappedLines", c.wrapped);
+    m.put("lostEventMarkers", c.lostMarkers);
+    m.put("iommuLinesAttributed", c.attributed);
+    m.put("iommuLinesUnattributed", c.unattributed);
+    m.put("liveMappingsAtEnd", r.liveMappings());
+    m.put("liveIommuMappingsAtEnd", r.liveIommuMappings());
+    return m;
+  }
+
+  private void text(PrintWriter out, TraceImport.Sniff sniff, TraceImport.Result r, RunReport report, boolean kept) {
+    TraceReader.Counts c = r.counts();
+    out.printf(Locale.ROOT, "dmasim import-trace %s (sha256 %s)%n", file, sniff.sha256().substring(0, 16));
+    Output.row(out, "verdict", report.verdict() + (report.violations().isEmpty() ? "" : " (" + report.violations().size() + (r.dropped() > 0 ? "+"
+        + r.dropped() : "") + ")"));
+    Output.row(out, "run id", runId(report, kept));
+    Output.row(out, "lines", String.format(Locale.ROOT, "%,d: %,d events read, %,d lines of other events, %,d header lines, %,d unparsed", c.lines,
+        c.events, c.otherLines, c.headers, c.unparsed));
+    if (c.unparsed > 0) {
+      Output.row(out, "unparsed lines", c.ranges());
+      for (String s : c.samples) out.println("    " + s);
+    }
+    if (c.wrapped > 0) Output.row(out, "wrapped lines joined", String.format(Locale.ROOT, "%,d", c.wrapped));
+    if (!c.otherEvents.isEmpty()) {
+      Output.row(out, "other events (not judged)", c.otherEvents.entrySet().stream().limit(8).map(e -> e.getKey() + " " + e.getValue())
+          .collect(Collectors.joining(", ")) + (c.otherEvents.size() > 8 ? ", ..." : ""));
+    }
+    if (c.lostMarkers > 0) Output.row(out, "lost events", c.lostMarkers + " marker(s): the ring buffer overwrote events; verdicts near them say so");
+    Output.row(out, "actors", String.join(", ", r.actors()));
+    if (c.attributed + c.unattributed > 0) {
+      Output.row(out, "iommu map/unmap lines", String.format(Locale.ROOT, "%,d attributed to a device's DMA API call, %,d to no device (\"?\")",
+          c.attributed, c.unattributed));
+    }
+    Output.row(out, "live at the end", String.format(Locale.ROOT, "%,d DMA API mapping(s), %,d IOMMU mapping(s)%s", r.liveMappings(),
+        r.liveIommuMappings(), wholeLife ? " (judged: --whole-life)" : " (a trace is a window: not judged; --whole-life judges them)"));
+    Output.violations(out, report);
+    if (kept) {
+      out.printf(Locale.ROOT, "%nkept as %s: 'dmasim report %s --perfetto trace.json' draws it, 'dmasim check %s' judges it again%n", report.runId(),
+          report.runId(), report.runId());
+    }
+  }
+
+  private static String runId(RunReport report, boolean kept) {
+    return report.runId() + (kept ? "" : " (not kept: --journal memory)");
+  }
+
+  private String json(TraceImport.Sniff sniff, TraceImport.Result r, RunReport report, boolean kept) {
+    try {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> m = new ObjectMapper().readValue(Output.json(report), LinkedHashMap.class);
+      m.put("file", file.toString());
+      m.put("sha256", sniff.sha256());
+      m.put("kept", kept);
+      m.put("unparsedLineRanges", r.counts().unparsedRanges);
+      m.put("unparsedSamples", r.counts().samples);
+      m.put("otherEvents", r.counts().otherEvents);
+      m.put("actors", r.actors());
+      m.put("droppedViolations", r.dropped());
+      return new ObjectMapper().writeValueAsString(m);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
