@@ -347,7 +347,7 @@ public final class TraceMonitor extends AbstractMonitor {
         if (first == null) first = m;
         covered += Math.min(m.start + m.size, u.iova() + u.size()) - Math.max(m.start, u.iova());
         t.remove(m.start);
-        end(m, "iommu_unmap at line " + u.line(), at, u.line());
+        end(m, "iommu_unmap", at, u.line());
         from = m.start + 1;
       }
     }

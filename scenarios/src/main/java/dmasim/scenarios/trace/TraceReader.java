@@ -128,6 +128,7 @@ public final class TraceReader {
   public void line(String raw) {
     long no = ++counts.lines;
     Ftrace.Line p = raw.indexOf(" [") < 0 ? null : Ftrace.parse(raw);
+    int joined;
     if (p == null) {
       long[] lost = Ftrace.lost(raw);
       if (lost != null) {
@@ -137,9 +138,9 @@ public final class TraceReader {
       } else if (Ftrace.header(raw)) {
         release();
         counts.headers++;
-      } else if (held != null && heldJoins < MAX_JOINS && join(raw)) {
+      } else if (held != null && heldJoins < MAX_JOINS && (joined = join(raw)) > 0) {
         heldJoins++;
-        counts.wrapped++;
+        if (joined == 2) counts.wrapped++;
       } else {
         counts.unparsed(no, raw, held == null ? "no ftrace prefix 'TASK-PID [CPU] SECONDS: EVENT:'" : "no ftrace prefix, and not a continuation of line "
             + heldLine);
@@ -173,29 +174,26 @@ public final class TraceReader {
     }
   }
 
-  /** Tries {@code raw} as the continuation of the held line; true when it was taken. */
-  private boolean join(String raw) {
+  /**
+   * Tries {@code raw} as the continuation of the held line: joined with a space, then (for a line
+   * that does not parse yet) without one. Returns 2 when the joined line parses, 1 when it was
+   * taken as a continuation of a line that still does not parse, 0 when it is not a continuation.
+   */
+  private int join(String raw) {
     String rest = raw.strip();
     TraceEvent before = heldEvent;
     String beforeBody = heldBody;
-    if (parseHeld(heldBody + " " + rest)) {
-      heldText = heldText + " " + rest;
-      return true;
-    }
-    if (before == null && parseHeld(heldBody + rest)) {
-      heldText = heldText + rest;
-      return true;
-    }
+    String beforeError = heldError;
+    if (parseHeld(heldBody + " " + rest)) return 2;
+    if (before == null && parseHeld(heldBody + rest)) return 2;
+    heldEvent = before;
+    heldError = beforeError;
     if (before == null) { // still incomplete: keep the text, it may complete on the next line
       heldBody = beforeBody + " " + rest;
-      heldText = heldText + " " + rest;
-      heldError = heldError == null ? "incomplete" : heldError;
-      return true;
+      return 1;
     }
-    heldEvent = before;
     heldBody = beforeBody;
-    heldError = null;
-    return false;
+    return 0;
   }
 
   /** Hands on the held line: its event, or the line (with its continuations) as unparsed. */
