@@ -172,14 +172,140 @@ class ImportTraceTest {
     assertEquals(List.of(
         "Trace T1 step 20: write by 0000:01:00.0 at IOVA 0xffff8000 (io_page_fault at line 21, flags 0x1) after its mapping was unmapped: iommu_map of "
             + "0xffff8000+4096 at line 19, unmapped by iommu_unmap at line 20: the device still used the address (a device access after unmap)",
-        "Trace T6 step 25: 0000:01:00.0 detached from its domain at line 26 with 4 DMA mapping(s) live, e.g. resource of 0xfe000000+4096 BIDIRECTIONAL "
+        "Trace T6 step 25: 0000:01:00.0 detached from its domain at line 26 with 4 DMA mapping(s) live, e.g. dma_map_resource of 0xfe000000+4096 BIDIRECTIONAL "
             + "at line 12" + lost,
-        "Trace T6 step 26: 0000:01:00.0 removed from IOMMU group 7 at line 27 with 4 DMA mapping(s) live, e.g. resource of 0xfe000000+4096 "
+        "Trace T6 step 26: 0000:01:00.0 removed from IOMMU group 7 at line 27 with 4 DMA mapping(s) live, e.g. dma_map_resource of 0xfe000000+4096 "
             + "BIDIRECTIONAL at line 12" + lost),
         r.violations().stream().map(v -> v.monitor() + " " + v.invariant() + " step " + v.step() + ": " + v.message()).toList());
     assertEquals(29, r.steps());
     assertEquals(List.of("dev:0000:01:00.0", "iommu", "trace"), List.copyOf(r.actors()));
     assertEquals(3, r.liveMappings()); // the map_sg of line 8, the resource of line 12, the dma_alloc_pages of line 16
     assertEquals(0, r.liveIommuMappings());
+  }
+  static final String D = "0000:02:00.0";
+
+  @Test
+  void unmapChecksAreDmaDebugsKeyedPerDevice(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(
+        "Trace DMA-debug 2 step 3: 0000:02:00.0: dma_unmap_phys of 0xffffe000+4096 at line 4: \"device driver tries to free DMA memory it has not "
+            + "allocated\"; it was already unmapped at line 3 (dma_map_phys of 0xffffe000+4096 TO_DEVICE at line 2): a double unmap",
+        "Trace DMA-debug 2 step 4: 0000:02:00.0: dma_unmap_phys of 0xffff0000+4096 at line 5: \"device driver tries to free DMA memory it has not "
+            + "allocated\"; the trace never mapped it (mapped before the trace began?)",
+        "Trace DMA-debug 3 step 6: 0000:02:00.0: dma_unmap_resource of 0xffffd000 at line 7 with size 2048 but it was mapped with size 4096 (dma_map_page of "
+            + "0xffffd000+4096 TO_DEVICE at line 6): \"device driver frees DMA memory with different size\"",
+        "Trace DMA-debug 4 step 6: 0000:02:00.0: DMA memory 0xffffd000 mapped as single (dma_map_page of 0xffffd000+4096 TO_DEVICE at line 6), unmapped as "
+            + "resource with dma_unmap_resource at line 7",
+        "Trace DMA-debug 7 step 6: 0000:02:00.0: dma_unmap_resource of 0xffffd000 at line 7 with direction FROM_DEVICE but it was mapped TO_DEVICE "
+            + "(dma_map_page of 0xffffd000+4096 TO_DEVICE at line 6)"),
+        verdict(dir, trace(
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=",
+            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=",
+            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=",
+            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffff0000 size=4096 attrs=",
+            "dma_map_page: " + D + " dir=TO_DEVICE dma_addr=ffffd000 size=4096 phys_addr=20a000 attrs=",
+            "dma_unmap_resource: " + D + " dir=FROM_DEVICE dma_addr=ffffd000 size=2048 attrs=",
+            // the same IOVA in another device's domain is another mapping
+            "dma_map_phys: 0000:03:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=30a000 attrs=",
+            "dma_unmap_phys: 0000:03:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs="), false));
+  }
+
+  @Test
+  void syncChecksFollowCheckSync(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(
+        "Trace DMA-debug 15 step 2: 0000:02:00.0: dma_sync_single_for_cpu(FROM_DEVICE) at line 3 of 0xffffe000 on dma_map_phys of 0xffffe000+4096 TO_DEVICE at "
+            + "line 2: different direction",
+        "Trace DMA-debug 16 step 2: 0000:02:00.0: dma_sync_single_for_cpu(FROM_DEVICE) at line 3 of 0xffffe000, dma_map_phys of 0xffffe000+4096 TO_DEVICE at "
+            + "line 2: syncs device read-only DMA memory for the CPU",
+        "Trace DMA-debug 13 step 3: 0000:02:00.0: dma_sync_single_for_device(TO_DEVICE) at line 4 of 0xffffe800+4096: \"device driver tries to sync DMA "
+            + "memory it has not allocated\"; it runs past the end of the live dma_map_phys of 0xffffe000+4096 TO_DEVICE at line 2",
+        "Trace DMA-debug 15 step 5: 0000:02:00.0: dma_sync_single_for_device(TO_DEVICE) at line 6 of 0xffff0000 on dma_map_phys of 0xffff0000+4096 FROM_DEVICE "
+            + "at line 5: different direction",
+        "Trace DMA-debug 17 step 5: 0000:02:00.0: dma_sync_single_for_device(TO_DEVICE) at line 6 of 0xffff0000, dma_map_phys of 0xffff0000+4096 FROM_DEVICE at "
+            + "line 5: syncs device write-only DMA memory to the device",
+        "Trace DMA-debug 13 step 8: 0000:02:00.0: dma_sync_single_for_cpu(FROM_DEVICE) at line 9 of 0xffff0000+4096: \"device driver tries to sync DMA "
+            + "memory it has not allocated\"; its mapping dma_map_phys of 0xffff0000+4096 FROM_DEVICE at line 5 ended at line 8 (dma_unmap_phys)"),
+        verdict(dir, trace(
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=",
+            "dma_sync_single_for_cpu: " + D + " dir=FROM_DEVICE dma_addr=ffffe000 size=4096",
+            "dma_sync_single_for_device: " + D + " dir=TO_DEVICE dma_addr=ffffe800 size=4096",
+            "dma_map_phys: " + D + " dir=FROM_DEVICE dma_addr=ffff0000 size=4096 phys_addr=20a000 attrs=",
+            "dma_sync_single_for_device: " + D + " dir=TO_DEVICE dma_addr=ffff0000 size=4096",
+            // page_pool's RX recycling: legal
+            "dma_sync_single_for_device: " + D + " dir=FROM_DEVICE dma_addr=ffff0000 size=4096",
+            "dma_unmap_phys: " + D + " dir=FROM_DEVICE dma_addr=ffff0000 size=4096 attrs=",
+            "dma_sync_single_for_cpu: " + D + " dir=FROM_DEVICE dma_addr=ffff0000 size=4096",
+            // an sg list dma-debug does not find is not reported (debug_dma_sync_sg_* stops at once)
+            "dma_sync_sg_for_cpu: " + D + " dir=TO_DEVICE dma_addrs={0xabc000} sizes={0x1000}"), false));
+  }
+
+  @Test
+  void overlappingMappingsAreAnIovaHandedOutTwiceOrACachelineSharedUnlessDirect(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(
+        "Trace T5 step 2: 0000:02:00.0: dma_map_phys at line 3 got DMA address 0xfffff000+4096, which overlaps the live dma_map_phys of 0xffffe000+8192 TO_DEVICE at "
+            + "line 2: the IOVA was handed out twice, or the trace misses its unmap",
+        "Trace DMA-debug 21 step 6: 0000:02:00.0: dma_map_phys at line 7 (FROM_DEVICE) of phys 0x40a020, whose cacheline the live dma_map_phys of 0x40a000+64 "
+            + "FROM_DEVICE at line 6 also holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\""),
+        verdict(dir, trace(
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=8192 phys_addr=10a000 attrs=",
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=fffff000 size=4096 phys_addr=20a000 attrs=",
+            // dma-direct: the same buffer mapped twice for the device to read is legal, and both mappings are unmapped
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=30a000 size=4096 phys_addr=30a000 attrs=",
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=30a000 size=4096 phys_addr=30a000 attrs=",
+            "dma_map_phys: " + D + " dir=FROM_DEVICE dma_addr=40a000 size=64 phys_addr=40a000 attrs=",
+            "dma_map_phys: " + D + " dir=FROM_DEVICE dma_addr=40a020 size=32 phys_addr=40a020 attrs=",
+            "dma_map_phys: " + D + " dir=FROM_DEVICE dma_addr=40a000 size=64 phys_addr=40a000 attrs=SKIP_CPU_SYNC",
+            "dma_unmap_phys: " + D + " dir=FROM_DEVICE dma_addr=40a000 size=64 attrs=SKIP_CPU_SYNC",
+            "dma_unmap_phys: " + D + " dir=FROM_DEVICE dma_addr=40a000 size=64 attrs=",
+            "dma_unmap_phys: " + D + " dir=FROM_DEVICE dma_addr=40a020 size=32 attrs=",
+            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=30a000 size=4096 attrs=",
+            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=30a000 size=4096 attrs="), false));
+  }
+
+  @Test
+  void faultsAreJudgedAgainstTheDevicesMappingsAndIommuLinesAgainstTheirDomain(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(
+        "Trace T3 step 5: write by 0000:02:00.0 (drv) at IOVA 0xffffe010 (io_page_fault at line 6, flags 0x1) through the live dma_map_phys of 0xffffe000+4096 "
+            + "TO_DEVICE at line 3: the device wrote memory mapped TO_DEVICE (read-only for it)",
+        "Trace T4 step 6: read by 0000:03:00.0 (drv) at IOVA 0xffffe010 (io_page_fault at line 7, flags 0x0) inside the live dma_map_phys of 0xffffe000+4096 "
+            + "FROM_DEVICE at line 5: the IOMMU had no translation for a mapping the DMA API still holds (its IOMMU part unmapped early, or a stale IOTLB)",
+        "Trace T2 step 7: read by 0000:02:00.0 (drv) at IOVA 0x12345000 (io_page_fault at line 8, flags 0x0): the trace never mapped this address for "
+            + "the device (mapped before the trace began, or a stray DMA address)",
+        "Trace T7 step 8: iommu_map of 0xffffe000+4096 -> 0x40a000 at line 9 in the domain of 0000:02:00.0 overlaps the live iommu_map of "
+            + "0xffffe000+4096 at line 2 (paddr 0x10a000): an IOVA mapped twice",
+        "Trace T5 step 9: 0000:02:00.0: dma_map_page at line 10 got DMA address 0xffffe000+4096, which overlaps the live dma_map_phys of 0xffffe000+4096 TO_DEVICE at "
+            + "line 3: the IOVA was handed out twice, or the trace misses its unmap",
+        "Trace T8 step 10: iommu_unmap of 0xabc000+4096 at line 11 in a domain the trace does not name (no DMA API call on the same CPU covered the line) "
+            + "(unmapped_size=0): the trace never mapped it in this domain"),
+        verdict(dir, trace(
+            "map: IOMMU: iova=0x00000000ffffe000 - 0x00000000fffff000 paddr=0x000000000010a000 size=4096",
+            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=",
+            // the same IOVA in the other device's domain: no overlap
+            "map: IOMMU: iova=0x00000000ffffe000 - 0x00000000fffff000 paddr=0x000000000020a000 size=4096",
+            "dma_map_phys: 0000:03:00.0 dir=FROM_DEVICE dma_addr=ffffe000 size=4096 phys_addr=20a000 attrs=",
+            "io_page_fault: IOMMU:drv " + D + " iova=0x00000000ffffe010 flags=0x0001",
+            "io_page_fault: IOMMU:drv 0000:03:00.0 iova=0x00000000ffffe010 flags=0x0000",
+            "io_page_fault: IOMMU:drv " + D + " iova=0x0000000012345000 flags=0x0000",
+            "map: IOMMU: iova=0x00000000ffffe000 paddr=0x000000000040a000 size=4096",
+            "dma_map_page: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=40a000 attrs=",
+            "unmap: IOMMU: iova=0x0000000000abc000 size=4096 unmapped_size=0"), false));
+  }
+
+  @Test
+  void sgListsAreFoundByTheirFirstEntryAndWholeLifeTracesJudgeLeftovers(@TempDir Path dir) throws Exception {
+    String text = trace(
+        "dma_map_sg: " + D + " dir=TO_DEVICE dma_addrs={0xffff0000} sizes={0x2000} phys_addrs={0x200000,0x201000} attrs=",
+        "dma_unmap_sg: " + D + " dir=TO_DEVICE phys_addrs={0x200000} attrs=",
+        "dma_unmap_sg: " + D + " dir=TO_DEVICE phys_addrs={0x200000} attrs=",
+        "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=");
+    List<String> window = List.of(
+        "Trace DMA-debug 6 step 2: 0000:02:00.0: dma_unmap_sg at line 3 with nents 1 but the list was mapped with nents 2 (dma_map_sg of 0xffff0000+8192 "
+            + "TO_DEVICE at line 2)",
+        "Trace DMA-debug 2 step 3: 0000:02:00.0: dma_unmap_sg of phys 0x200000 at line 4: \"device driver tries to free DMA memory it has not "
+            + "allocated\"; no live dma_map_sg of the device starts with that entry");
+    assertEquals(window, verdict(dir, text, false));
+    List<String> whole = new ArrayList<>(window);
+    whole.add("Trace I12 step 4: 1 DMA mapping(s) never unmapped in a trace of the driver's whole life, e.g. 0000:02:00.0 dma_map_phys of 0xffffe000+4096 "
+        + "TO_DEVICE at line 5");
+    assertEquals(whole, verdict(dir, text, true));
   }
 }

@@ -43,6 +43,8 @@ public final class TraceMonitor extends AbstractMonitor {
     long endLine = -1;
     long endStep = -1;
     String endedBy;
+    /** The next live mapping of the device at the same DMA address (dma-direct maps a buffer twice legally; dma-debug's hash bucket holds both). */
+    Mapping sameStart;
 
     Mapping(String key, String type, String api, long start, long size, Direction dir, long phys, String attrs, long line, long step, Sg sg) {
       this.key = key;
@@ -63,8 +65,14 @@ public final class TraceMonitor extends AbstractMonitor {
     }
 
     String what() {
-      return api + " of 0x" + Long.toHexString(start) + "+" + size + (dir == null ? "" : " " + dir) + " at line " + line;
+      return call(api) + " of 0x" + Long.toHexString(start) + "+" + size + (dir == null ? "" : " " + dir) + " at line " + line;
     }
+  }
+
+  /** The kernel call that made a mapping: "dma_map_phys", "dma_alloc_pages", "dma_map_sg", "iommu_map". */
+  static String call(String api) {
+    if (api.equals("iommu_map") || api.equals("map_sg")) return api.equals("map_sg") ? "dma_map_sg" : api;
+    return api.startsWith("alloc") ? "dma_" + api : "dma_map_" + api;
   }
 
   /** One dma_map_sg: its segments and its input entries. */
@@ -164,22 +172,61 @@ public final class TraceMonitor extends AbstractMonitor {
     if (other != null && !(sg != null && other.sg == sg)) {
       boolean direct = phys == dma && other.phys == other.start; // dma-direct: the DMA address is the physical one, mapping twice is legal
       if (!direct) {
-        violate("T5", at, dev + ": " + api + " at line " + line + " got DMA address 0x" + Long.toHexString(dma) + "+" + size + ", which overlaps the live "
+        violate("T5", at, dev + ": " + call(api) + " at line " + line + " got DMA address 0x" + Long.toHexString(dma) + "+" + size + ", which overlaps the live "
             + other.what() + ": the IOVA was handed out twice, or the trace misses its unmap" + lost(), List.of(other.key, m.key), other.step);
       }
     }
-    mine.put(dma, m);
+    put(mine, m);
     if (dir != Direction.TO_DEVICE && phys >= 0) {
       long cln = phys >>> L1_CACHE_SHIFT;
       Mapping first = cachelines.get(cln);
       if (first != null && !attrs.contains("SKIP_CPU_SYNC") && !(attrs.contains("REQUIRE_COHERENT") && first.attrs.contains("REQUIRE_COHERENT"))) {
-        violate("DMA-debug 21", at, dev + ": " + api + " at line " + line + " (" + dir + ") of phys 0x" + Long.toHexString(phys) + ", whose cacheline the live "
+        violate("DMA-debug 21", at, dev + ": " + call(api) + " at line " + line + " (" + dir + ") of phys 0x" + Long.toHexString(phys) + ", whose cacheline the live "
             + first.what() + " also holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\"", List.of(first.key, m.key), first.step);
       } else if (first == null) {
         cachelines.put(cln, m);
       }
     }
     return m;
+  }
+
+  /** Adds {@code m} to its device's live mappings, after any other live mapping at the same address. */
+  private static void put(TreeMap<Long, Mapping> tree, Mapping m) {
+    Mapping head = tree.get(m.start);
+    if (head == null) {
+      tree.put(m.start, m);
+      return;
+    }
+    while (head.sameStart != null) head = head.sameStart;
+    head.sameStart = m;
+  }
+
+  /** Of the live mappings at one address, the one an unmap of {@code size} and {@code dir} matches best (dma-debug's hash_bucket_find). */
+  private static Mapping find(Mapping head, long size, Direction dir) {
+    for (Mapping m = head; m != null; m = m.sameStart) if (m.size == size && (dir == null || m.dir == dir)) return m;
+    return head;
+  }
+
+  private static void remove(TreeMap<Long, Mapping> tree, Mapping m) {
+    Mapping head = tree.get(m.start);
+    if (head == m) {
+      if (m.sameStart == null) tree.remove(m.start);
+      else tree.put(m.start, m.sameStart);
+    } else {
+      for (Mapping p = head; p != null; p = p.sameStart) {
+        if (p.sameStart == m) {
+          p.sameStart = m.sameStart;
+          break;
+        }
+      }
+    }
+    m.sameStart = null;
+  }
+
+  private static long count(TreeMap<Long, Mapping> tree) {
+    long n = 0;
+    for (Mapping head : tree.values()) for (Mapping m = head; m != null; m = m.sameStart) n++;
+    return n;
   }
 
   private static Mapping overlapping(TreeMap<Long, Mapping> tree, long start, long size) {
@@ -212,7 +259,7 @@ public final class TraceMonitor extends AbstractMonitor {
     boolean free = u.api().startsWith("free");
     String call = free ? "dma_" + u.api() : "dma_unmap_" + u.api();
     TreeMap<Long, Mapping> mine = live.get(u.dev());
-    Mapping m = mine == null ? null : mine.get(u.dmaAddr());
+    Mapping m = mine == null ? null : find(mine.get(u.dmaAddr()), u.size(), u.dir());
     if (m == null) {
       TreeMap<Long, Mapping> gone = ended.get(u.dev());
       Mapping before = gone == null ? null : gone.get(u.dmaAddr());
@@ -227,11 +274,11 @@ public final class TraceMonitor extends AbstractMonitor {
     String unmapType = typeOf(u.api().equals("free") ? "alloc" : u.api().equals("free_sgt") ? "alloc_sgt" : u.api(), u.attrs());
     if (m.sg != null) {
       for (Mapping seg : m.sg.segments) {
-        mine.remove(seg.start);
+        remove(mine, seg);
         end(seg, call, at, u.line());
       }
     } else {
-      mine.remove(m.start);
+      remove(mine, m);
       end(m, call, at, u.line());
     }
     List<String> about = List.of(m.key);
@@ -262,7 +309,7 @@ public final class TraceMonitor extends AbstractMonitor {
     Mapping head = sg.segments.get(0);
     TreeMap<Long, Mapping> tree = live.get(u.dev());
     for (Mapping seg : sg.segments) {
-      if (tree != null && tree.get(seg.start) == seg) tree.remove(seg.start);
+      if (tree != null) remove(tree, seg);
       end(seg, "dma_unmap_sg", at, u.line());
     }
     if (!sg.truncated && u.phys().size() != sg.nents) {
@@ -326,9 +373,10 @@ public final class TraceMonitor extends AbstractMonitor {
     Mapping mine = new Mapping("iommu:" + m.domain() + "@0x" + Long.toHexString(m.iova()), "iommu", "iommu_map", m.iova(), m.size(), null, m.paddr(), "",
         m.line(), at.step(), null);
     Mapping other = overlapping(t, m.iova(), m.size());
-    if (other != null) {
+    // an IOVA mapped in the unknown domain "?" may belong to any device's domain: overlaps there prove nothing
+    if (other != null && !m.domain().equals("?")) {
       violate("T7", at, "iommu_map of 0x" + Long.toHexString(m.iova()) + "+" + m.size() + " -> 0x" + Long.toHexString(m.paddr()) + " at line " + m.line()
-          + " in the domain of " + m.domain() + " overlaps the live " + other.what() + " (paddr 0x" + Long.toHexString(other.phys)
+          + " in " + domainOf(m.domain()) + " overlaps the live " + other.what() + " (paddr 0x" + Long.toHexString(other.phys)
           + "): an IOVA mapped twice" + lost(), List.of(other.key, mine.key), other.step);
     }
     t.put(m.iova(), mine);
@@ -336,7 +384,20 @@ public final class TraceMonitor extends AbstractMonitor {
 
   /** iommu:unmap: every live IOMMU mapping inside the range ends; a range the domain did not (fully) map is T8. */
   private void iommuUnmapped(StepInfo at, TraceEvent.IommuUnmapped u) {
-    TreeMap<Long, Mapping> t = iommu.get(u.domain());
+    String domain = u.domain();
+    if (domain.equals("?") && !coveredIn(iommu.get("?"), u.iova())) {
+      // not attributed: the one domain whose live mapping starts there (none or several: the unknown domain, where it is judged)
+      String only = null;
+      int found = 0;
+      for (Map.Entry<String, TreeMap<Long, Mapping>> d : new TreeMap<>(iommu).entrySet()) {
+        if (d.getValue().containsKey(u.iova())) {
+          only = d.getKey();
+          found++;
+        }
+      }
+      if (found == 1) domain = only;
+    }
+    TreeMap<Long, Mapping> t = iommu.get(domain);
     long covered = 0;
     Mapping first = null;
     if (t != null) {
@@ -352,12 +413,21 @@ public final class TraceMonitor extends AbstractMonitor {
       }
     }
     if (covered < u.size()) {
-      Mapping gone = endedCovering("iommu:" + u.domain(), u.iova());
+      Mapping gone = endedCovering("iommu:" + domain, u.iova());
       String why = gone != null && gone.endLine != u.line() ? "it was already unmapped at line " + gone.endLine + " (" + gone.what() + ")"
           : covered == 0 ? "the trace never mapped it in this domain" + lost() : "only " + covered + " bytes of it were mapped";
-      violate("T8", at, "iommu_unmap of 0x" + Long.toHexString(u.iova()) + "+" + u.size() + " at line " + u.line() + " in the domain of " + u.domain()
+      violate("T8", at, "iommu_unmap of 0x" + Long.toHexString(u.iova()) + "+" + u.size() + " at line " + u.line() + " in " + domainOf(domain)
           + " (unmapped_size=" + u.unmapped() + "): " + why, first == null ? List.of() : List.of(first.key), gone == null ? new long[0] : new long[] {gone.step});
     }
+  }
+
+  private static String domainOf(String domain) {
+    return domain.equals("?") ? "a domain the trace does not name (no DMA API call on the same CPU covered the line)" : "the domain of " + domain;
+  }
+
+  private static boolean coveredIn(TreeMap<Long, Mapping> t, long addr) {
+    Map.Entry<Long, Mapping> e = t == null ? null : t.floorEntry(addr);
+    return e != null && e.getValue().covers(addr);
   }
 
   /**
@@ -412,7 +482,7 @@ public final class TraceMonitor extends AbstractMonitor {
     if (mine == null || mine.isEmpty()) return;
     Mapping first = mine.firstEntry().getValue();
     violate("T6", at, d.dev() + " " + (d.what().equals("detach") ? "detached from its domain" : "removed from IOMMU group " + d.group()) + " at line "
-        + d.line() + " with " + mine.size() + " DMA mapping(s) live, e.g. " + first.what() + lost(), List.of(first.key), first.step);
+        + d.line() + " with " + count(mine) + " DMA mapping(s) live, e.g. " + first.what() + lost(), List.of(first.key), first.step);
   }
 
   @Override
@@ -421,9 +491,9 @@ public final class TraceMonitor extends AbstractMonitor {
     int n = 0;
     Mapping first = null;
     for (TreeMap<Long, Mapping> t : new TreeMap<>(live).values()) {
-      for (Mapping m : t.values()) {
-        if (first == null) first = m;
-        n++;
+      for (Mapping head : t.values()) {
+        if (first == null) first = head;
+        for (Mapping m = head; m != null; m = m.sameStart) n++;
       }
     }
     if (first != null) {
@@ -435,7 +505,7 @@ public final class TraceMonitor extends AbstractMonitor {
   /** DMA API mappings still live (for the import summary). */
   public long liveMappings() {
     long n = 0;
-    for (TreeMap<Long, Mapping> t : live.values()) n += t.size();
+    for (TreeMap<Long, Mapping> t : live.values()) n += count(t);
     return n;
   }
 

@@ -21,8 +21,9 @@ import java.util.TreeMap;
  *       subsystems' events are counted by name; headers and blank lines are skipped;
  *   <li>"CPU:N [LOST M EVENTS]" markers become events, so a verdict can say a lost line may explain it;
  *   <li>iommu:map and iommu:unmap name no device: each is attributed to the device whose DMA API call
- *       on the same CPU covers its IOVA range (the call before it, as dma_free traces before it
- *       unmaps, or the next one, as dma_map_phys and dma_unmap_phys trace after), else to "?".
+ *       on the same CPU it belongs to: the next call there that covers its IOVA range (dma_map_*,
+ *       dma_alloc*, dma_map_sg and dma_unmap_phys/page trace after they act), or, for an unmap, the
+ *       call just before it when that call traces first (dma_free*, dma_unmap_sg); else to "?".
  * </ul>
  */
 public final class TraceReader {
@@ -101,9 +102,13 @@ public final class TraceReader {
     }
   }
 
-  /** A DMA API call's device and DMA ranges ({start, end} pairs). */
-  private record Call(String dev, long[] ranges) {
+  /**
+   * A DMA API call's device and DMA ranges ({start, end} pairs; null: any, for dma_unmap_sg, which
+   * prints no DMA address), and whether it traces before it acts.
+   */
+  private record Call(String dev, long[] ranges, boolean before) {
     boolean intersects(long start, long size) {
+      if (ranges == null) return true;
       for (int i = 0; i < ranges.length; i += 2) if (start < ranges[i + 1] && ranges[i] < start + Math.max(size, 1)) return true;
       return false;
     }
@@ -229,11 +234,12 @@ public final class TraceReader {
     counts.events++;
     TraceEvent e = item.event();
     if (e instanceof TraceEvent.IommuMapped || e instanceof TraceEvent.IommuUnmapped) {
-      long start = e instanceof TraceEvent.IommuMapped m ? m.iova() : ((TraceEvent.IommuUnmapped) e).iova();
-      long size = e instanceof TraceEvent.IommuMapped m ? m.size() : ((TraceEvent.IommuUnmapped) e).size();
+      // the DMA API calls that trace before they act (dma_free*, dma_unmap_sg) own an unmap that follows them on their CPU;
+      // every other call traces after it acted, so a map or unmap belongs to the next call on the CPU that covers it
       Call last = lastCall.get(item.cpu());
-      if (last != null && last.intersects(start, size)) {
+      if (e instanceof TraceEvent.IommuUnmapped u && last != null && last.before() && last.intersects(u.iova(), u.size())) {
         queue.addLast(new Pending(attribute(item, last.dev()), true));
+        if (last.ranges() == null) lastCall.remove(item.cpu()); // dma_unmap_sg's addresses are unknown: it owns the one unmap after it
       } else {
         Pending p = new Pending(item, false);
         queue.addLast(p);
@@ -248,7 +254,7 @@ public final class TraceReader {
             TraceEvent w = p.item.event();
             long start = w instanceof TraceEvent.IommuMapped m ? m.iova() : ((TraceEvent.IommuUnmapped) w).iova();
             long size = w instanceof TraceEvent.IommuMapped m ? m.size() : ((TraceEvent.IommuUnmapped) w).size();
-            p.item = attribute(p.item, call.intersects(start, size) ? call.dev() : "?");
+            p.item = attribute(p.item, !call.before() && call.intersects(start, size) ? call.dev() : "?");
             p.resolved = true;
           }
         }
@@ -270,15 +276,18 @@ public final class TraceReader {
   }
 
   private static Call callOf(TraceEvent e) {
-    if (e instanceof TraceEvent.DmaMapped m) return new Call(m.dev(), new long[] {m.dmaAddr(), m.dmaAddr() + Math.max(m.size(), 1)});
-    if (e instanceof TraceEvent.DmaUnmapped m) return new Call(m.dev(), new long[] {m.dmaAddr(), m.dmaAddr() + Math.max(m.size(), 1)});
+    if (e instanceof TraceEvent.DmaMapped m) return new Call(m.dev(), new long[] {m.dmaAddr(), m.dmaAddr() + Math.max(m.size(), 1)}, false);
+    if (e instanceof TraceEvent.DmaUnmapped m) {
+      return new Call(m.dev(), new long[] {m.dmaAddr(), m.dmaAddr() + Math.max(m.size(), 1)}, m.api().startsWith("free"));
+    }
+    if (e instanceof TraceEvent.SgUnmapped m) return new Call(m.dev(), null, true);
     if (e instanceof TraceEvent.SgMapped m) {
       long[] r = new long[m.dmaAddrs().size() * 2];
       for (int i = 0; i < m.dmaAddrs().size(); i++) {
         r[2 * i] = m.dmaAddrs().get(i);
         r[2 * i + 1] = m.dmaAddrs().get(i) + Math.max(i < m.sizes().size() ? m.sizes().get(i) : 1, 1);
       }
-      return new Call(m.dev(), r);
+      return new Call(m.dev(), r, false);
     }
     return null;
   }
