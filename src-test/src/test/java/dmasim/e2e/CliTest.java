@@ -424,7 +424,8 @@ class CliTest {
   @Test
   void everyCommandPrintsItsUsageWithAnExampleOnHelpAndExitsZero() {
     java.util.Set<String> commands = new picocli.CommandLine(new Main()).getSubcommands().keySet();
-    assertEquals(java.util.Set.of("scenarios", "run", "explore", "replay", "inspect", "shrink", "catalog", "runs", "check", "report", "gc", "demo", "help"), commands);
+    assertEquals(java.util.Set.of("scenarios", "run", "explore", "replay", "inspect", "shrink", "catalog", "runs", "check", "report", "import-trace", "gc", "demo",
+        "help"), commands);
     for (String command : commands) {
       if (command.equals("help")) continue;
       Result r = dmasim(command, "--help");

@@ -308,4 +308,103 @@ class ImportTraceTest {
         + "TO_DEVICE at line 5");
     assertEquals(whole, verdict(dir, text, true));
   }
+  /**
+   * The issue's case: an IOMMU mapping, dma_alloc, dma_free, the IOMMU unmap, then an IO page fault
+   * on the same IOVA is a device access after free; the same trace without the fault is clean. Kept
+   * runs that runs, check and report read, and that replay refuses to re-execute.
+   */
+  @Test
+  void aFaultOnAFreedAllocationIsFlaggedAndTheTraceWithoutItIsClean(@TempDir Path dir) throws Exception {
+    String data = dir.resolve("data").toString();
+    Path fault = TRACES.resolve("alloc-free-fault.txt");
+    CliTest.Result r = CliTest.dmasim("import-trace", fault.toString(), "--check", "--data-dir", data);
+    assertEquals(1, r.code(), r.err());
+    String run = "trace-alloc-free-fault-78a8fa23";
+    assertEquals(List.of(
+        "dmasim import-trace " + fault + " (sha256 78a8fa233fbf4a98)",
+        "  verdict                            violation (1)",
+        "  run id                             " + run,
+        "  lines                              17: 5 events read, 0 lines of other events, 12 header lines, 0 unparsed",
+        "  actors                             dev:0000:03:00.0, iommu",
+        "  iommu map/unmap lines              2 attributed to a device's DMA API call, 0 to no device (\"?\")",
+        "  live at the end                    0 DMA API mapping(s), 0 IOMMU mapping(s) (a trace is a window: not judged; --whole-life judges them)",
+        "",
+        "VIOLATION 1: Trace [T1] at step 5 (t=1000000.900 ms), actors dev:0000:03:00.0, line",
+        "  read by 0000:03:00.0 (nvme) at IOVA 0xfffff000 (io_page_fault at line 17, flags 0x0) after its mapping was freed: dma_alloc of 0xfffff000+4096 "
+            + "BIDIRECTIONAL at line 14, freed by dma_free at line 15; its IOMMU mapping (iommu_map of 0xfffff000+4096 at line 13) was removed at line 16: "
+            + "the device still used the address (a device access after free)",
+        "  how 0000:03:00.0@0xfffff000, iommu:0000:03:00.0@0xfffff000 got here (oldest first):",
+        "    step 1 @1000000100000ns line#13 -> iommu map",
+        "    step 2 @1000000110000ns line#14 -> dev:0000:03:00.0 dma_alloc",
+        "    step 3 @1000000500000ns line#15 -> dev:0000:03:00.0 dma_free",
+        "    step 4 @1000000510000ns line#16 -> iommu unmap",
+        "    step 5 @1000000900000ns line#17 -> dev:0000:03:00.0 io_page_fault",
+        "  causal chain (oldest first):",
+        "    step 5 @1000000900000ns line#17 -> dev:0000:03:00.0 io_page_fault",
+        "",
+        "kept as " + run + ": 'dmasim report " + run + " --perfetto trace.json' draws it, 'dmasim check " + run + "' judges it again"),
+        r.out().lines().toList());
+    Path clean = TRACES.resolve("alloc-free-clean.txt");
+    CliTest.Result ok = CliTest.dmasim("import-trace", clean.toString(), "--check", "--data-dir", data);
+    assertEquals(0, ok.code(), ok.err());
+    assertEquals("  verdict                            clean", ok.out().lines().toList().get(1));
+    // without --check a trace with violations is still a successful import
+    assertEquals(0, CliTest.dmasim("import-trace", fault.toString(), "--data-dir", data).code());
+    CliTest.Result runs = CliTest.dmasim("runs", "--json", "--data-dir", data);
+    assertEquals(List.of("trace-alloc-free-fault-78a8fa23|trace:alloc-free-fault.txt#78a8fa233fbf|trace|violation|Trace|5",
+        "trace-alloc-free-clean-ea47d80e|trace:alloc-free-clean.txt#ea47d80eb887|trace|clean|null|4"),
+        runs.out().lines().map(l -> {
+          try {
+            var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(l);
+            return j.get("runId").asText() + "|" + j.get("scenario").asText() + "|" + j.get("strategy").asText() + "|" + j.get("verdict").asText() + "|"
+                + j.get("firstMonitor").asText() + "|" + j.get("steps").asLong();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }).toList());
+    CliTest.Result check = CliTest.dmasim("check", "--all", "--data-dir", data);
+    assertEquals(0, check.code(), check.err());
+    assertEquals(List.of(run + " stored violation (Trace), now violation (Trace)", "trace-alloc-free-clean-ea47d80e stored clean, now clean",
+        "2 run(s) judged again, 0 verdict(s) changed"), check.out().lines().map(l -> l.replaceAll(" +", " ")).toList());
+    Path json = dir.resolve("t.json");
+    CliTest.Result report = CliTest.dmasim("report", run, "--perfetto", json.toString(), "--data-dir", data);
+    assertEquals(0, report.code(), report.err());
+    assertEquals("wrote " + json + ": 5 steps on 2 tracks, 1 violation(s) marked; open it in https://ui.perfetto.dev or chrome://tracing",
+        report.out().strip());
+    for (String command : List.of("replay", "inspect", "shrink")) {
+      CliTest.Result refused = CliTest.dmasim(command, run, "--data-dir", data, command.equals("inspect") ? "--step=1" : "--journal=h2");
+      assertEquals(2, refused.code(), command + ": " + refused.out());
+      assertEquals("dmasim: run " + run + " is an imported kernel trace: " + command + " needs a model run to re-execute; 'dmasim check " + run
+          + "' judges the trace again and 'dmasim report " + run + " --perfetto FILE' draws it", refused.err().strip());
+    }
+  }
+
+  @Test
+  void whatIsNotATraceIsRefusedInOneLineAndNothingIsKept(@TempDir Path dir) throws Exception {
+    String data = dir.resolve("data").toString();
+    Path binary = dir.resolve("trace.dat");
+    Files.write(binary, new byte[] {0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g', 0, 0, 6});
+    Path empty = dir.resolve("empty.txt");
+    Files.writeString(empty, "");
+    Path prose = dir.resolve("notes.txt");
+    Files.writeString(prose, "Remember to capture the dma events\nwith trace-cmd [1] next time.\n");
+    Path sched = dir.resolve("sched.txt");
+    Files.writeString(sched, "# tracer: nop\n  bash-1 [000] ..... 1.000001: sched_switch: prev_comm=bash prev_pid=1\n");
+    java.util.Map<Path, String> cases = new java.util.LinkedHashMap<>();
+    cases.put(binary, binary + " is a binary file, not ftrace text (a trace-cmd trace.dat? convert it: trace-cmd report -i " + binary + " > trace.txt)");
+    cases.put(empty, empty + " is empty: not a trace");
+    cases.put(prose, prose + " is not an ftrace text trace: no line has the shape 'TASK-PID [CPU] SECONDS: EVENT: ...' (line 1: Remember to capture "
+        + "the dma events)");
+    cases.put(sched, sched + " has no dma:, iommu: or swiotlb: events (1 event line(s) of other kinds, e.g. sched_switch); record them with: "
+        + "trace-cmd record -e dma -e iommu -e swiotlb");
+    cases.put(dir.resolve("missing.txt"), "no trace file " + dir.resolve("missing.txt"));
+    cases.put(dir, dir + " is a directory, not a trace file");
+    for (java.util.Map.Entry<Path, String> c : cases.entrySet()) {
+      CliTest.Result r = CliTest.dmasim("import-trace", c.getKey().toString(), "--data-dir", data);
+      assertEquals(2, r.code(), c.getKey() + ": " + r.out());
+      assertEquals("dmasim: " + c.getValue(), r.err().strip());
+      assertEquals("", r.out());
+    }
+    assertEquals(false, Files.exists(dir.resolve("data")), "a refused file opened no journal");
+  }
 }

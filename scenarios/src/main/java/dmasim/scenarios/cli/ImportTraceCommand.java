@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
 
 /** dmasim import-trace FILE: a kernel trace (ftrace text) judged by the trace monitor and kept as a run. */
 @Command(name = "import-trace", mixinStandardHelpOptions = true,
-    footer = {"", "Capture on the machine under test, then import:", "  trace-cmd record -e dma -e iommu -e swiotlb -- ./workload",
-        "  trace-cmd report > trace.txt        (or: cat /sys/kernel/tracing/trace > trace.txt)", "  dmasim import-trace trace.txt --check"},
+    footer = {"", "Example:", "  dmasim import-trace trace.txt --check", "", "Capture the trace on the machine under test:",
+        "  trace-cmd record -e dma -e iommu -e swiotlb -- ./workload", "  trace-cmd report > trace.txt     (or: cat /sys/kernel/tracing/trace > trace.txt)"},
     description = "Parse an ftrace text trace of the dma:, iommu: and swiotlb: events, judge it (device access after unmap or free, unmap of "
         + "what was never mapped, size and direction mismatches, overlapping mappings, ...) and keep it as a run that check, runs and report "
         + "read. Exit 0 when imported (1 with --check when it has violations), 2 when the file is not a trace.")
