@@ -22,7 +22,7 @@ public final class BenchMain {
     org.openjdk.jmh.runner.options.ChainedOptionsBuilder builder = new OptionsBuilder();
     if (args.length > 1) builder = builder.include(args[1]);
     else builder = builder.include(PingPongBenchmark.class.getSimpleName()).include(ControlledWireBenchmark.class.getSimpleName())
-        .include(JournalBenchmark.class.getSimpleName());
+        .include(JournalBenchmark.class.getSimpleName()).include(TraceImportBenchmark.class.getSimpleName());
     Options opt = builder
         .mode(org.openjdk.jmh.annotations.Mode.Throughput)
         .timeUnit(java.util.concurrent.TimeUnit.SECONDS)
@@ -50,6 +50,7 @@ public final class BenchMain {
       if (name.endsWith("stepsVolatileFiveRules")) stepsFaulted = secondary(r, "steps");
       if (name.endsWith("hmmSmallMm")) hmmSmall = secondary(r, "steps");
       if (name.endsWith("hmmLargeMm")) hmmLarge = secondary(r, "steps");
+      if (name.contains("TraceImportBenchmark")) journal.put("trace." + name.substring(name.lastIndexOf('.') + 1), secondary(r, "lines"));
       if (name.contains("JournalBenchmark")) journal.put(name.substring(name.lastIndexOf('.') + 1), secondary(r, "rows"));
       if (name.endsWith("canonicalSchedule")) {
         schedules = primary.getScore();
@@ -72,6 +73,10 @@ public final class BenchMain {
     System.out.printf(Locale.ROOT, "(d'') journal read rows/s:   %,.0f   raw JDBC select:       %,.0f   ratio %.2f%n", read, select, read / select);
     System.out.printf(Locale.ROOT, "(e) controlled-wire steps/s with a 5-rule fault plan: %,.0f   without: %,.0f   ratio %.3f%n", stepsFaulted,
         stepsVolatile, stepsFaulted / stepsVolatile);
+    double traceRead = journal.getOrDefault("trace.read", Double.NaN);
+    double traceJudge = journal.getOrDefault("trace.readAndJudge", Double.NaN);
+    System.out.printf(Locale.ROOT, "(h) import-trace lines/s on a 10^6-line trace, read and judged: %,.0f   read only: %,.0f   ratio %.3f%n", traceJudge,
+        traceRead, traceJudge / traceRead);
     double liveVolatile = journal.getOrDefault("liveVolatile", Double.NaN);
     double liveJournaled = journal.getOrDefault("liveJournaled", Double.NaN);
     System.out.printf(Locale.ROOT, "(f) live wire steps/s, volatile: %,.0f   Akka ping-pong round trips/s: %,.0f   ratio %.3f%n", liveVolatile,
