@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * A kept run as one self-contained HTML page: a lane per actor with each step a mark at its step
  * number, an arrow from the step that sent each envelope to the step that handled it, the faults and
  * violations marked, the violation's causal slice highlighted, a step slider showing each step's
- * events, and the state of an actor at the selected step on click.
+ * events, and the state of an actor at the selected step on click ({@code page.html#step=12&actor=mem}
+ * opens at step 12 with mem's state).
  *
  * <p>The page fetches nothing: its CSS and scripts are inline, and its Content-Security-Policy allows
  * no source at all besides those scripts and that style, by hash. Every string that comes from the
@@ -55,6 +56,12 @@ public record HtmlReport(String html, int lanes, boolean states) {
    */
   public static HtmlReport of(RunRecord record, String description, List<RecordedStep> steps, List<Violation> violations, String judgedBy,
       SystemSpec system) {
+    return of(record, description, steps, violations, judgedBy, system, STATE_STEPS);
+  }
+
+  /** ... with the states in the page only when the run has at most {@code stateSteps} steps. */
+  public static HtmlReport of(RunRecord record, String description, List<RecordedStep> steps, List<Violation> violations, String judgedBy,
+      SystemSpec system, int stateSteps) {
     StepLinks links = StepLinks.of(steps);
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();
@@ -84,8 +91,8 @@ public record HtmlReport(String html, int lanes, boolean states) {
     ArrayNode vs = root.putArray("violations");
     for (Violation v : violations) vs.add(violation(json, v, links));
 
-    root.put("stateSteps", STATE_STEPS);
-    boolean withStates = system != null && steps.size() <= STATE_STEPS;
+    root.put("stateSteps", stateSteps);
+    boolean withStates = system != null && steps.size() <= stateSteps;
     if (withStates) root.set("states", states(json, system, steps, actors));
     else root.putNull("states");
 

@@ -251,6 +251,54 @@ class ReportHtmlTest {
   }
 
   @Test
+  void aLinkToAStepShowsItsEventsAndTheChosenActorsStateOrSaysWhyNot() throws Exception {
+    Path browser = chromium();
+    assumeTrue(browser != null, BROWSER_MISSING);
+    Path html = dir.resolve("browser/linked.html");
+    assertEquals(0, CliTest.dmasim("report", syncRun, "--html", html.toString(), "--data-dir", data).code());
+    RecordedStep twelve = steps.get(syncRun).get(11);
+    Document dom = Jsoup.parse(browse(browser, "--dump-dom", html.toUri() + "#step=12&actor=mem"));
+    assertRan(dom);
+    assertEquals("step 12 of 30", dom.selectFirst("#step-label").wholeText());
+    assertEquals(List.of("11"), dom.select("rect.sel").eachAttr("data-i"));
+    assertEquals("step 12 (t=" + twelve.at() + " ns): " + twelve.actor() + " handles " + twelve.type() + " " + twelve.envelope(),
+        dom.selectFirst("#step-head").wholeText());
+    assertEquals(twelve.events().stream().map(Object::toString).toList(), dom.select("#events > li").stream().map(Element::wholeText).toList());
+    assertEquals("state of mem after step 12", dom.selectFirst("#state-head").wholeText());
+    assertEquals(inspect(syncRun, 12).get("mem"), dom.select("#state > div").stream().map(Element::wholeText).toList());
+    assertEquals(lastEvents(steps.get(syncRun), "mem", 11), dom.select("#recent > li").stream().map(Element::wholeText).toList());
+
+    // a run longer than the page's state limit: events only, and the page says how to see the state
+    Path eventsOnly = dir.resolve("browser/events-only.html");
+    try (Workbench bench = new Workbench(dmasim.scenarios.Journal.h2(Path.of(data)), "report-html-test", true, true)) {
+      dmasim.scenarios.RunRecord record = bench.journal.lookup(syncRun).record();
+      dmasim.scenarios.Scenario scenario = dmasim.scenarios.Catalog.resolve(record.scenario());
+      List<RecordedStep> recorded = steps.get(syncRun);
+      Files.writeString(eventsOnly, dmasim.scenarios.HtmlReport.of(record, scenario.description(), recorded,
+          dmasim.scenarios.Recheck.of(scenario, record, recorded).violations(), "as judged here", scenario.build().apply(record.options()), 10).html());
+    }
+    JsonNode page = pageData(Files.readString(eventsOnly));
+    assertTrue(page.get("states").isNull());
+    assertEquals(10, page.get("stateSteps").asInt());
+    dom = Jsoup.parse(browse(browser, "--dump-dom", eventsOnly.toUri() + "#step=12&actor=mem"));
+    assertRan(dom);
+    assertEquals("state of mem after step 12", dom.selectFirst("#state-head").wholeText());
+    assertEquals("actor states are in this page for runs of at most 10 steps; this run has 30: \"dmasim inspect " + syncRun
+        + " --step 12 --actor mem\" prints this one. Its latest events are below.", dom.selectFirst("#state-note").wholeText());
+    assertEquals(0, dom.select("#state > div").size());
+    assertEquals(lastEvents(steps.get(syncRun), "mem", 11), dom.select("#recent > li").stream().map(Element::wholeText).toList());
+  }
+
+  /** The last 8 events of {@code actor} up to step index {@code i}, as the page lists them ("step N: event"). */
+  static List<String> lastEvents(List<RecordedStep> recorded, String actor, int i) {
+    List<String> all = new ArrayList<>();
+    for (RecordedStep st : recorded.subList(0, i + 1)) {
+      if (st.actor().equals(actor)) st.events().forEach(e -> all.add("step " + st.step() + ": " + e));
+    }
+    return all.subList(Math.max(0, all.size() - 8), all.size());
+  }
+
+  @Test
   void chromiumShowsAHostileScenarioAsText() throws Exception {
     Path browser = chromium();
     assumeTrue(browser != null, BROWSER_MISSING);
