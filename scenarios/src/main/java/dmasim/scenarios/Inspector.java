@@ -22,10 +22,38 @@ public final class Inspector {
 
   private Inspector() {}
 
+  /**
+   * The states of every actor kind of a system, folded one recorded step at a time by each kind's own
+   * fold (the one recovery uses): {@link #inspect} stops after one step, a report describes the state
+   * after each step without folding from the start every time.
+   */
+  public static final class Fold {
+    private final Map<String, ActorKind.Inspection<?>> states = new LinkedHashMap<>();
+
+    public Fold(SystemSpec spec) {
+      for (ActorKind<?> kind : spec.kinds()) states.put(kind.name(), kind.inspection());
+    }
+
+    /** Folds step {@code r} into the state of the actor that handled it (a step of an actor the system does not have changes nothing). */
+    public void apply(RecordedStep r) {
+      ActorKind.Inspection<?> state = states.get(r.actor());
+      if (state != null) state.fold(r.events());
+    }
+
+    /** The state of {@code actor} as inspect prints it, or null when the system has no such actor. */
+    public List<String> describe(String actor) {
+      ActorKind.Inspection<?> state = states.get(actor);
+      return state == null ? null : state.describe();
+    }
+
+    /** The actors, in the order of the system's kinds. */
+    public java.util.Set<String> actors() {
+      return java.util.Collections.unmodifiableSet(states.keySet());
+    }
+  }
+
   public static Snapshot inspect(SystemSpec spec, List<RecordedStep> recorded, long step, int lastEvents) {
-    // Every actor kind of the system, folded from its rows by its own fold (the one recovery uses).
-    Map<String, ActorKind.Inspection<?>> states = new LinkedHashMap<>();
-    for (ActorKind<?> kind : spec.kinds()) states.put(kind.name(), kind.inspection());
+    Fold states = new Fold(spec);
     Map<String, List<String>> recent = new LinkedHashMap<>();
     Map<EnvelopeId, Long> handledAt = new HashMap<>();
     long time = 0;
@@ -33,8 +61,7 @@ public final class Inspector {
       if (r.step() > step) break;
       handledAt.put(r.envelope(), r.step());
       time = r.at();
-      ActorKind.Inspection<?> state = states.get(r.actor());
-      if (state != null) state.fold(r.events());
+      states.apply(r);
       List<String> log = recent.computeIfAbsent(r.actor(), k -> new ArrayList<>());
       for (Event e : r.events()) {
         log.add("step " + r.step() + ": " + e);
@@ -48,7 +75,7 @@ public final class Inspector {
       if (sentByThen) inFlight.add(new InFlight(r.envelope(), r.actor(), r.type(), r.step()));
     }
     Map<String, List<String>> actors = new LinkedHashMap<>();
-    states.forEach((name, state) -> actors.put(name, state.describe()));
+    for (String name : states.actors()) actors.put(name, states.describe(name));
     return new Snapshot(step, time, actors, inFlight, recent);
   }
 }

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dmasim.actors.monitor.Violation;
-import dmasim.protocol.EnvelopeId;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -35,9 +33,9 @@ public final class PerfettoTrace {
       ObjectNode t = events.addObject().put("ph", "M").put("name", "thread_name").put("pid", 1).put("tid", tid);
       t.putObject("args").put("name", actor);
     });
-    Map<EnvelopeId, RecordedStep> byEnvelope = new HashMap<>();
-    for (RecordedStep st : steps) byEnvelope.put(st.envelope(), st);
-    for (RecordedStep st : steps) {
+    StepLinks links = StepLinks.of(steps);
+    for (int n = 0; n < steps.size(); n++) {
+      RecordedStep st = steps.get(n);
       int tid = tids.get(st.actor());
       ObjectNode slice = events.addObject().put("ph", "X").put("name", st.type()).put("cat", "step").put("pid", 1).put("tid", tid)
           .put("ts", st.step()).put("dur", 1);
@@ -45,7 +43,7 @@ public final class PerfettoTrace {
       args.put("step", st.step()).put("virtual time ns", st.at()).put("envelope", String.valueOf(st.envelope()));
       ArrayNode evs = args.putArray("events");
       for (dmasim.protocol.Event e : st.events()) evs.add(e.toString());
-      RecordedStep cause = st.cause() == null ? null : byEnvelope.get(st.cause());
+      RecordedStep cause = links.sender(n) < 0 ? null : steps.get(links.sender(n));
       if (cause != null) { // an envelope the harness sent has no step of its own: no arrow
         String id = String.valueOf(st.step());
         events.addObject().put("ph", "s").put("name", "envelope").put("cat", "envelope").put("id", id).put("pid", 1).put("tid", tids.get(cause.actor()))

@@ -88,6 +88,7 @@ class CheckTest {
     assertEquals(List.of("SyncBeforeUse [I9] @30"), marks);
     CliTest.Result missing = CliTest.dmasim("report", runId, "--data-dir", data);
     assertEquals(2, missing.code());
+    assertEquals("dmasim: report needs --html FILE, --perfetto FILE or both\n", missing.err());
   }
 
   static List<String> names(com.fasterxml.jackson.databind.JsonNode row) {

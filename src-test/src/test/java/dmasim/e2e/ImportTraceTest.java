@@ -371,6 +371,14 @@ class ImportTraceTest {
     assertEquals(0, report.code(), report.err());
     assertEquals("wrote " + json + ": 5 steps on 2 tracks, 1 violation(s) marked; open it in https://ui.perfetto.dev or chrome://tracing",
         report.out().strip());
+    Path html = dir.resolve("t.html");
+    CliTest.Result page = CliTest.dmasim("report", run, "--html", html.toString(), "--data-dir", data);
+    assertEquals(0, page.code(), page.err());
+    assertEquals("wrote " + html + ": 5 steps on 2 lanes, 1 violation(s) marked, the trace's events (an imported trace has no model states); open it in "
+        + "a browser", page.out().strip());
+    String text = Files.readString(html);
+    // events as the trace printed them (hex addresses), escaped as data
+    assertEquals(true, text.contains("io_page_fault 0000:03:00.0 (nvme) at 0xfffff000 flags 0x0 (line 17)"), "the fault's event in the page");
     for (String command : List.of("replay", "inspect", "shrink")) {
       CliTest.Result refused = CliTest.dmasim(command, run, "--data-dir", data, command.equals("inspect") ? "--step=1" : "--journal=h2");
       assertEquals(2, refused.code(), command + ": " + refused.out());

@@ -249,8 +249,8 @@ public final class MonitorSuite {
     return out == null ? null : "FAULT INJECTED: " + String.join("; ", out);
   }
 
-  /** One injected fault in words, or null when {@code e} is not one. */
-  static String describeFault(Event e) {
+  /** One injected fault in words, or null when {@code e} is not one (also what the reports of a kept run mark as a fault). */
+  public static String describeFault(Event e) {
     if (e instanceof dmasim.protocol.IommuEvent.FaultDecided f && f.injected()) {
       return f.caller() + "'s " + ordinal(f.call()) + " " + f.op() + " fails with " + dmasim.protocol.Errno.name(f.errno()) + " (rule: " + f.rule() + ")";
     }
