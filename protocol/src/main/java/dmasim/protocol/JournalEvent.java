@@ -4,7 +4,8 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import java.util.List;
 
 /** Bookkeeping every actor journals beside its domain events: the schedule it actually saw. */
-@JsonSubTypes({@JsonSubTypes.Type(JournalEvent.EnvelopeHandled.class), @JsonSubTypes.Type(JournalEvent.ActorRestarted.class)})
+@JsonSubTypes({@JsonSubTypes.Type(JournalEvent.EnvelopeHandled.class), @JsonSubTypes.Type(JournalEvent.ActorRestarted.class),
+  @JsonSubTypes.Type(JournalEvent.StepsHandled.class)})
 public sealed interface JournalEvent extends Event {
 
   /**
@@ -25,4 +26,18 @@ public sealed interface JournalEvent extends Event {
    * (the shell folds this event as the actor's own restart), and the envelope is gone.
    */
   record ActorRestarted(String lostType, String rule) implements JournalEvent {}
+
+  /**
+   * Consecutive steps in one row, {@code actors.get(i)} handling {@code steps.get(i)}: how an
+   * imported kernel trace is journaled (one stream, rows of up to a thousand steps in step order, so
+   * that any durable prefix of its rows is a prefix of its steps, at a fraction of a row's cost per
+   * step). Nothing recovers an actor from it; readers expand it into its steps.
+   */
+  record StepsHandled(List<String> actors, List<EnvelopeHandled> steps) implements JournalEvent {
+    public StepsHandled {
+      actors = List.copyOf(actors);
+      steps = List.copyOf(steps);
+      if (actors.size() != steps.size()) throw new IllegalArgumentException("one actor per step");
+    }
+  }
 }

@@ -13,7 +13,8 @@ import dmasim.scenarios.trace.TraceImport;
 import dmasim.scenarios.trace.TraceReader;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +35,9 @@ import picocli.CommandLine.Spec;
         + "what was never mapped, size and direction mismatches, overlapping mappings, ...) and keep it as a run that check, runs and report "
         + "read. Exit 0 when imported (1 with --check when it has violations), 2 when the file is not a trace.")
 final class ImportTraceCommand implements Callable<Integer> {
+  /** Steps per journal row of an imported trace. */
+  static final int ROW_STEPS = 1024;
+
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "FILE", description = "the trace: 'cat trace' or 'trace-cmd report' output")
@@ -63,13 +67,23 @@ final class ImportTraceCommand implements Callable<Integer> {
       boolean durable = session.journal.kind().equals("h2");
       JournalWriter writer = durable ? JournalWriter.get(session.system) : null;
       report = session.journal.keep(RunRecord.planned(runId, sniff.scenario(), options, strategy, 0, 0, null, 0), journalId -> {
-        Map<String, Long> seq = new HashMap<>();
+        // one stream of rows of up to ROW_STEPS steps in step order: a durable prefix of the rows is a prefix of the steps
+        List<String> actors = new ArrayList<>();
+        List<JournalEvent.EnvelopeHandled> handled = new ArrayList<>();
+        long[] rows = {0};
+        Runnable row = () -> {
+          if (handled.isEmpty()) return;
+          writer.append(journalId + "|trace", ++rows[0], new JournalEvent.StepsHandled(actors, handled));
+          actors.clear();
+          handled.clear();
+        };
         TraceImport.Result r = TraceImport.judge(file, wholeLife, st -> {
-          if (writer != null) {
-            writer.append(journalId + "|" + st.actor(), seq.merge(st.actor(), 1L, Long::sum),
-                new JournalEvent.EnvelopeHandled(st.envelope(), st.step(), st.at(), st.cause(), st.type(), st.events()));
-          }
+          if (writer == null) return;
+          actors.add(st.actor());
+          handled.add(new JournalEvent.EnvelopeHandled(st.envelope(), st.step(), st.at(), st.cause(), st.type(), st.events()));
+          if (handled.size() == ROW_STEPS) row.run();
         });
+        if (writer != null) row.run();
         result[0] = r;
         return new RunReport(sniff.scenario(), runId, 0, strategy.toString(), options, "trace", new RunOutcome("trace-end", r.steps(), r.lastTimeNs(), 0, 0,
             ""), r.violations(), stats(sniff, r), strategy, 0, 0, r.actors().size(), null, Map.of());

@@ -330,6 +330,9 @@ public final class JournalWriter implements Extension {
         String actor = bar < 0 ? "" : p.persistenceId().substring(bar + 1);
         actorRows.computeIfAbsent(recording, k -> new java.util.TreeMap<>()).put(actor, p.sequenceNr());
         if (p.payload() instanceof JournalEvent.EnvelopeHandled h) lastStep.merge(recording, h.step(), Math::max);
+        if (p.payload() instanceof JournalEvent.StepsHandled h && !h.steps().isEmpty()) {
+          lastStep.merge(recording, h.steps().get(h.steps().size() - 1).step(), Math::max);
+        }
         touched.put(recording, true);
       }
       if (inBatch > 0) st.executeBatch();

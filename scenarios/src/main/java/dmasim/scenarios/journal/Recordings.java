@@ -575,6 +575,15 @@ public final class Recordings {
         }
         throw damaged(run, actor, seq, "it cannot be read (" + e.getMessage() + ")");
       }
+      if (event instanceof JournalEvent.StepsHandled many) { // an imported trace: steps of several actors in one row
+        for (int i = 0; i < many.steps().size(); i++) {
+          JournalEvent.EnvelopeHandled h = many.steps().get(i);
+          if (steps.put(h.step(), new RecordedStep(h.step(), many.actors().get(i), h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
+            throw damaged(run, actor, seq, "a second record of step " + h.step());
+          }
+        }
+        return;
+      }
       if (!(event instanceof JournalEvent.EnvelopeHandled h)) throw damaged(run, actor, seq, "it is not a step record");
       if (steps.put(h.step(), new RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
         throw damaged(run, actor, seq, "a second record of step " + h.step());

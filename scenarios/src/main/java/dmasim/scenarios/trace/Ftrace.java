@@ -194,7 +194,7 @@ public final class Ftrace {
       case "io_page_fault" -> {
         // "IOMMU:DRIVER DEVICE iova=0x... flags=0x...."
         if (!b.startsWith("IOMMU:")) throw new Malformed("expected 'IOMMU:DRIVER DEVICE iova=... flags=...'");
-        String[] w = b.substring(6).trim().split("\\s+");
+        String[] w = words(b.substring(6));
         if (w.length < 3) throw new Malformed("expected 'IOMMU:DRIVER DEVICE iova=... flags=...'");
         Fields f = new Fields(w, w.length - 2, e);
         String driver = w.length >= 4 ? w[0] : "";
@@ -212,7 +212,7 @@ public final class Ftrace {
       case "swiotlb_bounced" -> {
         // "dev_name: DEV dma_mask=... dev_addr=... size=N [NORMAL|FORCE]"
         if (!b.startsWith("dev_name:")) throw new Malformed("expected 'dev_name: DEVICE dma_mask=... dev_addr=... size=...'");
-        String[] w = b.substring(9).trim().split("\\s+");
+        String[] w = words(b.substring(9));
         Fields f = new Fields(w, 1, e, "NORMAL", "FORCE");
         return new TraceEvent.Bounced(w[0], f.hex("dma_mask"), f.hex("dev_addr"), f.num("size"), line);
       }
@@ -224,7 +224,7 @@ public final class Ftrace {
 
   private static Fields iommuFields(String b) throws Malformed {
     if (!b.startsWith("IOMMU:")) throw new Malformed("expected 'IOMMU: ...'");
-    String[] w = b.substring(6).trim().split("\\s+");
+    String[] w = words(b.substring(6));
     // v5.17+ prints "iova=0xA - 0xB": the end is derived from size, so the "- 0xB" pair is skipped
     List<String> kept = new ArrayList<>();
     for (int i = 0; i < w.length; i++) {
@@ -238,7 +238,7 @@ public final class Ftrace {
   }
 
   private static TraceEvent dma(String e, String b, long line) throws Malformed {
-    String[] w = b.split("\\s+");
+    String[] w = words(b);
     if (w.length < 2 || w[0].contains("=")) throw new Malformed("expected 'DEVICE key=value ...'");
     String dev = w[0];
     Fields f = new Fields(w, 1, e, "[TRUNCATED]");
@@ -309,6 +309,20 @@ public final class Ftrace {
       }
       default -> throw new Malformed("not an event dmasim reads");
     }
+  }
+
+  /** The words of {@code s} split at runs of blanks (tabs too), without String.split's regular expression. */
+  static String[] words(String s) {
+    ArrayList<String> out = new ArrayList<>(12);
+    int n = s.length();
+    int i = 0;
+    while (i < n) {
+      while (i < n && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) i++;
+      int start = i;
+      while (i < n && s.charAt(i) != ' ' && s.charAt(i) != '\t') i++;
+      if (i > start) out.add(s.substring(start, i));
+    }
+    return out.toArray(new String[0]);
   }
 
   private static boolean isNull(String p) {

@@ -38,7 +38,7 @@ public final class TraceImport {
   public static final String SCENARIO_PREFIX = "trace:";
 
   /** What the first pass found: the file's hash and that it holds events dmasim reads. */
-  public record Sniff(Path file, String sha256, long lines, long events) {
+  public record Sniff(Path file, String sha256, long lines) {
     /** "trace-NAME-1a2b3c4d" (+ "-whole-life"): the same file imported the same way is the same run. */
     public String runId(boolean wholeLife) {
       String base = file.getFileName().toString();
@@ -60,7 +60,7 @@ public final class TraceImport {
   public record Result(TraceReader.Counts counts, List<Violation> violations, long dropped, long steps, long lastTimeNs, TreeSet<String> actors,
       long liveMappings, long liveIommuMappings) {}
 
-  /** The first pass: hash and sniff. A file that is missing, binary, empty, not ftrace text or without a single event dmasim reads is a user error. */
+  /** The first pass: hash and sniff (parsing lines only until the first event dmasim reads). A file that is missing, binary, empty, not ftrace text or without a single event dmasim reads is a user error. */
   public static Sniff sniff(Path file) {
     if (Files.isDirectory(file)) throw new UserError(file + " is a directory, not a trace file");
     MessageDigest sha;
@@ -91,7 +91,7 @@ public final class TraceImport {
         while ((s = in.readLine()) != null) {
           lines++;
           if (firstLine == null && !s.isBlank()) firstLine = s.length() > 100 ? s.substring(0, 97) + "..." : s;
-          if (s.indexOf(" [") < 0) continue;
+          if (events > 0 || s.indexOf(" [") < 0) continue; // once it is a trace with events, the rest is only hashed
           Ftrace.Line p = Ftrace.parse(s);
           if (p == null) continue;
           prefixed++;
@@ -112,7 +112,7 @@ public final class TraceImport {
       throw new UserError(file + " has no dma:, iommu: or swiotlb: events (" + prefixed + " event line(s) of other kinds, e.g. " + String.join(", ", others)
           + "); record them with: trace-cmd record -e dma -e iommu -e swiotlb");
     }
-    return new Sniff(file, HexFormat.of().formatHex(sha.digest()), lines, events);
+    return new Sniff(file, HexFormat.of().formatHex(sha.digest()), lines);
   }
 
   /** A fresh suite holding only the trace monitor. */
