@@ -207,6 +207,22 @@ class JournalBackendsTest {
       }
       assertEquals(List.of(list.get(0), list.get(2), list.get(3), "2 recording(s); replay a kept run by its run id (the part before ~), an"
           + " incomplete one by its recording id"), runList(b.dmasim("runs")));
+
+      // explore keeps a violating schedule in the same journal, and prints a replay command naming it.
+      CliTest.Result explore = b.dmasim("explore", "nvme-iova-missing-sync", "--schedules", "2", "--keep", "1");
+      assertEquals(1, explore.code(), explore.err());
+      List<String> replays = explore.out().lines().filter(l -> l.startsWith("    replay: ")).toList();
+      String option = kind.equals("h2") ? " --data-dir " + dmasim.scenarios.Shell.quote(dir.toString())
+          : " --journal postgres --journal-url " + dmasim.scenarios.Shell.quote(b.url);
+      assertEquals(1, replays.size(), explore.out());
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("    replay: \\./dmasim replay (nvme-iova-missing-sync-s1-random-x\\d+-\\w+)"
+          + java.util.regex.Pattern.quote(option)).matcher(replays.get(0));
+      assertTrue(m.matches(), replays.get(0));
+      String keptId = m.group(1);
+      CliTest.Result replayKept = b.dmasim("replay", keptId);
+      assertEquals(1, replayKept.code(), replayKept.err());
+      assertTrue(replayKept.out().contains("\n  identical: ") && replayKept.out().contains(" steps, same events, verdict violation\n"),
+          replayKept.out());
     }
   }
 
