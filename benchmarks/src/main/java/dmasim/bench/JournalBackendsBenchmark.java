@@ -39,8 +39,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * the same rows (the same payload bytes, already serialized) into the same database; {@code read}:
  * the run reader (Persistence Query, every row checked and deserialized) beside {@code rawSelect}, a
  * raw JDBC select of the same rows; {@code readDirect}: the reader's per-row work without Akka
- * Streams (one SQL select of the recording, checksum, deserialization), what the reader did before
- * it went through Persistence Query. Rows inserted by an invocation are deleted after it (not timed),
+ * Streams (one SQL select of the recording, checksum, deserialization, the steps in step order), as
+ * the reader did it before it went through Persistence Query. Rows inserted by an invocation are deleted after it (not timed),
  * so every invocation meets a database of the same size. PostgreSQL: {@code DMASIM_BENCH_POSTGRES_URL}
  * (BenchMain runs the postgres cases only when it is set).
  */
@@ -199,10 +199,11 @@ public class JournalBackendsBenchmark {
     return n;
   }
 
-  /** The reader's per-row work without Persistence Query: one select of the recording, checksum and deserialization of each row. */
+  /** The reader's per-row work without Persistence Query: one select of the recording, checksum, deserialization, steps in order. */
   @Benchmark
   public long readDirect(Counter counter) throws Exception {
     long n = 0;
+    java.util.TreeMap<Long, dmasim.scenarios.RecordedStep> steps = new java.util.TreeMap<>();
     try (PreparedStatement st = raw.prepareStatement(SELECT)) {
       st.setString(1, stored.recordingId() + "|%");
       st.setFetchSize(10_000);
@@ -214,7 +215,12 @@ public class JournalBackendsBenchmark {
               || !Arrays.equals(rs.getBytes(6), Rows.checksum(pid, rs.getLong(2), rs.getInt(3), rs.getString(4), payload))) {
             throw new IllegalStateException("damaged row " + pid);
           }
-          if (serialization.deserialize(payload, rs.getInt(3), rs.getString(4)).get() == null) throw new IllegalStateException();
+          dmasim.protocol.JournalEvent.EnvelopeHandled h =
+              (dmasim.protocol.JournalEvent.EnvelopeHandled) serialization.deserialize(payload, rs.getInt(3), rs.getString(4)).get();
+          String actor = pid.substring(pid.indexOf('|') + 1);
+          if (steps.put(h.step(), new dmasim.scenarios.RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
+            throw new IllegalStateException("step twice");
+          }
           n++;
         }
       }
