@@ -22,7 +22,11 @@ public final class BenchMain {
     org.openjdk.jmh.runner.options.ChainedOptionsBuilder builder = new OptionsBuilder();
     if (args.length > 1) builder = builder.include(args[1]);
     else builder = builder.include(PingPongBenchmark.class.getSimpleName()).include(ControlledWireBenchmark.class.getSimpleName())
-        .include(JournalBenchmark.class.getSimpleName()).include(TraceImportBenchmark.class.getSimpleName());
+        .include(JournalBenchmark.class.getSimpleName()).include(JournalBackendsBenchmark.class.getSimpleName())
+        .include(TraceImportBenchmark.class.getSimpleName());
+    // The PostgreSQL cases of JournalBackendsBenchmark need a server: DMASIM_BENCH_POSTGRES_URL (e.g. one started by .ci/postgres.sh).
+    String pg = System.getenv("DMASIM_BENCH_POSTGRES_URL");
+    builder = pg == null || pg.isBlank() ? builder.param("backend", "h2") : builder.param("backend", "h2", "postgres");
     Options opt = builder
         .mode(org.openjdk.jmh.annotations.Mode.Throughput)
         .timeUnit(java.util.concurrent.TimeUnit.SECONDS)
@@ -41,6 +45,7 @@ public final class BenchMain {
     double hmmSmall = 0;
     double hmmLarge = 0;
     java.util.Map<String, Double> journal = new java.util.HashMap<>();
+    java.util.Map<String, Double> backends = new java.util.TreeMap<>();
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
       Result primary = r.getPrimaryResult();
@@ -51,6 +56,10 @@ public final class BenchMain {
       if (name.endsWith("hmmSmallMm")) hmmSmall = secondary(r, "steps");
       if (name.endsWith("hmmLargeMm")) hmmLarge = secondary(r, "steps");
       if (name.contains("TraceImportBenchmark")) journal.put("trace." + name.substring(name.lastIndexOf('.') + 1), secondary(r, "lines"));
+      if (name.contains("JournalBackendsBenchmark")) {
+        backends.put(r.getParams().getParam("backend") + " " + name.substring(name.lastIndexOf('.') + 1), secondary(r, "rows"));
+        continue;
+      }
       if (name.contains("JournalBenchmark")) journal.put(name.substring(name.lastIndexOf('.') + 1), secondary(r, "rows"));
       if (name.endsWith("canonicalSchedule")) {
         schedules = primary.getScore();
@@ -88,6 +97,18 @@ public final class BenchMain {
         hmmLarge / hmmSmall);
     System.out.printf(Locale.ROOT, "(h') HMM 10^5 pages vs IOMMU-only: canonical (c) steps/s %,.0f ratio %.3f; nvme-iova 2x20x4 (b) ratio %.3f%n",
         canonicalRate, hmmLarge / canonicalRate, hmmLarge / stepsVolatile);
+    for (String b : new String[] {"h2", "postgres"}) {
+      if (!backends.containsKey(b + " persist") && !backends.containsKey(b + " read")) continue;
+      double persist2 = backends.getOrDefault(b + " persist", Double.NaN);
+      double insert2 = backends.getOrDefault(b + " rawInsert", Double.NaN);
+      double read2 = backends.getOrDefault(b + " read", Double.NaN);
+      double direct2 = backends.getOrDefault(b + " readDirect", Double.NaN);
+      double select2 = backends.getOrDefault(b + " rawSelect", Double.NaN);
+      System.out.printf(Locale.ROOT, "(i) %-8s 10^5-row run, persist rows/s: %,.0f   raw JDBC batch insert: %,.0f   ratio %.2f%n", b, persist2, insert2,
+          persist2 / insert2);
+      System.out.printf(Locale.ROOT, "(i) %-8s read (Persistence Query) rows/s: %,.0f   raw JDBC select: %,.0f   ratio %.2f;   direct read: %,.0f"
+          + "   ratio read/direct %.2f%n", b, read2, select2, read2 / select2, direct2, read2 / direct2);
+    }
     JournalSize.print(System.out);
   }
 

@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dmasim.scenarios.journal.Database;
 import dmasim.scenarios.journal.JournalFailure;
 import dmasim.scenarios.journal.JournalWriter;
 import dmasim.scenarios.journal.Recordings;
@@ -20,9 +21,11 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Where runs are journaled: "memory" (Akka's in-memory journal, for tests and fast exploration)
- * or "h2" (akka-persistence-jdbc's {@code event_journal} schema on an embedded H2 file, written in
- * batches by {@link JournalWriter}, with a registry of recordings beside it: {@link Recordings}).
+ * Where runs are journaled: "memory" (Akka's in-memory journal, for tests and fast exploration),
+ * "h2" (akka-persistence-jdbc's {@code event_journal} schema on an embedded H2 file, written in
+ * batches by {@link JournalWriter}, with a registry of recordings beside it: {@link Recordings}) or
+ * "postgres" (the same tables in a PostgreSQL database reached by a JDBC URL). Recordings are read
+ * back through Akka Persistence Query ({@link dmasim.scenarios.journal.RowReadJournal}).
  *
  * <p>A kept run is recorded under a fresh recording id and becomes the run's kept recording only
  * when all of it is durable ({@link #keep}); until then the earlier recording stays, whole.
@@ -43,17 +46,68 @@ public final class Journal implements AutoCloseable {
   private final String kind;
   private final Path dir;
   private final long maxMegabytes;
+  /** PostgreSQL: the JDBC URL and credentials (empty: in the URL, or none). */
+  private final String pgUrl;
+  private final String pgUser;
+  private final String pgPassword;
+  /** H2: the URL the database was opened with (read-only opens add ACCESS_MODE_DATA=r), or null before it is opened. */
+  private String openedUrl;
   private Connection connection;
   private ActorSystem<?> system;
   private Recordings recordings;
   private long sizeAtOpen;
 
   private Journal(String kind, Path dir, long maxMegabytes) {
-    if (!kind.equals("memory") && !kind.equals("h2")) throw new UserError("unknown journal '" + kind + "' (use h2 or memory)");
+    this(kind, dir, maxMegabytes, null, "", "");
+  }
+
+  private Journal(String kind, Path dir, long maxMegabytes, String pgUrl, String pgUser, String pgPassword) {
+    if (!kind.equals("memory") && !kind.equals("h2") && !kind.equals("postgres")) {
+      throw new UserError("unknown journal '" + kind + "' (use h2, postgres or memory)");
+    }
     if (maxMegabytes < 1) throw new UserError("--max-journal-mb must be at least 1, not " + maxMegabytes);
     this.kind = kind;
     this.dir = dir;
     this.maxMegabytes = maxMegabytes;
+    this.pgUrl = pgUrl;
+    this.pgUser = pgUser == null ? "" : pgUser;
+    this.pgPassword = pgPassword == null ? "" : pgPassword;
+  }
+
+  /**
+   * A journal in the PostgreSQL database at {@code url} ({@code jdbc:postgresql://host:port/db?...});
+   * {@code user} and {@code password} may be empty (given in the URL, or not needed). A URL that is
+   * not a PostgreSQL JDBC URL is a user error; the database is reached only by {@link #open}.
+   */
+  public static Journal postgres(String url, String user, String password) {
+    if (url == null || url.isBlank()) {
+      throw new InfrastructureError("no PostgreSQL journal configured: give --journal-url jdbc:postgresql://HOST:PORT/DB, or set"
+          + " DMASIM_POSTGRES_URL (or dmasim.journal.postgres.url)", null);
+    }
+    PG_LOG.setLevel(java.util.logging.Level.OFF); // the driver's own warnings (a bad port) would repeat the line below
+    if (!url.startsWith("jdbc:postgresql:") || org.postgresql.Driver.parseURL(url, null) == null) {
+      throw new UserError("malformed PostgreSQL journal URL '" + Database.server(url) + "': expected jdbc:postgresql://HOST[:PORT]/DATABASE[?user=U&...]");
+    }
+    return new Journal("postgres", null, DEFAULT_MAX_MB, url, user, password);
+  }
+
+  /** The PostgreSQL driver's java.util.logging logger (held: the level is kept only while the logger is referenced). */
+  private static final java.util.logging.Logger PG_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+  /** Whether runs are kept (h2 or postgres), not only held in memory. */
+  public boolean durable() {
+    return !kind.equals("memory");
+  }
+
+  /** The database of a durable journal (the URL it was opened with). */
+  public Database database() {
+    if (kind.equals("postgres")) return Database.postgres(pgUrl, pgUser, pgPassword);
+    return Database.h2(dir, openedUrl != null ? openedUrl : url());
+  }
+
+  /** Where the journal is, for messages: the data directory, "the PostgreSQL journal at host:port/db", or "memory". */
+  public String where() {
+    return kind.equals("memory") ? "memory" : database().where();
   }
 
   public static Journal memory() {
@@ -87,6 +141,7 @@ public final class Journal implements AutoCloseable {
    * the database stays open until dmasim closes it, so a signal handler can still flush.
    */
   public String url() {
+    if (kind.equals("postgres")) return pgUrl;
     return "jdbc:h2:file:" + dir.resolve("journal") + ";WRITE_DELAY=0;TRACE_LEVEL_FILE=0;DB_CLOSE_ON_EXIT=FALSE;MAX_LENGTH_INPLACE_LOB=65536;COMPRESS=TRUE";
   }
 
@@ -100,6 +155,7 @@ public final class Journal implements AutoCloseable {
           akka.persistence.testkit.events.serialize = off
           """).withFallback(akka.persistence.testkit.PersistenceTestKitPlugin$.MODULE$.config()).withFallback(base);
     }
+    Config db = database().toConfig();
     return ConfigFactory.parseString("""
         akka.persistence.journal.plugin = "dmasim-journal"
         akka.persistence.snapshot-store.plugin = "akka.persistence.no-snapshot-store"
@@ -108,11 +164,15 @@ public final class Journal implements AutoCloseable {
           # The plugin runs on the thread of single runs: a persist is queued without crossing threads.
           plugin-dispatcher = "dmasim.dispatchers.w0"
         }
+        # The run reader's Persistence Query plugin: the same rows, read back with their checksums checked.
+        dmasim-read-journal {
+          class = "dmasim.scenarios.journal.RowReadJournal$Provider"
+        }
         """)
-        .withValue("dmasim-journal.url", ConfigValueFactory.fromAnyRef(url()))
-        .withValue("dmasim-journal.dir", ConfigValueFactory.fromAnyRef(dir.toString()))
-        .withValue("dmasim.journal-writer.url", ConfigValueFactory.fromAnyRef(url()))
-        .withValue("dmasim.journal-writer.file", ConfigValueFactory.fromAnyRef(file().toString()))
+        .withFallback(db.atPath("dmasim-journal"))
+        .withFallback(db.atPath("dmasim-read-journal"))
+        .withFallback(db.atPath("dmasim.journal-writer"))
+        .withValue("dmasim.journal-writer.file", ConfigValueFactory.fromAnyRef(kind.equals("h2") ? file().toString() : ""))
         .withValue("dmasim.journal-writer.max-bytes", ConfigValueFactory.fromAnyRef(maxMegabytes << 20))
         .withFallback(base);
   }
@@ -142,6 +202,10 @@ public final class Journal implements AutoCloseable {
    */
   public void open(boolean mustExist, boolean readOnly) {
     if (kind.equals("memory") || connection != null) return;
+    if (kind.equals("postgres")) {
+      openPostgres(mustExist || readOnly);
+      return;
+    }
     if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError("--data-dir " + dir + " is a file, not a directory");
     boolean exists = Files.exists(file());
     String held = Recordings.heldBefore(dir);
@@ -165,7 +229,8 @@ public final class Journal implements AutoCloseable {
       if (exists) openChecked(readOnly);
       if (connection == null) {
         connection = DriverManager.getConnection(url(), "sa", "");
-        recordings = new Recordings(connection, dir);
+        openedUrl = url();
+        recordings = new Recordings(connection, database());
       }
       sizeAtOpen = Files.size(file());
       if (readOnly) {
@@ -174,7 +239,7 @@ public final class Journal implements AutoCloseable {
       }
       if (!exists) recordings.forgetKept();
       if (!tableExists(connection, "event_journal")) {
-        for (String ddl : akkaPersistenceJdbcSchema()) connection.createStatement().execute(ddl);
+        for (String ddl : akkaPersistenceJdbcSchema("h2")) connection.createStatement().execute(ddl);
       }
       recordings.createIfMissing();
     } catch (IOException e) {
@@ -199,6 +264,7 @@ public final class Journal implements AutoCloseable {
   private void openChecked(boolean readOnly) throws SQLException, IOException {
     try {
       connection = DriverManager.getConnection(url() + ";ACCESS_MODE_DATA=r", "sa", "");
+      openedUrl = url() + ";ACCESS_MODE_DATA=r";
     } catch (SQLException e) {
       if (!JournalFailure.needsWrite(e)) throw e;
       Path copy = dir.resolve("journal-check.mv.db");
@@ -213,11 +279,42 @@ public final class Journal implements AutoCloseable {
       Files.move(copy, file(), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       return; // the checked copy is the journal now: opened for writing below
     }
-    recordings = new Recordings(connection, dir);
+    recordings = new Recordings(connection, database());
     recordings.verifyKept();
     if (!readOnly) {
       connection.close();
       connection = null;
+      openedUrl = null;
+    }
+  }
+
+  /**
+   * Connects to the PostgreSQL database (a server that cannot be reached or refuses the login is
+   * one line, exit 3) and creates akka-persistence-jdbc's PostgreSQL schema and the registry in the
+   * connection's current schema when missing; with {@code mustExist} (commands that only read kept
+   * runs) a database without a registry is a user error and nothing is created.
+   */
+  private void openPostgres(boolean mustExist) {
+    Database db = database();
+    try {
+      connection = db.connect();
+      if (connection.getSchema() == null) {
+        throw new JournalFailure(db.where() + " has no schema to use (the URL's currentSchema names none that exists); create it, or fix the URL");
+      }
+      recordings = new Recordings(connection, db);
+      if (!tableExists(connection, "dmasim_recordings") && mustExist) {
+        throw new UserError("no journal in " + db.where() + ": nothing has been kept there (see --journal-url)");
+      }
+      if (!tableExists(connection, "event_journal")) {
+        for (String ddl : akkaPersistenceJdbcSchema("postgres")) connection.createStatement().execute(ddl);
+      }
+      recordings.createIfMissing();
+    } catch (SQLException e) {
+      close();
+      throw new JournalFailure(db.describe(e));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
   }
 
@@ -251,19 +348,27 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /** akka-persistence-jdbc's H2 schema, as shipped in its jar. */
-  private static List<String> akkaPersistenceJdbcSchema() {
-    try (InputStream in = Journal.class.getClassLoader().getResourceAsStream("schema/h2/h2-create-schema.sql")) {
-      if (in == null) throw new InfrastructureError("akka-persistence-jdbc's schema/h2/h2-create-schema.sql is not on the class path", null);
+  /**
+   * akka-persistence-jdbc's schema for {@code db} (h2 or postgres), as shipped in its jar. The
+   * PostgreSQL script names the schema {@code public}; it is created in the connection's current
+   * schema instead (the first of the URL's {@code currentSchema}, else {@code public}).
+   */
+  private static List<String> akkaPersistenceJdbcSchema(String db) {
+    String path = "schema/" + db + "/" + db + "-create-schema.sql";
+    try (InputStream in = Journal.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) throw new InfrastructureError("akka-persistence-jdbc's " + path + " is not on the class path", null);
       String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      if (db.equals("postgres")) sql = sql.replace("public.", "").replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX IF NOT EXISTS")
+          .replace("CREATE UNIQUE INDEX event_journal_ordering_idx", "CREATE UNIQUE INDEX IF NOT EXISTS event_journal_ordering_idx");
       return java.util.Arrays.stream(sql.split(";")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     } catch (IOException e) {
       throw new InfrastructureError("cannot read akka-persistence-jdbc's schema: " + e.getMessage(), e);
     }
   }
 
+  /** Whether {@code table} (a quoted lower-case name) exists in the connection's current schema. */
   public static boolean tableExists(Connection c, String table) throws SQLException {
-    try (ResultSet rs = c.getMetaData().getTables(null, null, table, null)) {
+    try (ResultSet rs = c.getMetaData().getTables(null, c.getSchema(), table, null)) {
       return rs.next();
     }
   }
@@ -299,6 +404,14 @@ public final class Journal implements AutoCloseable {
     if (kind.equals("memory") || recordings == null) return null;
     writer().abandon(why, 2000); // what is not on disk yet is dropped; the registry says how far the run came
     recordings.fail(recording, why);
+    if (kind.equals("postgres")) {
+      // A server's commits are durable when they return: read how far the recording came on a connection of its own.
+      try (Connection c = database().connect()) {
+        return new Recordings(c, (Database) null).progress(recording);
+      } catch (SQLException e) {
+        return "progress unknown (" + database().describe(e) + ")";
+      }
+    }
     // The process halts next: shut the database down so that what it committed is on disk, then read how far the
     // recording came from the file itself, so the line says exactly what a later replay will find.
     try (java.sql.Statement st = connection.createStatement()) {
@@ -309,7 +422,7 @@ public final class Journal implements AutoCloseable {
     connection = null;
     recordings = null;
     try (Connection c = DriverManager.getConnection(url() + ";ACCESS_MODE_DATA=r", "sa", "")) {
-      return new Recordings(c, null).progress(recording);
+      return new Recordings(c, (Database) null).progress(recording);
     } catch (SQLException e) {
       return "progress unknown (" + JournalFailure.describe(e, dir) + ")";
     }
@@ -334,7 +447,7 @@ public final class Journal implements AutoCloseable {
 
   /** The kept run (or recording, given as RUN~N) named {@code id}; a user error when there is none. */
   public Recordings.Stored lookup(String id) {
-    if (kind.equals("memory")) throw new UserError("runs are kept only in the embedded journal (--journal h2)");
+    if (kind.equals("memory")) throw new UserError("runs are kept only in a durable journal (--journal h2 or postgres)");
     return recordings.lookup(id);
   }
 
@@ -356,7 +469,7 @@ public final class Journal implements AutoCloseable {
 
   /** Every recording, newest first (dmasim runs). */
   public List<Recordings.Stored> list() {
-    if (kind.equals("memory")) throw new UserError("runs are kept only in the embedded journal (--journal h2)");
+    if (kind.equals("memory")) throw new UserError("runs are kept only in a durable journal (--journal h2 or postgres)");
     return recordings.list();
   }
 
@@ -374,7 +487,7 @@ public final class Journal implements AutoCloseable {
    * Call last.
    */
   public void compactIfBloated(long written, java.util.function.LongConsumer announce) {
-    if (connection == null) return;
+    if (connection == null || !kind.equals("h2")) return;
     try {
       long size = Files.size(file());
       long grown = size - sizeAtOpen;
@@ -389,7 +502,7 @@ public final class Journal implements AutoCloseable {
 
   /** Rewrites the database file without its free space (H2's SHUTDOWN COMPACT); closes the journal. */
   public void compact() {
-    if (connection == null) return;
+    if (connection == null || !kind.equals("h2")) return;
     try {
       connection.createStatement().execute("SHUTDOWN COMPACT");
     } catch (SQLException e) {
@@ -406,7 +519,7 @@ public final class Journal implements AutoCloseable {
 
   /** Waits until every step persisted so far is durable (nothing to wait for in memory). */
   private void flush() {
-    if (kind.equals("h2")) writer().flush();
+    if (durable()) writer().flush();
   }
 
   @Override
@@ -419,5 +532,6 @@ public final class Journal implements AutoCloseable {
       }
       connection = null;
     }
+    openedUrl = null;
   }
 }

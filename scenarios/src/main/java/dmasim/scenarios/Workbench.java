@@ -44,7 +44,7 @@ public final class Workbench implements AutoCloseable {
 
   /** The durable journal's writer, or null for the in-memory journal. */
   public JournalWriter writer() {
-    return journal.kind().equals("h2") ? JournalWriter.get(system) : null;
+    return journal.durable() ? JournalWriter.get(system) : null;
   }
 
   @Override
@@ -62,7 +62,7 @@ public final class Workbench implements AutoCloseable {
     } catch (Exception e) {
       // shutting down regardless
     }
-    if (journal.kind().equals("h2")) {
+    if (journal.durable()) {
       try {
         JournalWriter writer = JournalWriter.get(system);
         writer.close();

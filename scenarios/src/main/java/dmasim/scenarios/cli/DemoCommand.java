@@ -30,7 +30,7 @@ final class DemoCommand implements Callable<Integer> {
     Scenario nvme = Catalog.find("nvme-iova").orElseThrow();
     Scenario buggy = Catalog.find("nvme-iova-free-live-links").orElseThrow();
     try (Session session = new Session(journal, spec.commandLine().getErr())) {
-      out.printf(Locale.ROOT, "dmasim demo - journal: %s%n%n", session.journal.kind().equals("h2") ? session.journal.dir() : "in memory");
+      out.printf(Locale.ROOT, "dmasim demo - journal: %s%n%n", session.journal.durable() ? session.journal.where() : "in memory");
       out.println("1. nvme-iova: 2 CPU queues x 50 NVMe requests of 4 segments on the two-step IOVA API, one NVMe device");
       out.println("   that touches 20% of its buffers again up to 5 ms after completing them (what lazy invalidation exposes).");
       RunReport strict = run(session, nvme, base.withMode(IommuSettings.Mode.STRICT));

@@ -51,8 +51,8 @@ final class Session implements AutoCloseable {
     this.system = bench.system;
     this.runner = bench.runner;
     this.progressErr = err;
-    if (journal.kind().equals("h2")) {
-      progress = new RunProgress(err, runner, JournalWriter.get(system));
+    if (journal.durable()) {
+      progress = new RunProgress(err, runner, JournalWriter.get(system), journal.kind().equals("h2"));
       runner.watch(progress::tick);
     } else {
       progress = null;
@@ -160,15 +160,18 @@ final class Session implements AutoCloseable {
     private final PrintWriter err;
     private final Runner runner;
     private final JournalWriter writer;
+    /** Whether the journal is a file whose size is worth showing (h2). */
+    private final boolean sized;
     private final boolean tty = System.console() != null;
     private long started;
     private long lastLine;
     private long lastStep = -1;
 
-    RunProgress(PrintWriter err, Runner runner, JournalWriter writer) {
+    RunProgress(PrintWriter err, Runner runner, JournalWriter writer, boolean sized) {
       this.err = err;
       this.runner = runner;
       this.writer = writer;
+      this.sized = sized;
     }
 
     /** After the run: waits for the writer, showing how far it is when that takes over two seconds. */
@@ -178,8 +181,8 @@ final class Session implements AutoCloseable {
         long now = System.nanoTime();
         if (now - from < 2_000_000_000L || (!tty && now - lastLine < 10_000_000_000L)) continue;
         lastLine = now;
-        String line = String.format(java.util.Locale.ROOT, "  run ended at step %,d; writing the journal: %,d of %,d steps on disk, %,d MB", steps,
-            writer.durableSteps(), writer.appendedSteps(), writer.fileBytes() >> 20);
+        String line = String.format(java.util.Locale.ROOT, "  run ended at step %,d; writing the journal: %,d of %,d steps on disk", steps,
+            writer.durableSteps(), writer.appendedSteps()) + (sized ? String.format(java.util.Locale.ROOT, ", %,d MB", writer.fileBytes() >> 20) : "");
         show(line);
       }
     }
@@ -213,8 +216,10 @@ final class Session implements AutoCloseable {
       lastStep = step;
       if (now - started < 2_000_000_000L || (!tty && lastLine != started && now - lastLine < 10_000_000_000L)) return;
       lastLine = now;
-      String line = String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, journal %,d MB, %.0f s", step, writer.durableSteps(),
-          writer.fileBytes() >> 20, (now - started) / 1e9);
+      String line = sized
+          ? String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, journal %,d MB, %.0f s", step, writer.durableSteps(),
+              writer.fileBytes() >> 20, (now - started) / 1e9)
+          : String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, %.0f s", step, writer.durableSteps(), (now - started) / 1e9);
       show(line);
     }
   }

@@ -7,9 +7,7 @@ import akka.persistence.journal.japi.AsyncWriteJournal;
 import akka.serialization.Serialization;
 import akka.serialization.SerializationExtension;
 import com.typesafe.config.Config;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -28,15 +26,13 @@ import scala.concurrent.Future;
 public final class BatchedJournal extends AsyncWriteJournal {
   private final JournalWriter writer;
   private final Serialization serialization;
-  private final String url;
-  private final Path dir;
+  private final Database db;
   private Connection reads;
 
   public BatchedJournal(Config config) {
     this.writer = JournalWriter.get(context().system());
     this.serialization = SerializationExtension.get(context().system());
-    this.url = config.getString("url");
-    this.dir = Path.of(config.getString("dir"));
+    this.db = Database.fromConfig(config);
   }
 
   @Override
@@ -84,7 +80,7 @@ public final class BatchedJournal extends AsyncWriteJournal {
       writer.flushQuietly();
       return Futures.successful(query.run(connection()));
     } catch (SQLException e) {
-      return Futures.failed(new JournalFailure(JournalFailure.describe(e, dir)));
+      return Futures.failed(new JournalFailure(db.describe(e)));
     } catch (RuntimeException e) {
       return Futures.failed(e);
     }
@@ -105,7 +101,7 @@ public final class BatchedJournal extends AsyncWriteJournal {
   @Override
   public Future<Void> doAsyncReplayMessages(String persistenceId, long from, long to, long max, Consumer<PersistentRepr> replay) {
     String sql = "SELECT \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\", \"meta_payload\" FROM \"event_journal\""
-        + " WHERE \"persistence_id\" = ? AND \"sequence_number\" BETWEEN ? AND ? ORDER BY \"sequence_number\" LIMIT ?";
+        + " WHERE \"persistence_id\" = ? AND \"sequence_number\" BETWEEN ? AND ? ORDER BY \"sequence_number\" FETCH FIRST ? ROWS ONLY";
     return afterFlush(c -> {
       try (PreparedStatement st = c.prepareStatement(sql)) {
         st.setString(1, persistenceId);
@@ -149,7 +145,7 @@ public final class BatchedJournal extends AsyncWriteJournal {
   }
 
   private Connection connection() throws SQLException {
-    if (reads == null) reads = DriverManager.getConnection(url, "sa", "");
+    if (reads == null) reads = db.connect();
     return reads;
   }
 }

@@ -47,6 +47,27 @@ public class JournalFailure extends InfrastructureError {
     return "journal error in " + file + ": " + shorten(text);
   }
 
+  /**
+   * One line naming the cause of {@code e} for the PostgreSQL journal at {@code server}
+   * (host:port/database) used as {@code user}: the server cannot be reached, refuses the login, has
+   * no such database, is out of disk, or the user may not write; else the server's own first line.
+   */
+  public static String describePostgres(SQLException e, String server, String user) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    String text = shorten(firstLine(e));
+    String at = "the PostgreSQL journal at " + server;
+    String who = user == null || user.isEmpty() ? "" : " as " + user;
+    if (state.startsWith("08") || chain(e).contains("java.net.ConnectException") || chain(e).contains("UnknownHostException")) {
+      return "cannot reach " + at + " (" + text + "); is the server running, and is the URL right?";
+    }
+    if (state.equals("28P01") || state.equals("28000")) return at + " refused the login" + who + " (" + text + ")";
+    if (state.equals("3D000")) return "no database at " + server + " (" + text + "); create it, or fix the URL";
+    if (state.equals("53100")) return "disk full on the server of " + at + " (" + text + ")";
+    if (state.equals("42501") || state.equals("25006")) return at + " cannot be written" + who + " (" + text + ")";
+    if (state.startsWith("57P") || state.equals("53300")) return at + " is not available (" + text + ")";
+    return "journal error in " + at + ": " + text + (state.isEmpty() ? "" : " (SQLSTATE " + state + ")");
+  }
+
   /** H2 refused to open a file read-only because opening it means writing to it (recovery after an interrupted write, or damage). */
   public static boolean needsWrite(SQLException e) {
     String all = chain(e);

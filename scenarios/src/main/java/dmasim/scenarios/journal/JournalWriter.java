@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -72,7 +71,8 @@ public final class JournalWriter implements Extension {
   }
 
   private final Serialization serialization;
-  private final String url;
+  private final Database db;
+  /** The H2 file (its size is limited and the disk beside it watched); null for PostgreSQL, whose server manages its storage. */
   private final Path file;
   private final long maxBytes;
   private final Object lock = new Object();
@@ -92,8 +92,8 @@ public final class JournalWriter implements Extension {
 
   private JournalWriter(ActorSystem system, Config config) {
     this.serialization = SerializationExtension.get(system);
-    this.url = config.getString("url");
-    this.file = Path.of(config.getString("file"));
+    this.db = Database.fromConfig(config);
+    this.file = db.postgres() ? null : Path.of(config.getString("file"));
     this.maxBytes = config.getBytes("max-bytes");
   }
 
@@ -211,7 +211,7 @@ public final class JournalWriter implements Extension {
     }
   }
 
-  /** The journal file's size after the last batch. */
+  /** The journal file's size after the last batch (0 for PostgreSQL). */
   public long fileBytes() {
     synchronized (lock) {
       return lastSize;
@@ -254,7 +254,7 @@ public final class JournalWriter implements Extension {
   }
 
   private void loop() {
-    try (Connection c = DriverManager.getConnection(url, "sa", "")) {
+    try (Connection c = db.connect()) {
       c.setAutoCommit(false);
       while (true) {
         ArrayList<Pending> batch;
@@ -285,7 +285,7 @@ public final class JournalWriter implements Extension {
         }
       }
     } catch (SQLException e) {
-      fail(JournalFailure.describe(e, file.getParent()));
+      fail(db.describe(e));
     } catch (RuntimeException e) {
       fail(e instanceof JournalFailure ? e.getMessage() : "the journal writer failed: " + e);
     }
@@ -360,6 +360,7 @@ public final class JournalWriter implements Extension {
    * the disk is nearly full: {@code running} says whether a run is being stopped or refused.
    */
   private long room(boolean running) {
+    if (file == null) return 0;
     String after = running ? "; the run was stopped and is incomplete" : "";
     try {
       long size = Files.exists(file) ? Files.size(file) : 0;

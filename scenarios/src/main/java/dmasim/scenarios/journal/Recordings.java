@@ -38,12 +38,32 @@ import java.util.TreeMap;
  */
 public final class Recordings {
   private final Connection c;
+  /** The database, for messages (null: a bare connection, for tools and tests). */
+  private final Database db;
+  /** The data directory of an H2 journal (journal.kept lives there); null for PostgreSQL. */
   private final Path dir;
   private String current;
 
+  /** The registry of the H2 journal in {@code dir} (null: a bare connection). */
   public Recordings(Connection c, Path dir) {
+    this(c, dir == null ? null : Database.h2(dir, ""));
+  }
+
+  /** The registry of the journal in {@code db} (null: a bare connection). */
+  public Recordings(Connection c, Database db) {
     this.c = c;
-    this.dir = dir;
+    this.db = db;
+    this.dir = db == null ? null : db.dir();
+  }
+
+  /** One line naming the cause of {@code e}. */
+  private String why(SQLException e) {
+    return db == null ? JournalFailure.firstLine(e) : db.describe(e);
+  }
+
+  /** Where the journal is, for messages: its data directory, or the PostgreSQL server. */
+  private String where() {
+    return db == null ? "the journal" : db.where();
   }
 
   /** A recording as the registry holds it. {@code note} says what a reader should know (a later incomplete recording). */
@@ -93,6 +113,7 @@ public final class Recordings {
 
   /** Removes journal.kept: the database file is new, so the list would describe another one. */
   public void forgetKept() {
+    if (dir == null) return;
     try {
       Files.deleteIfExists(keptFile(dir));
     } catch (IOException e) {
@@ -105,6 +126,7 @@ public final class Recordings {
    * recording of its run replaced it (a replacement is committed before the list is rewritten).
    */
   public void verifyKept() {
+    if (dir == null) return;
     Path kept = keptFile(dir);
     try {
       if (!Files.exists(kept)) return;
@@ -129,7 +151,7 @@ public final class Recordings {
             + " Move " + dir + " away to start a new journal");
       }
     } catch (SQLException e) {
-      throw new JournalFailure(JournalFailure.describe(e, dir) + heldBefore(dir));
+      throw new JournalFailure(why(e) + heldBefore(dir));
     }
   }
 
@@ -153,6 +175,7 @@ public final class Recordings {
 
   /** Rewrites journal.kept from the registry (atomically: a new file renamed over the old). */
   private void writeKept() throws SQLException, IOException {
+    if (dir == null) return; // PostgreSQL: a server does not roll a database back to an older state unnoticed
     StringBuilder b = new StringBuilder();
     try (ResultSet rs = c.createStatement().executeQuery("SELECT \"recording_id\", \"run_id\", \"steps\" FROM \"dmasim_recordings\""
         + " WHERE \"state\" = 'complete' ORDER BY \"started\", \"recording_id\"")) {
@@ -166,7 +189,7 @@ public final class Recordings {
 
   /** " (it held N kept runs, the last kept being run R)" from journal.kept, or "" when there is no list. */
   public static String heldBefore(Path dir) {
-    if (!Files.exists(keptFile(dir))) return "";
+    if (dir == null || !Files.exists(keptFile(dir))) return "";
     List<String[]> lines = keptLines(dir);
     if (lines.isEmpty()) return "";
     return " (it held " + lines.size() + " kept run(s), the last kept being run " + lines.get(lines.size() - 1)[1] + ")";
@@ -208,7 +231,7 @@ public final class Recordings {
       current = id;
       return id;
     } catch (SQLException e) {
-      throw new JournalFailure(JournalFailure.describe(e, dir));
+      throw new JournalFailure(why(e));
     }
   }
 
@@ -300,13 +323,13 @@ public final class Recordings {
         c.setAutoCommit(true);
       }
     } catch (SQLException e) {
-      throw new JournalFailure(JournalFailure.describe(e, dir));
+      throw new JournalFailure(why(e));
     }
   }
 
   private long deleteRecording(String recording) throws SQLException {
     long rows;
-    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?")) {
+    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ESCAPE '\\'")) {
       st.setString(1, likePrefix(recording));
       rows = st.executeUpdate();
     }
@@ -320,7 +343,7 @@ public final class Recordings {
   /** Rows and registry entry of a run kept by dmasim 0.2 (journaled under the run id itself, registered in dmasim_runs). */
   private void deleteLegacy(String runId) throws SQLException {
     if (!legacyTable()) return;
-    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?")) {
+    try (PreparedStatement st = c.prepareStatement("DELETE FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ESCAPE '\\'")) {
       st.setString(1, likePrefix(runId));
       st.executeUpdate();
     }
@@ -331,9 +354,7 @@ public final class Recordings {
   }
 
   private boolean legacyTable() throws SQLException {
-    try (ResultSet rs = c.getMetaData().getTables(null, null, "dmasim_runs", null)) {
-      return rs.next();
-    }
+    return dmasim.scenarios.Journal.tableExists(c, "dmasim_runs");
   }
 
   /** "RUN|%" with LIKE's wildcards in RUN escaped. */
@@ -351,7 +372,7 @@ public final class Recordings {
     try {
       if (id.contains("~")) {
         List<Stored> one = query(SELECT + " WHERE \"recording_id\" = ?", id);
-        if (one.isEmpty()) throw new UserError("no recording '" + id + "' in " + dir + " (see 'dmasim runs')");
+        if (one.isEmpty()) throw new UserError("no recording '" + id + "' in " + where() + " (see 'dmasim runs')");
         return trusted(one.get(0), id);
       }
       List<Stored> all = query(SELECT + " WHERE \"run_id\" = ? ORDER BY \"started\" DESC, \"recording_id\" DESC", id);
@@ -364,7 +385,7 @@ public final class Recordings {
           throw new RecordedByAnotherModel("run " + id + " was recorded by " + legacy + " and this is " + dmasim.scenarios.Journal.VERSION
               + ", whose journal this version does not read; run its command again to record it with this model", null);
         }
-        throw new UserError("no run '" + id + "' in " + dir + " (see 'dmasim runs' or the run ids printed by run and explore)");
+        throw new UserError("no run '" + id + "' in " + where() + " (see 'dmasim runs' or the run ids printed by run and explore)");
       }
       Stored later = all.stream().filter(s -> !s.complete()).filter(s -> s.started().compareTo(kept.started()) > 0).findFirst().orElse(null);
       if (later == null) return kept;
@@ -372,7 +393,7 @@ public final class Recordings {
           kept.finished(), kept.reason(), "a later recording, " + later.recordingId() + ", is " + later.status()
           + "; this is the kept one ('dmasim gc' removes the other)");
     } catch (SQLException e) {
-      throw new JournalFailure(JournalFailure.describe(e, dir));
+      throw new JournalFailure(why(e));
     }
   }
 
@@ -399,7 +420,7 @@ public final class Recordings {
     try {
       return query(SELECT + " ORDER BY \"started\" DESC, \"recording_id\" DESC");
     } catch (SQLException e) {
-      throw new JournalFailure(JournalFailure.describe(e, dir));
+      throw new JournalFailure(why(e));
     }
   }
 
@@ -432,7 +453,7 @@ public final class Recordings {
 
   /** Recomputes the checksum of a registry row as it is now (for tools that migrate a registry, and tests that forge one). */
   public static void reseal(Connection c, String recording) throws SQLException {
-    Recordings r = new Recordings(c, null);
+    Recordings r = new Recordings(c, (Database) null);
     try (PreparedStatement st = c.prepareStatement("SELECT \"state\" FROM \"dmasim_recordings\" WHERE \"recording_id\" = ?")) {
       st.setString(1, recording);
       try (ResultSet rs = st.executeQuery()) {
@@ -467,7 +488,7 @@ public final class Recordings {
           String damage = entryDamage(rs);
           if (damage != null) {
             out.add(new Stored(rs.getString("recording_id"), null, "damaged", rs.getLong("recorded_step"), Map.of(), rs.getString("version"),
-                String.valueOf(rs.getObject("started")), null, damage, null));
+                time(rs, "started"), null, damage, null));
             continue;
           }
           RunOptions o = new RunOptions(rs.getLong("seed"), RunRecord.mode(rs.getString("mode")), rs.getInt("cpus"), rs.getLong("requests"),
@@ -476,12 +497,18 @@ public final class Recordings {
               rs.getLong("expected_steps"), rs.getString("verdict"), rs.getString("monitor"), rs.getLong("steps"), rs.getLong("non_fifo"),
               rs.getString("parent_run"), rs.getLong("prefix"));
           out.add(new Stored(rs.getString("recording_id"), r, rs.getString("state"), rs.getLong("recorded_step"),
-              Rows.parseActorRows(rs.getString("actor_rows")), rs.getString("version"), String.valueOf(rs.getObject("started")),
-              rs.getObject("finished") == null ? null : String.valueOf(rs.getObject("finished")), rs.getString("reason"), null));
+              Rows.parseActorRows(rs.getString("actor_rows")), rs.getString("version"), time(rs, "started"), time(rs, "finished"),
+              rs.getString("reason"), null));
         }
       }
     }
     return out;
+  }
+
+  /** A timestamp column as this machine's local time with its offset (what H2 and PostgreSQL store alike), or null. */
+  private static String time(ResultSet rs, String column) throws SQLException {
+    java.time.OffsetDateTime t = rs.getObject(column, java.time.OffsetDateTime.class);
+    return t == null ? null : String.valueOf(t.atZoneSameInstant(java.time.ZoneId.systemDefault()).toOffsetDateTime());
   }
 
   /** Removes every recording that is not complete (with its rows) and every row no recording owns. */
@@ -497,8 +524,10 @@ public final class Recordings {
         rows += deleteRecording(r);
         recordings++;
       }
+      // Standard SQL (H2 and PostgreSQL): the recording id is what precedes the first '|'.
       rows += c.createStatement().executeUpdate("DELETE FROM \"event_journal\" WHERE NOT EXISTS (SELECT 1 FROM \"dmasim_recordings\" r"
-          + " WHERE r.\"recording_id\" = LEFT(\"persistence_id\", LOCATE('|', \"persistence_id\") - 1))");
+          + " WHERE r.\"recording_id\" = CASE WHEN POSITION('|' IN \"persistence_id\") > 0"
+          + " THEN SUBSTRING(\"persistence_id\" FROM 1 FOR POSITION('|' IN \"persistence_id\") - 1) ELSE \"persistence_id\" END)");
       if (legacyTable()) recordings += c.createStatement().executeUpdate("DELETE FROM \"dmasim_runs\"");
       return new Removed(recordings, rows);
     });
@@ -515,7 +544,7 @@ public final class Recordings {
 
   private void rows(String journalId, String run, RowSink sink) {
     String sql = "SELECT \"persistence_id\", \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\", \"meta_payload\","
-        + " \"meta_ser_manifest\" FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ORDER BY \"persistence_id\", \"sequence_number\"";
+        + " \"meta_ser_manifest\" FROM \"event_journal\" WHERE \"persistence_id\" LIKE ? ESCAPE '\\' ORDER BY \"persistence_id\", \"sequence_number\"";
     try (PreparedStatement st = c.prepareStatement(sql)) {
       st.setString(1, likePrefix(journalId));
       st.setFetchSize(10_000);
@@ -527,7 +556,7 @@ public final class Recordings {
         }
       }
     } catch (SQLException e) {
-      String why = JournalFailure.describe(e, dir);
+      String why = why(e);
       if (why.contains(" is corrupted")) throw new JournalDamaged("journal damaged at run " + run + ": H2 cannot read its rows (the file is"
           + " corrupted where they are stored); other runs may still be readable");
       throw new JournalFailure(why + " (reading run " + run + ")");
@@ -548,47 +577,60 @@ public final class Recordings {
     return out;
   }
 
-  /** The steps of a recording, checked: see {@link dmasim.scenarios.Journal#read}. */
+  /**
+   * The steps of a recording, checked: see {@link dmasim.scenarios.Journal#read}. The events are read
+   * through Akka Persistence Query ({@link RowReadJournal}: {@code currentEventsByPersistenceId} of
+   * each of the recording's persistence ids, in key order); which persistence ids the journal holds
+   * under the recording is one explicit query of its own ({@link #persistenceIds}), so rows of an
+   * actor the registry does not know are found too.
+   */
   public List<RecordedStep> read(ActorSystem<?> system, Stored stored) {
-    Serialization serialization = SerializationExtension.get(system);
     String run = stored.record().runId();
     String journalId = stored.recordingId();
     TreeMap<Long, RecordedStep> steps = new TreeMap<>();
     Map<String, Long> last = new LinkedHashMap<>();
-    rows(journalId, (actor, seq, ser, manifest, payload, crc, crcManifest) -> {
+    java.util.TreeSet<String> actors = new java.util.TreeSet<>(stored.actorRows().keySet());
+    actors.addAll(persistenceIds(journalId, run));
+    akka.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery query = akka.persistence.query.PersistenceQuery.get(system)
+        .getReadJournalFor(akka.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery.class, RowReadJournal.ID);
+    for (String actor : actors) {
       String pid = journalId + "|" + actor;
-      long expected = last.getOrDefault(actor, 0L) + 1;
-      if (seq != expected) throw damaged(run, actor, expected, "missing (the next row is event " + seq + ")");
-      last.put(actor, seq);
-      if (!Rows.CHECKSUM_MANIFEST.equals(crcManifest) || !Arrays.equals(crc, Rows.checksum(pid, seq, ser, manifest, payload))) {
-        throw damaged(run, actor, seq, "its checksum does not match its contents (the row was changed or torn)");
-      }
-      Object event;
-      try {
-        event = serialization.deserialize(payload, ser, manifest).get();
-      } catch (Exception e) {
-        if (!stored.version().equals(dmasim.scenarios.Journal.VERSION)) {
-          throw new RecordedByAnotherModel("run " + run + " was recorded by " + stored.version() + " and this is " + dmasim.scenarios.Journal.VERSION
-              + ": its event " + seq + " of " + actor + " (" + manifest.substring(Math.max(manifest.lastIndexOf('.'), manifest.lastIndexOf('$')) + 1)
-              + ") is not an event of this"
-              + " model, so the run diverges from its record before it can be replayed; run its command again to record it with this model", e);
+      java.util.concurrent.CompletionStage<akka.Done> done = query.currentEventsByPersistenceId(pid, 0, Long.MAX_VALUE).runForeach(env -> {
+        long seq = env.sequenceNr();
+        long expected = last.getOrDefault(actor, 0L) + 1;
+        if (seq != expected) throw damaged(run, actor, expected, "missing (the next row is event " + seq + ")");
+        last.put(actor, seq);
+        RowReadJournal.RowCheck check = (RowReadJournal.RowCheck) env.getEventMetaData().orElse(null);
+        if (check == null || !check.intact()) {
+          throw damaged(run, actor, seq, "its checksum does not match its contents (the row was changed or torn)");
         }
-        throw damaged(run, actor, seq, "it cannot be read (" + e.getMessage() + ")");
-      }
-      if (event instanceof JournalEvent.StepsHandled many) { // an imported trace: steps of several actors in one row
-        for (int i = 0; i < many.steps().size(); i++) {
-          JournalEvent.EnvelopeHandled h = many.steps().get(i);
-          if (steps.put(h.step(), new RecordedStep(h.step(), many.actors().get(i), h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
-            throw damaged(run, actor, seq, "a second record of step " + h.step());
+        Object event = env.event();
+        if (event instanceof RowReadJournal.Unreadable u) {
+          String manifest = u.manifest();
+          if (!stored.version().equals(dmasim.scenarios.Journal.VERSION)) {
+            throw new RecordedByAnotherModel("run " + run + " was recorded by " + stored.version() + " and this is "
+                + dmasim.scenarios.Journal.VERSION + ": its event " + seq + " of " + actor + " ("
+                + manifest.substring(Math.max(manifest.lastIndexOf('.'), manifest.lastIndexOf('$')) + 1) + ") is not an event of this"
+                + " model, so the run diverges from its record before it can be replayed; run its command again to record it with this model", null);
           }
+          throw damaged(run, actor, seq, "it cannot be read (" + u.why() + ")");
         }
-        return;
-      }
-      if (!(event instanceof JournalEvent.EnvelopeHandled h)) throw damaged(run, actor, seq, "it is not a step record");
-      if (steps.put(h.step(), new RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
-        throw damaged(run, actor, seq, "a second record of step " + h.step());
-      }
-    });
+        if (event instanceof JournalEvent.StepsHandled many) { // an imported trace: steps of several actors in one row
+          for (int i = 0; i < many.steps().size(); i++) {
+            JournalEvent.EnvelopeHandled h = many.steps().get(i);
+            if (steps.put(h.step(), new RecordedStep(h.step(), many.actors().get(i), h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
+              throw damaged(run, actor, seq, "a second record of step " + h.step());
+            }
+          }
+          return;
+        }
+        if (!(event instanceof JournalEvent.EnvelopeHandled h)) throw damaged(run, actor, seq, "it is not a step record");
+        if (steps.put(h.step(), new RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
+          throw damaged(run, actor, seq, "a second record of step " + h.step());
+        }
+      }, system);
+      await(done, run);
+    }
     for (Map.Entry<String, Long> e : stored.actorRows().entrySet()) {
       long found = last.getOrDefault(e.getKey(), 0L);
       if (found < e.getValue()) {
@@ -604,6 +646,47 @@ public final class Recordings {
       if (s != ++step) throw new JournalDamaged("journal damaged at run " + run + ": step " + step + " is recorded by no actor");
     }
     return new ArrayList<>(steps.values());
+  }
+
+  /** Waits for one query of {@link #read} to end; its failure as dmasim reports it (damage, a journal failure). */
+  private void await(java.util.concurrent.CompletionStage<akka.Done> done, String run) {
+    try {
+      done.toCompletableFuture().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new JournalFailure("interrupted while reading run " + run);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException r && !(cause instanceof akka.stream.AbruptStageTerminationException)) throw r;
+      if (cause instanceof SQLException q) throw readFailure(q, run);
+      throw new JournalFailure("cannot read run " + run + ": " + cause);
+    }
+  }
+
+  private RuntimeException readFailure(SQLException e, String run) {
+    String why = why(e);
+    if (why.contains(" is corrupted")) return new JournalDamaged("journal damaged at run " + run + ": H2 cannot read its rows (the file is"
+        + " corrupted where they are stored); other runs may still be readable");
+    return new JournalFailure(why + " (reading run " + run + ")");
+  }
+
+  /**
+   * The actors with rows under {@code journalId} (the part of each persistence id after '|'): the
+   * one integrity check of {@link #read} that is SQL of its own, since Persistence Query has no
+   * query for the persistence ids under a prefix (only all of them, {@code currentPersistenceIds}).
+   */
+  private List<String> persistenceIds(String journalId, String run) {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement("SELECT DISTINCT \"persistence_id\" FROM \"event_journal\" WHERE \"persistence_id\" LIKE ?"
+        + " ESCAPE '\\'")) {
+      st.setString(1, likePrefix(journalId));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) out.add(rs.getString(1).substring(journalId.length() + 1));
+      }
+    } catch (SQLException e) {
+      throw readFailure(e, run);
+    }
+    return out;
   }
 
   private static JournalDamaged damaged(String run, String actor, long event, String what) {
