@@ -593,13 +593,27 @@ public final class Recordings {
     actors.addAll(persistenceIds(journalId, run));
     akka.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery query = akka.persistence.query.PersistenceQuery.get(system)
         .getReadJournalFor(akka.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery.class, RowReadJournal.ID);
+    // Every actor's query runs at once (each on a connection of its own; deserializing is most of a read's cost, so this
+    // uses every core), each into its own list; the results are then taken in actor order, so a damaged journal is
+    // reported the same way whatever the timing.
+    Map<String, List<RecordedStep>> byActor = new LinkedHashMap<>();
+    Map<String, List<Long>> rowsOf = new LinkedHashMap<>();
+    Map<String, java.util.concurrent.CompletionStage<akka.Done>> queries = new LinkedHashMap<>();
     for (String actor : actors) {
       String pid = journalId + "|" + actor;
-      java.util.concurrent.CompletionStage<akka.Done> done = query.currentEventsByPersistenceId(pid, 0, Long.MAX_VALUE).runForeach(env -> {
+      List<RecordedStep> mine = new ArrayList<>();
+      List<Long> rowOf = new ArrayList<>(); // the row each step came from, for the damage report
+      rowsOf.put(actor, rowOf);
+      long[] mineLast = {0};
+      byActor.put(actor, mine);
+      queries.put(actor, query.currentEventsByPersistenceId(pid, 0, Long.MAX_VALUE).runForeach(env -> {
         long seq = env.sequenceNr();
-        long expected = last.getOrDefault(actor, 0L) + 1;
+        long expected = mineLast[0] + 1;
         if (seq != expected) throw damaged(run, actor, expected, "missing (the next row is event " + seq + ")");
-        last.put(actor, seq);
+        mineLast[0] = seq;
+        synchronized (last) {
+          last.put(actor, seq);
+        }
         RowReadJournal.RowCheck check = (RowReadJournal.RowCheck) env.getEventMetaData().orElse(null);
         if (check == null || !check.intact()) {
           throw damaged(run, actor, seq, "its checksum does not match its contents (the row was changed or torn)");
@@ -618,18 +632,23 @@ public final class Recordings {
         if (event instanceof JournalEvent.StepsHandled many) { // an imported trace: steps of several actors in one row
           for (int i = 0; i < many.steps().size(); i++) {
             JournalEvent.EnvelopeHandled h = many.steps().get(i);
-            if (steps.put(h.step(), new RecordedStep(h.step(), many.actors().get(i), h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
-              throw damaged(run, actor, seq, "a second record of step " + h.step());
-            }
+            mine.add(new RecordedStep(h.step(), many.actors().get(i), h.id(), h.at(), h.cause(), h.type(), h.events()));
+            rowOf.add(seq);
           }
           return;
         }
         if (!(event instanceof JournalEvent.EnvelopeHandled h)) throw damaged(run, actor, seq, "it is not a step record");
-        if (steps.put(h.step(), new RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events())) != null) {
-          throw damaged(run, actor, seq, "a second record of step " + h.step());
-        }
-      }, system);
-      await(done, run);
+        mine.add(new RecordedStep(h.step(), actor, h.id(), h.at(), h.cause(), h.type(), h.events()));
+        rowOf.add(seq);
+      }, system));
+    }
+    for (Map.Entry<String, java.util.concurrent.CompletionStage<akka.Done>> q : queries.entrySet()) {
+      await(q.getValue(), run);
+      List<RecordedStep> mine = byActor.get(q.getKey());
+      for (int i = 0; i < mine.size(); i++) {
+        RecordedStep st = mine.get(i);
+        if (steps.put(st.step(), st) != null) throw damaged(run, q.getKey(), rowsOf.get(q.getKey()).get(i), "a second record of step " + st.step());
+      }
     }
     for (Map.Entry<String, Long> e : stored.actorRows().entrySet()) {
       long found = last.getOrDefault(e.getKey(), 0L);
