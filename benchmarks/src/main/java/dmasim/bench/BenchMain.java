@@ -84,7 +84,7 @@ public final class BenchMain {
         stepsVolatile, stepsFaulted / stepsVolatile);
     double traceRead = journal.getOrDefault("trace.read", Double.NaN);
     double traceJudge = journal.getOrDefault("trace.readAndJudge", Double.NaN);
-    System.out.printf(Locale.ROOT, "(h) import-trace lines/s on a 10^6-line trace, read and judged: %,.0f   read only: %,.0f   ratio %.3f%n", traceJudge,
+    System.out.printf(Locale.ROOT, "(j) import-trace lines/s on a 10^6-line trace, read and judged: %,.0f   read only: %,.0f   ratio %.3f%n", traceJudge,
         traceRead, traceJudge / traceRead);
     double liveVolatile = journal.getOrDefault("liveVolatile", Double.NaN);
     double liveJournaled = journal.getOrDefault("liveJournaled", Double.NaN);

@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * (h) dmasim import-trace on a generated 10^6-line trace ({@link TraceGen}): reading alone
+ * (j) dmasim import-trace on a generated 10^6-line trace ({@link TraceGen}): reading alone
  * (prefix and body parsing, wrapped-line handling, IOMMU attribution) against reading and judging
  * (the trace monitor through a monitor suite, every event a step), in lines per second. The
  * journaled import is measured on the command line (BENCHMARKS.md).
