@@ -24,7 +24,8 @@ import java.util.List;
   @JsonSubTypes.Type(TraceEvent.IoPageFault.class),
   @JsonSubTypes.Type(TraceEvent.DeviceChanged.class),
   @JsonSubTypes.Type(TraceEvent.Bounced.class),
-  @JsonSubTypes.Type(TraceEvent.EventsLost.class)
+  @JsonSubTypes.Type(TraceEvent.EventsLost.class),
+  @JsonSubTypes.Type(TraceEvent.LinesUnreadable.class)
 })
 public sealed interface TraceEvent extends Event {
   /** The line of the trace file the event was printed on (its first line, when wrapped). */
@@ -181,6 +182,14 @@ public sealed interface TraceEvent extends Event {
     @Override
     public String toString() {
       return "CPU " + cpu + " lost " + (count < 0 ? "some" : Long.toString(count)) + " events" + at(line);
+    }
+  }
+
+  /** {@code count} lines of the trace up to {@code line} could not be read (listed by the import): a verdict after them says so. */
+  record LinesUnreadable(long count, long line) implements TraceEvent {
+    @Override
+    public String toString() {
+      return count + " unreadable line(s)" + at(line);
     }
   }
 

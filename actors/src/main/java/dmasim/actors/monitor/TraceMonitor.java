@@ -24,6 +24,10 @@ import java.util.TreeMap;
 public final class TraceMonitor extends AbstractMonitor {
   /** Ended mappings remembered for "after unmap" (oldest forgotten first), so memory stays bounded on long traces. */
   static final int ENDED_KEPT = 1 << 18;
+  /** DMA_MAPPING_ERROR, (dma_addr_t)-1: what a failed map returns and traces. */
+  static final long DMA_MAPPING_ERROR = -1L;
+  /** ACTIVE_CACHELINE_MAX_OVERLAP = (1 << RADIX_TREE_MAX_TAGS) - 1 in kernel/dma/debug.c. */
+  static final int ACTIVE_CACHELINE_MAX_OVERLAP = 7;
   /** L1_CACHE_SHIFT of x86-64 and arm64 (dma-debug's cacheline tracking). */
   static final int L1_CACHE_SHIFT = 6;
 
@@ -100,9 +104,14 @@ public final class TraceMonitor extends AbstractMonitor {
   private final Map<String, TreeMap<Long, Mapping>> iommu = new HashMap<>();
   /** dma-debug's active cachelines: cacheline of a live non-TO_DEVICE mapping's first byte -> that mapping. */
   private final Map<Long, Mapping> cachelines = new HashMap<>();
+  /** How many further live mappings share each active cacheline (active_cacheline_inc_overlap). */
+  private final Map<Long, Integer> overlaps = new HashMap<>();
+  private boolean overlapWarned; // WARN_ONCE
   private final boolean wholeLife;
   private long lostEvents;
   private long lostAtLine = -1;
+  private long unreadable;
+  private long unreadableAtLine = -1;
 
   public TraceMonitor(boolean wholeLife) {
     super("Trace");
@@ -113,6 +122,7 @@ public final class TraceMonitor extends AbstractMonitor {
   protected void handle(StepInfo at, Event event) {
     if (!(event instanceof TraceEvent t)) return;
     if (t instanceof TraceEvent.DmaMapped m) {
+      if (m.dmaAddr() == DMA_MAPPING_ERROR) return; // the kernel traces a failed map too (dma_map_phys returns DMA_MAPPING_ERROR): nothing to unmap
       mapped(at, m.dev(), typeOf(m.api(), m.attrs()), m.api(), m.dmaAddr(), m.size(), m.dir(), m.phys(), m.attrs(), m.line(), null);
     } else if (t instanceof TraceEvent.SgMapped m) {
       Sg sg = new Sg(m.phys(), m.nents(), m.truncated());
@@ -136,10 +146,13 @@ public final class TraceMonitor extends AbstractMonitor {
     } else if (t instanceof TraceEvent.IoPageFault f) {
       fault(at, f);
     } else if (t instanceof TraceEvent.DeviceChanged d) {
-      if (d.what().equals("detach") || d.what().equals("group-remove")) detached(at, d);
+      if (!d.what().equals("group-add")) detached(at, d);
     } else if (t instanceof TraceEvent.EventsLost l) {
       lostEvents += Math.max(l.count(), 1);
       lostAtLine = l.line();
+    } else if (t instanceof TraceEvent.LinesUnreadable u) {
+      unreadable += u.count();
+      unreadableAtLine = u.line();
     }
     // MapFailed and Bounced: nothing to track (a refused mapping leaves nothing to unmap; a bounce is legal)
   }
@@ -160,8 +173,10 @@ public final class TraceMonitor extends AbstractMonitor {
 
   /** ", though the trace lost N events before line L (a missing unmap or map could explain it)", or "". */
   private String lost() {
-    return lostEvents == 0 ? "" : "; the trace lost " + lostEvents + " event(s), the last at line " + lostAtLine
+    String lost = lostEvents == 0 ? "" : "; the trace lost " + lostEvents + " event(s), the last at line " + lostAtLine
         + ", and a line lost there could explain this";
+    return lost + (unreadable == 0 ? "" : "; " + unreadable + " line(s) of the trace could not be read, the last at line " + unreadableAtLine
+        + ", and one of them could explain this");
   }
 
   private Mapping mapped(StepInfo at, String dev, String type, String api, long dma, long size, Direction dir, long phys, String attrs, long line,
@@ -170,7 +185,9 @@ public final class TraceMonitor extends AbstractMonitor {
     Mapping m = new Mapping(key(dev, dma), type, api, dma, size, dir, phys, attrs, line, at.step(), sg);
     Mapping other = overlapping(mine, dma, size);
     if (other != null && !(sg != null && other.sg == sg)) {
-      boolean direct = phys == dma && other.phys == other.start; // dma-direct: the DMA address is the physical one, mapping twice is legal
+      // dma-direct maps a buffer at its physical address (or at a fixed offset from it, the dma-ranges of many SoCs): the
+      // same memory mapped twice gets the same DMA address, legally. An IOMMU never hands out a live IOVA again.
+      boolean direct = phys >= 0 && other.phys >= 0 && dma - phys == other.start - other.phys;
       if (!direct) {
         violate("T5", at, dev + ": " + call(api) + " at line " + line + " got DMA address 0x" + Long.toHexString(dma) + "+" + size + ", which overlaps the live "
             + other.what() + ": the IOVA was handed out twice, or the trace misses its unmap" + lost(), List.of(other.key, m.key), other.step);
@@ -180,6 +197,15 @@ public final class TraceMonitor extends AbstractMonitor {
     if (dir != Direction.TO_DEVICE && phys >= 0) {
       long cln = phys >>> L1_CACHE_SHIFT;
       Mapping first = cachelines.get(cln);
+      if (first != null) {
+        int overlap = overlaps.merge(cln, 1, Integer::sum);
+        if (overlap > ACTIVE_CACHELINE_MAX_OVERLAP && !overlapWarned && !attrs.contains("REQUIRE_COHERENT")) {
+          overlapWarned = true;
+          violate("DMA-debug 22", at, dev + ": " + call(api) + " at line " + line + ": \"DMA-API: exceeded " + ACTIVE_CACHELINE_MAX_OVERLAP
+              + " overlapping mappings of cacheline 0x" + Long.toHexString(cln) + "\" (a leak of mappings of phys 0x" + Long.toHexString(cln << L1_CACHE_SHIFT)
+              + "? the first is " + first.what() + ")", List.of(first.key, m.key), first.step);
+        }
+      }
       if (first != null && !attrs.contains("SKIP_CPU_SYNC") && !(attrs.contains("REQUIRE_COHERENT") && first.attrs.contains("REQUIRE_COHERENT"))) {
         violate("DMA-debug 21", at, dev + ": " + call(api) + " at line " + line + " (" + dir + ") of phys 0x" + Long.toHexString(phys) + ", whose cacheline the live "
             + first.what() + " also holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\"", List.of(first.key, m.key), first.step);
@@ -242,7 +268,13 @@ public final class TraceMonitor extends AbstractMonitor {
     m.endStep = at.step();
     m.endedBy = endedBy;
     long cln = m.phys >>> L1_CACHE_SHIFT;
-    if (m.phys >= 0 && cachelines.get(cln) == m) cachelines.remove(cln);
+    if (m.phys >= 0 && !m.type.equals("iommu") && m.dir != Direction.TO_DEVICE && cachelines.containsKey(cln)) {
+      // active_cacheline_remove: one overlap less, the entry goes with the last mapping
+      Integer overlap = overlaps.get(cln);
+      if (overlap == null) cachelines.remove(cln);
+      else if (overlap == 1) overlaps.remove(cln);
+      else overlaps.put(cln, overlap - 1);
+    }
     String owner = m.type.equals("iommu") ? m.key.substring(0, m.key.indexOf('@')) : m.key.substring(0, m.key.lastIndexOf('@'));
     ended.computeIfAbsent(owner, k -> new TreeMap<>()).put(m.start, m);
     endedOrder.addLast(m);
@@ -258,6 +290,11 @@ public final class TraceMonitor extends AbstractMonitor {
   private void unmapped(StepInfo at, TraceEvent.DmaUnmapped u) {
     boolean free = u.api().startsWith("free");
     String call = free ? "dma_" + u.api() : "dma_unmap_" + u.api();
+    if (u.dmaAddr() == DMA_MAPPING_ERROR) {
+      violate("DMA-debug 1", at, u.dev() + ": " + call + " of DMA_MAPPING_ERROR at line " + u.line() + ": \"device driver tries to free an invalid DMA "
+          + "memory address\" (the handle of a failed map, never checked with dma_mapping_error)");
+      return;
+    }
     TreeMap<Long, Mapping> mine = live.get(u.dev());
     Mapping m = mine == null ? null : find(mine.get(u.dmaAddr()), u.size(), u.dir());
     if (m == null) {
@@ -303,7 +340,8 @@ public final class TraceMonitor extends AbstractMonitor {
     String first = u.phys().isEmpty() ? "an empty list" : "phys 0x" + Long.toHexString(u.phys().get(0));
     if (sg == null || sg.segments.isEmpty()) {
       violate("DMA-debug 2", at, u.dev() + ": dma_unmap_sg of " + first + " at line " + u.line()
-          + ": \"device driver tries to free DMA memory it has not allocated\"; no live dma_map_sg of the device starts with that entry" + lost());
+          + ": \"device driver tries to free DMA memory it has not allocated\"; no live dma_map_sg of the device starts with that entry (mapped before "
+          + "the trace began?)" + lost());
       return;
     }
     Mapping head = sg.segments.get(0);
@@ -341,6 +379,10 @@ public final class TraceMonitor extends AbstractMonitor {
             m == null ? List.of() : List.of(m.key));
         return;
       }
+      if (i == 0 && s.sg() && m.sg != null && !m.sg.truncated && s.dmaAddrs().size() != m.sg.nents) {
+        violate("DMA-debug 18", at, s.dev() + ": " + what + " with nents " + s.dmaAddrs().size() + " but the sg list was mapped with nents " + m.sg.nents
+            + " (" + m.what() + ")", List.of(m.key), m.step);
+      }
       if (m.dir == Direction.BIDIRECTIONAL) continue;
       List<String> about = List.of(m.key);
       if (m.dir != s.dir()) violate("DMA-debug 15", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + " on " + m.what() + ": different direction",
@@ -359,7 +401,8 @@ public final class TraceMonitor extends AbstractMonitor {
   /** "; 0x... was unmapped at line L (...)" when an ended mapping of {@code owner} covered {@code addr}, else "". */
   private String afterEnd(String owner, long addr) {
     Mapping m = endedCovering(owner, addr);
-    return m == null ? lost() : "; its mapping " + m.what() + " ended at line " + m.endLine + " (" + m.endedBy + ")";
+    return m == null ? "; the trace never mapped it (mapped before the trace began?)" + lost()
+        : "; its mapping " + m.what() + " ended at line " + m.endLine + " (" + m.endedBy + ")";
   }
 
   private Mapping endedCovering(String owner, long addr) {
@@ -384,21 +427,25 @@ public final class TraceMonitor extends AbstractMonitor {
 
   /** iommu:unmap: every live IOMMU mapping inside the range ends; a range the domain did not (fully) map is T8. */
   private void iommuUnmapped(StepInfo at, TraceEvent.IommuUnmapped u) {
+    // The domain whose mapping this unmaps: the attributed one if it maps the IOVA, else the unknown domain "?" if it does
+    // (a map whose task migrated to another CPU before its DMA API call), else the one domain that maps it.
     String domain = u.domain();
-    if (domain.equals("?") && !coveredIn(iommu.get("?"), u.iova())) {
-      // not attributed: the one domain whose live mapping starts there (none or several: the unknown domain, where it is judged)
-      String only = null;
-      int found = 0;
-      for (Map.Entry<String, TreeMap<Long, Mapping>> d : new TreeMap<>(iommu).entrySet()) {
-        if (d.getValue().containsKey(u.iova())) {
-          only = d.getKey();
-          found++;
+    if (!coveredIn(iommu.get(domain), u.iova())) {
+      if (coveredIn(iommu.get("?"), u.iova())) {
+        domain = "?";
+      } else {
+        String only = null;
+        int found = 0;
+        for (Map.Entry<String, TreeMap<Long, Mapping>> d : new TreeMap<>(iommu).entrySet()) {
+          if (coveredIn(d.getValue(), u.iova())) {
+            only = d.getKey();
+            found++;
+          }
         }
+        if (found == 1) domain = only;
       }
-      if (found == 1) domain = only;
     }
     TreeMap<Long, Mapping> t = iommu.get(domain);
-    long covered = 0;
     Mapping first = null;
     if (t != null) {
       Map.Entry<Long, Mapping> e = t.floorEntry(u.iova());
@@ -406,18 +453,22 @@ public final class TraceMonitor extends AbstractMonitor {
       for (Map.Entry<Long, Mapping> in = t.ceilingEntry(from); in != null && in.getKey() < u.iova() + u.size(); in = t.ceilingEntry(from)) {
         Mapping m = in.getValue();
         if (first == null) first = m;
-        covered += Math.min(m.start + m.size, u.iova() + u.size()) - Math.max(m.start, u.iova());
         t.remove(m.start);
         end(m, "iommu_unmap", at, u.line());
         from = m.start + 1;
       }
     }
-    if (covered < u.size()) {
+    // The kernel says how much it unmapped: less than asked is its own evidence that the range was not (all) mapped. A
+    // full unmap of a range the trace never saw mapped is a mapping made before the trace began (or one the importer
+    // could not attribute): nothing to judge.
+    if (u.unmapped() < u.size()) {
       Mapping gone = endedCovering("iommu:" + domain, u.iova());
+      if (gone == null) gone = endedCovering("iommu:?", u.iova());
       String why = gone != null && gone.endLine != u.line() ? "it was already unmapped at line " + gone.endLine + " (" + gone.what() + ")"
-          : covered == 0 ? "the trace never mapped it in this domain" + lost() : "only " + covered + " bytes of it were mapped";
+          : u.unmapped() == 0 ? "nothing was mapped there" + lost() : "only " + u.unmapped() + " bytes of it were mapped" + lost();
       violate("T8", at, "iommu_unmap of 0x" + Long.toHexString(u.iova()) + "+" + u.size() + " at line " + u.line() + " in " + domainOf(domain)
-          + " (unmapped_size=" + u.unmapped() + "): " + why, first == null ? List.of() : List.of(first.key), gone == null ? new long[0] : new long[] {gone.step});
+          + " unmapped " + u.unmapped() + " bytes: " + why, first == null ? List.of() : List.of(first.key),
+          gone == null ? new long[0] : new long[] {gone.step});
     }
   }
 
@@ -481,7 +532,12 @@ public final class TraceMonitor extends AbstractMonitor {
     TreeMap<Long, Mapping> mine = live.get(d.dev());
     if (mine == null || mine.isEmpty()) return;
     Mapping first = mine.firstEntry().getValue();
-    violate("T6", at, d.dev() + " " + (d.what().equals("detach") ? "detached from its domain" : "removed from IOMMU group " + d.group()) + " at line "
+    String what = switch (d.what()) {
+      case "detach" -> "detached from its domain";
+      case "attach" -> "attached to a new domain (its live mappings are in the old one)";
+      default -> "removed from IOMMU group " + d.group();
+    };
+    violate("T6", at, d.dev() + " " + what + " at line "
         + d.line() + " with " + count(mine) + " DMA mapping(s) live, e.g. " + first.what() + lost(), List.of(first.key), first.step);
   }
 

@@ -57,7 +57,37 @@ final class ImportTraceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TraceImport.Sniff sniff = TraceImport.sniff(file); // a file that is not a trace is refused before the journal is opened
+    // A pipe (/dev/stdin, <(...)) can be read once: it is copied to a temporary file, which both passes read.
+    Path read = file;
+    Path spooled = null;
+    if (java.nio.file.Files.exists(file) && !java.nio.file.Files.isRegularFile(file) && !java.nio.file.Files.isDirectory(file)) {
+      try {
+        spooled = java.nio.file.Files.createTempFile("dmasim-import-", ".trace");
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+          java.nio.file.Files.copy(in, spooled, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (java.io.IOException e) {
+        throw new dmasim.scenarios.UserError("cannot read " + file + ": " + e.getMessage());
+      }
+      read = spooled;
+    }
+    Session.replayHint = false; // an interrupted import is removed by gc, not replayed
+    try {
+      return importFrom(read);
+    } finally {
+      Session.replayHint = true;
+      if (spooled != null) {
+        try {
+          java.nio.file.Files.deleteIfExists(spooled);
+        } catch (java.io.IOException e) {
+          // a temporary file left behind
+        }
+      }
+    }
+  }
+
+  private Integer importFrom(Path read) {
+    TraceImport.Sniff sniff = TraceImport.sniff(read, file); // a file that is not a trace is refused before the journal is opened
     String runId = sniff.runId(wholeLife);
     StrategySpec strategy = new StrategySpec("trace", wholeLife ? 1 : 0);
     RunOptions options = new RunOptions(0, null, 1, 1, 1, Long.MAX_VALUE);
@@ -77,13 +107,17 @@ final class ImportTraceCommand implements Callable<Integer> {
           actors.clear();
           handled.clear();
         };
-        TraceImport.Result r = TraceImport.judge(file, wholeLife, st -> {
+        TraceImport.Result r = TraceImport.judge(read, wholeLife, st -> {
           if (writer == null) return;
           actors.add(st.actor());
           handled.add(new JournalEvent.EnvelopeHandled(st.envelope(), st.step(), st.at(), st.cause(), st.type(), st.events()));
           if (handled.size() == ROW_STEPS) row.run();
         });
         if (writer != null) row.run();
+        if (r.steps() == 0) {
+          throw new dmasim.scenarios.UserError(file + ": not one of its " + r.counts().unparsed + " dma/iommu/swiotlb line(s) could be read, e.g. "
+              + (r.counts().samples.isEmpty() ? "?" : r.counts().samples.get(0)));
+        }
         result[0] = r;
         return new RunReport(sniff.scenario(), runId, 0, strategy.toString(), options, "trace", new RunOutcome("trace-end", r.steps(), r.lastTimeNs(), 0, 0,
             ""), r.violations(), stats(sniff, r), strategy, 0, 0, r.actors().size(), null, Map.of());
@@ -97,7 +131,15 @@ final class ImportTraceCommand implements Callable<Integer> {
       text(out, sniff, r, report, journal.kind.equals("h2"));
     }
     out.flush();
-    return check && !report.violations().isEmpty() ? Main.VIOLATION : Main.CLEAN;
+    if (check && !report.violations().isEmpty()) return Main.VIOLATION;
+    if (check && r.counts().unparsed > 0) {
+      // a line that could not be read may hold the bug: the verdict covers only what was read
+      spec.commandLine().getErr().println("dmasim: " + r.counts().unparsed + " line(s) of " + file + " could not be read (lines " + r.counts().ranges()
+          + "): --check cannot call it clean");
+      spec.commandLine().getErr().flush();
+      return Main.BAD_INPUT;
+    }
+    return Main.CLEAN;
   }
 
   private static Map<String, Object> stats(TraceImport.Sniff sniff, TraceImport.Result r) {
@@ -121,7 +163,7 @@ final class ImportTraceCommand implements Callable<Integer> {
     TraceReader.Counts c = r.counts();
     out.printf(Locale.ROOT, "dmasim import-trace %s (sha256 %s)%n", file, sniff.sha256().substring(0, 16));
     Output.row(out, "verdict", report.verdict() + (report.violations().isEmpty() ? "" : " (" + report.violations().size() + (r.dropped() > 0 ? "+"
-        + r.dropped() : "") + ")"));
+        + r.dropped() : "") + ")") + (c.unparsed == 0 ? "" : ", of the lines that could be read"));
     Output.row(out, "run id", runId(report, kept));
     Output.row(out, "lines", String.format(Locale.ROOT, "%,d: %,d events read, %,d lines of other events, %,d header lines, %,d unparsed", c.lines,
         c.events, c.otherLines, c.headers, c.unparsed));

@@ -35,6 +35,7 @@ final class RunsCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
       List<Recordings.Stored> all = session.journal.list().stream().filter(s -> scenario == null || s.record().scenario().equals(scenario)
+          || traceNamed(s.record().scenario(), scenario)
           || s.record().scenario().endsWith("/" + scenario) || s.record().scenario().endsWith("/" + scenario + ".conf"))
           .filter(s -> verdict == null || (s.complete() ? s.record().verdict() : "incomplete").equals(verdict)).toList();
       if (json) {
@@ -86,5 +87,12 @@ final class RunsCommand implements Callable<Integer> {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** An imported trace ("trace:FILE#SHA12") is found by its file name, or by "trace" for every imported trace. */
+  private static boolean traceNamed(String recorded, String asked) {
+    if (!recorded.startsWith(dmasim.scenarios.trace.TraceImport.SCENARIO_PREFIX)) return false;
+    String name = recorded.substring(dmasim.scenarios.trace.TraceImport.SCENARIO_PREFIX.length(), recorded.lastIndexOf('#'));
+    return asked.equals("trace") || asked.equals(name);
   }
 }

@@ -134,6 +134,9 @@ final class Session implements AutoCloseable {
    * For SIGINT/SIGTERM: flushes what the writer holds, marks the recording under way as failed
    * with {@code why}, and returns one line saying how far it came (null when nothing was recording).
    */
+  /** False while a command records what replay cannot re-execute (an imported trace): an interrupted recording is then only removed by gc. */
+  static volatile boolean replayHint = true;
+
   static String interrupted(String why) {
     Session s = active;
     if (s == null) return null;
@@ -142,7 +145,8 @@ final class Session implements AutoCloseable {
     String progress = s.journal.interrupt(recording, why);
     String run = recording.substring(0, recording.lastIndexOf('~'));
     if (progress.equals("recorded to step 0")) return "recording " + recording + " of run " + run + " was stopped before any step was recorded";
-    return "recording " + recording + " of run " + run + " is incomplete (" + progress + "; 'dmasim replay " + recording + "' replays it)";
+    return "recording " + recording + " of run " + run + " is incomplete (" + progress + (replayHint ? "; 'dmasim replay " + recording + "' replays it)"
+        : "; 'dmasim gc' removes it)");
   }
 
   @Override

@@ -86,10 +86,12 @@ public final class Ftrace {
     if (time < 0) return null;
     while (i < n && s.charAt(i) == ' ') i++;
     int colon = s.indexOf(": ", i);
-    if (colon < 0) {
-      if (!s.endsWith(":")) return null;
-      colon = n - 1;
+    int space = s.indexOf(' ', i);
+    if (colon < 0 && !s.endsWith(":") || space >= 0 && space < colon) {
+      // the function tracer's "func <-parent" (no event name): a line of another tracer
+      return i < n ? new Line(task, pid, cpu, time, "(function)", s.substring(i)) : null;
     }
+    if (colon < 0) colon = n - 1;
     String event = s.substring(i, colon);
     int sys = event.indexOf(':'); // "dma:dma_map_phys" as some tools print it
     if (sys >= 0) event = event.substring(sys + 1);
@@ -120,6 +122,7 @@ public final class Ftrace {
     return true;
   }
 
+  /** "SECONDS.FRACTION", or a whole number (the counter, x86-tsc and mono_raw clocks print their raw count). */
   private static boolean isTimestamp(String s, int from, int to) {
     int dot = -1;
     for (int i = from; i < to; i++) {
@@ -127,11 +130,12 @@ public final class Ftrace {
       if (c == '.' && dot < 0 && i > from) dot = i;
       else if (!isDigit(c)) return false;
     }
-    return dot > 0 && dot < to - 1;
+    return dot < 0 ? to > from && to - from <= 18 : dot < to - 1;
   }
 
-  /** "12345.678901" seconds as nanoseconds. */
+  /** "12345.678901" seconds as nanoseconds; a whole number (a raw clock count) as it is. */
   private static long timestamp(String s, int from, int to) {
+    if (s.indexOf('.', from) < 0 || s.indexOf('.', from) >= to) return Long.parseLong(s, from, to, 10);
     long sec = 0;
     int i = from;
     while (s.charAt(i) != '.') sec = sec * 10 + (s.charAt(i++) - '0');

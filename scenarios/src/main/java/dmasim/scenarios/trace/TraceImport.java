@@ -39,6 +39,7 @@ public final class TraceImport {
 
   /** What the first pass found: the file's hash and that it holds events dmasim reads. */
   public record Sniff(Path file, String sha256, long lines) {
+    /** The file as the user named it (a pipe's contents are read from a copy). */
     /** "trace-NAME-1a2b3c4d" (+ "-whole-life"): the same file imported the same way is the same run. */
     public String runId(boolean wholeLife) {
       String base = file.getFileName().toString();
@@ -62,6 +63,11 @@ public final class TraceImport {
 
   /** The first pass: hash and sniff (parsing lines only until the first event dmasim reads). A file that is missing, binary, empty, not ftrace text or without a single event dmasim reads is a user error. */
   public static Sniff sniff(Path file) {
+    return sniff(file, file);
+  }
+
+  /** {@link #sniff(Path)} of {@code read}, a copy of {@code file} (a pipe is read twice from a copy), named {@code file} in messages and the run id. */
+  public static Sniff sniff(Path read, Path file) {
     if (Files.isDirectory(file)) throw new UserError(file + " is a directory, not a trace file");
     MessageDigest sha;
     try {
@@ -70,13 +76,15 @@ public final class TraceImport {
       throw new IllegalStateException(e);
     }
     long lines = 0;
+    long headers = 0;
     long prefixed = 0;
     long events = 0;
     String firstLine = null;
     TreeSet<String> others = new TreeSet<>();
-    try (InputStream raw = Files.newInputStream(file)) {
+    try (InputStream raw = Files.newInputStream(read)) {
       byte[] head = raw.readNBytes(65536);
       if (head.length == 0) throw new UserError(file + " is empty: not a trace");
+      if (head.length >= 2 && head[0] == 0x1f && head[1] == (byte) 0x8b) throw new UserError(file + " is gzip-compressed: decompress it first (gunzip)");
       for (byte b : head) {
         if (b == 0) {
           throw new UserError(file + " is a binary file, not ftrace text (a trace-cmd trace.dat? convert it: trace-cmd report -i " + file
@@ -86,10 +94,13 @@ public final class TraceImport {
       sha.update(head);
       InputStream rest = new java.security.DigestInputStream(raw, sha);
       InputStream all = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head), rest);
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(all, StandardCharsets.UTF_8), 1 << 16)) {
+      try (InputStreamReader in = new InputStreamReader(all, StandardCharsets.UTF_8)) {
+        TraceLines source = new TraceLines(in);
         String s;
-        while ((s = in.readLine()) != null) {
+        while ((s = source.next()) != null) {
           lines++;
+          if (s == TraceLines.TOO_LONG) continue;
+          if (s.startsWith("# tracer:") || s.startsWith("cpus=")) headers++;
           if (firstLine == null && !s.isBlank()) firstLine = s.length() > 100 ? s.substring(0, 97) + "..." : s;
           if (events > 0 || s.indexOf(" [") < 0) continue; // once it is a trace with events, the rest is only hashed
           Ftrace.Line p = Ftrace.parse(s);
@@ -104,6 +115,7 @@ public final class TraceImport {
     } catch (IOException e) {
       throw new UserError("cannot read " + file + ": " + e.getMessage());
     }
+    if (prefixed == 0 && headers > 0) throw new UserError(file + " is a trace with no events at all (only its header); record them with: trace-cmd record -e dma -e iommu -e swiotlb");
     if (prefixed == 0) {
       throw new UserError(file + " is not an ftrace text trace: no line has the shape 'TASK-PID [CPU] SECONDS: EVENT: ...' (line 1: "
           + (firstLine == null ? "blank" : firstLine) + ")");
@@ -149,7 +161,7 @@ public final class TraceImport {
       suite.observeRecorded(st.step(), st.envelope(), st.actor(), st.cause(), st.at(), st.type(), st.events());
       journal.accept(st);
     });
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8), 1 << 16)) {
+    try (InputStreamReader in = new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8)) {
       reader.read(in); // bytes that are not UTF-8 (a task name) read as U+FFFD, as in the first pass
     } catch (IOException e) {
       throw new UserError("cannot read " + file + ": " + e.getMessage());

@@ -28,7 +28,7 @@ import java.util.TreeMap;
  */
 public final class TraceReader {
   /** How far the reader looks ahead for the DMA API call an IOMMU map or unmap belongs to. */
-  static final int ATTRIBUTION_WINDOW = 4096;
+  static final int ATTRIBUTION_WINDOW = 1 << 16;
   /** Continuation lines tried for one wrapped event line. */
   static final int MAX_JOINS = 4;
   /** Unparsed lines quoted in the summary (all are counted and their numbers listed as ranges). */
@@ -87,6 +87,12 @@ public final class TraceReader {
   private String heldError;
   private String heldText;
   private int heldJoins;
+  private int lastLength; // of the held line's last physical line
+  // a line without a prefix, kept one line in case the next one completes it (a line cut inside its prefix)
+  private String orphan;
+  private long orphanLine;
+  private long unreadableCount;
+  private long unreadableLast;
   // attribution of IOMMU map/unmap lines, in line order
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final Map<Integer, List<Pending>> unresolved = new HashMap<>();
@@ -123,47 +129,94 @@ public final class TraceReader {
   }
 
   /** Reads every line of {@code in}, then hands on what is still held. */
-  public void read(BufferedReader in) throws IOException {
+  public void read(java.io.Reader in) throws IOException {
+    TraceLines lines = new TraceLines(in);
     String raw;
-    while ((raw = in.readLine()) != null) line(raw);
+    while ((raw = lines.next()) != null) {
+      if (raw == TraceLines.TOO_LONG) {
+        long no = ++counts.lines;
+        release();
+        dropOrphan();
+        counts.unparsed(no, "(a line of more than " + (TraceLines.MAX_LINE >> 20) + " MiB)", "too long to be a trace line");
+        pendingUnreadable(no);
+        continue;
+      }
+      line(raw);
+    }
     finish();
   }
+
+  /** Terminal widths at which a line is cut inside a word (a line exactly this long may continue on the next without a space). */
+  static final java.util.Set<Integer> WRAP_WIDTHS = java.util.Set.of(72, 76, 78, 79, 80, 100, 120, 128, 132, 140, 160, 200, 240, 256);
 
   /** One line of the trace. */
   public void line(String raw) {
     long no = ++counts.lines;
+    if (no == 1 && raw.startsWith("\uFEFF")) raw = raw.substring(1); // a byte-order mark
     Ftrace.Line p = raw.indexOf(" [") < 0 ? null : Ftrace.parse(raw);
     int joined;
     if (p == null) {
       long[] lost = Ftrace.lost(raw);
       if (lost != null) {
         release();
+        dropOrphan();
         counts.lostMarkers++;
         add(new Item(no, "trace", "lost_events", -1, (int) lost[0], new TraceEvent.EventsLost((int) lost[0], lost[1], no)));
       } else if (Ftrace.header(raw)) {
         release();
+        dropOrphan();
         counts.headers++;
       } else if (held != null && heldJoins < MAX_JOINS && (joined = join(raw)) > 0) {
         heldJoins++;
+        lastLength = raw.length();
         if (joined == 2) counts.wrapped++;
+      } else if (orphan != null && (p = Ftrace.parse(orphan + raw)) != null || orphan != null && (p = Ftrace.parse(orphan + " " + raw)) != null) {
+        // a line cut inside its prefix: the two halves make one event line
+        long first = orphanLine;
+        orphan = null;
+        counts.wrapped++;
+        start(p, first, raw);
+        heldJoins = 1;
       } else {
-        counts.unparsed(no, raw, held == null ? "no ftrace prefix 'TASK-PID [CPU] SECONDS: EVENT:'" : "no ftrace prefix, and not a continuation of line "
-            + heldLine);
+        release();
+        dropOrphan();
+        orphan = raw;
+        orphanLine = no;
       }
       return;
     }
     release();
+    dropOrphan();
     if (!Ftrace.EVENTS.contains(p.event())) {
       counts.otherLines++;
       if (counts.otherEvents.size() < 1000 || counts.otherEvents.containsKey(p.event())) counts.otherEvents.merge(p.event(), 1L, Long::sum);
       return;
     }
+    start(p, no, raw);
+  }
+
+  private void start(Ftrace.Line p, long no, String raw) {
     held = p;
     heldLine = no;
     heldBody = p.body();
     heldText = raw;
     heldJoins = 0;
+    lastLength = raw.length();
     parseHeld(heldBody);
+  }
+
+  /** A line without a prefix that nothing completed: unreadable. */
+  private void dropOrphan() {
+    if (orphan == null) return;
+    counts.unparsed(orphanLine, orphan, "no ftrace prefix 'TASK-PID [CPU] SECONDS: EVENT:'");
+    pendingUnreadable(orphanLine);
+    orphan = null;
+  }
+
+  /** Unreadable lines are handed on, counted, before the next event: its verdicts say a line that could not be read may explain them. */
+  private void pendingUnreadable(long line) {
+    unreadableCount++;
+    unreadableLast = line;
   }
 
   private boolean parseHeld(String body) {
@@ -180,21 +233,26 @@ public final class TraceReader {
   }
 
   /**
-   * Tries {@code raw} as the continuation of the held line: joined with a space, then (for a line
-   * that does not parse yet) without one. Returns 2 when the joined line parses, 1 when it was
-   * taken as a continuation of a line that still does not parse, 0 when it is not a continuation.
+   * Tries {@code raw} as the continuation of the held line. A line that was cut at a terminal's
+   * width (exactly 80, 100, 120, ... characters) continues without a space, any other with one
+   * (a mail client wraps at a blank). A held line that already parses takes a continuation only
+   * when the joined line parses too (a value cut short, "size=409" + "6"). Returns 2 when the
+   * joined line parses, 1 when it was taken as a continuation of a line that still does not parse,
+   * 0 when it is not a continuation.
    */
   private int join(String raw) {
     String rest = raw.strip();
+    boolean cut = WRAP_WIDTHS.contains(lastLength);
     TraceEvent before = heldEvent;
     String beforeBody = heldBody;
     String beforeError = heldError;
-    if (parseHeld(heldBody + " " + rest)) return 2;
-    if (before == null && parseHeld(heldBody + rest)) return 2;
+    String sep = cut ? "" : " ";
+    if (parseHeld(heldBody + sep + rest)) return 2;
+    if (before == null && parseHeld(heldBody + (cut ? " " : "") + rest)) return 2;
     heldEvent = before;
     heldError = beforeError;
     if (before == null) { // still incomplete: keep the text, it may complete on the next line
-      heldBody = beforeBody + " " + rest;
+      heldBody = beforeBody + sep + rest;
       return 1;
     }
     heldBody = beforeBody;
@@ -205,8 +263,10 @@ public final class TraceReader {
   private void release() {
     if (held == null) return;
     if (heldEvent == null) {
-      for (int i = 0; i <= heldJoins; i++) counts.unparsed(heldLine + i, i == 0 ? heldText : "(continuation of line " + heldLine + ")",
-          i == 0 ? held.event() + ": " + heldError : null);
+      for (int i = 0; i <= heldJoins; i++) {
+        counts.unparsed(heldLine + i, i == 0 ? heldText : "(continuation of line " + heldLine + ")", i == 0 ? held.event() + ": " + heldError : null);
+        pendingUnreadable(heldLine + i);
+      }
     } else {
       String actor = actorOf(heldEvent);
       add(new Item(heldLine, actor, held.event(), held.timeNs(), held.cpu(), heldEvent));
@@ -231,7 +291,16 @@ public final class TraceReader {
 
   /** Queues an item in line order; IOMMU lines wait for the DMA API call that tells their device. */
   private void add(Item item) {
+    if (unreadableCount > 0) {
+      long n = unreadableCount;
+      unreadableCount = 0;
+      enqueue(new Item(unreadableLast, "trace", "unreadable", -1, item.cpu(), new TraceEvent.LinesUnreadable(n, unreadableLast)));
+    }
     counts.events++;
+    enqueue(item);
+  }
+
+  private void enqueue(Item item) {
     TraceEvent e = item.event();
     if (e instanceof TraceEvent.IommuMapped || e instanceof TraceEvent.IommuUnmapped) {
       // the DMA API calls that trace before they act (dma_free*, dma_unmap_sg) own an unmap that follows them on their CPU;
@@ -311,6 +380,7 @@ public final class TraceReader {
   /** The end of the trace: what is held and queued is handed on. */
   public void finish() {
     release();
+    dropOrphan();
     unresolved.clear();
     drain(true);
   }
