@@ -189,6 +189,21 @@ class ImportTraceTest {
 
   @Test
   void unmapChecksAreDmaDebugsKeyedPerDevice(@TempDir Path dir) throws Exception {
+    String text = trace(
+        "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffff0000 size=4096 attrs=",
+        "dma_map_page: " + D + " dir=TO_DEVICE dma_addr=ffffd000 size=4096 phys_addr=20a000 attrs=",
+        "dma_unmap_resource: " + D + " dir=FROM_DEVICE dma_addr=ffffd000 size=2048 attrs=",
+        // the same IOVA in another device's domain is another mapping
+        "dma_map_phys: 0000:03:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=30a000 attrs=",
+        "dma_unmap_phys: 0000:03:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=");
+    List<String> whole = verdict(dir, text, true);
+    // in a window, the unmap of 0xffff0000 (line 5) is of a mapping made before the trace began: only the whole life judges it
+    List<String> window = new ArrayList<>(whole);
+    window.remove(1);
+    assertEquals(window, verdict(dir, text, false));
     assertEquals(List.of(
         "Trace DMA-debug 2 step 3: 0000:02:00.0: dma_unmap_phys of 0xffffe000+4096 at line 4: \"device driver tries to free DMA memory it has not "
             + "allocated\"; it was already unmapped at line 3 (dma_map_phys of 0xffffe000+4096 TO_DEVICE at line 2): a double unmap",
@@ -199,17 +214,7 @@ class ImportTraceTest {
         "Trace DMA-debug 4 step 6: 0000:02:00.0: DMA memory 0xffffd000 mapped as single (dma_map_page of 0xffffd000+4096 TO_DEVICE at line 6), unmapped as "
             + "resource with dma_unmap_resource at line 7",
         "Trace DMA-debug 7 step 6: 0000:02:00.0: dma_unmap_resource of 0xffffd000 at line 7 with direction FROM_DEVICE but it was mapped TO_DEVICE "
-            + "(dma_map_page of 0xffffd000+4096 TO_DEVICE at line 6)"),
-        verdict(dir, trace(
-            "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=",
-            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=",
-            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=",
-            "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffff0000 size=4096 attrs=",
-            "dma_map_page: " + D + " dir=TO_DEVICE dma_addr=ffffd000 size=4096 phys_addr=20a000 attrs=",
-            "dma_unmap_resource: " + D + " dir=FROM_DEVICE dma_addr=ffffd000 size=2048 attrs=",
-            // the same IOVA in another device's domain is another mapping
-            "dma_map_phys: 0000:03:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=30a000 attrs=",
-            "dma_unmap_phys: 0000:03:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs="), false));
+            + "(dma_map_page of 0xffffd000+4096 TO_DEVICE at line 6)"), whole);
   }
 
   @Test
@@ -304,7 +309,7 @@ class ImportTraceTest {
         "Trace DMA-debug 6 step 2: 0000:02:00.0: dma_unmap_sg at line 3 with nents 1 but the list was mapped with nents 2 (dma_map_sg of 0xffff0000+8192 "
             + "TO_DEVICE at line 2)",
         "Trace DMA-debug 2 step 3: 0000:02:00.0: dma_unmap_sg of phys 0x200000 at line 4: \"device driver tries to free DMA memory it has not "
-            + "allocated\"; no live dma_map_sg of the device starts with that entry (mapped before the trace began?)");
+            + "allocated\"; it was already unmapped at line 3 (dma_map_sg of 0xffff0000+8192 TO_DEVICE at line 2): a double unmap");
     assertEquals(window, verdict(dir, text, false));
     List<String> whole = new ArrayList<>(window);
     whole.add("Trace I12 step 4: 1 DMA mapping(s) never unmapped in a trace of the driver's whole life, e.g. 0000:02:00.0 dma_map_phys of 0xffffe000+4096 "
@@ -417,5 +422,142 @@ class ImportTraceTest {
       assertEquals("", r.out());
     }
     assertEquals(false, Files.exists(dir.resolve("data")), "a refused file opened no journal");
+  }
+  /** What the new-user trial found: patterns of real captures that must not be violations, and bugs it must catch. */
+  @Test
+  void windowsFailedMapsMigratedTasksAndOffsetDirectMappingsAreNotViolations(@TempDir Path dir) throws Exception {
+    StringBuilder sg = new StringBuilder();
+    List<String> lines = new ArrayList<>(List.of(
+        // a capture that starts on a busy machine: completions of mappings made before it began
+        "unmap: IOMMU: iova=0x00000000ffff0000 - 0x00000000ffff1000 size=4096 unmapped_size=4096",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffff0000 size=4096 attrs=",
+        // a failed map traces DMA_MAPPING_ERROR, twice: no mapping, no overlap, no leak
+        "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffffffffffffff size=4096 phys_addr=10a000 attrs=",
+        "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffffffffffffff size=4096 phys_addr=10a000 attrs=",
+        // the task migrated between its IOMMU map (CPU 0) and its dma_map_phys (CPU 1)
+        "!  fio-900   [000] ..... 100.000005: map: IOMMU: iova=0x00000000fffe0000 - 0x00000000fffe1000 paddr=0x000000000020a000 size=4096",
+        "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=fffe0000 size=4096 phys_addr=20a000 attrs=",
+        "unmap: IOMMU: iova=0x00000000fffe0000 - 0x00000000fffe1000 size=4096 unmapped_size=4096",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=fffe0000 size=4096 attrs=",
+        // dma-direct behind a dma-ranges offset: one buffer mapped twice at the same bus address
+        "dma_map_phys: 0000:05:00.0 dir=TO_DEVICE dma_addr=c2000000 size=4096 phys_addr=2000000 attrs=",
+        "dma_map_phys: 0000:05:00.0 dir=TO_DEVICE dma_addr=c2000000 size=4096 phys_addr=2000000 attrs=",
+        "dma_unmap_phys: 0000:05:00.0 dir=TO_DEVICE dma_addr=c2000000 size=4096 attrs=",
+        "dma_unmap_phys: 0000:05:00.0 dir=TO_DEVICE dma_addr=c2000000 size=4096 attrs="));
+    // an sg list of 5,000 pages: its IOMMU maps come long before its dma_map_sg
+    for (int i = 0; i < 5000; i++) lines.add(String.format("map: IOMMU: iova=0x%016x - 0x%016x paddr=0x%016x size=4096", 0x100000000L + i * 4096L,
+        0x100000000L + (i + 1) * 4096L, 0x40000000L + i * 4096L));
+    lines.add("dma_map_sg: " + D + " dir=FROM_DEVICE dma_addrs={0x100000000} sizes={0x1388000} phys_addrs={0x40000000} attrs=");
+    lines.add("unmap: IOMMU: iova=0x0000000100000000 - 0x0000000101388000 size=20480000 unmapped_size=20480000");
+    lines.add("dma_unmap_sg: " + D + " dir=FROM_DEVICE phys_addrs={0x40000000} attrs=");
+    assertEquals(List.of(), verdict(dir, trace(lines.toArray(new String[0])), false));
+    // a trace of the driver's whole life: the failed maps are no leaks
+    assertEquals(List.of(), verdict(dir, trace(lines.subList(2, 4).toArray(new String[0])), true));
+    // the migrated task's later fault is after its unmap (T1), not inside a live mapping (T4)
+    assertEquals(List.of("T1"), verdict(dir, trace(
+        "!  fio-900   [000] ..... 100.000001: map: IOMMU: iova=0x00000000fffe0000 - 0x00000000fffe1000 paddr=0x000000000020a000 size=4096",
+        "dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=fffe0000 size=4096 phys_addr=20a000 attrs=",
+        "unmap: IOMMU: iova=0x00000000fffe0000 - 0x00000000fffe1000 size=4096 unmapped_size=4096",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=fffe0000 size=4096 attrs=",
+        "io_page_fault: IOMMU:drv " + D + " iova=0x00000000fffe0000 flags=0x0000"), false).stream().map(v -> v.split(" ")[1]).toList());
+  }
+
+  @Test
+  void theRarerDmaDebugClassesAndAReattachAreCaught(@TempDir Path dir) throws Exception {
+    List<String> lines = new ArrayList<>(List.of(
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffffffffffffff size=4096 attrs=",
+        "dma_map_sg: " + D + " dir=FROM_DEVICE dma_addrs={0xffff0000} sizes={0x4000} phys_addrs={0x200000,0x201000,0x202000,0x203000} attrs=",
+        "dma_sync_sg_for_cpu: " + D + " dir=FROM_DEVICE dma_addrs={0xffff0000} sizes={0x4000}"));
+    for (int i = 0; i < 9; i++) {
+      lines.add(String.format("dma_map_phys: " + D + " dir=FROM_DEVICE dma_addr=%x size=64 phys_addr=40a000 attrs=SKIP_CPU_SYNC", 0xfff00000L + i * 4096L));
+    }
+    lines.add("attach_device_to_domain: IOMMU: device=" + D);
+    assertEquals(List.of(
+        "Trace DMA-debug 1 step 1: 0000:02:00.0: dma_unmap_phys of DMA_MAPPING_ERROR at line 2: \"device driver tries to free an invalid DMA memory "
+            + "address\" (the handle of a failed map, never checked with dma_mapping_error)",
+        "Trace DMA-debug 18 step 3: 0000:02:00.0: dma_sync_sg_for_cpu(FROM_DEVICE) at line 4 with nents 1 but the sg list was mapped with nents 4 "
+            + "(dma_map_sg of 0xffff0000+16384 FROM_DEVICE at line 3)",
+        "Trace DMA-debug 22 step 12: 0000:02:00.0: dma_map_phys at line 13: \"DMA-API: exceeded 7 overlapping mappings of cacheline 0x10280\" (a leak of "
+            + "mappings of phys 0x40a000? the first is dma_map_phys of 0xfff00000+64 FROM_DEVICE at line 5)",
+        "Trace T6 step 13: 0000:02:00.0 attached to a new domain (its live mappings are in the old one) at line 14 with 10 DMA mapping(s) live, e.g. "
+            + "dma_map_phys of 0xfff00000+64 FROM_DEVICE at line 5"),
+        verdict(dir, trace(lines.toArray(new String[0])), false));
+  }
+
+  @Test
+  void linesCutAtATerminalsWidthAreJoinedEvenInsideAValueOrThePrefix() throws Exception {
+    String whole1 = String.format(P, 1) + "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=";
+    String whole2 = String.format(P, 2) + "dma_map_sg: " + D + " dir=FROM_DEVICE dma_addrs={0xffff0000,0xffff1000} sizes={0x1000,0x1000} "
+        + "phys_addrs={0x200000,0x201000} attrs=SKIP_CPU_SYNC|WEAK_ORDERING";
+    // whole1 padded (ftrace pads task names) so that it is cut at column 120 right after "size=409": "size=409" + "6 attrs=" would
+    // parse as size 409 if a cut line were joined with a space
+    int idx = whole1.indexOf("size=409") + 8;
+    String padded = whole1.replace("  fio-900", "  fio-900" + " ".repeat(120 - idx));
+    String cutAt80 = padded.substring(0, 120); // a 120-column terminal
+    String rest80 = padded.substring(120);
+    TraceReader.Counts[] c = new TraceReader.Counts[1];
+    String sg = whole2;
+    List<String> events = read("# tracer: nop\n" + cutAt80 + "\n" + rest80 + "\n" + sg.substring(0, 80) + "\n" + sg.substring(80, 160) + "\n"
+        + sg.substring(160) + "\n" + whole1.substring(0, 14) + "\n" + whole1.substring(14) + "\n", c);
+    assertEquals(List.of(
+        "2 dev:0000:02:00.0 dma_unmap_phys cpu1 t=100000001000: unmap phys 0xffffe000+4096 TO_DEVICE attrs=",
+        "4 dev:0000:02:00.0 dma_map_sg cpu1 t=100000002000: map_sg FROM_DEVICE dma=[0xffff0000, 0xffff1000] sizes=[4096, 4096] phys=[0x200000, "
+            + "0x201000] nents=2 ents=2 truncated=false attrs=SKIP_CPU_SYNC|WEAK_ORDERING",
+        "7 dev:0000:02:00.0 dma_unmap_phys cpu1 t=100000001000: unmap phys 0xffffe000+4096 TO_DEVICE attrs="), events);
+    assertEquals("lines 8, events 3, headers 1, other 0 {}, unparsed 0, lost 0, attributed 0, unattributed 0, wrapped 4", counts(c[0]));
+  }
+
+  @Test
+  void oddButHonestInputIsReadAndUnreadableLinesFailCheck(@TempDir Path dir) throws Exception {
+    TraceReader.Counts[] c = new TraceReader.Counts[1];
+    List<String> events = read("\uFEFF# tracer: function\n"
+        + "          <idle>-0       [000] d.h1. 100.000001: do_IRQ <-ret_from_intr\n"
+        + "  fio-900   [001] ..... 8812345678901: dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs=\n"
+        + "x".repeat(2 << 20) + "\n", c);
+    assertEquals(List.of("3 dev:0000:02:00.0 dma_unmap_phys cpu1 t=8812345678901: unmap phys 0xffffe000+4096 TO_DEVICE attrs="), events);
+    assertEquals("lines 4, events 1, headers 1, other 1 {(function)=1}, unparsed 1, lost 0, attributed 0, unattributed 0, wrapped 0", counts(c[0]));
+    assertEquals(List.of("line 4: (a line of more than 1 MiB)  (too long to be a trace line)"), c[0].samples);
+    String data = dir.resolve("data").toString();
+    Path messy = dir.resolve("messy.txt");
+    Files.writeString(messy, trace("dma_map_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 phys_addr=10a000 attrs=", "!garbage in the middle",
+        "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs="));
+    CliTest.Result r = CliTest.dmasim("import-trace", messy.toString(), "--check", "--data-dir", data);
+    assertEquals(2, r.code(), r.out());
+    assertEquals("dmasim: 1 line(s) of " + messy + " could not be read (lines 3): --check cannot call it clean", r.err().strip());
+    assertEquals("  verdict                            clean, of the lines that could be read", r.out().lines().toList().get(1));
+    Path unreadable = dir.resolve("unreadable.txt");
+    Files.writeString(unreadable, trace("dma_map_phys: " + D + " dir=SIDEWAYS dma_addr=1000 size=4096 phys_addr=1000 attrs="));
+    CliTest.Result none = CliTest.dmasim("import-trace", unreadable.toString(), "--data-dir", data);
+    assertEquals(2, none.code(), none.out());
+    assertEquals("dmasim: " + unreadable + ": not one of its 1 dma/iommu/swiotlb line(s) could be read, e.g. line 2: " + String.format(P, 1)
+        + "dma_map_phys: " + D + " dir=SIDEWAYS dma_addr=1000 size=4096 phys_addr=1000 attrs=  (dma_map_phys: dir=SIDEWAYS is not a DMA direction)",
+        none.err().strip());
+    Path gz = dir.resolve("trace.txt.gz");
+    Files.write(gz, new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0});
+    assertEquals("dmasim: " + gz + " is gzip-compressed: decompress it first (gunzip)", CliTest.dmasim("import-trace", gz.toString(), "--data-dir", data)
+        .err().strip());
+    Path header = dir.resolve("header.txt");
+    Files.writeString(header, "# tracer: nop\n#\n#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n");
+    assertEquals("dmasim: " + header + " is a trace with no events at all (only its header); record them with: trace-cmd record -e dma -e iommu -e swiotlb",
+        CliTest.dmasim("import-trace", header.toString(), "--data-dir", data).err().strip());
+  }
+
+  @Test
+  void aPipedTraceIsReadWhole(@TempDir Path dir) throws Exception {
+    Path fifo = dir.resolve("pipe");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    Thread writer = new Thread(() -> {
+      try {
+        Files.write(fifo, Files.readAllBytes(TRACES.resolve("alloc-free-fault.txt")));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    writer.start();
+    CliTest.Result r = CliTest.dmasim("import-trace", fifo.toString(), "--check", "--data-dir", dir.resolve("data").toString());
+    writer.join();
+    assertEquals(1, r.code(), r.out() + r.err());
+    assertEquals(List.of("dmasim import-trace " + fifo + " (sha256 78a8fa233fbf4a98)", "  verdict                            violation (1)",
+        "  run id                             trace-pipe-78a8fa23"), r.out().lines().limit(3).toList());
   }
 }

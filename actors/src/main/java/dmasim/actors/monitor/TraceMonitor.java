@@ -97,6 +97,8 @@ public final class TraceMonitor extends AbstractMonitor {
   private final Map<String, TreeMap<Long, Mapping>> live = new HashMap<>();
   /** Per device: live sg lists by their first entry's physical address (dma_unmap_sg prints only those). */
   private final Map<String, Map<Long, Sg>> liveSg = new HashMap<>();
+  /** Per device: the first segment of the latest unmapped sg list starting with each physical address (a double dma_unmap_sg). */
+  private final Map<String, Map<Long, Mapping>> endedSg = new HashMap<>();
   /** Per device (and "iommu:domain"): the latest ended mapping starting at each address. */
   private final Map<String, TreeMap<Long, Mapping>> ended = new HashMap<>();
   private final ArrayDeque<Mapping> endedOrder = new ArrayDeque<>();
@@ -111,6 +113,8 @@ public final class TraceMonitor extends AbstractMonitor {
   private long lostEvents;
   private long lostAtLine = -1;
   private long unreadable;
+  /** Unmaps and syncs of mappings the trace never saw made (made before it began): judged only with wholeLife. */
+  private long unseen;
   private long unreadableAtLine = -1;
 
   public TraceMonitor(boolean wholeLife) {
@@ -300,6 +304,10 @@ public final class TraceMonitor extends AbstractMonitor {
     if (m == null) {
       TreeMap<Long, Mapping> gone = ended.get(u.dev());
       Mapping before = gone == null ? null : gone.get(u.dmaAddr());
+      if (before == null && !wholeLife) { // a trace is a window: a mapping made before it began is unmapped in it
+        unseen++;
+        return;
+      }
       String why = before != null ? "it was already " + (before.endedBy.startsWith("dma_free") ? "freed" : "unmapped") + " at line " + before.endLine
           + " (" + before.what() + "): a double " + (free ? "free" : "unmap")
           : "the trace never mapped it (mapped before the trace began?)" + lost();
@@ -339,6 +347,18 @@ public final class TraceMonitor extends AbstractMonitor {
     Sg sg = mine == null || u.phys().isEmpty() ? null : mine.remove(u.phys().get(0));
     String first = u.phys().isEmpty() ? "an empty list" : "phys 0x" + Long.toHexString(u.phys().get(0));
     if (sg == null || sg.segments.isEmpty()) {
+      Map<Long, Mapping> gone = endedSg.get(u.dev());
+      Mapping before = gone == null || u.phys().isEmpty() ? null : gone.get(u.phys().get(0));
+      if (before != null) {
+        violate("DMA-debug 2", at, u.dev() + ": dma_unmap_sg of " + first + " at line " + u.line() + ": \"device driver tries to free DMA memory it has "
+            + "not allocated\"; it was already unmapped at line " + before.endLine + " (" + before.what() + "): a double unmap", List.of(before.key),
+            before.step, before.endStep);
+        return;
+      }
+      if (!wholeLife) {
+        unseen++;
+        return;
+      }
       violate("DMA-debug 2", at, u.dev() + ": dma_unmap_sg of " + first + " at line " + u.line()
           + ": \"device driver tries to free DMA memory it has not allocated\"; no live dma_map_sg of the device starts with that entry (mapped before "
           + "the trace began?)" + lost());
@@ -350,6 +370,12 @@ public final class TraceMonitor extends AbstractMonitor {
       if (tree != null) remove(tree, seg);
       end(seg, "dma_unmap_sg", at, u.line());
     }
+    endedSg.computeIfAbsent(u.dev(), k -> new java.util.LinkedHashMap<>(16, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Long, Mapping> eldest) {
+        return size() > ENDED_KEPT;
+      }
+    }).put(u.phys().get(0), head);
     if (!sg.truncated && u.phys().size() != sg.nents) {
       violate("DMA-debug 6", at, u.dev() + ": dma_unmap_sg at line " + u.line() + " with nents " + u.phys().size() + " but the list was mapped with nents "
           + sg.nents + " (" + head.what() + ")", List.of(head.key), head.step);
@@ -374,6 +400,10 @@ public final class TraceMonitor extends AbstractMonitor {
       Mapping m = e == null ? null : e.getValue();
       if (m == null || addr + size > m.start + m.size) {
         if (s.sg()) return;
+        if (m == null && !wholeLife && endedCovering(s.dev(), addr) == null) {
+          unseen++; // a sync of a mapping made before the trace began
+          return;
+        }
         violate("DMA-debug 13", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + "+" + size + ": \"device driver tries to sync DMA memory it "
             + "has not allocated\"" + (m != null && m.covers(addr) ? "; it runs past the end of the live " + m.what() : afterEnd(s.dev(), addr)),
             m == null ? List.of() : List.of(m.key));
@@ -563,6 +593,11 @@ public final class TraceMonitor extends AbstractMonitor {
     long n = 0;
     for (TreeMap<Long, Mapping> t : live.values()) n += count(t);
     return n;
+  }
+
+  /** Unmaps and syncs of DMA API mappings made before the trace began (for the import summary; violations with wholeLife). */
+  public long unseen() {
+    return unseen;
   }
 
   /** IOMMU mappings still live (for the import summary). */

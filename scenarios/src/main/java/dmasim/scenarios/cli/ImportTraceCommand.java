@@ -156,6 +156,7 @@ final class ImportTraceCommand implements Callable<Integer> {
     m.put("iommuLinesUnattributed", c.unattributed);
     m.put("liveMappingsAtEnd", r.liveMappings());
     m.put("liveIommuMappingsAtEnd", r.liveIommuMappings());
+    m.put("unseenMappingsUsed", r.unseen());
     return m;
   }
 
@@ -181,6 +182,10 @@ final class ImportTraceCommand implements Callable<Integer> {
     if (c.attributed + c.unattributed > 0) {
       Output.row(out, "iommu map/unmap lines", String.format(Locale.ROOT, "%,d attributed to a device's DMA API call, %,d to no device (\"?\")",
           c.attributed, c.unattributed));
+    }
+    if (r.unseen() > 0) {
+      Output.row(out, "made before the trace", String.format(Locale.ROOT, "%,d unmap(s) and sync(s) of DMA mappings the trace never saw made (a trace "
+          + "is a window: not judged; --whole-life judges them)", r.unseen()));
     }
     Output.row(out, "live at the end", String.format(Locale.ROOT, "%,d DMA API mapping(s), %,d IOMMU mapping(s)%s", r.liveMappings(),
         r.liveIommuMappings(), wholeLife ? " (judged: --whole-life)" : " (a trace is a window: not judged; --whole-life judges them)"));

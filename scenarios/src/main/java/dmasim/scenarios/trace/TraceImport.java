@@ -59,7 +59,7 @@ public final class TraceImport {
 
   /** The outcome of the second pass. */
   public record Result(TraceReader.Counts counts, List<Violation> violations, long dropped, long steps, long lastTimeNs, TreeSet<String> actors,
-      long liveMappings, long liveIommuMappings) {}
+      long liveMappings, long liveIommuMappings, long unseen) {}
 
   /** The first pass: hash and sniff (parsing lines only until the first event dmasim reads). A file that is missing, binary, empty, not ftrace text or without a single event dmasim reads is a user error. */
   public static Sniff sniff(Path file) {
@@ -168,7 +168,7 @@ public final class TraceImport {
     }
     suite.end(step[0], time[0]);
     return new Result(reader.counts(), suite.violations(), suite.droppedViolations(), step[0], time[0], actors, monitor.liveMappings(),
-        monitor.liveIommuMappings());
+        monitor.liveIommuMappings(), monitor.unseen());
   }
 
   /** Today's trace monitor over the steps of a kept imported trace (dmasim check, report). */

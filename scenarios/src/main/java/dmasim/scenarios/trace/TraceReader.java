@@ -51,6 +51,7 @@ public final class TraceReader {
     public long lostMarkers;
     public long attributed;
     public long unattributed;
+    /** Continuation lines joined to the event line they wrapped from. */
     public long wrapped;
 
     void unparsed(long line, String text, String why) {
@@ -154,7 +155,6 @@ public final class TraceReader {
     long no = ++counts.lines;
     if (no == 1 && raw.startsWith("\uFEFF")) raw = raw.substring(1); // a byte-order mark
     Ftrace.Line p = raw.indexOf(" [") < 0 ? null : Ftrace.parse(raw);
-    int joined;
     if (p == null) {
       long[] lost = Ftrace.lost(raw);
       if (lost != null) {
@@ -166,15 +166,13 @@ public final class TraceReader {
         release();
         dropOrphan();
         counts.headers++;
-      } else if (held != null && heldJoins < MAX_JOINS && (joined = join(raw)) > 0) {
+      } else if (held != null && heldJoins < MAX_JOINS && join(raw) > 0) {
         heldJoins++;
         lastLength = raw.length();
-        if (joined == 2) counts.wrapped++;
       } else if (orphan != null && (p = Ftrace.parse(orphan + raw)) != null || orphan != null && (p = Ftrace.parse(orphan + " " + raw)) != null) {
         // a line cut inside its prefix: the two halves make one event line
         long first = orphanLine;
         orphan = null;
-        counts.wrapped++;
         start(p, first, raw);
         heldJoins = 1;
       } else {
@@ -268,6 +266,7 @@ public final class TraceReader {
         pendingUnreadable(heldLine + i);
       }
     } else {
+      counts.wrapped += heldJoins; // the continuation lines of a wrapped event
       String actor = actorOf(heldEvent);
       add(new Item(heldLine, actor, held.event(), held.timeNs(), held.cpu(), heldEvent));
     }
