@@ -15,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -46,13 +47,21 @@ public final class RowReadJournal implements CurrentEventsByPersistenceIdQuery {
   /** Rows per round trip: PostgreSQL streams a query this many rows at a time (inside a transaction). */
   private static final int FETCH = 10_000;
 
+  /** Rows decoded by one task, and tasks at a time per query. */
+  private static final int BATCH = 256;
+  private static final int DECODERS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
   private final Database db;
   private final Serialization serialization;
+  private final java.util.concurrent.Executor executor;
+
   private final ConcurrentLinkedQueue<Connection> idle = new ConcurrentLinkedQueue<>();
 
   RowReadJournal(ExtendedActorSystem system, Config config) {
     this.db = Database.fromConfig(config);
     this.serialization = SerializationExtension.get(system);
+    this.executor = system.dispatcher();
+
     system.registerOnTermination(this::closeAll);
   }
 
@@ -91,7 +100,12 @@ public final class RowReadJournal implements CurrentEventsByPersistenceIdQuery {
 
   @Override
   public Source<EventEnvelope, NotUsed> currentEventsByPersistenceId(String persistenceId, long fromSequenceNr, long toSequenceNr) {
-    return Source.unfoldResource(() -> new Cursor(persistenceId, fromSequenceNr, toSequenceNr), Cursor::next, Cursor::close);
+    // The cursor only reads rows; checking and deserializing them, most of a read's cost, runs on the dispatcher in batches,
+    // DECODERS at a time, and mapAsync keeps their order.
+    return Source.unfoldResource(() -> new Cursor(persistenceId, fromSequenceNr, toSequenceNr), Cursor::next, Cursor::close)
+        .grouped(BATCH)
+        .mapAsync(DECODERS, rows -> java.util.concurrent.CompletableFuture.supplyAsync(() -> decode(persistenceId, rows), executor))
+        .mapConcat(envelopes -> envelopes);
   }
 
   private static final String SELECT = "SELECT \"ordering\", \"sequence_number\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\","
@@ -123,26 +137,10 @@ public final class RowReadJournal implements CurrentEventsByPersistenceIdQuery {
       }
     }
 
-    Optional<EventEnvelope> next() throws SQLException {
+    Optional<Row> next() throws SQLException {
       if (!rs.next()) return Optional.empty();
-      long seq = rs.getLong(2);
-      int serializer = rs.getInt(3);
-      String manifest = rs.getString(4);
-      byte[] payload = rs.getBytes(5);
-      boolean intact = Rows.CHECKSUM_MANIFEST.equals(rs.getString(7))
-          && Arrays.equals(rs.getBytes(6), Rows.checksum(persistenceId, seq, serializer, manifest, payload));
-      Object event;
-      if (!intact) {
-        event = new Unreadable(manifest, "its checksum does not match its contents");
-      } else {
-        try {
-          event = serialization.deserialize(payload, serializer, manifest).get();
-        } catch (Exception e) {
-          event = new Unreadable(manifest, String.valueOf(e.getMessage()));
-        }
-      }
-      return Optional.of(new EventEnvelope(Offset.sequence(rs.getLong(1)), persistenceId, seq, event, rs.getLong(8),
-          scala.Option.apply(new RowCheck(intact, manifest))));
+      return Optional.of(new Row(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getString(4), rs.getBytes(5), rs.getBytes(6), rs.getString(7),
+          rs.getLong(8)));
     }
 
     void close() throws SQLException {
@@ -156,6 +154,31 @@ public final class RowReadJournal implements CurrentEventsByPersistenceIdQuery {
         throw e;
       }
     }
+  }
+
+  /** One row as the cursor read it. */
+  private record Row(long ordering, long seq, int serializer, String manifest, byte[] payload, byte[] crc, String crcManifest, long written) {}
+
+  /** The envelopes of {@code rows}: each checked against its checksum and deserialized (a row that is neither carries {@link Unreadable}). */
+  private List<EventEnvelope> decode(String persistenceId, List<Row> rows) {
+    List<EventEnvelope> out = new java.util.ArrayList<>(rows.size());
+    for (Row r : rows) {
+      boolean intact = Rows.CHECKSUM_MANIFEST.equals(r.crcManifest())
+          && Arrays.equals(r.crc(), Rows.checksum(persistenceId, r.seq(), r.serializer(), r.manifest(), r.payload()));
+      Object event;
+      if (!intact) {
+        event = new Unreadable(r.manifest(), "its checksum does not match its contents");
+      } else {
+        try {
+          event = serialization.deserialize(r.payload(), r.serializer(), r.manifest()).get();
+        } catch (Exception e) {
+          event = new Unreadable(r.manifest(), String.valueOf(e.getMessage()));
+        }
+      }
+      out.add(new EventEnvelope(Offset.sequence(r.ordering()), persistenceId, r.seq(), event, r.written(),
+          scala.Option.apply(new RowCheck(intact, r.manifest()))));
+    }
+    return out;
   }
 
   private void closeAll() {
