@@ -38,7 +38,7 @@ public final class TraceImport {
   public static final String SCENARIO_PREFIX = "trace:";
 
   /** What the first pass found: the file's hash and that it holds events dmasim reads. */
-  public record Sniff(Path file, String sha256, long lines) {
+  public record Sniff(Path file, String sha256) {
     /** The file as the user named it (a pipe's contents are read from a copy). */
     /** "trace-NAME-1a2b3c4d" (+ "-whole-life"): the same file imported the same way is the same run. */
     public String runId(boolean wholeLife) {
@@ -102,12 +102,19 @@ public final class TraceImport {
           if (s == TraceLines.TOO_LONG) continue;
           if (s.startsWith("# tracer:") || s.startsWith("cpus=")) headers++;
           if (firstLine == null && !s.isBlank()) firstLine = s.length() > 100 ? s.substring(0, 97) + "..." : s;
-          if (events > 0 || s.indexOf(" [") < 0) continue; // once it is a trace with events, the rest is only hashed
+          if (s.indexOf(" [") < 0) continue;
           Ftrace.Line p = Ftrace.parse(s);
           if (p == null) continue;
           prefixed++;
-          if (Ftrace.EVENTS.contains(p.event())) events++;
-          else if (others.size() < 5) others.add(p.event());
+          if (Ftrace.EVENTS.contains(p.event())) {
+            events++;
+            break; // a trace with events: the rest of the file is only hashed
+          }
+          if (others.size() < 5) others.add(p.event());
+        }
+        byte[] skip = new byte[1 << 20];
+        while (rest.read(skip) >= 0) {
+          // through the digest
         }
       }
     } catch (NoSuchFileException e) {
@@ -124,7 +131,7 @@ public final class TraceImport {
       throw new UserError(file + " has no dma:, iommu: or swiotlb: events (" + prefixed + " event line(s) of other kinds, e.g. " + String.join(", ", others)
           + "); record them with: trace-cmd record -e dma -e iommu -e swiotlb");
     }
-    return new Sniff(file, HexFormat.of().formatHex(sha.digest()), lines);
+    return new Sniff(file, HexFormat.of().formatHex(sha.digest()));
   }
 
   /** A fresh suite holding only the trace monitor. */
