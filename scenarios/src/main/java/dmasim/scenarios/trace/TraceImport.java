@@ -81,8 +81,11 @@ public final class TraceImport {
     long events = 0;
     String firstLine = null;
     TreeSet<String> others = new TreeSet<>();
-    try (InputStream raw = Files.newInputStream(read)) {
-      byte[] head = raw.readNBytes(65536);
+    // every byte passes the digest once, as it comes from the file; the first 64 KiB are looked at, then read again from the buffer
+    try (java.io.BufferedInputStream all = new java.io.BufferedInputStream(new java.security.DigestInputStream(Files.newInputStream(read), sha), 1 << 17)) {
+      all.mark(1 << 16);
+      byte[] head = all.readNBytes(1 << 16);
+      all.reset();
       if (head.length == 0) throw new UserError(file + " is empty: not a trace");
       if (head.length >= 2 && head[0] == 0x1f && head[1] == (byte) 0x8b) throw new UserError(file + " is gzip-compressed: decompress it first (gunzip)");
       for (byte b : head) {
@@ -91,9 +94,6 @@ public final class TraceImport {
               + " > trace.txt)");
         }
       }
-      sha.update(head);
-      InputStream rest = new java.security.DigestInputStream(raw, sha);
-      InputStream all = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(head), rest);
       try (InputStreamReader in = new InputStreamReader(all, StandardCharsets.UTF_8)) {
         TraceLines source = new TraceLines(in);
         String s;
@@ -113,8 +113,8 @@ public final class TraceImport {
           if (others.size() < 5) others.add(p.event());
         }
         byte[] skip = new byte[1 << 20];
-        while (rest.read(skip) >= 0) {
-          // through the digest
+        while (all.read(skip) >= 0) {
+          // the rest of the file only through the digest
         }
       }
     } catch (NoSuchFileException e) {
