@@ -67,7 +67,8 @@ public record HtmlReport(String html, int lanes, boolean states) {
     ObjectNode root = json.createObjectNode();
     root.put("runId", record.runId()).put("scenario", record.scenario()).put("description", description);
     RunOptions o = record.options();
-    root.put("options", String.format(Locale.ROOT, "seed %d, iommu %s, %d CPU queue(s) x %d requests x %d segments, strategy %s", o.seed(),
+    root.put("options", record.spec().isTrace() ? "an imported kernel trace" + (record.spec().parameter() == 1 ? ", judged as the driver's whole life" : "")
+        : String.format(Locale.ROOT, "seed %d, iommu %s, %d CPU queue(s) x %d requests x %d segments, strategy %s", o.seed(),
         RunRecord.modeName(o.mode()).toLowerCase(Locale.ROOT).replace('_', '-'), o.cpus(), o.requests(), o.segments(), record.strategy()));
     root.put("recordedVerdict", record.verdict()).put("judgedBy", judgedBy);
 
