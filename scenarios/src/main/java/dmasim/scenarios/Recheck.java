@@ -6,9 +6,10 @@ import java.util.List;
 
 /**
  * Today's monitors over a stored run, without re-executing it: every recorded step's events are fed
- * to a fresh monitor suite for the run's scenario and options, as the run fed its own. A run kept
- * clean ran to its end, so its end-of-run checks are judged too; a violating run stopped at its
- * violation, so the checks of an end it never reached are not. {@code verdict} is "clean" or
+ * to a fresh monitor suite for the run's scenario and options, as the run fed its own. A complete
+ * run whose steps break nothing ran to its end, so its end-of-run checks are judged too (a run kept
+ * with a hang or a leak found at its end is judged again the same way); a run that stopped at a
+ * step's violation never reached its end, so those checks are not. {@code verdict} is "clean" or
  * "violation"; {@code changed} when it differs from the one stored with the run, or the first
  * monitor does.
  */
@@ -37,7 +38,10 @@ public record Recheck(String runId, String storedVerdict, String storedMonitor, 
       time = st.at();
       if (!suite.violations().isEmpty()) break; // a run stops at its first violation
     }
-    boolean ranToItsEnd = "clean".equals(record.verdict()) && record.steps() < record.options().maxSteps();
+    // A run whose steps broke nothing ran to its end (unless --max-steps cut it, it crashed, or its recording is incomplete):
+    // its end-of-run checks are judged too. So a run kept with a violation found only at its end (a hang, a leak) is judged
+    // again the same way, not "clean".
+    boolean ranToItsEnd = ("clean".equals(record.verdict()) || "violation".equals(record.verdict())) && record.steps() < record.options().maxSteps();
     if (suite.violations().isEmpty() && ranToItsEnd) suite.end(last, time);
     return of(record, suite.violations());
   }

@@ -62,6 +62,25 @@ class CheckTest {
     assertEquals(2, unknown.code());
   }
 
+  /** A run kept with a violation found at its end (a hang) is judged again the same way, and drawn with it (found by the report trial). */
+  @Test
+  void aViolationFoundAtTheRunsEndIsJudgedAgainAndDrawn(@TempDir Path dir) throws Exception {
+    Path faults = dir.resolve("lost.conf");
+    Files.writeString(faults, "faults = [ { invalidation = timeout, nth = 1 } ]\n");
+    String data = dir.resolve("data").toString();
+    CliTest.Result run = CliTest.dmasim("run", "nvme-iova", "--requests", "3", "--faults", faults.toString(), "--data-dir", data);
+    assertEquals(1, run.code(), run.err());
+    String runId = run.out().lines().filter(l -> l.contains("run id")).findFirst().orElseThrow().replaceAll(".* ", "");
+    CliTest.Result check = CliTest.dmasim("check", "--all", "--data-dir", data);
+    assertEquals(0, check.code(), check.out());
+    assertEquals(List.of("nvme-iova+lost-s1-XXXX stored violation (Termination), now violation (Termination)", "1 run(s) judged again, 0 verdict(s) changed"),
+        lines(check.out())); // lines() masks the run id's hash
+    Path trace = dir.resolve("t.json");
+    CliTest.Result report = CliTest.dmasim("report", runId, "--perfetto", trace.toString(), "--data-dir", data);
+    assertEquals("wrote " + trace + ": 133 steps on 5 tracks, 1 violation(s) marked; open it in https://ui.perfetto.dev or chrome://tracing",
+        report.out().strip());
+  }
+
   @Test
   void reportWritesTheRunAsTraceEventJsonWithATrackPerActorArrowsAndTheViolation(@TempDir Path dir) throws Exception {
     String data = dir.resolve("data").toString();
