@@ -523,7 +523,7 @@ class ImportTraceTest {
         "dma_unmap_phys: " + D + " dir=TO_DEVICE dma_addr=ffffe000 size=4096 attrs="));
     CliTest.Result r = CliTest.dmasim("import-trace", messy.toString(), "--check", "--data-dir", data);
     assertEquals(2, r.code(), r.out());
-    assertEquals("dmasim: 1 line(s) of " + messy + " could not be read (lines 3): --check cannot call it clean", r.err().strip());
+    assertEquals("dmasim: 1 line(s) of " + messy + " could not be read (line 3): --check cannot call it clean", r.err().strip());
     assertEquals("  verdict                            clean, of the lines that could be read", r.out().lines().toList().get(1));
     Path unreadable = dir.resolve("unreadable.txt");
     Files.writeString(unreadable, trace("dma_map_phys: " + D + " dir=SIDEWAYS dma_addr=1000 size=4096 phys_addr=1000 attrs="));

@@ -134,8 +134,8 @@ final class ImportTraceCommand implements Callable<Integer> {
     if (check && !report.violations().isEmpty()) return Main.VIOLATION;
     if (check && r.counts().unparsed > 0) {
       // a line that could not be read may hold the bug: the verdict covers only what was read
-      spec.commandLine().getErr().println("dmasim: " + r.counts().unparsed + " line(s) of " + file + " could not be read (lines " + r.counts().ranges()
-          + "): --check cannot call it clean");
+      spec.commandLine().getErr().println("dmasim: " + r.counts().unparsed + " line(s) of " + file + " could not be read (" + (r.counts().unparsed == 1
+          ? "line " : "lines ") + r.counts().ranges() + "): --check cannot call it clean");
       spec.commandLine().getErr().flush();
       return Main.BAD_INPUT;
     }

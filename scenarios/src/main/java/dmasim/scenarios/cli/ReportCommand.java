@@ -58,6 +58,10 @@ final class ReportCommand implements Callable<Integer> {
       boolean judged = dmasim.scenarios.Journal.VERSION.equals(kept.stored().version());
       List<dmasim.actors.monitor.Violation> violations = judged ? kept.judge(steps) : List.of();
       long lanes = steps.stream().map(RecordedStep::actor).distinct().count();
+      if (!kept.stored().complete()) {
+        // a killed or interrupted run: what it recorded, judged as far as it came (its end was never reached)
+        out.printf(Locale.ROOT, "run %s is %s: drawing the %d steps it recorded%n", runId, kept.stored().status(), steps.size());
+      }
       if (perfetto != null) {
         write(perfetto, PerfettoTrace.of(kept.record(), steps, violations));
         out.printf(Locale.ROOT, "wrote %s: %d steps on %d tracks, %d violation(s) marked; open it in https://ui.perfetto.dev or chrome://tracing%n",

@@ -54,9 +54,13 @@ public class JournalFailure extends InfrastructureError {
    */
   public static String describePostgres(SQLException e, String server, String user) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
-    String text = shorten(firstLine(e));
+    // a failed batch names its statement first ("Batch entry 0 INSERT INTO ... was aborted: ..."): the reason is in its cause
+    SQLException reason = e.getNextException() != null && String.valueOf(e.getMessage()).startsWith("Batch entry") ? e.getNextException() : e;
+    if (reason != e && reason.getSQLState() != null) state = reason.getSQLState();
+    String text = shorten(firstLine(reason)).replaceAll("Batch entry \\d+ .*? was aborted: ", "");
     String at = "the PostgreSQL journal at " + server;
     String who = user == null || user.isEmpty() ? "" : " as " + user;
+    if (chain(e).contains("authentication") || chain(e).contains("no password was provided")) return at + " refused the login" + who + " (" + text + ")";
     if (state.startsWith("08") || chain(e).contains("java.net.ConnectException") || chain(e).contains("UnknownHostException")) {
       return "cannot reach " + at + " (" + text + "); is the server running, and is the URL right?";
     }
