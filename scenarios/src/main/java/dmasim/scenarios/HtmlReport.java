@@ -69,7 +69,8 @@ public record HtmlReport(String html, int lanes, boolean states) {
     RunOptions o = record.options();
     root.put("options", record.spec().isTrace() ? "an imported kernel trace" + (record.spec().parameter() == 1 ? ", judged as the driver's whole life" : "")
         : String.format(Locale.ROOT, "seed %d, iommu %s, %d CPU queue(s) x %d requests x %d segments, strategy %s", o.seed(),
-        RunRecord.modeName(o.mode()).toLowerCase(Locale.ROOT).replace('_', '-'), o.cpus(), o.requests(), o.segments(), record.strategy()));
+        o.mode() == null ? "as the scenario sets it" : RunRecord.modeName(o.mode()).toLowerCase(Locale.ROOT).replace('_', '-'), o.cpus(), o.requests(),
+        o.segments(), record.strategy()));
     root.put("recordedVerdict", record.verdict()).put("judgedBy", judgedBy);
 
     List<String> actors = new ArrayList<>(new TreeSet<>(steps.stream().map(RecordedStep::actor).toList()));
