@@ -64,7 +64,8 @@ public final class Replayer {
    * at when complete. Actors on other threads may have stamped and journaled a few steps after the
    * one that stopped the run (or, interrupted, before an earlier step reached the disk).
    */
-  static List<RecordedStep> liveSchedule(RunRecord record, List<RecordedStep> all) {
+  /** A live run's steps up to the one that ended it (steps other threads stamped after it are journaled but not part of the run). */
+  public static List<RecordedStep> liveSchedule(RunRecord record, List<RecordedStep> all) {
     long end = record.verdict().equals("incomplete") ? Long.MAX_VALUE : record.steps();
     int n = 0;
     while (n < all.size() && all.get(n).step() == n + 1 && n < end) n++;

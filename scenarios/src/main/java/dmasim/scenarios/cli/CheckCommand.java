@@ -62,7 +62,7 @@ final class CheckCommand implements Callable<Integer> {
           skipped++;
           continue;
         }
-        List<RecordedStep> steps = session.journal.read(session.system, kept.stored());
+        List<RecordedStep> steps = kept.schedule(session.journal.read(session.system, kept.stored()));
         Recheck r;
         try {
           r = kept.recheck(steps);

@@ -52,7 +52,7 @@ final class ReportCommand implements Callable<Integer> {
     }
     try (Session session = new Session(journal, spec.commandLine().getErr(), true, true)) {
       Session.Kept kept = session.kept(runId);
-      List<RecordedStep> steps = session.journal.read(session.system, kept.stored());
+      List<RecordedStep> steps = kept.schedule(session.journal.read(session.system, kept.stored()));
       if (steps.isEmpty()) throw new UserError("run " + runId + " is " + kept.stored().status() + " and has no step to show");
       // the violations as the monitors judge the recorded steps (a run of another model version is shown without them)
       boolean judged = dmasim.scenarios.Journal.VERSION.equals(kept.stored().version());

@@ -66,6 +66,11 @@ final class Session implements AutoCloseable {
       return stored.record();
     }
 
+    /** The run's steps among those its recording holds: a live run's end where it stopped (as replay takes them). */
+    java.util.List<dmasim.scenarios.RecordedStep> schedule(java.util.List<dmasim.scenarios.RecordedStep> recorded) {
+      return record().spec().isLive() ? dmasim.scenarios.Replayer.liveSchedule(record(), recorded) : recorded;
+    }
+
     /** An imported kernel trace (dmasim import-trace): judged and drawn, never re-executed. */
     boolean trace() {
       return scenario == null;
