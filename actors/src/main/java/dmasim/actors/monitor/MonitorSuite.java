@@ -18,6 +18,8 @@ public final class MonitorSuite {
   static final int CHAIN_LENGTH = 12;
   /** Envelopes remembered for causal chains; older ones are forgotten (a chain then starts later). */
   static final int REMEMBERED_ENVELOPES = 65_536;
+  /** Driver objects whose latest steps a violation's explanation can follow back. */
+  static final int REMEMBERED_OBJECTS = 1 << 17;
   /** How many steps a violation's explanation lists (the latest ones touching its objects). */
   static final int CAUSES = 20;
   /** Steps remembered per driver object. */
@@ -63,7 +65,12 @@ public final class MonitorSuite {
   private record Current(EnvelopeId id, String receiver, String sender) {}
   private Event currentEvent;
   /** For each driver object ("cpu0/s"), the envelopes of the latest steps whose events touched it. */
-  private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.HashMap<>();
+  private final Map<String, java.util.ArrayDeque<EnvelopeId>> touched = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, java.util.ArrayDeque<EnvelopeId>> eldest) {
+      return size() > REMEMBERED_OBJECTS; // the objects touched longest ago are forgotten first: memory stays bounded on long runs and traces
+    }
+  };
   private long dropped;
   /** The envelope each remembered step delivered, for steps a violation cites. */
   private final Map<Long, EnvelopeId> stepIds = new java.util.LinkedHashMap<>(1024, 0.75f, false) {

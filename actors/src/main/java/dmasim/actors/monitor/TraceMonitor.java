@@ -81,13 +81,13 @@ public final class TraceMonitor extends AbstractMonitor {
 
   /** One dma_map_sg: its segments and its input entries. */
   private static final class Sg {
-    final List<Long> phys;
+    final Direction dir;
     final int nents;
     final boolean truncated;
     final java.util.ArrayList<Mapping> segments = new java.util.ArrayList<>();
 
-    Sg(List<Long> phys, int nents, boolean truncated) {
-      this.phys = phys;
+    Sg(Direction dir, int nents, boolean truncated) {
+      this.dir = dir;
       this.nents = nents;
       this.truncated = truncated;
     }
@@ -96,7 +96,7 @@ public final class TraceMonitor extends AbstractMonitor {
   /** Per device: live DMA API mappings by DMA address. */
   private final Map<String, TreeMap<Long, Mapping>> live = new HashMap<>();
   /** Per device: live sg lists by their first entry's physical address (dma_unmap_sg prints only those). */
-  private final Map<String, Map<Long, Sg>> liveSg = new HashMap<>();
+  private final Map<String, Map<Long, List<Sg>>> liveSg = new HashMap<>();
   /** Per device: the first segment of the latest unmapped sg list starting with each physical address (a double dma_unmap_sg). */
   private final Map<String, Map<Long, Mapping>> endedSg = new HashMap<>();
   /** Per device (and "iommu:domain"): the latest ended mapping starting at each address. */
@@ -104,10 +104,8 @@ public final class TraceMonitor extends AbstractMonitor {
   private final ArrayDeque<Mapping> endedOrder = new ArrayDeque<>();
   /** Per attributed domain ("?" when the importer could not tell): live IOMMU mappings by IOVA. */
   private final Map<String, TreeMap<Long, Mapping>> iommu = new HashMap<>();
-  /** dma-debug's active cachelines: cacheline of a live non-TO_DEVICE mapping's first byte -> that mapping. */
-  private final Map<Long, Mapping> cachelines = new HashMap<>();
-  /** How many further live mappings share each active cacheline (active_cacheline_inc_overlap). */
-  private final Map<Long, Integer> overlaps = new HashMap<>();
+  /** dma-debug's active cachelines: cacheline of a live non-TO_DEVICE mapping's first byte -> the live mappings holding it, oldest first. */
+  private final Map<Long, ArrayDeque<Mapping>> cachelines = new HashMap<>();
   private boolean overlapWarned; // WARN_ONCE
   private final boolean wholeLife;
   private long lostEvents;
@@ -129,14 +127,15 @@ public final class TraceMonitor extends AbstractMonitor {
       if (m.dmaAddr() == DMA_MAPPING_ERROR) return; // the kernel traces a failed map too (dma_map_phys returns DMA_MAPPING_ERROR): nothing to unmap
       mapped(at, m.dev(), typeOf(m.api(), m.attrs()), m.api(), m.dmaAddr(), m.size(), m.dir(), m.phys(), m.attrs(), m.line(), null);
     } else if (t instanceof TraceEvent.SgMapped m) {
-      Sg sg = new Sg(m.phys(), m.nents(), m.truncated());
+      Sg sg = new Sg(m.dir(), m.nents(), m.truncated());
       for (int i = 0; i < m.dmaAddrs().size(); i++) {
         long phys = i < m.phys().size() ? m.phys().get(i) : -1;
         Mapping seg = mapped(at, m.dev(), "sg", "map_sg", m.dmaAddrs().get(i), i < m.sizes().size() ? m.sizes().get(i) : 0, m.dir(), phys,
             m.attrs(), m.line(), sg);
         sg.segments.add(seg);
       }
-      if (!m.phys().isEmpty()) liveSg.computeIfAbsent(m.dev(), k -> new HashMap<>()).put(m.phys().get(0), sg);
+      // dma-direct may map one buffer twice: every live list starting with the page is kept
+      if (!m.phys().isEmpty()) liveSg.computeIfAbsent(m.dev(), k -> new HashMap<>()).computeIfAbsent(m.phys().get(0), k -> new java.util.ArrayList<>()).add(sg);
     } else if (t instanceof TraceEvent.DmaUnmapped u) {
       unmapped(at, u);
     } else if (t instanceof TraceEvent.SgUnmapped u) {
@@ -200,22 +199,23 @@ public final class TraceMonitor extends AbstractMonitor {
     put(mine, m);
     if (dir != Direction.TO_DEVICE && phys >= 0) {
       long cln = phys >>> L1_CACHE_SHIFT;
-      Mapping first = cachelines.get(cln);
+      ArrayDeque<Mapping> holders = cachelines.computeIfAbsent(cln, k -> new ArrayDeque<>());
+      Mapping first = holders.peekFirst();
       if (first != null) {
-        int overlap = overlaps.merge(cln, 1, Integer::sum);
+        int overlap = holders.size(); // active_cacheline_inc_overlap: the count the new mapping raises it to
         if (overlap > ACTIVE_CACHELINE_MAX_OVERLAP && !overlapWarned && !attrs.contains("REQUIRE_COHERENT")) {
           overlapWarned = true;
           violate("DMA-debug 22", at, dev + ": " + call(api) + " at line " + line + ": \"DMA-API: exceeded " + ACTIVE_CACHELINE_MAX_OVERLAP
               + " overlapping mappings of cacheline 0x" + Long.toHexString(cln) + "\" (a leak of mappings of phys 0x" + Long.toHexString(cln << L1_CACHE_SHIFT)
               + "? the first is " + first.what() + ")", List.of(first.key, m.key), first.step);
         }
+        if (!attrs.contains("SKIP_CPU_SYNC") && !(attrs.contains("REQUIRE_COHERENT") && first.attrs.contains("REQUIRE_COHERENT"))) {
+          violate("DMA-debug 21", at, dev + ": " + call(api) + " at line " + line + " (" + dir + ") of phys 0x" + Long.toHexString(phys) + ", whose cacheline the "
+              + "live " + first.what() + " also holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\"", List.of(first.key, m.key),
+              first.step);
+        }
       }
-      if (first != null && !attrs.contains("SKIP_CPU_SYNC") && !(attrs.contains("REQUIRE_COHERENT") && first.attrs.contains("REQUIRE_COHERENT"))) {
-        violate("DMA-debug 21", at, dev + ": " + call(api) + " at line " + line + " (" + dir + ") of phys 0x" + Long.toHexString(phys) + ", whose cacheline the live "
-            + first.what() + " also holds: \"cacheline tracking EEXIST, overlapping mappings aren't supported\"", List.of(first.key, m.key), first.step);
-      } else if (first == null) {
-        cachelines.put(cln, m);
-      }
+      holders.addLast(m);
     }
     return m;
   }
@@ -272,12 +272,10 @@ public final class TraceMonitor extends AbstractMonitor {
     m.endStep = at.step();
     m.endedBy = endedBy;
     long cln = m.phys >>> L1_CACHE_SHIFT;
-    if (m.phys >= 0 && !m.type.equals("iommu") && m.dir != Direction.TO_DEVICE && cachelines.containsKey(cln)) {
+    if (m.phys >= 0 && !m.type.equals("iommu") && m.dir != Direction.TO_DEVICE) {
       // active_cacheline_remove: one overlap less, the entry goes with the last mapping
-      Integer overlap = overlaps.get(cln);
-      if (overlap == null) cachelines.remove(cln);
-      else if (overlap == 1) overlaps.remove(cln);
-      else overlaps.put(cln, overlap - 1);
+      ArrayDeque<Mapping> holders = cachelines.get(cln);
+      if (holders != null && holders.remove(m) && holders.isEmpty()) cachelines.remove(cln);
     }
     String owner = m.type.equals("iommu") ? m.key.substring(0, m.key.indexOf('@')) : m.key.substring(0, m.key.lastIndexOf('@'));
     ended.computeIfAbsent(owner, k -> new TreeMap<>()).put(m.start, m);
@@ -322,6 +320,8 @@ public final class TraceMonitor extends AbstractMonitor {
         remove(mine, seg);
         end(seg, call, at, u.line());
       }
+      Map<Long, List<Sg>> lists = liveSg.get(u.dev());
+      if (lists != null) lists.values().forEach(l -> l.remove(m.sg));
     } else {
       remove(mine, m);
       end(m, call, at, u.line());
@@ -341,10 +341,26 @@ public final class TraceMonitor extends AbstractMonitor {
     }
   }
 
+  /** Of the live sg lists starting with {@code phys0}, the one an unmap of {@code nents} entries and {@code dir} matches best; removed. */
+  private static Sg takeSg(Map<Long, List<Sg>> lists, long phys0, int nents, Direction dir) {
+    List<Sg> same = lists.get(phys0);
+    if (same == null || same.isEmpty()) return null;
+    Sg pick = same.get(0);
+    for (Sg sg : same) {
+      if (sg.nents == nents && sg.dir == dir) {
+        pick = sg;
+        break;
+      }
+    }
+    same.remove(pick);
+    if (same.isEmpty()) lists.remove(phys0);
+    return pick;
+  }
+
   /** dma_unmap_sg: found by its first entry's physical address; nents (6) and direction (7) checked. */
   private void sgUnmapped(StepInfo at, TraceEvent.SgUnmapped u) {
-    Map<Long, Sg> mine = liveSg.get(u.dev());
-    Sg sg = mine == null || u.phys().isEmpty() ? null : mine.remove(u.phys().get(0));
+    Map<Long, List<Sg>> mine = liveSg.get(u.dev());
+    Sg sg = mine == null || u.phys().isEmpty() ? null : takeSg(mine, u.phys().get(0), u.phys().size(), u.dir());
     String first = u.phys().isEmpty() ? "an empty list" : "phys 0x" + Long.toHexString(u.phys().get(0));
     if (sg == null || sg.segments.isEmpty()) {
       Map<Long, Mapping> gone = endedSg.get(u.dev());
@@ -397,7 +413,7 @@ public final class TraceMonitor extends AbstractMonitor {
       long addr = s.dmaAddrs().get(i);
       long size = i < s.sizes().size() ? s.sizes().get(i) : 0;
       Map.Entry<Long, Mapping> e = mine == null ? null : mine.floorEntry(addr);
-      Mapping m = e == null ? null : e.getValue();
+      Mapping m = e == null || !e.getValue().covers(addr) ? null : e.getValue();
       if (m == null || addr + size > m.start + m.size) {
         if (s.sg()) return;
         if (m == null && !wholeLife && endedCovering(s.dev(), addr) == null) {
@@ -405,7 +421,7 @@ public final class TraceMonitor extends AbstractMonitor {
           return;
         }
         violate("DMA-debug 13", at, s.dev() + ": " + what + " of 0x" + Long.toHexString(addr) + "+" + size + ": \"device driver tries to sync DMA memory it "
-            + "has not allocated\"" + (m != null && m.covers(addr) ? "; it runs past the end of the live " + m.what() : afterEnd(s.dev(), addr)),
+            + "has not allocated\"" + (m != null ? "; it runs past the end of the live " + m.what() : afterEnd(s.dev(), addr)),
             m == null ? List.of() : List.of(m.key));
         return;
       }

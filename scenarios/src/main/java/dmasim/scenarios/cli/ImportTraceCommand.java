@@ -94,7 +94,7 @@ final class ImportTraceCommand implements Callable<Integer> {
     TraceImport.Result[] result = new TraceImport.Result[1];
     RunReport report;
     try (Session session = new Session(journal, spec.commandLine().getErr())) {
-      boolean durable = session.journal.kind().equals("h2");
+      boolean durable = !session.journal.kind().equals("memory");
       JournalWriter writer = durable ? JournalWriter.get(session.system) : null;
       report = session.journal.keep(RunRecord.planned(runId, sniff.scenario(), options, strategy, 0, 0, null, 0), journalId -> {
         // one stream of rows of up to ROW_STEPS steps in step order: a durable prefix of the rows is a prefix of the steps
@@ -114,8 +114,8 @@ final class ImportTraceCommand implements Callable<Integer> {
           if (handled.size() == ROW_STEPS) row.run();
         });
         if (writer != null) row.run();
-        if (r.steps() == 0) {
-          throw new dmasim.scenarios.UserError(file + ": not one of its " + r.counts().unparsed + " dma/iommu/swiotlb line(s) could be read, e.g. "
+        if (r.counts().events - r.counts().lostMarkers == 0) { // the first pass saw event lines, yet none could be read
+          throw new dmasim.scenarios.UserError(file + ": none of its dma/iommu/swiotlb lines could be read, e.g. "
               + (r.counts().samples.isEmpty() ? "?" : r.counts().samples.get(0)));
         }
         result[0] = r;
@@ -126,9 +126,9 @@ final class ImportTraceCommand implements Callable<Integer> {
     TraceImport.Result r = result[0];
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      out.println(json(sniff, r, report, journal.kind.equals("h2")));
+      out.println(json(sniff, r, report, !journal.kind.equals("memory")));
     } else {
-      text(out, sniff, r, report, journal.kind.equals("h2"));
+      text(out, sniff, r, report, !journal.kind.equals("memory"));
     }
     out.flush();
     if (check && !report.violations().isEmpty()) return Main.VIOLATION;

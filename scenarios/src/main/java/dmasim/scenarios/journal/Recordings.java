@@ -656,7 +656,7 @@ public final class Recordings {
         throw damaged(run, e.getKey(), found + 1, "missing (recorded up to event " + e.getValue() + ", the journal ends at event " + found + ")");
       }
     }
-    for (Map.Entry<String, Long> e : last.entrySet()) {
+    for (Map.Entry<String, Long> e : new TreeMap<>(last).entrySet()) { // in key order: the same report whatever the streams' timing
       long recorded = stored.actorRows().getOrDefault(e.getKey(), 0L);
       if (e.getValue() > recorded) throw damaged(run, e.getKey(), recorded + 1, "a row the registry does not know (recorded up to event " + recorded + ")");
     }

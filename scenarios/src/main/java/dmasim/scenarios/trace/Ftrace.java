@@ -217,7 +217,7 @@ public final class Ftrace {
         // "dev_name: DEV dma_mask=... dev_addr=... size=N [NORMAL|FORCE]"
         if (!b.startsWith("dev_name:")) throw new Malformed("expected 'dev_name: DEVICE dma_mask=... dev_addr=... size=...'");
         String[] w = words(b.substring(9));
-        Fields f = new Fields(w, 1, e, "NORMAL", "FORCE");
+        Fields f = new Fields(w, 1, e, "NORMAL", "FORCE", "NO_FORCE");
         return new TraceEvent.Bounced(w[0], f.hex("dma_mask"), f.hex("dev_addr"), f.num("size"), line);
       }
       default -> {
@@ -330,7 +330,7 @@ public final class Ftrace {
   }
 
   private static boolean isNull(String p) {
-    return p == null || p.equals("(null)") || p.equals("0") || p.equals("00000000") || p.matches("0+|0x0+");
+    return p == null || p.equals("(null)") || p.equals("(nil)") || p.equals("0") || p.equals("00000000") || p.matches("0+|0x0+");
   }
 
   /** The key=value words of a body; bare words are refused unless listed as {@code flags}. */

@@ -316,15 +316,21 @@ public final class TraceReader {
     } else {
       Call call = callOf(e);
       if (call != null) {
-        List<Pending> waiting = unresolved.remove(item.cpu());
-        if (waiting != null) {
-          for (Pending p : waiting) {
+        // the waiting lines this call covers are its own; the others wait on for theirs (an interrupt's call may come between
+        // a task's IOMMU line and its DMA API call), at most ATTRIBUTION_WINDOW lines
+        List<Pending> waiting = unresolved.get(item.cpu());
+        if (waiting != null && !call.before()) {
+          for (java.util.Iterator<Pending> it = waiting.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
             TraceEvent w = p.item.event();
             long start = w instanceof TraceEvent.IommuMapped m ? m.iova() : ((TraceEvent.IommuUnmapped) w).iova();
             long size = w instanceof TraceEvent.IommuMapped m ? m.size() : ((TraceEvent.IommuUnmapped) w).size();
-            p.item = attribute(p.item, !call.before() && call.intersects(start, size) ? call.dev() : "?");
+            if (!call.intersects(start, size)) continue;
+            p.item = attribute(p.item, call.dev());
             p.resolved = true;
+            it.remove();
           }
+          if (waiting.isEmpty()) unresolved.remove(item.cpu());
         }
         lastCall.put(item.cpu(), call);
       }
