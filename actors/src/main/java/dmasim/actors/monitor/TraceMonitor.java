@@ -64,6 +64,11 @@ public final class TraceMonitor extends AbstractMonitor {
       this.sg = sg;
     }
 
+    /** The device ("dev") or domain ("iommu:DOMAIN") the mapping belongs to: its key before the address. */
+    String owner() {
+      return key.substring(0, key.lastIndexOf('@'));
+    }
+
     boolean covers(long addr) {
       return addr >= start && addr - start < size;
     }
@@ -277,13 +282,11 @@ public final class TraceMonitor extends AbstractMonitor {
       ArrayDeque<Mapping> holders = cachelines.get(cln);
       if (holders != null && holders.remove(m) && holders.isEmpty()) cachelines.remove(cln);
     }
-    String owner = m.type.equals("iommu") ? m.key.substring(0, m.key.indexOf('@')) : m.key.substring(0, m.key.lastIndexOf('@'));
-    ended.computeIfAbsent(owner, k -> new TreeMap<>()).put(m.start, m);
+    ended.computeIfAbsent(m.owner(), k -> new TreeMap<>()).put(m.start, m);
     endedOrder.addLast(m);
     if (endedOrder.size() > ENDED_KEPT) {
       Mapping old = endedOrder.removeFirst();
-      String o = old.type.equals("iommu") ? old.key.substring(0, old.key.indexOf('@')) : old.key.substring(0, old.key.lastIndexOf('@'));
-      TreeMap<Long, Mapping> t = ended.get(o);
+      TreeMap<Long, Mapping> t = ended.get(old.owner());
       if (t != null && t.get(old.start) == old) t.remove(old.start);
     }
   }
@@ -412,8 +415,7 @@ public final class TraceMonitor extends AbstractMonitor {
     for (int i = 0; i < s.dmaAddrs().size(); i++) {
       long addr = s.dmaAddrs().get(i);
       long size = i < s.sizes().size() ? s.sizes().get(i) : 0;
-      Map.Entry<Long, Mapping> e = mine == null ? null : mine.floorEntry(addr);
-      Mapping m = e == null || !e.getValue().covers(addr) ? null : e.getValue();
+      Mapping m = covering(mine, addr);
       if (m == null || addr + size > m.start + m.size) {
         if (s.sg()) return;
         if (m == null && !wholeLife && endedCovering(s.dev(), addr) == null) {
@@ -452,9 +454,7 @@ public final class TraceMonitor extends AbstractMonitor {
   }
 
   private Mapping endedCovering(String owner, long addr) {
-    TreeMap<Long, Mapping> t = ended.get(owner);
-    Map.Entry<Long, Mapping> e = t == null ? null : t.floorEntry(addr);
-    return e != null && e.getValue().covers(addr) ? e.getValue() : null;
+    return covering(ended.get(owner), addr);
   }
 
   private void iommuMapped(StepInfo at, TraceEvent.IommuMapped m) {
@@ -522,9 +522,14 @@ public final class TraceMonitor extends AbstractMonitor {
     return domain.equals("?") ? "a domain the trace does not name (no DMA API call on the same CPU covered the line)" : "the domain of " + domain;
   }
 
-  private static boolean coveredIn(TreeMap<Long, Mapping> t, long addr) {
+  /** The mapping of {@code t} (null: none) that covers {@code addr}, or null. */
+  private static Mapping covering(TreeMap<Long, Mapping> t, long addr) {
     Map.Entry<Long, Mapping> e = t == null ? null : t.floorEntry(addr);
-    return e != null && e.getValue().covers(addr);
+    return e != null && e.getValue().covers(addr) ? e.getValue() : null;
+  }
+
+  private static boolean coveredIn(TreeMap<Long, Mapping> t, long addr) {
+    return covering(t, addr) != null;
   }
 
   /**
@@ -535,9 +540,8 @@ public final class TraceMonitor extends AbstractMonitor {
   private void fault(StepInfo at, TraceEvent.IoPageFault f) {
     String access = (f.write() ? "write" : "read") + " by " + f.dev() + (f.driver().isEmpty() ? "" : " (" + f.driver() + ")") + " at IOVA 0x"
         + Long.toHexString(f.iova()) + " (io_page_fault at line " + f.line() + ", flags 0x" + Integer.toHexString(f.flags()) + ")";
-    TreeMap<Long, Mapping> mine = live.get(f.dev());
-    Map.Entry<Long, Mapping> e = mine == null ? null : mine.floorEntry(f.iova());
-    Mapping m = e != null && e.getValue().covers(f.iova()) ? e.getValue() : liveIommu(f.dev(), f.iova());
+    Mapping m = covering(live.get(f.dev()), f.iova());
+    if (m == null) m = liveIommu(f.dev(), f.iova());
     if (m != null) {
       if (f.write() && m.dir == Direction.TO_DEVICE) {
         violate("T3", at, access + " through the live " + m.what() + ": the device wrote memory mapped TO_DEVICE (read-only for it)", List.of(m.key), m.step);
@@ -565,12 +569,8 @@ public final class TraceMonitor extends AbstractMonitor {
   }
 
   private Mapping liveIommu(String dev, long iova) {
-    for (String domain : new String[] {dev, "?"}) {
-      TreeMap<Long, Mapping> t = iommu.get(domain);
-      Map.Entry<Long, Mapping> e = t == null ? null : t.floorEntry(iova);
-      if (e != null && e.getValue().covers(iova)) return e.getValue();
-    }
-    return null;
+    Mapping m = covering(iommu.get(dev), iova);
+    return m != null ? m : covering(iommu.get("?"), iova);
   }
 
   /** A device detached from its domain or removed from its group while DMA API mappings of it were live (dma-debug's unbind check, class 23). */
@@ -599,7 +599,7 @@ public final class TraceMonitor extends AbstractMonitor {
       }
     }
     if (first != null) {
-      violate("I12", at, n + " DMA mapping(s) never unmapped in a trace of the driver's whole life, e.g. " + first.key.substring(0, first.key.lastIndexOf('@'))
+      violate("I12", at, n + " DMA mapping(s) never unmapped in a trace of the driver's whole life, e.g. " + first.owner()
           + " " + first.what() + lost(), List.of(first.key), first.step);
     }
   }

@@ -75,7 +75,6 @@ public final class TraceImport {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    long lines = 0;
     long headers = 0;
     long prefixed = 0;
     long events = 0;
@@ -98,7 +97,6 @@ public final class TraceImport {
         TraceLines source = new TraceLines(in);
         String s;
         while ((s = source.next()) != null) {
-          lines++;
           if (s == TraceLines.TOO_LONG) continue;
           if (s.startsWith("# tracer:") || s.startsWith("cpus=")) headers++;
           if (firstLine == null && !s.isBlank()) firstLine = s.length() > 100 ? s.substring(0, 97) + "..." : s;

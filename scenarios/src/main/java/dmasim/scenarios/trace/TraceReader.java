@@ -166,7 +166,7 @@ public final class TraceReader {
         release();
         dropOrphan();
         counts.headers++;
-      } else if (held != null && heldJoins < MAX_JOINS && join(raw) > 0) {
+      } else if (held != null && heldJoins < MAX_JOINS && join(raw)) {
         heldJoins++;
         lastLength = raw.length();
       } else if (orphan != null && (p = Ftrace.parse(orphan + raw)) != null || orphan != null && (p = Ftrace.parse(orphan + " " + raw)) != null) {
@@ -234,27 +234,27 @@ public final class TraceReader {
    * Tries {@code raw} as the continuation of the held line. A line that was cut at a terminal's
    * width (exactly 80, 100, 120, ... characters) continues without a space, any other with one
    * (a mail client wraps at a blank). A held line that already parses takes a continuation only
-   * when the joined line parses too (a value cut short, "size=409" + "6"). Returns 2 when the
-   * joined line parses, 1 when it was taken as a continuation of a line that still does not parse,
-   * 0 when it is not a continuation.
+   * when the joined line parses too (a value cut short, "size=409" + "6"). Returns whether
+   * {@code raw} was taken as a continuation (the joined line parses, or the held line still waits
+   * for its end).
    */
-  private int join(String raw) {
+  private boolean join(String raw) {
     String rest = raw.strip();
     boolean cut = WRAP_WIDTHS.contains(lastLength);
     TraceEvent before = heldEvent;
     String beforeBody = heldBody;
     String beforeError = heldError;
     String sep = cut ? "" : " ";
-    if (parseHeld(heldBody + sep + rest)) return 2;
-    if (before == null && parseHeld(heldBody + (cut ? " " : "") + rest)) return 2;
+    if (parseHeld(heldBody + sep + rest)) return true;
+    if (before == null && parseHeld(heldBody + (cut ? " " : "") + rest)) return true;
     heldEvent = before;
     heldError = beforeError;
     if (before == null) { // still incomplete: keep the text, it may complete on the next line
       heldBody = beforeBody + sep + rest;
-      return 1;
+      return true;
     }
     heldBody = beforeBody;
-    return 0;
+    return false;
   }
 
   /** Hands on the held line: its event, or the line (with its continuations) as unparsed. */
