@@ -56,6 +56,7 @@ public final class Journal implements AutoCloseable {
   private ActorSystem<?> system;
   private Recordings recordings;
   private long sizeAtOpen;
+  private RunRecord currentPlan;
 
   private Journal(String kind, Path dir, long maxMegabytes) {
     this(kind, dir, maxMegabytes, null, "", "");
@@ -383,6 +384,7 @@ public final class Journal implements AutoCloseable {
     if (kind.equals("memory")) return body.apply(planned.runId());
     writer().checkRoom();
     String recording = recordings.begin(planned, VERSION);
+    currentPlan = planned;
     RunReport report;
     try {
       report = body.apply(recording);
@@ -443,6 +445,11 @@ public final class Journal implements AutoCloseable {
   /** The recording that {@link #keep} is writing, or null. */
   public String current() {
     return recordings == null ? null : recordings.current();
+  }
+
+  /** What the latest {@link #keep} records (with {@link #current}: what the recording under way is of), or null. */
+  public RunRecord currentPlan() {
+    return currentPlan;
   }
 
   /** The kept run (or recording, given as RUN~N) named {@code id}; a user error when there is none. */

@@ -71,11 +71,9 @@ final class ImportTraceCommand implements Callable<Integer> {
       }
       read = spooled;
     }
-    Session.replayHint = false; // an interrupted import is removed by gc, not replayed
     try {
       return importFrom(read);
     } finally {
-      Session.replayHint = true;
       if (spooled != null) {
         try {
           java.nio.file.Files.deleteIfExists(spooled);

@@ -139,9 +139,6 @@ final class Session implements AutoCloseable {
    * For SIGINT/SIGTERM: flushes what the writer holds, marks the recording under way as failed
    * with {@code why}, and returns one line saying how far it came (null when nothing was recording).
    */
-  /** False while a command records what replay cannot re-execute (an imported trace): an interrupted recording is then only removed by gc. */
-  static volatile boolean replayHint = true;
-
   static String interrupted(String why) {
     Session s = active;
     if (s == null) return null;
@@ -150,8 +147,13 @@ final class Session implements AutoCloseable {
     String progress = s.journal.interrupt(recording, why);
     String run = recording.substring(0, recording.lastIndexOf('~'));
     if (progress.equals("recorded to step 0")) return "recording " + recording + " of run " + run + " was stopped before any step was recorded";
-    return "recording " + recording + " of run " + run + " is incomplete (" + progress + (replayHint ? "; 'dmasim replay " + recording + "' replays it)"
-        : "; 'dmasim gc' removes it)");
+    return "recording " + recording + " of run " + run + " is incomplete (" + progress + (replayable(s) ? "; 'dmasim replay " + recording + "' replays it)" : ")");
+  }
+
+  /** An interrupted recording of a model run replays; one of an imported trace has nothing to re-execute (the caller says gc removes it). */
+  private static boolean replayable(Session s) {
+    dmasim.scenarios.RunRecord plan = s.journal.currentPlan();
+    return plan == null || !plan.spec().isTrace();
   }
 
   @Override
