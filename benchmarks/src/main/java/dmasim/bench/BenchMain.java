@@ -17,6 +17,10 @@ public final class BenchMain {
   private BenchMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("throughput")) {
+      Throughput.run(args.length > 1 ? Integer.parseInt(args[1]) : 5);
+      return;
+    }
     int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     // A second argument picks benchmarks by regular expression (e.g. "ControlledWireBenchmark.(canonical|hmm)"); the default runs all.
     org.openjdk.jmh.runner.options.ChainedOptionsBuilder builder = new OptionsBuilder();

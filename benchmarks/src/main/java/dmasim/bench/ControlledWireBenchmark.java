@@ -40,6 +40,9 @@ public class ControlledWireBenchmark {
 
   ActorSystem<Void> system;
   Runner runner;
+  /** A runner that spawns every schedule's actors. */
+  Runner spawning;
+  dmasim.scenarios.Explorer explorer;
   Scenario nvme;
   /** nvme-iova with a fault plan of five rules: one call fault, a slow invalidation, a delayed return, a reorder, a duplicate. */
   Scenario nvmeFaulted;
@@ -54,6 +57,9 @@ public class ControlledWireBenchmark {
   public void start() {
     system = ActorSystem.create(Behaviors.empty(), "bench", Journal.memory().config());
     runner = new Runner(system);
+    spawning = new Runner(system);
+    spawning.reuseActors(false);
+    explorer = new dmasim.scenarios.Explorer(runner, Journal.memory());
     nvme = Catalog.find("nvme-iova").orElseThrow();
     try {
       java.nio.file.Path faults = java.nio.file.Files.createTempFile("dmasim-bench-faults", ".conf");
@@ -151,5 +157,49 @@ public class ControlledWireBenchmark {
     long s = run(small, false).outcome().steps();
     counter.steps += s;
     return s;
+  }
+
+  /** (c') The same with every schedule's actors spawned and stopped (what runs did before they reused each worker's actors). */
+  @Benchmark
+  public long canonicalScheduleSpawning(Steps counter) {
+    long i = schedule++;
+    long s = spawning.run(nvme, small, "bench-" + i, new StrategySpec("random", 0), Runner.scheduleSeed(1, i), 0, null, null, null).outcome().steps();
+    counter.steps += s;
+    return s;
+  }
+
+  /** Schedules explored in an iteration (what `dmasim explore` reports), per second. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.OPERATIONS)
+  public static class Schedules {
+    public long schedules;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      schedules = 0;
+    }
+  }
+
+  /** Schedules of one `explore` call in the explore benchmarks. */
+  static final int EXPLORED = 400;
+
+  /** (k) `dmasim explore` of the canonical scenario, random walk, one worker: 400 schedules per call (monitors, coverage, totals). */
+  @Benchmark
+  public long exploreCanonicalOneWorker(Schedules counter) {
+    return explore(1, counter);
+  }
+
+  /** (k') The same with two workers (--parallel 2), one per core. */
+  @Benchmark
+  public long exploreCanonicalTwoWorkers(Schedules counter) {
+    return explore(2, counter);
+  }
+
+  private long explore(int workers, Schedules counter) {
+    long seed = schedule++;
+    var plan = new dmasim.scenarios.Explorer.Plan(new StrategySpec("random", 0), EXPLORED, false, workers, 0, null, 0);
+    var summary = explorer.explore(nvme, small.withSeed(seed), plan, java.util.List.of(), null);
+    counter.schedules += summary.schedulesRun();
+    return summary.schedulesRun();
   }
 }

@@ -46,16 +46,27 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   /** Begin stepping; {@code done} receives the outcome. */
   public record Start(ActorRef<RunOutcome> done) implements Command {}
 
-  /** {@code ordered} false: the envelope travels in a channel of its own (a reordering a fault plan allows). */
-  record Sent(String to, Message message, long delay, Envelope cause, boolean ordered) implements Command {}
+  /**
+   * Run another schedule on the same actors (volatile ones: exploration): every registered actor is
+   * told {@link dmasim.protocol.Reset} first (its empty state again; the scheduler's channel to it
+   * is in order, so before any delivery of the new schedule), the scheduler forgets everything in
+   * flight, {@code injections} are made and stepping begins; {@code done} completes with the
+   * outcome, and the scheduler stays for the next one.
+   */
+  public record Rerun(Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder, List<Inject> injections,
+      java.util.concurrent.CompletableFuture<RunOutcome> done) implements Command {}
 
-  record Handled(Envelope envelope, List<? extends Event> events) implements Command {}
+  /** {@code ordered} false: the envelope travels in a channel of its own (a reordering a fault plan allows). */
+  record Sent(String to, Message message, long delay, Envelope cause, boolean ordered) {}
+
+  /** {@code envelope} handled: its events, and the envelopes it sent, in order. */
+  record Handled(Envelope envelope, List<? extends Event> events, List<Sent> sends) implements Command {}
 
   record Crashed(Envelope envelope, String actor, String reason) implements Command {}
 
-  private final Strategy strategy;
-  private final StepObserver observer;
-  private final long maxSteps;
+  private Strategy strategy;
+  private StepObserver observer;
+  private long maxSteps;
   private final Map<String, ActorRef<Envelope>> actors = new HashMap<>();
   private final Map<String, Long> seqs = new HashMap<>();
   private final TreeMap<String, PriorityQueue<Envelope>> channels = new TreeMap<>();
@@ -67,9 +78,15 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   private int inFlight;
   private Envelope current;
   private ActorRef<RunOutcome> done;
+  /** Where a {@link Rerun}'s outcome goes. */
+  private java.util.concurrent.CompletableFuture<RunOutcome> doneFuture;
+  /** Whether this scheduler and its actors outlive a schedule ({@link Rerun}) instead of stopping at its end. */
+  private boolean reused;
+  /** An actor of this run that stopped (its run cannot go on, nor can a reused scheduler's next one), or null. */
+  private String stoppedActor;
 
   /** Replaying a live run: every envelope in flight is enabled, whatever its channel or due time. */
-  private final boolean anyOrder;
+  private boolean anyOrder;
 
   private ControlledScheduler(ActorContext<Command> ctx, Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder) {
     super(ctx);
@@ -98,10 +115,10 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
         .onMessage(Register.class, this::onRegister)
         .onMessage(Inject.class, this::onInject)
         .onMessage(Start.class, this::onStart)
-        .onMessage(Sent.class, this::onSent)
+        .onMessage(Rerun.class, this::onRerun)
         .onMessage(Handled.class, this::onHandled)
         .onMessage(Crashed.class, c -> finish("crashed", c.actor() + " failed handling " + c.envelope() + ": " + c.reason()))
-        .onSignal(Terminated.class, t -> current == null ? this : finish("crashed", "actor stopped: " + t.getRef().path().name()))
+        .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
 
@@ -121,10 +138,35 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
     return deliverNext();
   }
 
-  private Behavior<Command> onSent(Sent s) {
-    enqueue(s.cause().receiver(), s.to(), s.message(), s.cause().deliveredAt(), s.delay(), s.cause().id(), s.ordered());
-    return this;
+  private Behavior<Command> onTerminated(Terminated t) {
+    stoppedActor = t.getRef().path().name();
+    return current == null ? this : finish("crashed", "actor stopped: " + stoppedActor);
   }
+
+  private Behavior<Command> onRerun(Rerun r) {
+    reused = true;
+    if (stoppedActor != null) {
+      doneFuture = r.done();
+      return finish("crashed", "actor stopped: " + stoppedActor);
+    }
+    strategy = r.strategy();
+    observer = r.observer();
+    maxSteps = r.maxSteps();
+    anyOrder = r.anyOrder();
+    seqs.clear();
+    channels.clear();
+    now = 0;
+    step = 0;
+    sends = 0;
+    nonFifoChoices = 0;
+    inFlight = 0;
+    current = null;
+    for (ActorRef<Envelope> a : actors.values()) a.tell(dmasim.protocol.Reset.ENVELOPE);
+    for (Inject i : r.injections()) onInject(i);
+    doneFuture = r.done();
+    return deliverNext();
+  }
+
 
   private void enqueue(String from, String to, Message m, long at, long delay, EnvelopeId cause, boolean ordered) {
     if (!actors.containsKey(to)) throw new IllegalStateException("no actor named " + to + " (from " + from + ")");
@@ -150,6 +192,7 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
       throw new IllegalStateException("handled " + h.envelope() + " but delivered " + current);
     }
     current = null;
+    for (Sent s : h.sends()) enqueue(s.cause().receiver(), s.to(), s.message(), s.cause().deliveredAt(), s.delay(), s.cause().id(), s.ordered());
     if (observer.onStep(step, h.envelope(), h.events())) return finish("stopped", "");
     return deliverNext();
   }
@@ -211,8 +254,13 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   }
 
   private Behavior<Command> finish(String reason, String detail) {
-    if (done != null) done.tell(new RunOutcome(reason, step, now, inFlight, nonFifoChoices, detail));
+    RunOutcome outcome = new RunOutcome(reason, step, now, inFlight, nonFifoChoices, detail);
+    if (done != null) done.tell(outcome);
     done = null;
-    return Behaviors.stopped();
+    if (doneFuture != null) doneFuture.complete(outcome);
+    doneFuture = null;
+    current = null;
+    // A reused scheduler waits for the next Rerun, unless its actors can no longer be trusted (one failed or stopped).
+    return reused && !outcome.crashed() ? this : Behaviors.stopped();
   }
 }

@@ -129,6 +129,7 @@ public final class Explorer {
       throw new InfrastructureError("exploration failed: " + e.getCause(), e);
     } finally {
       workers.shutdownNow();
+      runner.releaseActors(); // the workers' actors, kept from schedule to schedule
     }
     return summarize(scenario, o, plan, prefix, expectedSteps, coverage, results, cutoff.get(), totals);
   }

@@ -30,28 +30,61 @@ public final class RunGuardian {
   /** Stop every actor of the run; acknowledged before stopping. */
   public record Stop(ActorRef<Boolean> replyTo) implements Command {}
 
+  /** Run one more schedule on the kept actors (see {@link #createReusable}); {@code done} completes with its outcome. */
+  public record Rerun(Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder,
+      java.util.concurrent.CompletableFuture<RunOutcome> done) implements Command {}
+
   private RunGuardian() {}
 
   /**
    * A run on the controlled wire. {@code runId} null: volatile actors (exploration in memory); else
-   * every actor journals under it. {@code anyOrder}: the replay of a live run's schedule.
+   * every actor journals under it, through {@code tap} when it is not null, else through Akka
+   * Persistence. {@code anyOrder}: the replay of a live run's schedule.
    */
   public static Behavior<Command> create(String runId, SystemSpec spec, Strategy strategy, StepObserver observer, long maxSteps, boolean anyOrder,
-      dmasim.actors.model.StateProbe probe) {
+      dmasim.actors.model.StateProbe probe, dmasim.actors.model.JournalTap tap) {
     return Behaviors.setup(ctx -> {
       // Children inherit nothing by default: pin them to the guardian's dispatcher explicitly.
       akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(strategy, observer, maxSteps, anyOrder), "scheduler",
           same);
       Wire wire = FaultingWire.around(new ControlledWire(scheduler), spec.messageFaults());
-      spawnModel(ctx, spec, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)), kind -> kind.behavior(runId, wire,
-          probe));
+      // journaled through the writer directly when there is a tap: the same rows, without Akka Persistence's round trip per step
+      spawnModel(ctx, spec, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)),
+          kind -> runId != null && tap != null ? kind.tapped(runId, wire, tap) : kind.behavior(runId, wire, probe));
       for (int c = 0; c < spec.programs().size(); c++) {
         scheduler.tell(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
       }
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
             scheduler.tell(new ControlledScheduler.Start(b.replyTo()));
+            return Behaviors.same();
+          })
+          .onMessage(Stop.class, RunGuardian::stop)
+          .build();
+    });
+  }
+
+  /**
+   * Volatile actors of {@code spec} on the controlled wire, kept for one schedule after another
+   * ({@link Rerun}): an exploration worker's actors are spawned once, not once per schedule. Each
+   * schedule starts from the actors' empty states and an empty scheduler, exactly as a fresh run.
+   * Not for fault plans on messages (their wire counts sends across the run).
+   */
+  public static Behavior<Command> createReusable(SystemSpec spec) {
+    if (!spec.messageFaults().isEmpty()) throw new IllegalArgumentException("a fault plan's wire is not reusable");
+    return Behaviors.setup(ctx -> {
+      akka.actor.typed.Props same = akka.actor.typed.DispatcherSelector.sameAsParent();
+      ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(null, null, 0, false), "scheduler", same);
+      Wire wire = new ControlledWire(scheduler);
+      spawnModel(ctx, spec, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)), kind -> kind.behavior(null, wire, null));
+      java.util.List<ControlledScheduler.Inject> starts = new java.util.ArrayList<>();
+      for (int c = 0; c < spec.programs().size(); c++) {
+        starts.add(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
+      }
+      return Behaviors.receive(Command.class)
+          .onMessage(Rerun.class, r -> {
+            scheduler.tell(new ControlledScheduler.Rerun(r.strategy(), r.observer(), r.maxSteps(), r.anyOrder(), starts, r.done()));
             return Behaviors.same();
           })
           .onMessage(Stop.class, RunGuardian::stop)

@@ -104,11 +104,22 @@ public final class Runner {
     if (journalId != null) dmasim.scenarios.journal.JournalFaults.install(journalId, p.sys().journalFaults());
     // A live run's record is replayed here: its schedule is the journal's, in any channel order (see LiveWire).
     Strategy chosen = strategy != null ? strategy : spec.make(scheduleSeed, expectedSteps);
+    Rig rig = reuseActors && journalId == null && probe == null && p.sys().messageFaults().isEmpty() ? rig(scenario, o, p.sys()) : null;
+    if (rig != null) {
+      java.util.concurrent.CompletableFuture<RunOutcome> outcome = new java.util.concurrent.CompletableFuture<>();
+      rig.guardian().tell(new RunGuardian.Rerun(chosen, p.observer(), o.maxSteps(), spec.isLive(), outcome));
+      return finish(scenario, o, runId, spec, scheduleSeed, expectedSteps, chosen.name(), p, outcome, null, r -> {
+        if (r == null || r.crashed()) release(rig); // a failed actor's state is not trusted for another schedule
+        rig.busy().set(false);
+      });
+    }
+    // Crash points need Akka Persistence's recovery; everything else journals through the writer directly.
     ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.create(journalId, p.sys(), chosen, p.observer(),
-        o.maxSteps(), spec.isLive(), probe), "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
-    return finish(scenario, o, runId, spec, scheduleSeed, expectedSteps, chosen.name(), p, guardian,
+        o.maxSteps(), spec.isLive(), probe, probe == null ? tap(journalId, p.sys()) : null), "run-" + instance.incrementAndGet(),
+        DispatcherSelector.fromConfig("dmasim.dispatchers.w" + WORKER.get()));
+    return finish(scenario, o, runId, spec, scheduleSeed, expectedSteps, chosen.name(), p,
         AskPattern.<RunGuardian.Command, RunOutcome>ask(guardian, RunGuardian.Begin::new, RUN_TIMEOUT, system.scheduler()).toCompletableFuture(),
-        journalId);
+        journalId, r -> stop(guardian));
   }
 
   /** How a live run goes: dispatcher threads (informational: the pool is configured when the system starts) and real ns per virtual ns of delay. */
@@ -131,20 +142,28 @@ public final class Runner {
     Prepared p = prepare(scenario, o, extra);
     if (journalId != null) dmasim.scenarios.journal.JournalFaults.install(journalId, p.sys().journalFaults());
     LiveWire wire = new LiveWire(live.timeScale(), o.maxSteps(), p.observer());
-    // On the embedded journal a live run writes its rows through the journal writer directly (unless journal faults must reach
-    // the plugin): the same rows, recovered and replayed the same way.
-    dmasim.actors.model.JournalTap tap = journalId != null && p.sys().journalFaults().isEmpty()
-        && system.settings().config().getString("akka.persistence.journal.plugin").equals("dmasim-journal")
-        ? dmasim.scenarios.journal.JournalWriter.get(system)::append : null;
-    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire, tap),
+    ActorRef<RunGuardian.Command> guardian = system.systemActorOf(RunGuardian.createLive(journalId, p.sys(), wire, tap(journalId, p.sys())),
         "run-" + instance.incrementAndGet(), DispatcherSelector.fromConfig("dmasim.dispatchers.live"));
     guardian.tell(new RunGuardian.Begin(system.ignoreRef()));
     try {
-      RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, guardian, wire.outcome(), journalId);
+      RunReport r = finish(scenario, o, runId, StrategySpec.live(live.threads()), 0, 0, "live", p, wire.outcome(), journalId, x -> stop(guardian));
       return new LiveRun(r, wire.schedule());
     } finally {
       wire.close();
     }
+  }
+
+  /**
+   * Where a journaled run's actors hand their rows: on the dmasim journal (H2 or PostgreSQL) the
+   * journal writer directly, the same rows a persisting actor writes, recovered and replayed the
+   * same way, without starting Akka Persistence or its round trip per step; null (persist through
+   * Akka Persistence) for volatile runs, the in-memory journal, and journal faults, which must reach
+   * the plugin.
+   */
+  private dmasim.actors.model.JournalTap tap(String journalId, SystemSpec sys) {
+    if (journalId == null || !sys.journalFaults().isEmpty()) return null;
+    if (!system.settings().config().getString("akka.persistence.journal.plugin").equals("dmasim-journal")) return null;
+    return dmasim.scenarios.journal.JournalWriter.get(system)::append;
   }
 
   /** The monitors that judge a run of {@code sys}, locating a CPU queue's violations in its program's scenario-file lines. */
@@ -181,13 +200,15 @@ public final class Runner {
     return new Prepared(sys, suite, observer);
   }
 
+  /** {@code after} is told the run's outcome (null when it has none) once its report is made or it failed: it stops or keeps the actors. */
   private RunReport finish(Scenario scenario, RunOptions o, String runId, StrategySpec spec, long scheduleSeed, long expectedSteps,
-      String strategyName, Prepared p, ActorRef<RunGuardian.Command> guardian, java.util.concurrent.CompletableFuture<RunOutcome> running,
-      String journalId) {
+      String strategyName, Prepared p, java.util.concurrent.CompletableFuture<RunOutcome> running, String journalId,
+      java.util.function.Consumer<RunOutcome> after) {
     SystemSpec sys = p.sys();
     MonitorSuite suite = p.suite();
+    RunOutcome outcome = null;
     try {
-      RunOutcome outcome = await(running);
+      outcome = await(running);
       String journalFault = journalId == null ? null : dmasim.scenarios.journal.JournalFaults.uninstall(journalId);
       if (journalFault != null && outcome.crashed()) {
         // An actor stopped because the journal failed or rejected its write (an injected journal fault): say which.
@@ -206,15 +227,67 @@ public final class Runner {
       throw new InfrastructureError("run " + runId + " did not finish: " + e.getMessage(), e);
     } finally {
       if (journalId != null) dmasim.scenarios.journal.JournalFaults.uninstall(journalId);
-      try {
-        AskPattern.<RunGuardian.Command, Boolean>ask(guardian, RunGuardian.Stop::new, Duration.ofSeconds(10), system.scheduler())
-            .toCompletableFuture().get(15, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        // The run's actors are stopping anyway; nothing more to do.
-      }
+      after.accept(outcome);
     }
+  }
+
+  /** Stops a run's actors, waiting until the guardian has acknowledged. */
+  private void stop(ActorRef<RunGuardian.Command> guardian) {
+    try {
+      AskPattern.<RunGuardian.Command, Boolean>ask(guardian, RunGuardian.Stop::new, Duration.ofSeconds(10), system.scheduler())
+          .toCompletableFuture().get(15, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // The run's actors are stopping anyway; nothing more to do.
+    }
+  }
+
+  // ---- volatile actors kept across schedules ----------------------------------------------------------------
+
+  /** Whether volatile controlled runs reuse each worker's actors (default) or spawn them for every schedule. */
+  private volatile boolean reuseActors = !"false".equals(System.getProperty("dmasim.reuse-actors"));
+
+  /** One worker's kept actors: the system of {@code scenario} under {@code options}. */
+  private record Rig(Scenario scenario, RunOptions options, ActorRef<RunGuardian.Command> guardian, java.util.concurrent.atomic.AtomicBoolean busy) {}
+
+  /** The kept actors by exploration worker. */
+  private final java.util.concurrent.ConcurrentHashMap<Integer, Rig> rigs = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code true} (the default): a volatile run on the controlled wire (an exploration schedule, a
+   * replay in memory) reuses the actors its worker used for the last run of the same scenario and
+   * options, reset to their empty states, instead of spawning them; {@code false}: spawn every run's
+   * actors (what runs did before; kept for measuring the difference).
+   */
+  public void reuseActors(boolean reuse) {
+    this.reuseActors = reuse;
+    if (!reuse) releaseActors();
+  }
+
+  /** Stops every kept actor (an exploration is over; the next run spawns again). */
+  public void releaseActors() {
+    for (Rig r : List.copyOf(rigs.values())) release(r);
+  }
+
+  /** The calling worker's kept actors for this system, marked busy; null (spawn this run's own) when another run is using them. */
+  private Rig rig(Scenario scenario, RunOptions o, SystemSpec sys) {
+    int worker = WORKER.get();
+    Rig rig = rigs.get(worker);
+    if (rig != null && !rig.busy().compareAndSet(false, true)) return null;
+    if (rig != null && rig.scenario() == scenario && rig.options().equals(o)) return rig;
+    if (rig != null) release(rig);
+    Rig fresh = new Rig(scenario, o, system.systemActorOf(RunGuardian.createReusable(sys), "run-" + instance.incrementAndGet(),
+        DispatcherSelector.fromConfig("dmasim.dispatchers.w" + worker)), new java.util.concurrent.atomic.AtomicBoolean(true));
+    if (rigs.putIfAbsent(worker, fresh) != null) {
+      stop(fresh.guardian()); // another thread of the same worker index kept its actors first
+      return null;
+    }
+    return fresh;
+  }
+
+  private void release(Rig rig) {
+    if (rigs.values().remove(rig)) stop(rig.guardian());
   }
 
   /** The scenario file's device names by actor name ("dev0" -> "nvme"). */

@@ -32,7 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JournalDurabilityTest {
   /** The run the tests keep and re-run: long enough (a few seconds) to be caught in the middle. */
+  /** A run that lasts a few seconds (its journal writer is still busy when the test interrupts it). */
   static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "1000"};
+  /** A run that lasts much longer than any test waits (it is always interrupted). */
+  static final String[] LONG_RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "100000"};
 
   /** The command line of dmasim in a child JVM with this test's class path, on {@code dataDir}. */
   static List<String> command(Path dataDir, String... args) {
@@ -63,8 +66,9 @@ class JournalDurabilityTest {
 
     /** Waits for the first progress line with steps on disk; returns how many. */
     long onDisk() throws InterruptedException {
-      Pattern p = Pattern.compile("step [\\d,]+, ([\\d,]+) steps on disk");
-      for (int i = 0; i < 600; i++) {
+      // while the model runs ("step N, M steps on disk"), or after it, while the writer catches up ("writing the journal: M of N steps on disk")
+      Pattern p = Pattern.compile("(?:step [\\d,]+, |writing the journal: )([\\d,]+) (?:of [\\d,]+ )?steps on disk");
+      for (int i = 0; i < 1200; i++) {
         synchronized (err) {
           for (String line : err) {
             Matcher m = p.matcher(line);
@@ -173,7 +177,7 @@ class JournalDurabilityTest {
     String[] signals = {"TERM", "INT"};
     int[] codes = {143, 130};
     for (int i = 0; i < 2; i++) {
-      Child run = new Child(dir, RUN);
+      Child run = new Child(dir, LONG_RUN);
       run.onDisk();
       Process kill = new ProcessBuilder("kill", "-" + signals[i], Long.toString(run.process.pid())).start();
       assertEquals(0, kill.waitFor());
@@ -192,7 +196,7 @@ class JournalDurabilityTest {
 
   @Test
   void aRunWhoseJournalWouldPassMaxJournalMbStopsInOneLineAndStaysIncomplete(@TempDir Path dir) throws Exception {
-    Child run = new Child(dir, CliTest.concat(RUN, "--max-journal-mb", "1"));
+    Child run = new Child(dir, CliTest.concat(LONG_RUN, "--max-journal-mb", "1"));
     assertEquals(3, run.exit(), run.stderr());
     String err = run.stderr();
     assertFalse(err.contains("\tat ") || err.contains("Exception") || err.contains("ERROR"), err);

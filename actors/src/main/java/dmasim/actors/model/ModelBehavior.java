@@ -93,6 +93,11 @@ public final class ModelBehavior<S> extends EventSourcedBehavior<Envelope, Event
       Object[] state = {empty.get()};
       long[] seq = {0};
       return Behaviors.receiveMessage(delivered -> {
+        if (delivered.message() == dmasim.protocol.Reset.INSTANCE) { // another schedule on the same actors (exploration)
+          state[0] = empty.get();
+          seq[0] = 0;
+          return Behaviors.same();
+        }
         Envelope env = wire.received(delivered);
         if (env == null) return Behaviors.same();
         @SuppressWarnings("unchecked")
