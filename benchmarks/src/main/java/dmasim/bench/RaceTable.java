@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * Wall time is read here only, for the closing line: nothing of the model sees it.
  *
  * <p>Arguments: {@code --schedules N} (random schedules for the fraction, default 1000),
- * {@code --seeds S} (default 20), {@code --cap C} (most schedules per search, default 1000: a
+ * {@code --seeds S} (default 20), {@code --cap C} (most schedules per search, default 500: a
  * search that finds nothing is reported as "&gt;C" and counted as C + 1 in the median),
  * {@code --strategies LIST} (default random,pct:1,pct:2,pct:3,delay:1,delay:2), {@code --threads T}
  * (the workers of each exploration, as {@code explore --parallel}, default 2), {@code --only REGEX} (entries whose name matches), {@code --file F} (repeatable: these scenario files instead of the catalogue).
@@ -46,7 +46,7 @@ public final class RaceTable {
   public static void main(String[] args) throws Exception {
     long schedules = 1000;
     int seeds = 20;
-    long cap = 1000;
+    long cap = 500;
     int threads = 2;
     List<String> strategies = List.of("random", "pct:1", "pct:2", "pct:3", "delay:1", "delay:2");
     Pattern only = null;
