@@ -53,7 +53,7 @@ public final class IovaApiMonitor extends AbstractMonitor {
   private final Map<String, Long> stateAlloc = new HashMap<>();
 
   public IovaApiMonitor() {
-    super("IovaApiUsage");
+    super("IovaApiUsage", false);
   }
 
   @Override

@@ -24,7 +24,7 @@ public final class IovaSpaceMonitor extends AbstractMonitor {
   private String initialisedBy;
 
   public IovaSpaceMonitor() {
-    super("IovaSpace");
+    super("IovaSpace", false);
   }
 
   @Override

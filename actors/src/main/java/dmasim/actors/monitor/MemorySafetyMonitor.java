@@ -24,6 +24,10 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
     super("MemorySafety");
   }
 
+  public MemorySafetyMonitor(Shadow shared) {
+    super("MemorySafety", shared);
+  }
+
   private long ownerId(String owner) {
     return ownerIds.computeIfAbsent(owner, k -> {
       ownerNames.add(k);
