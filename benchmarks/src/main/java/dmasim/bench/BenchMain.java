@@ -2,6 +2,7 @@ package dmasim.bench;
 
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -27,7 +28,7 @@ public final class BenchMain {
     if (args.length > 1) builder = builder.include(args[1]);
     else builder = builder.include(PingPongBenchmark.class.getSimpleName()).include(ControlledWireBenchmark.class.getSimpleName())
         .include(JournalBenchmark.class.getSimpleName()).include(JournalBackendsBenchmark.class.getSimpleName())
-        .include(TraceImportBenchmark.class.getSimpleName());
+        .include(TraceImportBenchmark.class.getSimpleName()).include(StepCostBenchmark.class.getSimpleName());
     // The PostgreSQL cases of JournalBackendsBenchmark need a server: DMASIM_BENCH_POSTGRES_URL (e.g. one started by .ci/postgres.sh).
     String pg = System.getenv("DMASIM_BENCH_POSTGRES_URL");
     builder = pg == null || pg.isBlank() ? builder.param("backend", "h2") : builder.param("backend", "h2", "postgres");
@@ -50,8 +51,10 @@ public final class BenchMain {
     double hmmLarge = 0;
     java.util.Map<String, Double> journal = new java.util.HashMap<>();
     java.util.Map<String, Double> backends = new java.util.TreeMap<>();
+    java.util.Map<String, Double> stepCost = new java.util.LinkedHashMap<>();
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
+      if (name.contains("StepCostBenchmark")) stepCost.put(r.getParams().getParam("shape"), secondary(r, "steps"));
       Result primary = r.getPrimaryResult();
       if (name.endsWith("roundTrips")) roundTrips = primary.getScore();
       if (name.endsWith("stepsVolatile")) stepsVolatile = secondary(r, "steps");
@@ -112,6 +115,14 @@ public final class BenchMain {
           persist2 / insert2);
       System.out.printf(Locale.ROOT, "(i) %-8s read (Persistence Query) rows/s: %,.0f   raw JDBC select: %,.0f   ratio %.2f;   direct read: %,.0f"
           + "   ratio read/direct %.2f%n", b, read2, select2, read2 / select2, direct2, read2 / direct2);
+    }
+    if (!stepCost.isEmpty()) {
+      // (k) ns per step, model + standard monitors, by CPU queues x live mapped pages; each curve against its first point.
+      double queuesBase = stepCost.getOrDefault("2x1000", Double.NaN);
+      for (Map.Entry<String, Double> e : stepCost.entrySet()) {
+        System.out.printf(Locale.ROOT, "(k) step cost, %-9s (CPU queues x live mapped pages): %,.0f steps/s = %.0f ns/step   vs 2x1000 %.2f%n", e.getKey(),
+            e.getValue(), 1e9 / e.getValue(), queuesBase / e.getValue());
+      }
     }
     JournalSize.print(System.out);
   }

@@ -84,7 +84,7 @@ public final class HmmMonitor extends AbstractMonitor {
   }
 
   public HmmMonitor(MmSettings mm, List<MirrorSettings> mirrors) {
-    super(HmmComponent.MONITOR);
+    super(HmmComponent.MONITOR, false);
     this.mm = Mm.initial(mm);
     for (MirrorSettings m : mirrors) {
       this.mirrors.put(m.name(), m);

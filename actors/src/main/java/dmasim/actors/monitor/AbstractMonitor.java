@@ -5,7 +5,7 @@ import java.util.List;
 /** Monitor base: a name and a way to report. */
 public abstract class AbstractMonitor implements Monitor {
   private final String name;
-  /** The page-table shadow this monitor reads: the suite's shared one, or its own. */
+  /** The page-table shadow this monitor reads: the suite's shared one, its own, or null for a monitor that reads none. */
   protected final Shadow shadow;
   private final boolean ownsShadow;
   private Reporter reporter = (m, inv, at, msg, about, cited) -> {};
@@ -19,6 +19,15 @@ public abstract class AbstractMonitor implements Monitor {
   /** A monitor with its own shadow, which it keeps up to date itself (standalone use and tests). */
   protected AbstractMonitor(String name) {
     this(name, new Shadow(), true);
+  }
+
+  /**
+   * A monitor that never reads {@link #shadow} ({@code readsShadow} false) keeps none: a shadow holds
+   * two entries per mapped page, which is most of what a monitor costs at 10^6 live pages. With
+   * {@code readsShadow} true this is {@link #AbstractMonitor(String)}.
+   */
+  protected AbstractMonitor(String name, boolean readsShadow) {
+    this(name, readsShadow ? new Shadow() : null, readsShadow);
   }
 
   /** A monitor reading the suite's shared shadow, which the suite keeps up to date. */

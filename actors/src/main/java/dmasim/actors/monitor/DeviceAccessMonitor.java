@@ -59,12 +59,15 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   private final TreeMap<Long, Descriptor> inFlight = new TreeMap<>();
   /** How many in-flight descriptors use each IOVA page: the cheap test on every PTE clear. */
   private final LongLongMap pageUsers = new LongLongMap(256);
-  private final TreeMap<Long, Unmap> lastUnmap = new TreeMap<>();
+  /** The last teardown of each IOVA page (one record per PTE clear, shared by its pages). */
+  private final PagedArray.Refs<Unmap> lastUnmap = new PagedArray.Refs<>();
   /** The latest failed map or link of each object ("cpu0/s"): "link failed at step 54 (-ENOMEM: swiotlb slots exhausted)". */
   private final java.util.HashMap<String, Long> failedAt = new java.util.HashMap<>();
   private final java.util.HashMap<String, String> failure = new java.util.HashMap<>();
   /** Who mapped each IOVA page (or dma-direct page) now: the owner of the live mapping. */
-  private final TreeMap<Long, String> mappedBy = new TreeMap<>();
+  private final PagedArray.Ints mappedBy = new PagedArray.Ints();
+  /** The owners {@link #mappedBy} names, by id (each a string of its own per link event). */
+  private final Names owners = new Names();
   /** Page-list mkeys ("cpu0/save") and the driver object whose mapping their MTT holds ("cpu0/s"): a descriptor built from the mkey is that object's. */
   private final TreeMap<String, String> mkeyOwners = new TreeMap<>();
 
@@ -79,7 +82,11 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
   @Override
   protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.RangeLinked l) {
-      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) mappedBy.put(p, l.owner());
+      for (long p = l.iovaPfn(); p < l.iovaPfn() + l.pages(); p++) {
+        int old = mappedBy.get(p, -1);
+        mappedBy.put(p, owners.hold(l.owner()));
+        if (old >= 0) owners.release(old);
+      }
     } else if (event instanceof CpuEvent.DescriptorSubmitted s) onSubmitted(at, s);
     else if (event instanceof IommuEvent.PtesCleared c) onCleared(at, c);
     else if (event instanceof IommuEvent.MapFailed f) {
@@ -87,7 +94,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
       failure.put(f.owner(), f.api() + " failed at step " + at.step() + " (" + dmasim.protocol.Errno.name(f.errno()) + ": " + f.reason() + ")");
     }
     else if (event instanceof dmasim.protocol.HcaEvent.MkeyCreated c && !c.addrs().isEmpty()) {
-      String owner = mappedBy.get(c.addrs().get(0) >>> 12);
+      String owner = mappedBy(c.addrs().get(0) >>> 12);
       // a handle group's pages are mapped one handle each ("cpu0/h.0", "cpu0/h.1"): the mkey is the group's
       if (owner != null) mkeyOwners.put(c.cpu() + "/" + c.mr(), owner.replaceFirst("\\.\\d+$", ""));
     } else if (event instanceof DeviceEvent.DescriptorCompleted c) retire(c.tag());
@@ -116,7 +123,7 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
         if (!d.pages.add(p)) continue;
         pageUsers.add(p, 1);
         if (shadow.entry(p) < 0) bad.add(p);
-        else if (reused < 0 && !ownedBy(mappedBy.get(p), object)) reused = p;
+        else if (reused < 0 && !ownedBy(mappedBy(p), object)) reused = p;
       }
     }
     inFlight.put(s.tag(), d);
@@ -143,12 +150,18 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     } else if (reused >= 0) {
       Unmap u = lastUnmap.get(reused);
       violate("I20", at, at.actor() + " handed " + s.device() + " descriptor " + tag(s.tag()) + " built from " + s.source() + " over DMA address "
-          + new Iova(reused << 12) + ", which now maps " + mappedBy.get(reused) + "'s buffer (phys pfn " + shadow.physOf(reused) + ")"
+          + new Iova(reused << 12) + ", which now maps " + mappedBy(reused) + "'s buffer (phys pfn " + shadow.physOf(reused) + ")"
           + (u == null ? "" : ": " + u.owner() + " unmapped it with " + u.api() + " at step " + u.step() + " and the address was reused")
           + " - the device will DMA into another buffer, and nothing faults",
-          u == null ? List.of(object, mappedBy.get(reused)) : List.of(object, u.owner(), mappedBy.get(reused)));
+          u == null ? List.of(object, mappedBy(reused)) : List.of(object, u.owner(), mappedBy(reused)));
       d.reported = true;
     }
+  }
+
+  /** The owner of the live mapping of IOVA page {@code p}, or null. */
+  private String mappedBy(long p) {
+    int id = mappedBy.get(p, -1);
+    return id < 0 ? null : owners.name(id);
   }
 
   /** Whether a mapping owned by {@code owner} belongs to {@code object} (a state, an sg table, or a member "h.N" of a handle group). */
@@ -160,7 +173,8 @@ public final class DeviceAccessMonitor extends AbstractMonitor {
     Unmap u = new Unmap(at.step(), c.owner(), c.api());
     for (long p = c.iovaPfn(); p < c.iovaPfn() + c.pages(); p++) {
       lastUnmap.put(p, u);
-      mappedBy.remove(p);
+      int old = mappedBy.remove(p, -1);
+      if (old >= 0) owners.release(old);
       if (pageUsers.get(p, 0) == 0) continue;
       for (Descriptor d : inFlight.values()) if (d.pages.contains(p)) d.unmapped.putIfAbsent(p, u);
     }

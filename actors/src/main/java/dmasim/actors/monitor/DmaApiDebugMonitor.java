@@ -86,7 +86,7 @@ public final class DmaApiDebugMonitor extends AbstractMonitor {
 
   /** With the devices and the memory that is not RAM (MMIO, P2P BARs: no struct page, pfn_valid is false). */
   public DmaApiDebugMonitor(Map<DeviceId, IommuSettings.DeviceSpec> devices, java.util.List<dmasim.actors.memory.Region> regions) {
-    super("DmaApiDebug");
+    super("DmaApiDebug", false);
     this.devices = new TreeMap<>(devices);
     this.regions = java.util.List.copyOf(regions);
   }

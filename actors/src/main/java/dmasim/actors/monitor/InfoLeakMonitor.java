@@ -23,7 +23,7 @@ public final class InfoLeakMonitor extends AbstractMonitor {
   private final Map<Long, Long> slotOrigin = new HashMap<>(); // bounce slot -> the original page it stands for
 
   public InfoLeakMonitor() {
-    super("InfoLeak");
+    super("InfoLeak", false);
   }
 
   @Override

@@ -16,7 +16,7 @@ public final class InvalidationCostMonitor extends AbstractMonitor {
   private boolean reported;
 
   public InvalidationCostMonitor(int max) {
-    super("InvalidationCost");
+    super("InvalidationCost", false);
     if (max < 1) throw new IllegalArgumentException("max invalidations per unmap must be at least 1");
     this.max = max;
   }

@@ -5,10 +5,7 @@ import dmasim.protocol.DeviceId;
 import dmasim.protocol.Errno;
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The two-step IOVA API as dma-debug would check it if it covered it (the kernel has no debug
@@ -25,17 +22,17 @@ import java.util.TreeMap;
  * driver did not ask to unlink (another link's pages torn out, as the B7 unwind did).
  */
 public final class IovaApiMonitor extends AbstractMonitor {
-  private static final class Alloc {
+  /** One live IOVA allocation of a state: who, how large, and its linked ranges (it is its own {@link Links}: one object per allocation). */
+  private static final class Alloc extends Links {
     final String owner;
     final DeviceId dev;
     final long size;
-    /** The state's byte offset 0 sits this far into the first IOVA granule: pad(phys) at try_alloc. */
-    final long pad;
     final long basePfn;
-    final Links links = new Links();
+    /** The state's byte offset 0 sits this far into the first IOVA granule: pad(phys) at try_alloc, below the granule size. */
+    final int pad;
     boolean tornDown;
 
-    Alloc(String owner, DeviceId dev, long size, long basePfn, long pad) {
+    Alloc(String owner, DeviceId dev, long size, long basePfn, int pad) {
       this.owner = owner;
       this.dev = dev;
       this.size = size;
@@ -49,21 +46,23 @@ public final class IovaApiMonitor extends AbstractMonitor {
     }
   }
 
-  private final TreeMap<Long, Alloc> allocs = new TreeMap<>();
-  private final Map<String, Long> stateAlloc = new HashMap<>();
+  /** Live allocations by base IOVA pfn. */
+  private final SortedTable<Alloc> allocs = new SortedTable<>();
+  /** The base pfn of each state's latest allocation. */
+  private final StringLongMap stateAlloc = new StringLongMap();
 
   public IovaApiMonitor() {
-    super("IovaApiUsage");
+    super("IovaApiUsage", false);
   }
 
   @Override
   protected void handle(StepInfo at, Event event) {
     if (event instanceof IommuEvent.IovaAllocated a && a.api().equals("try_alloc")) {
-      Long old = stateAlloc.get(a.owner());
-      if (old != null && allocs.containsKey(old) && !allocs.get(old).tornDown) {
+      long old = stateAlloc.get(a.owner(), SortedTable.NONE);
+      if (old != SortedTable.NONE && allocs.containsKey(old) && !allocs.get(old).tornDown) {
         violate("I15", at, "dma_iova_try_alloc on " + a.owner() + " while its previous IOVA (pfn " + old + ") was never destroyed or freed: leaked");
       }
-      allocs.put(a.basePfn(), new Alloc(a.owner(), a.dev(), a.size(), a.basePfn(), a.addr().addr() & 0xfff));
+      allocs.put(a.basePfn(), 0, new Alloc(a.owner(), a.dev(), a.size(), a.basePfn(), (int) (a.addr().addr() & 0xfff)));
       stateAlloc.put(a.owner(), a.basePfn());
     } else if (event instanceof IommuEvent.IovaAllocFailed f && f.api().equals("try_alloc") && !f.reason().startsWith("32-bit")) {
       stateAlloc.remove(f.owner());
@@ -87,13 +86,13 @@ public final class IovaApiMonitor extends AbstractMonitor {
     } else if (event instanceof IommuEvent.ApiReturned r && (r.api().equals("free") || r.api().equals("destroy")) && r.errno() == Errno.EINVAL) {
       violate("I15", at, "dma_iova_" + r.api() + " on " + r.owner() + " whose IOVA " + r.addr() + " is not allocated: stale dma_iova_state");
     } else if (event instanceof CpuEvent.DriverUnbound u) {
-      for (Map.Entry<Long, Alloc> e : allocs.entrySet()) {
-        Alloc a = e.getValue();
+      allocs.forEach((base, unused, a) -> {
         if (a.dev.equals(u.dev()) && a.owner.startsWith(at.actor() + "/") && !a.tornDown) {
-          violate("I18", at, "driver unbind of " + u.dev() + " with the IOVA of " + a.owner + " (pfn " + e.getKey() + ") still allocated");
-          return;
+          violate("I18", at, "driver unbind of " + u.dev() + " with the IOVA of " + a.owner + " (pfn " + base + ") still allocated");
+          return false;
         }
-      }
+        return true;
+      });
     }
   }
 
@@ -120,29 +119,29 @@ public final class IovaApiMonitor extends AbstractMonitor {
     if (l.offset() + l.size() > a.size) {
       violate("I14", at, "dma_iova_link of " + l.owner() + " [" + l.offset() + ", " + (l.offset() + l.size()) + ") beyond the allocation of " + a.size + " bytes");
     }
-    a.links.add(l.offset(), l.offset() + l.size());
+    a.add(l.offset(), l.offset() + l.size());
   }
 
   private void onUnlinked(StepInfo at, IommuEvent.PtesCleared c) {
     Alloc a = allocs.get(c.allocBasePfn());
     long start = c.offset();
     long end = c.offset() + c.size();
-    if (a == null || !a.links.covers(start, end)) {
+    if (a == null || !a.covers(start, end)) {
       violate("I14", at, "dma_iova_unlink of " + c.owner() + " [" + start + ", " + end + ") that is not linked (double unlink or never linked)"
-          + (a == null ? "" : ": linked are " + a.links));
-      if (a != null) a.links.remove(start, end);
+          + (a == null ? "" : ": linked are " + a));
+      if (a != null) a.remove(start, end);
       return;
     }
     // __iommu_dma_iova_unlink clears whole granules: [iova_align_down(addr+offset), iova_align(addr+offset+size)).
     long clearedFrom = a.offsetOf(c.iovaPfn());
     long clearedTo = a.offsetOf(c.iovaPfn() + c.pages());
-    long[] torn = a.links.linkedOutside(clearedFrom, clearedTo, start, end);
+    long[] torn = a.linkedOutside(clearedFrom, clearedTo, start, end);
     if (torn != null) {
       violate("I14", at, "dma_iova_unlink of " + c.owner() + " [" + start + ", " + end + ") clears IOVA pfn " + c.iovaPfn() + "+" + c.pages()
           + ", which also maps [" + torn[0] + ", " + torn[1] + "), linked and not part of this unlink: its PTEs are torn out while the driver"
           + " still counts it as linked (unlink whole granules only)");
     }
-    a.links.remove(clearedFrom, clearedTo);
+    a.remove(clearedFrom, clearedTo);
   }
 
   private void onDestroyed(StepInfo at, IommuEvent.PtesCleared c) {
@@ -151,22 +150,22 @@ public final class IovaApiMonitor extends AbstractMonitor {
       violate("I15", at, "dma_iova_destroy through " + c.owner() + " of IOVA that is not allocated: stale dma_iova_state");
       return;
     }
-    if (a.links.contiguousEnd() != c.size()) {
-      long[] left = a.links.linkedOutside(a.offsetOf(c.iovaPfn() + c.pages()), Long.MAX_VALUE, Long.MIN_VALUE, a.offsetOf(c.iovaPfn() + c.pages()));
-      violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a.links
+    if (a.contiguousEnd() != c.size()) {
+      long[] left = a.linkedOutside(a.offsetOf(c.iovaPfn() + c.pages()), Long.MAX_VALUE, Long.MIN_VALUE, a.offsetOf(c.iovaPfn() + c.pages()));
+      violate("I14", at, "dma_iova_destroy(mapped_len=" + c.size() + ") on " + c.owner() + " but the linked ranges are " + a
           + ": destroy must cover exactly [0, mapped_len)"
           + (left == null ? "" : "; [" + left[0] + ", " + left[1] + ") is not unmapped (the unmap stops at mapped_len or at the first hole) and"
               + " stays mapped in the freed IOVA"));
     }
-    a.links.clear();
+    a.clear();
     a.tornDown = true;
   }
 
   private void onFreed(StepInfo at, IommuEvent.IovaFreed f) {
     Alloc a = allocs.remove(f.basePfn());
     if (a == null) return;
-    if (f.path().equals("free") && !a.links.isEmpty()) {
-      violate("I14", at, "dma_iova_free on " + a.owner + " with " + a.links.size() + " range(s) still linked: the IOVA can be handed out again"
+    if (f.path().equals("free") && !a.isEmpty()) {
+      violate("I14", at, "dma_iova_free on " + a.owner + " with " + a.size() + " range(s) still linked: the IOVA can be handed out again"
           + " while its PTEs still point at the old pages");
     }
     stateAlloc.remove(a.owner, f.basePfn());
@@ -174,11 +173,10 @@ public final class IovaApiMonitor extends AbstractMonitor {
 
   @Override
   public void onRunEnd(StepInfo at) {
-    for (Map.Entry<Long, Alloc> e : allocs.entrySet()) {
-      if (!e.getValue().tornDown) {
-        violate("I12", at, "the IOVA of " + e.getValue().owner + " (pfn " + e.getKey() + ") was never destroyed or freed", List.of(e.getValue().owner));
-        return;
-      }
-    }
+    allocs.forEach((base, unused, a) -> {
+      if (a.tornDown) return true;
+      violate("I12", at, "the IOVA of " + a.owner + " (pfn " + base + ") was never destroyed or freed", List.of(a.owner));
+      return false;
+    });
   }
 }

@@ -2,7 +2,6 @@ package dmasim.actors.monitor;
 
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
-import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -15,16 +14,15 @@ import java.util.TreeMap;
  * another attach already initialised and allocated from forgets the live ranges.
  */
 public final class IovaSpaceMonitor extends AbstractMonitor {
-  private record Range(long end, String owner, boolean queued) {}
-
-  private final TreeMap<Long, Range> ranges = new TreeMap<>();
+  /** IOVA ranges by base pfn: the value is end << 1 | queued, the reference the owner. */
+  private final SortedTable<String> ranges = new SortedTable<>();
   /** Initialisations of the IOVA domain in progress: id -> attacher. */
   private final TreeMap<Long, String> initialising = new TreeMap<>();
   /** The attach whose initialisation completed first, or null while the domain was never initialised by an attach. */
   private String initialisedBy;
 
   public IovaSpaceMonitor() {
-    super("IovaSpace");
+    super("IovaSpace", false);
   }
 
   @Override
@@ -41,28 +39,38 @@ public final class IovaSpaceMonitor extends AbstractMonitor {
     } else if (event instanceof IommuEvent.DomainInitialised i) {
       initialising.remove(i.id());
       if (initialisedBy != null && !ranges.isEmpty()) {
-        Map.Entry<Long, Range> live = ranges.firstEntry();
+        long live = ranges.firstKey();
         violate("I21", at, "the IOVA domain is re-initialised while in use: " + i.attacher() + " completes init_iova_domain over the domain "
-            + initialisedBy + " already initialised, with " + ranges.size() + " range(s) still allocated (first: pfn " + live.getKey()
-            + " of " + live.getValue().owner() + "): the rbtree is reset to its anchor node under them and corrupted (the crash in"
+            + initialisedBy + " already initialised, with " + ranges.size() + " range(s) still allocated (first: pfn " + live
+            + " of " + ranges.get(live) + "): the rbtree is reset to its anchor node under them and corrupted (the crash in"
             + " rb_insert_color from init_iova_domain; iommu_dma_init_domain without cookie->mutex, fixed by ac9a5d522bb8)");
       }
       if (initialisedBy == null) initialisedBy = i.attacher();
     } else if (event instanceof IommuEvent.IovaAllocated a) {
-      Map.Entry<Long, Range> below = ranges.lowerEntry(a.basePfn() + a.pages());
-      if (below != null && below.getValue().end() > a.basePfn()) {
+      long below = ranges.lowerKey(a.basePfn() + a.pages());
+      long range = below == SortedTable.NONE ? 0 : ranges.value(below, 0);
+      if (below != SortedTable.NONE && end(range) > a.basePfn()) {
         violate("I1", at, "IOVA pages [" + a.basePfn() + "+" + a.pages() + ") handed to " + a.owner() + " overlap a range still "
-            + (below.getValue().queued() ? "queued for flush" : "live") + " for " + below.getValue().owner());
+            + (queued(range) ? "queued for flush" : "live") + " for " + ranges.get(below));
       }
-      ranges.put(a.basePfn(), new Range(a.basePfn() + a.pages(), a.owner(), false));
+      ranges.put(a.basePfn(), (a.basePfn() + a.pages()) << 1, a.owner());
     } else if (event instanceof IommuEvent.FlushQueued q) {
-      Range r = ranges.get(q.basePfn());
-      if (r == null) violate("I1", at, "flush queue took IOVA pfn " + q.basePfn() + " that is not allocated");
-      else ranges.put(q.basePfn(), new Range(r.end(), r.owner(), true));
+      if (!ranges.containsKey(q.basePfn())) violate("I1", at, "flush queue took IOVA pfn " + q.basePfn() + " that is not allocated");
+      else ranges.put(q.basePfn(), ranges.value(q.basePfn(), 0) | 1, ranges.get(q.basePfn()));
     } else if (event instanceof IommuEvent.IovaFreed f) {
-      Range r = ranges.remove(f.basePfn());
-      if (r == null) violate("I1", at, "IOVA pfn " + f.basePfn() + " freed (" + f.path() + ") but it is not allocated: double free");
-      else if (f.path().equals("flush-queue") && !r.queued()) violate("I1", at, "IOVA pfn " + f.basePfn() + " freed by the flush queue but never queued");
+      boolean allocated = ranges.containsKey(f.basePfn());
+      long range = ranges.value(f.basePfn(), 0);
+      ranges.remove(f.basePfn());
+      if (!allocated) violate("I1", at, "IOVA pfn " + f.basePfn() + " freed (" + f.path() + ") but it is not allocated: double free");
+      else if (f.path().equals("flush-queue") && !queued(range)) violate("I1", at, "IOVA pfn " + f.basePfn() + " freed by the flush queue but never queued");
     }
+  }
+
+  private static long end(long range) {
+    return range >> 1;
+  }
+
+  private static boolean queued(long range) {
+    return (range & 1) != 0;
   }
 }

@@ -1,6 +1,5 @@
 package dmasim.actors.monitor;
 
-import dmasim.actors.state.LongLongMap;
 import dmasim.protocol.DmaAccess;
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
@@ -15,20 +14,33 @@ import java.util.Map;
  * Translation monitor instead.
  */
 public final class MemorySafetyMonitor extends AbstractMonitor {
-  private final LongLongMap owners = new LongLongMap(1024); // phys pfn -> owner index
-  private final Map<String, Long> ownerIds = new HashMap<>();
-  private final java.util.List<String> ownerNames = new java.util.ArrayList<>();
+  /** Phys pfn -> the id of its owner in {@link #names}: 4 bytes per allocated page. */
+  private final PagedArray.Ints owners = new PagedArray.Ints();
+  /** Owner names by id, each id held as long as a page of the owner is. */
+  private final Names names = new Names();
   private final Map<Long, String> descriptorOwner = new HashMap<>();
 
   public MemorySafetyMonitor() {
     super("MemorySafety");
   }
 
-  private long ownerId(String owner) {
-    return ownerIds.computeIfAbsent(owner, k -> {
-      ownerNames.add(k);
-      return (long) ownerNames.size() - 1;
-    });
+  public MemorySafetyMonitor(Shadow shared) {
+    super("MemorySafety", shared);
+  }
+
+  /** Gives phys page {@code pfn} to {@code owner}. */
+  private void own(long pfn, String owner) {
+    int old = owners.get(pfn, -1);
+    owners.put(pfn, names.hold(owner));
+    if (old >= 0) names.release(old);
+  }
+
+  /** Takes phys page {@code pfn} from its owner; false when it had none. */
+  private boolean disown(long pfn) {
+    int old = owners.remove(pfn, -1);
+    if (old < 0) return false;
+    names.release(old);
+    return true;
   }
 
   @Override
@@ -39,12 +51,11 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
       return;
     }
     if (event instanceof MemoryEvent.PagesAllocated a) {
-      long id = ownerId(a.owner());
-      for (long p : a.pfns()) owners.put(p, id);
+      for (long p : a.pfns()) own(p, a.owner());
     } else if (event instanceof MemoryEvent.PagesFreed f) {
       boolean reported = false;
       for (long p : f.pfns()) {
-        if (!owners.remove(p)) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
+        if (!disown(p)) violate("MEM", at, f.owner() + " freed phys pfn " + p + " that is not allocated (double free)");
         else if (!reported && shadow.isMapped(p)) {
           // The page goes back to the allocator while a DMA mapping still points at it: the device can
           // write whatever owns the page next. Reported once per free.
@@ -54,9 +65,9 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
         }
       }
     } else if (event instanceof IommuEvent.Bounced b) {
-      owners.put(b.slotPfn(), ownerId(b.owner()));
+      own(b.slotPfn(), b.owner());
     } else if (event instanceof IommuEvent.BounceReleased r) {
-      owners.remove(r.slotPfn());
+      disown(r.slotPfn());
     } else if (event instanceof IommuEvent.RangeLinked l && (l.physPfn() >= dmasim.actors.mm.MmState.FIRST_USER_PFN || l.owner().startsWith("dpt-"))) {
       return; // a process's page, or a peer's BAR a process mapped (HMM): the Hmm monitor follows those frames
     } else if (event instanceof IommuEvent.RangeLinked l) {
@@ -69,8 +80,8 @@ public final class MemorySafetyMonitor extends AbstractMonitor {
     } else if (event instanceof dmasim.protocol.CpuEvent.DescriptorSubmitted s) {
       descriptorOwner.put(s.tag(), at.actor());
     } else if (event instanceof DmaAccess a && !a.stray() && a.physPfn() < dmasim.actors.mm.MmState.FIRST_USER_PFN && (a.tag() & (1L << 62)) == 0) {
-      long ownerId = owners.get(a.physPfn(), -1);
-      String owner = ownerId < 0 ? null : ownerNames.get((int) ownerId);
+      int ownerId = owners.get(a.physPfn(), -1);
+      String owner = ownerId < 0 ? null : names.name(ownerId);
       if (owner == null) {
         violate("MEM", at, a.dev() + " DMA " + (a.write() ? "wrote" : "read") + " freed phys pfn " + a.physPfn() + " through " + a.iova()
             + " (use after free)");

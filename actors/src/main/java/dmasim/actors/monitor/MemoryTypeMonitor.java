@@ -18,7 +18,7 @@ public final class MemoryTypeMonitor extends AbstractMonitor {
   private final List<Region> regions;
 
   public MemoryTypeMonitor(List<Region> regions) {
-    super("MemoryType");
+    super("MemoryType", false);
     this.regions = List.copyOf(regions);
   }
 

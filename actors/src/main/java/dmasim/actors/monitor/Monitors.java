@@ -80,7 +80,7 @@ public final class Monitors {
         case "DmaApiDebug" -> new DmaApiDebugMonitor(iommu.devices(), memory.regions());
         case "DeviceAccessAfterUnmap" -> new DeviceAccessMonitor(shadow);
         case "CpuDeviceOwnership" -> new CpuDeviceOwnershipMonitor(shadow);
-        case "MemorySafety" -> new MemorySafetyMonitor();
+        case "MemorySafety" -> new MemorySafetyMonitor(shadow);
         case "MemoryType" -> new MemoryTypeMonitor(memory.regions());
         case "InfoLeak" -> new InfoLeakMonitor();
         case "Termination" -> new TerminationMonitor();
@@ -115,7 +115,7 @@ public final class Monitors {
     all.add(new DmaApiDebugMonitor(iommu.devices(), memory.regions()));
     all.add(new DeviceAccessMonitor(shadow));
     all.add(new CpuDeviceOwnershipMonitor(shadow));
-    all.add(new MemorySafetyMonitor());
+    all.add(new MemorySafetyMonitor(shadow));
     if (!memory.regions().isEmpty()) all.add(new MemoryTypeMonitor(memory.regions()));
     // Data provenance costs a label per page; it only matters where swiotlb bounces (untrusted devices).
     if (iommu.devices().values().stream().anyMatch(IommuSettings.DeviceSpec::untrusted)) all.add(new InfoLeakMonitor());

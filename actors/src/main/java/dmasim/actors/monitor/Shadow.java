@@ -1,6 +1,5 @@
 package dmasim.actors.monitor;
 
-import dmasim.actors.state.LongLongMap;
 import dmasim.protocol.Event;
 import dmasim.protocol.IommuEvent;
 
@@ -8,10 +7,11 @@ import dmasim.protocol.IommuEvent;
  * The monitors' one shadow of the I/O page table: IOVA pfn -> (phys pfn, prot), and the number of
  * live mappings of each physical page. Shared by the monitors of a suite and updated by the suite
  * after every monitor has seen the event, so a monitor reads the state from before the event.
+ * Both are paged arrays: about 8 + 4 bytes per mapped page when IOVAs and frames come in runs.
  */
 public final class Shadow {
-  private final LongLongMap pte = new LongLongMap(1024);
-  private final LongLongMap physMappings = new LongLongMap(1024);
+  private final PagedArray.Longs pte = new PagedArray.Longs();
+  private final PagedArray.Ints physMappings = new PagedArray.Ints();
 
   /** The packed entry (phys << 8 | prot) of {@code iovaPfn}, or -1. */
   public long entry(long iovaPfn) {

@@ -23,7 +23,7 @@ public final class TerminationMonitor extends AbstractMonitor {
   private final java.util.List<String> deviceFaults = new java.util.ArrayList<>();
 
   public TerminationMonitor() {
-    super("Termination");
+    super("Termination", false);
   }
 
   @Override

@@ -121,7 +121,7 @@ public final class TraceMonitor extends AbstractMonitor {
   private long unreadableAtLine = -1;
 
   public TraceMonitor(boolean wholeLife) {
-    super("Trace");
+    super("Trace", false);
     this.wholeLife = wholeLife;
   }
 

@@ -1,0 +1,56 @@
+package dmasim.bench;
+
+import dmasim.actors.iommu.IommuSettings;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * (k) What a step costs the model and the standard monitors as the system grows (issue 14): steps
+ * per second of {@link StepCostDriver} (lazy IOMMU, NVMe-like four-page dma_iova_state requests, one
+ * in flight per CPU queue) for 2 to 64 CPU queues over 10^3 live mapped pages, and for 10^3 to 10^6
+ * live mapped pages with 2 CPU queues. {@code shape} is "QUEUESxPAGES". Each invocation runs 10,000
+ * steps; BenchMain prints ns per step.
+ */
+@State(Scope.Benchmark)
+public class StepCostBenchmark {
+  /** Steps run in an iteration, reported per second by JMH. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.OPERATIONS)
+  public static class Steps {
+    public long steps;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      steps = 0;
+    }
+  }
+
+  @Param({"2x1000", "4x1000", "8x1000", "16x1000", "32x1000", "64x1000", "2x10000", "2x100000", "2x1000000"})
+  public String shape;
+
+  StepCostDriver driver;
+
+  @Setup(Level.Trial)
+  public void start() {
+    String[] qp = shape.split("x");
+    driver = new StepCostDriver(Integer.parseInt(qp[0]), Integer.parseInt(qp[1]), IommuSettings.Mode.LAZY);
+  }
+
+  @Benchmark
+  public long steps(Steps counter) {
+    long s = driver.run(10_000);
+    counter.steps += s;
+    return s;
+  }
+
+  @TearDown(Level.Trial)
+  public void check() {
+    if (!driver.suite().violations().isEmpty()) throw new IllegalStateException(driver.suite().violations().get(0).toString());
+  }
+}
