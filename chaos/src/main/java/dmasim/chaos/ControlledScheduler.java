@@ -77,6 +77,9 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
   private static final FifoStrategy FIFO = new FifoStrategy();
   private int inFlight;
   private Envelope current;
+  /** Every channel's head, and those due now, at the step being chosen (reused from step to step: a strategy keeps neither). */
+  private final List<Envelope> heads = new ArrayList<>();
+  private final List<Envelope> enabled = new ArrayList<>();
   private ActorRef<RunOutcome> done;
   /** Where a {@link Rerun}'s outcome goes. */
   private java.util.concurrent.CompletableFuture<RunOutcome> doneFuture;
@@ -201,7 +204,8 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
     if (inFlight == 0) return finish("quiescent", "");
     if (step >= maxSteps) return finish("max-steps", "");
     if (anyOrder) return deliverAny();
-    List<Envelope> heads = new ArrayList<>();
+    List<Envelope> heads = this.heads;
+    heads.clear();
     long earliest = Long.MAX_VALUE;
     for (PriorityQueue<Envelope> q : channels.values()) {
       Envelope head = q.peek();
@@ -211,7 +215,8 @@ public final class ControlledScheduler extends AbstractBehavior<ControlledSchedu
       }
     }
     if (earliest > now) now = earliest;
-    List<Envelope> enabled = new ArrayList<>();
+    List<Envelope> enabled = this.enabled;
+    enabled.clear();
     for (Envelope head : heads) if (head.notBefore() <= now) enabled.add(head);
     int choice = strategy.choose(enabled, step);
     if (choice < 0) return finish("diverged", strategy.divergence());

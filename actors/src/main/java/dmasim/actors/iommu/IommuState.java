@@ -40,7 +40,7 @@ public final class IommuState {
   boolean timerOn;
   boolean tornDown;
   boolean caching; // the attached IOMMUs cache not-present entries
-  final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>(); // swiotlb pool
+  final SlotPool slots = new SlotPool(IommuSettings.SWIOTLB_PFN, IommuSettings.SWIOTLB_SLOTS); // swiotlb pool
   // dma-direct mappings (identity, never in the page table): phys pfn -> how many live mappings
   final dmasim.actors.state.LongLongMap directMapped = new dmasim.actors.state.LongLongMap(64);
   final TreeMap<Long, IommuEvent.Bounced> bounceInfo = new TreeMap<>(); // iova pfn -> what was bounced
@@ -81,7 +81,6 @@ public final class IommuState {
     this.iotlb = new Iotlb(settings.iotlbCapacity());
     this.caching = settings.cachingMode();
     this.syncMapFlag = settings.cachingMode();
-    for (long i = 0; i < IommuSettings.SWIOTLB_SLOTS; i++) freeSlots.add(IommuSettings.SWIOTLB_PFN + i);
     settings.devices().forEach((dev, spec) -> {
       if (spec.attachAtStart()) attached.add(dev);
     });
@@ -202,13 +201,13 @@ public final class IommuState {
     } else if (e instanceof IommuEvent.DomainTornDown) {
       tornDown = true;
     } else if (e instanceof IommuEvent.Bounced b) {
-      freeSlots.remove(b.slotPfn());
+      slots.take(b.slotPfn());
       bounceInfo.put(b.iovaPfn(), b);
       long base = allocator.baseContaining(b.iovaPfn());
       if (base >= 0) swiotlbStates.add(base);
     } else if (e instanceof IommuEvent.BounceReleased r) {
       bounceInfo.remove(r.iovaPfn());
-      freeSlots.add(r.slotPfn());
+      slots.give(r.slotPfn());
     } else if (e instanceof IommuEvent.IommuAttached a) {
       caching |= a.cachingMode();
     } else if (e instanceof IommuEvent.SyncMapFlagSet) {

@@ -52,7 +52,7 @@ final class SwiotlbLink extends IommuCall {
     long mapped = 0;
     long allocBase = s.allocator.baseContaining((addr - startPad) >>> cfg.granuleShift());
     Prot prot = cfg.prot(c.dev(), c.dir(), false);
-    java.util.Iterator<Long> slots = s.freeSlots.iterator();
+    java.util.Iterator<Long> slots = s.slots.free();
     if (startPad != 0) {
       long len = Math.min(size, granule - startPad);
       if (!slotFor(slots, owner)) { // nothing is linked yet: the error is returned directly
