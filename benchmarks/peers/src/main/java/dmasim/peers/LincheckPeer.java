@@ -2,6 +2,7 @@ package dmasim.peers;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jetbrains.lincheck.Lincheck;
 
 /**
@@ -14,9 +15,6 @@ import org.jetbrains.lincheck.Lincheck;
  * model checker enumerates interleavings in its own deterministic order.
  */
 public final class LincheckPeer {
-  private static int executed;
-  private static int firstFailing;
-
   private LincheckPeer() {}
 
   public static void main(String[] args) {
@@ -27,19 +25,20 @@ public final class LincheckPeer {
     boolean bug = args[0].equals("bug");
     int schedules = Integer.parseInt(args[1]);
     PrintStream out = System.out;
+    // Lincheck restores static fields and plain objects after each invocation: count in atomics it leaves alone.
+    AtomicInteger executed = new AtomicInteger();
+    AtomicInteger firstFailing = new AtomicInteger();
     long start = System.nanoTime();
     Throwable failure = null;
     try {
       Lincheck.runConcurrentTest(schedules, () -> {
-        executed++;
+        int index = executed.incrementAndGet();
         try {
           SyncMapRace.runOnce(bug);
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         } catch (AssertionError e) {
-          if (firstFailing == 0) {
-            firstFailing = executed;
-          }
+          firstFailing.compareAndSet(0, index);
           throw e;
         }
       });
@@ -47,11 +46,11 @@ public final class LincheckPeer {
       failure = t;
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    int run = firstFailing > 0 ? firstFailing : executed;
+    int run = firstFailing.get() > 0 ? firstFailing.get() : executed.get();
     String first = failure == null ? "-" : failure.toString().lines().findFirst().orElse("?").replace(' ', '_');
     out.println(String.format(Locale.ROOT,
         "RESULT tool=lincheck mode=%s strategy=model-checking seed=- schedules=%d invocations=%d found=%b seconds=%.3f schedulesPerSecond=%.1f failure=%s",
-        args[0], run, executed, failure != null, seconds, executed / seconds, first));
+        args[0], run, executed.get(), failure != null, seconds, executed.get() / seconds, first));
     if (failure != null && !bug) {
       failure.printStackTrace();
     }

@@ -57,8 +57,8 @@ public final class SyncMapRace {
   /** Runs one schedule of the race; throws AssertionError when the device faulted on a valid mapping. */
   public static void runOnce(boolean buggy) throws InterruptedException {
     SyncMapRace race = new SyncMapRace(buggy);
-    Thread driver = new Thread(race::driver, "cpu0");
-    Thread attach = new Thread(() -> race.attach(buggy), "cpu1");
+    Thread driver = new Thread(race.new Driver(), "cpu0");
+    Thread attach = new Thread(race.new Attach(buggy), "cpu1");
     driver.start();
     attach.start();
     driver.join();
@@ -66,6 +66,28 @@ public final class SyncMapRace {
     String f = race.fault.get();
     if (f != null) {
       throw new AssertionError(f);
+    }
+  }
+
+  // Named classes rather than lambdas: Lincheck cannot read the captured fields of a lambda's hidden
+  // class ("Failed to get object field offset"), and then misses that the race object is shared.
+  private final class Driver implements Runnable {
+    @Override
+    public void run() {
+      driver();
+    }
+  }
+
+  private final class Attach implements Runnable {
+    private final boolean buggy;
+
+    Attach(boolean buggy) {
+      this.buggy = buggy;
+    }
+
+    @Override
+    public void run() {
+      attach(buggy);
     }
   }
 
@@ -80,9 +102,9 @@ public final class SyncMapRace {
 
   /** dma_map_phys: install the PTE, then iotlb_sync_map only when the domain's flag says so. */
   private void mapPhys() {
-    entry.getAndUpdate(e -> e | PRESENT);
+    setBits(entry, PRESENT);
     if ((domainFlags.get() & SYNC_MAP) != 0) {
-      entry.getAndUpdate(e -> e & ~NOT_PRESENT_CACHED);
+      clearBits(entry, NOT_PRESENT_CACHED);
     }
   }
 
@@ -96,7 +118,7 @@ public final class SyncMapRace {
 
   /** dma_unmap_phys on a strict domain: clear the PTE (the IOTLB flush drops present entries only). */
   private void unmapPhys() {
-    entry.getAndUpdate(e -> e & ~PRESENT);
+    clearBits(entry, PRESENT);
   }
 
   /** The device's late access after the unmap: blocked, and a caching-mode IOMMU caches the not-present entry. */
@@ -108,7 +130,12 @@ public final class SyncMapRace {
 
   /** A translation walk of the caching-mode IOMMU: an entry it finds not present, it may cache. */
   private void walk() {
-    entry.getAndUpdate(e -> (e & PRESENT) == 0 ? e | NOT_PRESENT_CACHED : e);
+    while (true) {
+      int e = entry.get();
+      if ((e & PRESENT) != 0 || entry.compareAndSet(e, e | NOT_PRESENT_CACHED)) {
+        return;
+      }
+    }
   }
 
   /** Attach to the caching-mode IOMMU; the buggy kernel ORs the sync-map flag in only afterwards. */
@@ -116,7 +143,28 @@ public final class SyncMapRace {
     cachingIommuAttached.set(true);
     walk();
     if (buggy) {
-      domainFlags.getAndUpdate(f -> f | SYNC_MAP);
+      setBits(domainFlags, SYNC_MAP);
+    }
+  }
+
+  // Read-modify-writes as get + compareAndSet loops, not getAndUpdate: Lincheck does not stop between
+  // the steps of a getAndUpdate (its loop is inside the JDK, which it does not analyse), so two of them
+  // in a row would be one step to it.
+  private static void setBits(AtomicInteger word, int bits) {
+    while (true) {
+      int w = word.get();
+      if (word.compareAndSet(w, w | bits)) {
+        return;
+      }
+    }
+  }
+
+  private static void clearBits(AtomicInteger word, int bits) {
+    while (true) {
+      int w = word.get();
+      if (word.compareAndSet(w, w & ~bits)) {
+        return;
+      }
     }
   }
 }
