@@ -26,10 +26,12 @@ import org.pastalab.fray.core.scheduler.Scheduler;
  * Runs {@link SyncMapRace} under Fray 0.9.2 (its core API, as its JUnit launcher does) and prints
  * one {@code RESULT} line.
  *
- * <p>Usage: {@code FrayPeer bug|rate random|pct:D|pos SEED SCHEDULES REPORT_DIR}. {@code bug} runs
- * the buggy variant until the first failing schedule (at most SCHEDULES) and reports its 1-based
- * index; {@code rate} runs SCHEDULES schedules of the fixed variant (no failure, every schedule
- * whole) and reports schedules/s over the exploration. Must run on Fray's instrumented JDK with its
+ * <p>Usage: {@code FrayPeer bug|rate|rate-buggy random|pct:D|pos SEED SCHEDULES REPORT_DIR}.
+ * {@code bug} runs the buggy variant until the first failing schedule (at most SCHEDULES) and
+ * reports its 1-based index; {@code rate} runs SCHEDULES schedules of the fixed variant (no failure,
+ * every schedule whole) and reports schedules/s over the exploration; {@code rate-buggy} does the
+ * same on the buggy variant, going on after each failure (Fray's explore mode, which writes a
+ * recording of each failing schedule to REPORT_DIR). Must run on Fray's instrumented JDK with its
  * agent and JVMTI library (see {@code run}).
  *
  * <p>Determinism: Fray 0.9.2 draws its scheduling choices from a {@link RandomnessProvider} that
@@ -43,10 +45,11 @@ public final class FrayPeer {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 5) {
-      System.err.println("usage: FrayPeer bug|rate random|pct:D|pos SEED SCHEDULES REPORT_DIR");
+      System.err.println("usage: FrayPeer bug|rate|rate-buggy random|pct:D|pos SEED SCHEDULES REPORT_DIR");
       System.exit(2);
     }
-    boolean bug = args[0].equals("bug");
+    boolean bug = !args[0].equals("rate");
+    boolean explore = args[0].equals("rate-buggy");
     String strategy = args[1];
     long seed = Long.parseLong(args[2]);
     int schedules = Integer.parseInt(args[3]);
@@ -79,7 +82,7 @@ public final class FrayPeer {
         scheduler,
         provider,
         true, // fullSchedule
-        false, // exploreMode: stop at the first failure
+        explore, // exploreMode: go on after a failure (rate-buggy), else stop at the first
         true, // noExitWhenBugFound: return it instead of System.exit
         false, // isReplay
         false, // noFray
