@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * not-present entries). From then on the device's accesses go through that IOMMU: it caches the
  * entry of every IOVA it finds not present (the attach-time walk, a late access after an unmap),
  * and a translation that hits a cached not-present entry faults. In the buggy variant (the kernel
- * from 12724ce3fe1a until cee686775f9c) the attach ORs the sync-map flag into the domain after the device is
- * attached, so a map that reads the flag in between skips the flush and the device faults on a
- * valid mapping: SyncBeforeUse, I9. In the fixed variant the flag is a static property of the
+ * from 12724ce3fe1a until cee686775f9c) the attach ORs the sync-map flag into the domain after the
+ * device is attached, so a map that reads the flag in between skips the flush and the device
+ * faults on a valid mapping: SyncBeforeUse, I9. In the fixed variant the flag is a static property of the
  * domain, set when it was allocated.
  *
  * <p>Every shared access is an atomic, so each is a scheduling point for a controlled scheduler
