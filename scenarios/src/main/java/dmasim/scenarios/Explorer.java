@@ -150,8 +150,13 @@ public final class Explorer {
       cov.merge();
       return new Ran(live.report(), hash[0], live.schedule());
     }
-    RunReport r = runner.run(scenario, o, "x" + i, plan.spec(), Runner.scheduleSeed(o.seed(), i), k, strategy(plan, prefix, o.seed(), i, k),
-        null, observe);
+    RunReport r;
+    Runner.VERDICTS_ONLY.set(true); // a schedule's verdict is all exploration reports; the schedules it keeps are re-run with explanations
+    try {
+      r = runner.run(scenario, o, "x" + i, plan.spec(), Runner.scheduleSeed(o.seed(), i), k, strategy(plan, prefix, o.seed(), i, k), null, observe);
+    } finally {
+      Runner.VERDICTS_ONLY.set(false);
+    }
     if (r.outcome().crashed()) throw new InfrastructureError("schedule " + i + " crashed: " + r.outcome().detail(), null);
     if (r.outcome().reason().equals("diverged")) {
       throw new InfrastructureError("schedule " + i + " could not replay the prefix of " + plan.from().runId() + ": " + r.outcome().detail(), null);

@@ -30,9 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Runner {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(30);
   private final ActorSystem<?> system;
-  private final AtomicLong instance = new AtomicLong();
+  /** Names runs' guardians apart, across every runner of the process (several may share one actor system). */
+  private static final AtomicLong instance = new AtomicLong();
   /** The exploration worker of the calling thread (0 outside exploration): picks the run's one-thread dispatcher. */
   static final ThreadLocal<Integer> WORKER = ThreadLocal.withInitial(() -> 0);
+  /** Whether the calling thread's runs judge without explaining (exploration's schedules; see MonitorSuite.explain). */
+  static final ThreadLocal<Boolean> VERDICTS_ONLY = ThreadLocal.withInitial(() -> false);
 
   /** Told of every committed step of the next controlled runs (the crash-point check), or null. */
   private dmasim.actors.model.StateProbe probe;
@@ -187,6 +190,7 @@ public final class Runner {
       throw new UserError(scenario.name() + ": " + e.getMessage());
     }
     MonitorSuite suite = monitors(sys);
+    if (VERDICTS_ONLY.get()) suite.explain(false);
     liveStep.setRelease(0);
     StepObserver observer = extra == null
         ? (step, env, events) -> {

@@ -68,6 +68,35 @@ class ReusedActorsTest {
     assertEquals(120, reused.schedulesRun());
   }
 
+  /**
+   * Exploration judges its schedules without explanations (MonitorSuite.explain(false)): the
+   * verdicts must be those of the same schedules run one by one with explanations — which schedules
+   * violate, by which monitor, and the first one's step, invariant and message.
+   */
+  @ParameterizedTest
+  @CsvSource({"nvme-iova-missing-sync", "b6-sync-map-flag-at-attach-rare", "hmm-b4-ebusy-fatal-rare", "odp-b13-ksm-lost-update"})
+  void verdictsWithoutExplanationsAreTheExplainedVerdicts(String name) {
+    Scenario s = Catalog.find(name).orElseThrow();
+    RunOptions o = s.defaults().withSeed(5);
+    StrategySpec random = StrategySpec.parse("random");
+    int schedules = 60;
+    Explorer.Summary explored = new Explorer(reusing, Journal.memory()).explore(s, o, new Explorer.Plan(random, schedules, false, 2, 0, null, 0),
+        List.of(), null);
+    java.util.Map<String, Long> byMonitor = new java.util.TreeMap<>();
+    String first = null;
+    for (int i = 0; i < schedules; i++) {
+      var r = spawning.run(s, o, "explained-" + i, random, Runner.scheduleSeed(o.seed(), i), 0, null, null, null);
+      if (r.violations().isEmpty()) continue;
+      var v = r.violations().get(0);
+      byMonitor.merge(v.monitor(), 1L, Long::sum);
+      if (first == null) first = i + " " + v.monitor() + " " + v.invariant() + " " + v.message();
+      assertEquals(false, v.causes().isEmpty() && v.chain().isEmpty(), "an explained violation has its chain or causes: " + v);
+    }
+    assertEquals(byMonitor, new java.util.TreeMap<>(explored.violationsByMonitor()));
+    var f = explored.firstViolation();
+    assertEquals(first, f == null ? null : f.index() + " " + f.firstMonitor() + " " + f.firstInvariant() + " " + f.message());
+  }
+
   /** The summary's text without the exposure histogram's identity hash (compared by its figures instead). */
   private static String withoutIdentities(String summary) {
     return summary.replaceAll("WindowHistogram@[0-9a-f]+", "WindowHistogram");

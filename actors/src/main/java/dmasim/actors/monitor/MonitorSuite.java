@@ -84,6 +84,19 @@ public final class MonitorSuite {
   /** Injected faults before the last {@link #FAULTS_SHOWN}, counted. */
   private long olderFaults;
   private Locator locator = (cpu, pc) -> null;
+  /** Whether violations are explained (causal chain, file line, causes, faults); false: the verdict alone (exploration). */
+  private boolean explain = true;
+
+  /**
+   * {@code false}: judge only, without the per-step bookkeeping that explains a violation (its causal
+   * chain, the file line, the steps that touched its objects, the injected faults): the violations
+   * are the same, with those parts empty. Exploration judges its schedules this way (it reports a
+   * schedule's first violation by monitor, invariant and message, and re-executes the schedules it
+   * keeps with explanations).
+   */
+  public void explain(boolean on) {
+    this.explain = on;
+  }
 
   /** Lets violations name the scenario-file lines of the CPU-queue steps involved. */
   public void locateWith(Locator l) {
@@ -131,8 +144,23 @@ public final class MonitorSuite {
 
   /** Feeds one step; returns true when it produced a violation. */
   public boolean observe(long step, Envelope envelope, List<? extends Event> events) {
+    if (!explain) return judge(step, envelope.id(), envelope.receiver(), envelope.deliveredAt(), events);
     return observe(step, envelope.id(), envelope.receiver(), envelope.cause(), envelope.deliveredAt(), envelope.message().getClass().getSimpleName(),
         sentFrom(envelope), events);
+  }
+
+  /** {@link #observe} without explanations: the monitors, the statistics and the shadow see the step; nothing is remembered for later. */
+  private boolean judge(long step, EnvelopeId id, String receiver, long deliveredAt, List<? extends Event> events) {
+    current = new Current(id, receiver, id.sender());
+    long before = violations.size() + dropped;
+    StepInfo at = new StepInfo(step, deliveredAt, receiver, id);
+    for (Event e : events) {
+      currentEvent = e;
+      for (Monitor m : monitors) m.onEvent(at, e);
+      stats.onEvent(at, e);
+      shadow.apply(e);
+    }
+    return violations.size() + dropped > before;
   }
 
   /**
