@@ -43,7 +43,38 @@ public final class RaceTable {
     }
   }
 
+  private static final String USAGE = "usage: benchmarks/races [--schedules N] [--seeds S] [--cap C] [--strategies LIST] [--threads T]"
+      + " [--only REGEX] [--file F]...\n  N random schedules for the failing fraction (default 1000); S seeds per strategy (20); C schedules at most"
+      + " per search (500);\n  LIST comma-separated strategies (random,pct:1,pct:2,pct:3,delay:1,delay:2); T exploration workers (2);\n"
+      + "  REGEX picks buggy catalogue entries by name; F a scenario file instead of the catalogue";
+
   public static void main(String[] args) throws Exception {
+    try {
+      table(args);
+    } catch (IllegalArgumentException e) { // a bad argument: one line and the usage, no trace
+      System.err.println("races: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+    }
+  }
+
+  private static long number(String[] args, int i, long min) {
+    if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    try {
+      long v = Long.parseLong(args[i]);
+      if (v < min) throw new IllegalArgumentException(args[i - 1] + " must be at least " + min + ", got " + v);
+      return v;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(args[i - 1] + " takes a number, got '" + args[i] + "'");
+    }
+  }
+
+  private static String text(String[] args, int i) {
+    if (i >= args.length) throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    return args[i];
+  }
+
+  private static void table(String[] args) throws Exception {
     long schedules = 1000;
     int seeds = 20;
     long cap = 500;
@@ -53,15 +84,33 @@ public final class RaceTable {
     List<Scenario> files = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--schedules" -> schedules = Long.parseLong(args[++i]);
-        case "--seeds" -> seeds = Integer.parseInt(args[++i]);
-        case "--cap" -> cap = Long.parseLong(args[++i]);
-        case "--threads" -> threads = Integer.parseInt(args[++i]);
-        case "--strategies" -> strategies = Arrays.asList(args[++i].split(","));
-        case "--only" -> only = Pattern.compile(args[++i]);
-        case "--file" -> files.add(dmasim.scenarios.Catalog.resolve(args[++i]));
-        default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--schedules N, --seeds S, --cap C, --strategies LIST, --threads T, --only REGEX)");
+        case "--schedules" -> schedules = number(args, ++i, 1);
+        case "--seeds" -> seeds = (int) Math.min(10_000, number(args, ++i, 1));
+        case "--cap" -> cap = number(args, ++i, 1);
+        case "--threads" -> threads = (int) Math.min(64, number(args, ++i, 1));
+        case "--strategies" -> {
+          strategies = Arrays.asList(text(args, ++i).split(","));
+          for (String st : strategies) dmasim.chaos.StrategySpec.parse(st); // an unknown strategy is refused here, not after the first entries
+        }
+        case "--only" -> {
+          try {
+            only = Pattern.compile(text(args, ++i));
+          } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--only: not a regular expression: " + e.getDescription());
+          }
+        }
+        case "--file" -> {
+          try {
+            files.add(dmasim.scenarios.Catalog.resolve(text(args, ++i)));
+          } catch (dmasim.scenarios.UserError e) {
+            throw new IllegalArgumentException(e.getMessage());
+          }
+        }
+        case "-h", "--help" -> {
+          System.out.println(USAGE);
+          return;
+        }
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     long started = System.nanoTime();
@@ -75,6 +124,7 @@ public final class RaceTable {
         Row r = rows.get(rows.size() - 1);
         System.err.printf(Locale.ROOT, "%-40s %6.1f %%  %s  (%.1f s)%n", s.name(), 100 * r.fraction(), summary(r, cap), r.seconds());
       }
+      if (rows.isEmpty()) throw new IllegalArgumentException("no buggy catalogue entry" + (only == null ? "" : " matches --only " + only.pattern()));
       print(rows, schedules, seeds, cap, strategies, (System.nanoTime() - started) / 1e9);
     } finally {
       system.terminate();

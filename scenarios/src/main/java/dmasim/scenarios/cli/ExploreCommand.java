@@ -52,7 +52,7 @@ final class ExploreCommand implements Callable<Integer> {
   @Option(names = "--stop-at-first", description = "stop at the first violating schedule")
   boolean stopAtFirst;
 
-  @Option(names = "--parallel", defaultValue = "1", description = "exploration workers (totals do not depend on it)")
+  @Option(names = "--parallel", defaultValue = "1", description = "exploration workers (default 1; totals do not depend on it)")
   int parallel;
 
   @Option(names = "--keep", defaultValue = "5", description = "violating schedules to journal and keep, at most (default ${DEFAULT-VALUE}): the first of each monitor/invariant,"
