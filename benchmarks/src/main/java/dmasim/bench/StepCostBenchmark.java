@@ -2,22 +2,35 @@ package dmasim.bench;
 
 import dmasim.actors.iommu.IommuSettings;
 import org.openjdk.jmh.annotations.AuxCounters;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * (k) What a step costs the model and the standard monitors as the system grows (issue 14): steps
  * per second of {@link StepCostDriver} (lazy IOMMU, NVMe-like four-page dma_iova_state requests, one
  * in flight per CPU queue) for 2 to 64 CPU queues over 10^3 live mapped pages, and for 10^3 to 10^6
  * live mapped pages with 2 CPU queues. {@code shape} is "QUEUESxPAGES". Each invocation runs 10,000
- * steps; BenchMain prints ns per step.
+ * steps; BenchMain prints ns per step. C2 needs several seconds of CPU for the monitors' large
+ * handlers, more on a loaded machine: 3 x 2 s of warm-up measured the compiler, not the model, so
+ * the defaults here are 10 x 2 s (BenchMain's options override them). {@code cpuNsPerStep} is the
+ * benchmark thread's CPU time per step in each iteration: other load on a shared machine moves it
+ * much less than it moves steps/s.
  */
 @State(Scope.Benchmark)
+@Warmup(iterations = 10, time = 2, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 5, time = 3, timeUnit = TimeUnit.SECONDS)
+@Fork(1)
 public class StepCostBenchmark {
   /** Steps run in an iteration, reported per second by JMH. */
   @State(Scope.Thread)
@@ -27,6 +40,23 @@ public class StepCostBenchmark {
 
     @Setup(Level.Iteration)
     public void reset() {
+      steps = 0;
+    }
+  }
+
+  /** The benchmark thread's CPU time per step over the iteration. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Cpu {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    public double cpuNsPerStep;
+    private long cpuNs;
+    private long steps;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      cpuNsPerStep = 0;
+      cpuNs = 0;
       steps = 0;
     }
   }
@@ -43,8 +73,12 @@ public class StepCostBenchmark {
   }
 
   @Benchmark
-  public long steps(Steps counter) {
+  public long steps(Steps counter, Cpu cpu) {
+    long before = Cpu.THREADS.getCurrentThreadCpuTime();
     long s = driver.run(10_000);
+    cpu.cpuNs += Cpu.THREADS.getCurrentThreadCpuTime() - before;
+    cpu.steps += s;
+    cpu.cpuNsPerStep = cpu.cpuNs / (double) cpu.steps;
     counter.steps += s;
     return s;
   }
