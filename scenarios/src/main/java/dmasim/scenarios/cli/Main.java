@@ -53,7 +53,7 @@ public final class Main implements Runnable {
         t.setDaemon(true);
         t.start();
         try {
-          t.join(5000);
+          t.join(10_000); // the writer's last batch (at most 3 s) and the registry's transaction, on a loaded machine too
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

@@ -227,7 +227,10 @@ final class Session implements AutoCloseable {
       lastStep = step;
       if (now - started < 2_000_000_000L || (!tty && lastLine != started && now - lastLine < 10_000_000_000L)) return;
       lastLine = now;
-      String line = sized
+      // A run that writes nothing (a replay, an inspection) has no journal figures to show.
+      String line = writer.appendedSteps() == 0
+          ? String.format(java.util.Locale.ROOT, "  step %,d, %.0f s", step, (now - started) / 1e9)
+          : sized
           ? String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, journal %,d MB, %.0f s", step, writer.durableSteps(),
               writer.fileBytes() >> 20, (now - started) / 1e9)
           : String.format(java.util.Locale.ROOT, "  step %,d, %,d steps on disk, %.0f s", step, writer.durableSteps(), (now - started) / 1e9);
