@@ -32,18 +32,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 3, timeUnit = TimeUnit.SECONDS)
 @Fork(1)
 public class StepCostBenchmark {
-  /** Steps run in an iteration, reported per second by JMH. */
-  @State(Scope.Thread)
-  @AuxCounters(AuxCounters.Type.OPERATIONS)
-  public static class Steps {
-    public long steps;
-
-    @Setup(Level.Iteration)
-    public void reset() {
-      steps = 0;
-    }
-  }
-
   /** The benchmark thread's CPU time per step over the iteration. */
   @State(Scope.Thread)
   @AuxCounters(AuxCounters.Type.EVENTS)
@@ -73,7 +61,7 @@ public class StepCostBenchmark {
   }
 
   @Benchmark
-  public long steps(Steps counter, Cpu cpu) {
+  public long steps(ControlledWireBenchmark.Steps counter, Cpu cpu) {
     long before = Cpu.THREADS.getCurrentThreadCpuTime();
     long s = driver.run(10_000);
     cpu.cpuNs += Cpu.THREADS.getCurrentThreadCpuTime() - before;

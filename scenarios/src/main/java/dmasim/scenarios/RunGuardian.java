@@ -52,9 +52,7 @@ public final class RunGuardian {
       // journaled through the writer directly when there is a tap: the same rows, without Akka Persistence's round trip per step
       spawnModel(ctx, spec, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)),
           kind -> runId != null && tap != null ? kind.tapped(runId, wire, tap) : kind.behavior(runId, wire, probe));
-      for (int c = 0; c < spec.programs().size(); c++) {
-        scheduler.tell(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
-      }
+      for (ControlledScheduler.Inject start : starts(spec)) scheduler.tell(start);
       return Behaviors.receive(Command.class)
           .onMessage(Begin.class, b -> {
             scheduler.tell(new ControlledScheduler.Start(b.replyTo()));
@@ -78,10 +76,7 @@ public final class RunGuardian {
       ActorRef<ControlledScheduler.Command> scheduler = ctx.spawn(ControlledScheduler.create(null, null, 0, false), "scheduler", same);
       Wire wire = new ControlledWire(scheduler);
       spawnModel(ctx, spec, same, (name, ref) -> scheduler.tell(new ControlledScheduler.Register(name, ref)), kind -> kind.behavior(null, wire, null));
-      java.util.List<ControlledScheduler.Inject> starts = new java.util.ArrayList<>();
-      for (int c = 0; c < spec.programs().size(); c++) {
-        starts.add(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
-      }
+      java.util.List<ControlledScheduler.Inject> starts = starts(spec);
       return Behaviors.receive(Command.class)
           .onMessage(Rerun.class, r -> {
             scheduler.tell(new ControlledScheduler.Rerun(r.strategy(), r.observer(), r.maxSteps(), r.anyOrder(), starts, r.done()));
@@ -117,6 +112,13 @@ public final class RunGuardian {
           })
           .build();
     });
+  }
+
+  /** The harness's start of every CPU queue, as each run of {@code spec} begins. */
+  private static java.util.List<ControlledScheduler.Inject> starts(SystemSpec spec) {
+    java.util.List<ControlledScheduler.Inject> out = new java.util.ArrayList<>();
+    for (int c = 0; c < spec.programs().size(); c++) out.add(new ControlledScheduler.Inject(Names.HARNESS, Names.cpu(c), new CpuCommand.Start(), 0));
+    return out;
   }
 
   private static Behavior<Command> stop(Stop s) {

@@ -154,13 +154,16 @@ public final class MonitorSuite {
     current = new Current(id, receiver, id.sender());
     long before = violations.size() + dropped;
     StepInfo at = new StepInfo(step, deliveredAt, receiver, id);
-    for (Event e : events) {
-      currentEvent = e;
-      for (Monitor m : monitors) m.onEvent(at, e);
-      stats.onEvent(at, e);
-      shadow.apply(e);
-    }
+    for (Event e : events) feed(at, e);
     return violations.size() + dropped > before;
+  }
+
+  /** One event to the monitors, the statistics and the shadow, in that order. */
+  private void feed(StepInfo at, Event e) {
+    currentEvent = e;
+    for (Monitor m : monitors) m.onEvent(at, e);
+    stats.onEvent(at, e);
+    shadow.apply(e);
   }
 
   /**
@@ -195,10 +198,7 @@ public final class MonitorSuite {
           olderFaults++;
         }
       }
-      currentEvent = e;
-      for (Monitor m : monitors) m.onEvent(at, e);
-      stats.onEvent(at, e);
-      shadow.apply(e);
+      feed(at, e);
     }
     return violations.size() + dropped > before;
   }
