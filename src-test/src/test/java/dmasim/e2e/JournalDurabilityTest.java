@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JournalDurabilityTest {
   /** The run the tests keep and re-run: long enough (a few seconds) to be caught in the middle. */
-  /** A run that lasts a few seconds (its journal writer is still busy when the test interrupts it). */
-  static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "1000"};
+  /** A run that lasts several seconds on an idle machine (1,000 requests could end, journal and all, before its first progress line at 2 s). */
+  static final String[] RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "3000"};
   /** A run that lasts much longer than any test waits (it is always interrupted). */
   static final String[] LONG_RUN = {"run", "nvme-iova", "--seed", "4", "--requests", "100000"};
 
